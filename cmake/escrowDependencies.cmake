@@ -1,0 +1,25 @@
+# SPDX-License-Identifier: MIT
+# The escrow library's dependencies, found the same way by the build tree and by the installed
+# escrowConfig.cmake. Crypto++ ships no CMake config on Debian: it is found through pkg-config and
+# wrapped as the imported target cryptopp::cryptopp.
+include_guard(GLOBAL)
+include(CMakeFindDependencyMacro)
+
+find_package(PkgConfig QUIET)
+if(PkgConfig_FOUND)
+  pkg_check_modules(ESCROW_CRYPTOPP QUIET IMPORTED_TARGET libcrypto++)
+endif()
+if(NOT TARGET cryptopp::cryptopp)
+  if(ESCROW_CRYPTOPP_FOUND)
+    add_library(cryptopp::cryptopp INTERFACE IMPORTED)
+    target_link_libraries(cryptopp::cryptopp INTERFACE PkgConfig::ESCROW_CRYPTOPP)
+  else()
+    message(FATAL_ERROR "escrow needs Crypto++ 8.x: install the Debian package libcrypto++-dev "
+                        "(and pkg-config), e.g. 'apt-get install libcrypto++-dev pkg-config'")
+  endif()
+endif()
+
+find_package(Boost 1.74 QUIET)
+if(NOT TARGET Boost::headers)
+  message(FATAL_ERROR "escrow needs Boost.Hana (Boost >= 1.74): install the Debian package libboost-dev")
+endif()

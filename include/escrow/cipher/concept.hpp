@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: MIT
+/// @file
+/// The `cipher_policy` concept: how a payload is encrypted, chunk by chunk.
+#pragma once
+
+#include <concepts>
+#include <cstdint>
+#include <string_view>
+
+#include "escrow/core/bytes.hpp"
+#include "escrow/core/secret.hpp"
+
+namespace escrow {
+
+namespace cipher {
+
+/// Names, sizes and framing. Requirements:
+/// - `C::name` (`std::string_view`), `C::id` (`std::uint16_t`, escrow/core/ids.hpp);
+/// - `C::key_size`: session key bytes; `C::nonce_size`: per-file nonce or salt bytes (may be 0);
+/// - `C::chunk_size`: plaintext bytes in every chunk but the last;
+/// - `C::sealed_chunk_size`: bytes of a sealed non-final chunk;
+/// - `C::min_final_sealed_size`, `C::max_final_sealed_size`: the range of a sealed final chunk;
+/// - `C::sealed_size(n, last)`: bytes of a sealed chunk holding `n` plaintext bytes.
+///
+/// Framing laws: the payload is a sequence of chunks; every chunk but the last holds exactly
+/// `chunk_size` plaintext bytes and the last holds 1 to `chunk_size` (0 only when the whole payload
+/// is empty). `sealed_chunk_size <= max_final_sealed_size`, so a reader knows a chunk is the last
+/// exactly when what remains of the input is at most `max_final_sealed_size` bytes.
+template <class C>
+concept cipher_traits = requires(std::size_t n, bool last) {
+    { C::name } -> std::convertible_to<std::string_view>;
+    { C::id } -> std::convertible_to<std::uint16_t>;
+    { C::key_size } -> std::convertible_to<std::size_t>;
+    { C::nonce_size } -> std::convertible_to<std::size_t>;
+    { C::chunk_size } -> std::convertible_to<std::size_t>;
+    { C::sealed_chunk_size } -> std::convertible_to<std::size_t>;
+    { C::min_final_sealed_size } -> std::convertible_to<std::size_t>;
+    { C::max_final_sealed_size } -> std::convertible_to<std::size_t>;
+    { C::sealed_size(n, last) } -> std::same_as<std::size_t>;
+    requires C::chunk_size > 0 && C::key_size > 0;
+};
+
+/// Sealing. Requirements: `typename C::sealer`, constructible from `(const session_key&, byte_view
+/// nonce)`, with `s.seal(index, plain, last, out)` writing `C::sealed_size(plain.size(), last)`
+/// bytes to `out` and returning that count.
+///
+/// Law: a (key, nonce, index) triple is used once; `index` counts chunks from 0 and `last` marks
+/// the final chunk, so that reordering, dropping or truncating chunks is detected on opening.
+template <class C>
+concept cipher_seal = requires(typename C::sealer& s, std::uint64_t i, byte_view in, bool last, mutable_byte_view out) {
+    requires std::constructible_from<typename C::sealer, const session_key&, byte_view>;
+    { s.seal(i, in, last, out) } -> std::same_as<std::size_t>;
+};
+
+/// Opening. Requirements: `typename C::opener`, constructible like the sealer, with
+/// `o.open(index, sealed, last, out)` writing the plaintext to `out` and returning its size, or
+/// throwing `escrow::error` (`authentication_failed`) without releasing any of it.
+///
+/// Law: `open(i, seal(i, p, last), last) == p`; any other index, flag, key or nonce fails.
+template <class C>
+concept cipher_open = requires(typename C::opener& o, std::uint64_t i, byte_view in, bool last, mutable_byte_view out) {
+    requires std::constructible_from<typename C::opener, const session_key&, byte_view>;
+    { o.open(i, in, last, out) } -> std::same_as<std::size_t>;
+};
+
+}  // namespace cipher
+
+/// A complete cipher policy: `cipher_traits && cipher_seal && cipher_open`.
+template <class C>
+concept cipher_policy = cipher::cipher_traits<C> && cipher::cipher_seal<C> && cipher::cipher_open<C>;
+
+}  // namespace escrow

@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: MIT
+/// @file
+/// Streaming byte sources and sinks, with adapters for memory, std streams and files.
+///
+/// A *source* fills the buffer it is given as far as it can and returns how many bytes it wrote;
+/// fewer than asked means the end of the stream. A *sink* takes all the bytes it is given or
+/// throws. Hosts never hold more than a fixed number of chunks of either.
+#pragma once
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <concepts>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <istream>
+#include <ostream>
+#include <string>
+#include <utility>
+
+#include "escrow/core/bytes.hpp"
+#include "escrow/core/error.hpp"
+#include "escrow/core/random.hpp"
+#include "escrow/core/encoding.hpp"
+
+namespace escrow {
+
+/// A stream of bytes to read.
+///
+/// Requirements: `s.read(out)` writes up to `out.size()` bytes into `out` and returns the count.
+/// Law: a count below `out.size()` means the stream has ended; later reads return 0.
+template <class S>
+concept byte_source = requires(S& s, mutable_byte_view out) {
+    { s.read(out) } -> std::same_as<std::size_t>;
+};
+
+/// A stream of bytes to write.
+///
+/// Requirements: `s.write(in)` consumes all of `in` or throws `escrow::error`.
+template <class S>
+concept byte_sink = requires(S& s, byte_view in) { s.write(in); };
+
+/// Reads exactly `out.size()` bytes or throws `errc::truncated` naming `what`.
+template <byte_source Source>
+void read_exact(Source& src, mutable_byte_view out, std::string_view what) {
+    if (src.read(out) != out.size())
+        throw error(errc::truncated, "input ended inside the " + std::string(what));
+}
+
+/// Reads everything that remains in `src` into memory, refusing more than `limit` bytes.
+template <byte_source Source>
+[[nodiscard]] bytes read_all(Source& src, std::size_t limit) {
+    bytes out;
+    byte buf[16384];
+    for (;;) {
+        std::size_t n = src.read(buf);
+        if (out.size() + n > limit)
+            throw error(errc::limit_exceeded, "input larger than " + std::to_string(limit) + " bytes");
+        out.insert(out.end(), buf, buf + n);
+        if (n < sizeof buf) return out;
+    }
+}
+
+/// A source over bytes in memory (not copied: the bytes must outlive the source).
+class memory_source {
+public:
+    explicit memory_source(byte_view data) noexcept : data_(data) {}
+    std::size_t read(mutable_byte_view out) noexcept {
+        std::size_t n = std::min(out.size(), data_.size() - pos_);
+        if (n) std::memcpy(out.data(), data_.data() + pos_, n);
+        pos_ += n;
+        return n;
+    }
+    /// Bytes not read yet.
+    [[nodiscard]] std::size_t remaining() const noexcept { return data_.size() - pos_; }
+
+private:
+    byte_view data_;
+    std::size_t pos_ = 0;
+};
+
+/// A sink that appends to a byte vector it owns.
+class memory_sink {
+public:
+    void write(byte_view in) { append(data_, in); }
+    [[nodiscard]] const bytes& data() const& noexcept { return data_; }
+    [[nodiscard]] bytes take() && noexcept { return std::move(data_); }
+
+private:
+    bytes data_;
+};
+
+/// A source over a `std::istream`.
+class istream_source {
+public:
+    explicit istream_source(std::istream& in) noexcept : in_(in) {}
+    std::size_t read(mutable_byte_view out) {
+        std::size_t total = 0;
+        while (total < out.size() && in_) {
+            in_.read(reinterpret_cast<char*>(out.data() + total), static_cast<std::streamsize>(out.size() - total));
+            total += static_cast<std::size_t>(in_.gcount());
+        }
+        if (in_.bad()) throw error(errc::io_error, "reading from the input stream failed");
+        return total;
+    }
+
+private:
+    std::istream& in_;
+};
+
+/// A sink over a `std::ostream`.
+class ostream_sink {
+public:
+    explicit ostream_sink(std::ostream& out) noexcept : out_(out) {}
+    void write(byte_view in) {
+        out_.write(reinterpret_cast<const char*>(in.data()), static_cast<std::streamsize>(in.size()));
+        if (!out_) throw error(errc::io_error, "writing to the output stream failed");
+    }
+
+private:
+    std::ostream& out_;
+};
+
+/// A source over a POSIX file descriptor; owns it when opened from a path.
+class file_source {
+public:
+    /// Opens `path` for reading. @throws escrow::error `not_found` or `io_error`.
+    explicit file_source(const std::filesystem::path& path) : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)), owned_(true) {
+        if (fd_ < 0) {
+            int e = errno;
+            throw error(e == ENOENT ? errc::not_found : errc::io_error,
+                        "cannot open '" + path.string() + "' for reading: " + std::strerror(e));
+        }
+        struct stat st{};
+        if (::fstat(fd_, &st) == 0 && S_ISDIR(st.st_mode)) {
+            ::close(fd_);
+            throw error(errc::io_error, "'" + path.string() + "' is a directory");
+        }
+    }
+    /// Reads from a descriptor the caller keeps (e.g. 0 for standard input).
+    static file_source borrow(int fd) noexcept { return file_source(fd); }
+
+    file_source(file_source&& o) noexcept : fd_(std::exchange(o.fd_, -1)), owned_(o.owned_) {}
+    file_source& operator=(file_source&&) = delete;
+    ~file_source() {
+        if (owned_ && fd_ >= 0) ::close(fd_);
+    }
+
+    std::size_t read(mutable_byte_view out) {
+        std::size_t total = 0;
+        while (total < out.size()) {
+            ssize_t n = ::read(fd_, out.data() + total, out.size() - total);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                throw error(errc::io_error, std::string("read failed: ") + std::strerror(errno));
+            }
+            if (n == 0) break;
+            total += static_cast<std::size_t>(n);
+        }
+        return total;
+    }
+
+private:
+    explicit file_source(int fd) noexcept : fd_(fd), owned_(false) {}
+    int fd_;
+    bool owned_;
+};
+
+namespace detail {
+inline void write_fd(int fd, byte_view in) {
+    std::size_t done = 0;
+    while (done < in.size()) {
+        ssize_t n = ::write(fd, in.data() + done, in.size() - done);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw error(errc::io_error, std::string("write failed: ") + std::strerror(errno));
+        }
+        done += static_cast<std::size_t>(n);
+    }
+}
+}  // namespace detail
+
+/// A sink over a POSIX file descriptor the caller keeps (e.g. 1 for standard output).
+class fd_sink {
+public:
+    explicit fd_sink(int fd) noexcept : fd_(fd) {}
+    void write(byte_view in) { detail::write_fd(fd_, in); }
+
+private:
+    int fd_;
+};
+
+/// A sink that writes to a temporary file beside `path` and renames it over `path` only on
+/// `commit()`. Destroyed without a commit, it deletes the temporary file: a failed run leaves
+/// nothing behind and never touches an existing `path`.
+class atomic_file_sink {
+public:
+    /// @throws escrow::error `io_error` when the temporary file cannot be created.
+    explicit atomic_file_sink(std::filesystem::path path) : path_(std::move(path)) {
+        auto dir = path_.parent_path();
+        if (dir.empty()) dir = ".";
+        byte rnd[8];
+        default_random().fill(rnd);
+        tmp_ = dir / ("." + path_.filename().string() + ".tmp-" + hex::encode(rnd));
+        fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd_ < 0)
+            throw error(errc::io_error, "cannot create a temporary file in '" + dir.string() + "': " + std::strerror(errno));
+    }
+    atomic_file_sink(const atomic_file_sink&) = delete;
+    atomic_file_sink& operator=(const atomic_file_sink&) = delete;
+    ~atomic_file_sink() {
+        if (fd_ >= 0) ::close(fd_);
+        if (!committed_) ::unlink(tmp_.c_str());
+    }
+
+    void write(byte_view in) { detail::write_fd(fd_, in); }
+
+    /// Flushes to disk and renames the temporary file over the destination.
+    /// @param mode permission bits of the final file.
+    void commit(mode_t mode = 0644) {
+        if (::fchmod(fd_, mode) != 0 || ::fsync(fd_) != 0)
+            throw error(errc::io_error, "cannot flush '" + tmp_.string() + "': " + std::strerror(errno));
+        ::close(std::exchange(fd_, -1));
+        if (::rename(tmp_.c_str(), path_.c_str()) != 0)
+            throw error(errc::io_error, "cannot rename onto '" + path_.string() + "': " + std::strerror(errno));
+        committed_ = true;
+    }
+
+    /// The destination path.
+    [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
+
+private:
+    std::filesystem::path path_, tmp_;
+    int fd_ = -1;
+    bool committed_ = false;
+};
+
+}  // namespace escrow

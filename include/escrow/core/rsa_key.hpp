@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: MIT
+/// @file
+/// RSA key pairs: generation, and PKCS#8 / SubjectPublicKeyInfo in PEM and DER, as OpenSSL writes them.
+#pragma once
+
+#include <cryptopp/queue.h>
+#include <cryptopp/rsa.h>
+
+#include <string>
+#include <string_view>
+
+#include "escrow/core/bytes.hpp"
+#include "escrow/core/crypto.hpp"
+#include "escrow/core/encoding.hpp"
+#include "escrow/core/error.hpp"
+#include "escrow/core/random.hpp"
+
+namespace escrow {
+
+namespace detail {
+inline bytes drain(CryptoPP::ByteQueue& q) {
+    bytes out(static_cast<std::size_t>(q.MaxRetrievable()));
+    q.Get(out.data(), out.size());
+    return out;
+}
+inline CryptoPP::ByteQueue queue_of(byte_view b) {
+    CryptoPP::ByteQueue q;
+    q.Put(b.data(), b.size());
+    q.MessageEnd();
+    return q;
+}
+// Text or binary? A key file is PEM when it starts, after whitespace, with a BEGIN line.
+inline bool is_pem(byte_view content) { return pem::looks_like_pem(std::string_view(reinterpret_cast<const char*>(content.data()), content.size())); }
+}  // namespace detail
+
+/// An RSA public key.
+class rsa_public_key {
+public:
+    /// Wraps a Crypto++ key. @throws escrow::error `bad_key` when the key fails validation.
+    explicit rsa_public_key(CryptoPP::RSA::PublicKey k) : key_(std::move(k)) {
+        if (key_.GetModulus().IsEven() || key_.GetModulus().BitCount() < 512 || key_.GetPublicExponent() < 3 ||
+            key_.GetPublicExponent().IsEven())
+            throw error(errc::bad_key, "RSA public key fails validation");
+    }
+
+    /// Parses SubjectPublicKeyInfo or PKCS#1 RSAPublicKey DER. @throws escrow::error `bad_key`.
+    [[nodiscard]] static rsa_public_key from_der(byte_view der) {
+        CryptoPP::RSA::PublicKey k;
+        try {
+            auto q = detail::queue_of(der);
+            k.Load(q);
+            if (q.AnyRetrievable()) throw error(errc::bad_key, "trailing bytes after the RSA public key");
+            return rsa_public_key(std::move(k));
+        } catch (const CryptoPP::Exception&) {
+        }
+        try {
+            auto q = detail::queue_of(der);
+            k.BERDecodePublicKey(q, false, 0);
+            if (q.AnyRetrievable()) throw error(errc::bad_key, "trailing bytes after the RSA public key");
+            return rsa_public_key(std::move(k));
+        } catch (const CryptoPP::Exception&) {
+            throw error(errc::bad_key, "not an RSA public key (expected SubjectPublicKeyInfo or PKCS#1 DER)");
+        }
+    }
+
+    /// Parses PEM ("PUBLIC KEY" or "RSA PUBLIC KEY"). @throws escrow::error `bad_key`.
+    [[nodiscard]] static rsa_public_key from_pem(std::string_view text) {
+        auto b = pem::decode(text);
+        if (b.label != "PUBLIC KEY" && b.label != "RSA PUBLIC KEY")
+            throw error(errc::bad_key, "PEM label '" + b.label + "' is not an RSA public key");
+        return from_der(b.der);
+    }
+
+    /// Parses a key file's content, PEM or DER, told apart by the content.
+    [[nodiscard]] static rsa_public_key load(byte_view content) {
+        return detail::is_pem(content) ? from_pem(to_string(content)) : from_der(content);
+    }
+
+    /// SubjectPublicKeyInfo DER (what `openssl pkey -pubout -outform DER` writes).
+    [[nodiscard]] bytes der() const {
+        CryptoPP::ByteQueue q;
+        key_.Save(q);
+        return detail::drain(q);
+    }
+    /// SubjectPublicKeyInfo PEM ("-----BEGIN PUBLIC KEY-----").
+    [[nodiscard]] std::string pem() const { return pem::encode("PUBLIC KEY", der()); }
+
+    /// SHA-256 of the SubjectPublicKeyInfo DER: the key's fingerprint in records.
+    [[nodiscard]] digest256 fingerprint() const { return sha256(der()); }
+
+    /// Modulus size in bits.
+    [[nodiscard]] unsigned bits() const { return key_.GetModulus().BitCount(); }
+
+    /// The Crypto++ key.
+    [[nodiscard]] const CryptoPP::RSA::PublicKey& cryptopp() const noexcept { return key_; }
+
+private:
+    CryptoPP::RSA::PublicKey key_;
+};
+
+/// An RSA private key. Crypto++ keeps its integers in wiped memory.
+class rsa_private_key {
+public:
+    /// Wraps a Crypto++ key. @throws escrow::error `bad_key` when the key fails validation.
+    explicit rsa_private_key(CryptoPP::RSA::PrivateKey k) : key_(std::move(k)) {
+        if (!key_.Validate(default_random().engine(), 1)) throw error(errc::bad_key, "RSA private key fails validation");
+    }
+
+    /// A new key of `bits` bits with public exponent 65537 (Crypto++'s default would be 17).
+    /// @throws escrow::error `invalid_argument` for fewer than 2048 or more than 16384 bits.
+    [[nodiscard]] static rsa_private_key generate(unsigned bits, system_random& rng = default_random()) {
+        if (bits < 2048 || bits > 16384)
+            throw error(errc::invalid_argument, "RSA key size must be 2048 to 16384 bits, got " + std::to_string(bits));
+        CryptoPP::RSA::PrivateKey k;
+        k.Initialize(rng.engine(), bits, CryptoPP::Integer(65537));
+        return rsa_private_key(std::move(k));
+    }
+
+    /// Parses PKCS#8 PrivateKeyInfo or PKCS#1 RSAPrivateKey DER. @throws escrow::error `bad_key`.
+    [[nodiscard]] static rsa_private_key from_der(byte_view der) {
+        CryptoPP::RSA::PrivateKey k;
+        try {
+            auto q = detail::queue_of(der);
+            k.Load(q);
+            if (q.AnyRetrievable()) throw error(errc::bad_key, "trailing bytes after the RSA private key");
+            return rsa_private_key(std::move(k));
+        } catch (const CryptoPP::Exception&) {
+        }
+        try {
+            auto q = detail::queue_of(der);
+            k.BERDecodePrivateKey(q, false, 0);
+            if (q.AnyRetrievable()) throw error(errc::bad_key, "trailing bytes after the RSA private key");
+            return rsa_private_key(std::move(k));
+        } catch (const CryptoPP::Exception&) {
+            throw error(errc::bad_key, "not an RSA private key (expected unencrypted PKCS#8 or PKCS#1 DER)");
+        }
+    }
+
+    /// Parses PEM ("PRIVATE KEY" or "RSA PRIVATE KEY"). @throws escrow::error `bad_key`.
+    [[nodiscard]] static rsa_private_key from_pem(std::string_view text) {
+        auto b = pem::decode(text);
+        if (b.label == "ENCRYPTED PRIVATE KEY")
+            throw error(errc::bad_key, "encrypted PKCS#8 keys are not supported; decrypt with 'openssl pkey' first");
+        if (b.label != "PRIVATE KEY" && b.label != "RSA PRIVATE KEY")
+            throw error(errc::bad_key, "PEM label '" + b.label + "' is not an RSA private key");
+        return from_der(b.der);
+    }
+
+    /// Parses a key file's content, PEM or DER, told apart by the content.
+    [[nodiscard]] static rsa_private_key load(byte_view content) {
+        return detail::is_pem(content) ? from_pem(to_string(content)) : from_der(content);
+    }
+
+    /// PKCS#8 PrivateKeyInfo DER. Public data type, secret content: write it only to protected files.
+    [[nodiscard]] bytes unsafe_der() const {
+        CryptoPP::ByteQueue q;
+        key_.Save(q);
+        return detail::drain(q);
+    }
+    /// PKCS#8 PEM ("-----BEGIN PRIVATE KEY-----"), as `openssl genpkey` writes.
+    [[nodiscard]] std::string unsafe_pem() const {
+        bytes der = unsafe_der();
+        std::string out = pem::encode("PRIVATE KEY", der);
+        CryptoPP::SecureWipeArray(der.data(), der.size());
+        return out;
+    }
+
+    /// The matching public key.
+    [[nodiscard]] rsa_public_key public_key() const {
+        return rsa_public_key(CryptoPP::RSA::PublicKey(key_));
+    }
+
+    /// Modulus size in bits.
+    [[nodiscard]] unsigned bits() const { return key_.GetModulus().BitCount(); }
+
+    /// The Crypto++ key.
+    [[nodiscard]] const CryptoPP::RSA::PrivateKey& cryptopp() const noexcept { return key_; }
+
+private:
+    CryptoPP::RSA::PrivateKey key_;
+};
+
+}  // namespace escrow

@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: MIT
+/// @file
+/// `escrow::escrow_encryptor<Cipher, Wrap, Store>`: the owner-side host that encrypts a file for its
+/// owner, exports the session key for one or more backup authorities, decrypts, and rewraps.
+#pragma once
+
+#include <cryptopp/secblock.h>
+
+#include <chrono>
+#include <cstring>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "escrow/cipher/concept.hpp"
+#include "escrow/core/bytes.hpp"
+#include "escrow/core/encoding.hpp"
+#include "escrow/core/error.hpp"
+#include "escrow/core/io.hpp"
+#include "escrow/core/key_info.hpp"
+#include "escrow/core/random.hpp"
+#include "escrow/core/secret.hpp"
+#include "escrow/record.hpp"
+#include "escrow/store/concept.hpp"
+#include "escrow/wrap/concept.hpp"
+
+namespace escrow {
+
+/// Makes a fresh serial number: "ESC-" and 26 Crockford base32 characters (128 random bits).
+[[nodiscard]] inline std::string make_serial(system_random& rng = default_random()) {
+    static constexpr char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    byte raw[17] = {};
+    rng.fill(std::span(raw, 16));
+    std::string s = "ESC-";
+    // 26 groups of 5 bits cover the 128 bits (the last group is padded with zero bits).
+    for (int i = 0; i < 26; ++i) {
+        int bit = i * 5, idx = bit / 8, off = bit % 8;
+        unsigned v = (unsigned(raw[idx]) << 8 | raw[idx + 1]) >> (11 - off);
+        s.push_back(alphabet[v & 31]);
+    }
+    return s;
+}
+
+/// Encrypts files for an owner with escrowed recovery keys, with the cipher, key wrap and file
+/// format fixed at compile time. No virtual call, no runtime switch between policies.
+///
+/// The four steps (Microsoft CryptoAPI, "Storing Session Keys Using a Backup Authority"): `encrypt`
+/// draws a fresh session key, wraps it for the owner into the file header, wraps it again for each
+/// authority and returns one escrow record per authority; `recover_session_key` is the authority's
+/// side; `rewrap_owner` hands the file to a new owner key without re-encrypting the payload.
+///
+/// Memory stays bounded by a few chunks whatever the input size. Decryption writes a chunk only
+/// after it authenticates; a failure part-way leaves earlier authenticated chunks in the sink, so
+/// callers that must leave nothing behind write to an `atomic_file_sink` (as the CLI does).
+///
+/// @tparam Cipher a `cipher_policy` (e.g. `cipher::aes256_gcm_stream`)
+/// @tparam Wrap   a `wrap_policy` (e.g. `wrap::rsa_oaep_sha256`)
+/// @tparam Store  a `store_policy` for `Cipher` and `Wrap` (e.g. `store::native`)
+template <class Cipher, class Wrap, class Store>
+class escrow_encryptor {
+    static_assert(cipher::cipher_traits<Cipher>,
+                  "Cipher must declare static constexpr members: std::string_view name; std::uint16_t id; "
+                  "std::size_t key_size, nonce_size, chunk_size, sealed_chunk_size, min_final_sealed_size, "
+                  "max_final_sealed_size; static constexpr std::size_t sealed_size(std::size_t plain, bool last) "
+                  "(docs/policies.md#cipher)");
+    static_assert(cipher::cipher_seal<Cipher>,
+                  "Cipher must have a nested class sealer with sealer(const escrow::session_key&, escrow::byte_view "
+                  "nonce) and std::size_t seal(std::uint64_t index, escrow::byte_view plain, bool last, "
+                  "escrow::mutable_byte_view out) (docs/policies.md#cipher)");
+    static_assert(cipher::cipher_open<Cipher>,
+                  "Cipher must have a nested class opener with opener(const escrow::session_key&, escrow::byte_view "
+                  "nonce) and std::size_t open(std::uint64_t index, escrow::byte_view sealed, bool last, "
+                  "escrow::mutable_byte_view out) (docs/policies.md#cipher)");
+    static_assert(wrap::wrap_traits<Wrap>,
+                  "Wrap must be copyable and declare: static constexpr std::string_view name, stanza_type; "
+                  "static constexpr std::uint16_t id; types public_key and private_key (docs/policies.md#wrap)");
+    static_assert(wrap::wrap_seal<Wrap>,
+                  "Wrap must provide escrow::wrapped_key wrap(const escrow::session_key&, const public_key&, "
+                  "escrow::system_random&) (docs/policies.md#wrap)");
+    static_assert(wrap::wrap_open<Wrap>,
+                  "Wrap must provide std::optional<escrow::session_key> unwrap(const escrow::wrapped_key&, const "
+                  "private_key&) (docs/policies.md#wrap)");
+    static_assert(wrap::wrap_keys<Wrap>,
+                  "Wrap must provide public_key public_of(const private_key&) and escrow::digest256 "
+                  "fingerprint(const public_key&) (docs/policies.md#wrap)");
+    static_assert(store::store_traits<Store>,
+                  "Store must be copyable and declare: static constexpr std::string_view name; std::uint16_t id; "
+                  "Boost.Hana sets cipher_ids and wrap_ids (docs/policies.md#store)");
+    static_assert(Store::template accepts<Cipher, Wrap>(), "this Store cannot carry this Cipher and Wrap");
+    static_assert(store::store_header<Store, Cipher, Wrap>,
+                  "Store must provide template <class C, class W> members write_header(sink, escrow::file_header&, "
+                  "const escrow::session_key&), escrow::file_header read_header(source) and bool "
+                  "verify_header(const escrow::file_header&, const escrow::session_key&) (docs/policies.md#store)");
+    static_assert(store::store_blob<Store, Cipher, Wrap>,
+                  "Store must provide template <class C, class W> members escrow::bytes encode_blob(const "
+                  "escrow::wrapped_key&) and escrow::wrapped_key decode_blob(escrow::byte_view) (docs/policies.md#store)");
+    static_assert(Cipher::sealed_chunk_size <= Cipher::max_final_sealed_size &&
+                      Cipher::min_final_sealed_size <= Cipher::max_final_sealed_size,
+                  "Cipher framing: need sealed_chunk_size <= max_final_sealed_size and "
+                  "min_final_sealed_size <= max_final_sealed_size");
+
+public:
+    using cipher_type = Cipher;
+    using wrap_type = Wrap;
+    using store_type = Store;
+    using public_key = typename Wrap::public_key;
+    using private_key = typename Wrap::private_key;
+
+    /// A host with default-constructed (or given) policy objects.
+    explicit escrow_encryptor(Cipher c = Cipher{}, Wrap w = Wrap{}, Store s = Store{})
+        : cipher_(std::move(c)), wrap_(std::move(w)), store_(std::move(s)) {}
+
+    /// Steps 1–3: encrypts `in` to `out` under a fresh session key, wrapped for `owner` and, as a
+    /// copy in the header where the format has room, for each authority. Returns one escrow
+    /// record per authority, in the same order, to send to that authority.
+    ///
+    /// `info.serial` is generated when empty and `info.created` set to now when 0.
+    /// @throws escrow::error `invalid_argument` with no authority; key and I/O errors as they come.
+    template <byte_source Source, byte_sink Sink>
+    std::vector<escrow_record> encrypt(Source& in, Sink& out, const public_key& owner,
+                                       std::span<const public_key> authorities, key_info info = {}) {
+        if (authorities.empty()) throw error(errc::invalid_argument, "encrypt needs at least one authority key");
+        system_random& rng = default_random();
+        if (info.serial.empty()) info.serial = make_serial(rng);
+        if (info.created == 0)
+            info.created = static_cast<std::uint64_t>(
+                std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+
+        session_key key = session_key::generate(Cipher::key_size, rng);
+        file_header h;
+        h.cipher_id = Cipher::id;
+        h.wrap_id = Wrap::id;
+        h.nonce.resize(Cipher::nonce_size);
+        rng.fill(h.nonce);
+        h.info = info;
+        h.recipients.push_back({recipient_role::owner, wrap_.wrap(key, owner, rng)});
+        std::vector<escrow_record> records;
+        records.reserve(authorities.size());
+        for (const auto& authority : authorities) {
+            wrapped_key w = wrap_.wrap(key, authority, rng);
+            escrow_record rec;
+            rec.info = info;
+            rec.cipher_id = Cipher::id;
+            rec.wrap_id = Wrap::id;
+            rec.store_id = Store::id;
+            rec.authority_fingerprint = wrap_.fingerprint(authority);
+            rec.wrapped_key = store_.template encode_blob<Cipher, Wrap>(w);
+            rec.seal(key);
+            records.push_back(std::move(rec));
+            h.recipients.push_back({recipient_role::authority, std::move(w)});
+        }
+        store_.template write_header<Cipher, Wrap>(out, h, key);
+        seal_payload(in, out, key, h.nonce);
+        return records;
+    }
+
+    /// Single-authority form of `encrypt`.
+    template <byte_source Source, byte_sink Sink>
+    escrow_record encrypt(Source& in, Sink& out, const public_key& owner, const public_key& authority, key_info info = {}) {
+        return std::move(encrypt(in, out, owner, std::span<const public_key>(&authority, 1), std::move(info)).front());
+    }
+
+    /// Decrypts with a private key that matches any recipient of the file: the owner's, or an
+    /// authority's through its copy of the blob in the header.
+    /// @throws escrow::error `no_matching_key` (wrong key), `authentication_failed` (tampered),
+    /// `truncated`, `malformed_header`, `unsupported_version`, `unknown_policy_id`.
+    template <byte_source Source, byte_sink Sink>
+    void decrypt(Source& in, Sink& out, const private_key& key) {
+        file_header h = read_header(in);
+        session_key sk = open_header(h, key);
+        open_payload(in, out, sk, h.nonce);
+    }
+
+    /// Decrypts with a session key already recovered (by `recover_session_key`).
+    /// @throws escrow::error `authentication_failed` when the key does not match the header.
+    template <byte_source Source, byte_sink Sink>
+    void decrypt_with_session_key(Source& in, Sink& out, const session_key& key) {
+        file_header h = read_header(in);
+        if (!store_.template verify_header<Cipher, Wrap>(h, key))
+            throw error(errc::authentication_failed, "header authentication failed: wrong session key or modified header");
+        open_payload(in, out, key, h.nonce);
+    }
+
+    /// Step 4, the authority's side: unwraps the session key from `record` with the authority's
+    /// private key and checks the record's MAC, so that altered metadata is detected.
+    /// @throws escrow::error `unknown_policy_id` (record for other policies), `bad_key` (record for
+    /// another authority key), `authentication_failed` (unwrap or MAC failed).
+    [[nodiscard]] session_key recover_session_key(const escrow_record& record, const private_key& authority) {
+        if (record.cipher_id != Cipher::id || record.wrap_id != Wrap::id || record.store_id != Store::id)
+            throw error(errc::unknown_policy_id, "the record was made for other policies (cipher 0x" +
+                                                     id_hex(record.cipher_id) + ", wrap 0x" + id_hex(record.wrap_id) +
+                                                     ", store 0x" + id_hex(record.store_id) + ")");
+        if (!constant_time_equal(record.authority_fingerprint, wrap_.fingerprint(wrap_.public_of(authority))))
+            throw error(errc::bad_key, "the record was made for a different authority key");
+        wrapped_key w = store_.template decode_blob<Cipher, Wrap>(record.wrapped_key);
+        std::optional<session_key> key = wrap_.unwrap(w, authority);
+        if (!key || key->size() != Cipher::key_size)
+            throw error(errc::authentication_failed, "the authority key does not unwrap this record's session key");
+        if (!record.verify(*key))
+            throw error(errc::authentication_failed, "escrow record MAC does not verify: a field was altered");
+        return std::move(*key);
+    }
+
+    /// The authority's path end to end: recover the session key from `record`, then decrypt.
+    template <byte_source Source, byte_sink Sink>
+    void decrypt_with_record(Source& in, Sink& out, const escrow_record& record, const private_key& authority) {
+        session_key key = recover_session_key(record, authority);
+        decrypt_with_session_key(in, out, key);
+    }
+
+    /// Replaces the owner's blob with one for `new_owner`, copying the payload unchanged.
+    /// @throws escrow::error `authentication_failed` when `key` does not match the header.
+    template <byte_source Source, byte_sink Sink>
+    void rewrap_owner(Source& in, Sink& out, const session_key& key, const public_key& new_owner) {
+        file_header h = read_header(in);
+        if (!store_.template verify_header<Cipher, Wrap>(h, key))
+            throw error(errc::authentication_failed, "header authentication failed: wrong session key or modified header");
+        rewrap(in, out, h, key, new_owner);
+    }
+
+    /// Replaces the owner's blob, opening the header with any recipient's private key.
+    template <byte_source Source, byte_sink Sink>
+    void rewrap_owner(Source& in, Sink& out, const private_key& current, const public_key& new_owner) {
+        file_header h = read_header(in);
+        session_key key = open_header(h, current);
+        rewrap(in, out, h, key, new_owner);
+    }
+
+    /// Parses and bounds the file header, without a key. Leaves `in` at the payload.
+    template <byte_source Source>
+    [[nodiscard]] file_header read_header(Source& in) {
+        return store_.template read_header<Cipher, Wrap>(in);
+    }
+
+private:
+    [[no_unique_address]] Cipher cipher_;
+    [[no_unique_address]] Wrap wrap_;
+    [[no_unique_address]] Store store_;
+
+    static std::string id_hex(std::uint16_t v) {
+        byte b[2] = {static_cast<byte>(v >> 8), static_cast<byte>(v)};
+        return hex::encode(b);
+    }
+
+    // Tries every recipient the store offers; the first whose unwrapped key verifies the header wins.
+    session_key open_header(const file_header& h, const private_key& key) {
+        bool unwrapped = false;
+        for (const auto& r : h.recipients) {
+            std::optional<session_key> sk = wrap_.unwrap(r.key, key);
+            if (!sk) continue;
+            unwrapped = true;
+            if (sk->size() == Cipher::key_size && store_.template verify_header<Cipher, Wrap>(h, *sk)) return std::move(*sk);
+        }
+        if (unwrapped)
+            throw error(errc::authentication_failed, "header authentication failed: the file was modified");
+        throw error(errc::no_matching_key, "the key does not open any of the file's " + std::to_string(h.recipients.size()) +
+                                               " recipient blobs (wrong key?)");
+    }
+
+    template <byte_source Source, byte_sink Sink>
+    void rewrap(Source& in, Sink& out, file_header& h, const session_key& key, const public_key& new_owner) {
+        auto owner = std::find_if(h.recipients.begin(), h.recipients.end(),
+                                  [](const recipient_entry& r) { return r.role == recipient_role::owner; });
+        if (owner == h.recipients.end()) throw error(errc::malformed_header, "the file names no owner recipient to rewrap");
+        owner->key = wrap_.wrap(key, new_owner, default_random());
+        store_.template write_header<Cipher, Wrap>(out, h, key);
+        bytes buf(64 * 1024);
+        for (;;) {
+            std::size_t n = in.read(buf);
+            if (n) out.write(byte_view(buf).first(n));
+            if (n < buf.size()) break;
+        }
+    }
+
+    // One pass with one chunk of look-ahead, so the final chunk is known when it is sealed.
+    template <byte_source Source, byte_sink Sink>
+    void seal_payload(Source& in, Sink& out, const session_key& key, byte_view nonce) {
+        typename Cipher::sealer sealer(key, nonce);
+        CryptoPP::SecByteBlock cur(Cipher::chunk_size), next(Cipher::chunk_size);
+        bytes sealed(Cipher::max_final_sealed_size);
+        std::size_t n = in.read(mutable_byte_view(cur.data(), cur.size()));
+        for (std::uint64_t i = 0;; ++i) {
+            std::size_t m = 0;
+            bool last = n < Cipher::chunk_size;
+            if (!last) {
+                m = in.read(mutable_byte_view(next.data(), next.size()));
+                last = m == 0;
+            }
+            std::size_t s = sealer.seal(i, byte_view(cur.data(), n), last, sealed);
+            out.write(byte_view(sealed).first(s));
+            if (last) return;
+            std::swap(cur, next);
+            n = m;
+        }
+    }
+
+    // A chunk is the last when what remains of the input fits in a final chunk; the buffer holds one
+    // byte more than the largest final chunk to tell the two apart.
+    template <byte_source Source, byte_sink Sink>
+    void open_payload(Source& in, Sink& out, const session_key& key, byte_view nonce) {
+        typename Cipher::opener opener(key, nonce);
+        constexpr std::size_t window = Cipher::max_final_sealed_size + 1;
+        bytes buf(window);
+        CryptoPP::SecByteBlock plain(Cipher::max_final_sealed_size);
+        std::size_t have = 0;
+        for (std::uint64_t i = 0;; ++i) {
+            have += in.read(mutable_byte_view(buf).subspan(have));
+            bool last = have < window;
+            std::size_t take = last ? have : Cipher::sealed_chunk_size;
+            if (last && have < Cipher::min_final_sealed_size)
+                throw error(errc::truncated, i == 0 && have == 0 ? "the payload is missing" : "the payload ends inside a chunk");
+            std::size_t n = opener.open(i, byte_view(buf).first(take), last, mutable_byte_view(plain.data(), plain.size()));
+            if (last && n == 0 && i > 0)
+                throw error(errc::malformed_header, "payload: an empty final chunk may only follow nothing");
+            out.write(byte_view(plain.data(), n));
+            if (last) return;
+            std::memmove(buf.data(), buf.data() + take, have - take);
+            have -= take;
+        }
+    }
+};
+
+}  // namespace escrow

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: MIT
+/// @file
+/// Blessed combinations of policies, and the compile-time check that the library's ids are unique.
+#pragma once
+
+#include <boost/hana/length.hpp>
+#include <boost/hana/set.hpp>
+#include <boost/hana/core/to.hpp>
+#include <boost/hana/transform.hpp>
+#include <boost/hana/tuple.hpp>
+#include <boost/hana/type.hpp>
+#include <boost/hana/integral_constant.hpp>
+
+#include "escrow/cipher/aes256_gcm_stream.hpp"
+#include "escrow/escrow_encryptor.hpp"
+#include "escrow/store/native.hpp"
+#include "escrow/wrap/rsa_oaep_sha256.hpp"
+
+namespace escrow {
+
+/// True when the `id`s of the given policy types are pairwise distinct (checked with a Hana set).
+/// Use it on a family of your own policies: `static_assert(escrow::ids_unique<my_a, my_b>);`
+template <class... Policies>
+inline constexpr bool ids_unique = [] {
+    namespace hana = boost::hana;
+    constexpr auto ids = hana::make_tuple(hana::integral_c<std::uint16_t, Policies::id>...);
+    return hana::length(hana::to_set(ids)) == hana::length(ids);
+}();
+
+/// The library's policies, by family.
+namespace policies {
+using ciphers = boost::hana::tuple<cipher::aes256_gcm_stream>;
+using wraps = boost::hana::tuple<wrap::rsa_oaep_sha256>;
+using stores = boost::hana::tuple<store::native>;
+}  // namespace policies
+
+static_assert(ids_unique<cipher::aes256_gcm_stream>, "cipher ids must be unique");
+static_assert(ids_unique<wrap::rsa_oaep_sha256>, "wrap ids must be unique");
+static_assert(ids_unique<store::native>, "store ids must be unique");
+
+/// The native format: AES-256-GCM STREAM payload, RSA-OAEP-SHA-256 recipients, `store::native`.
+using native_encryptor = escrow_encryptor<cipher::aes256_gcm_stream, wrap::rsa_oaep_sha256, store::native>;
+
+}  // namespace escrow

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: MIT
+/// @file
+/// The escrow record: what the owner sends the backup authority (step 3), with its binary encoding,
+/// its JSON rendering and its binding MAC.
+#pragma once
+
+#include <array>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "escrow/core/bytes.hpp"
+#include "escrow/core/crypto.hpp"
+#include "escrow/core/encoding.hpp"
+#include "escrow/core/error.hpp"
+#include "escrow/core/ids.hpp"
+#include "escrow/core/key_info.hpp"
+#include "escrow/core/secret.hpp"
+#include "escrow/detail/byte_reader.hpp"
+
+namespace escrow {
+
+/// One escrow record: a session key wrapped for one authority, with the key's description.
+///
+/// Binary encoding, version 1 (integers little-endian; docs/format.md):
+///
+///     magic "\x89ESCREC\n" | version u16 = 1 | serial str16 | description str16 | owner str16
+///     | created u64 | cipher id u16 | wrap id u16 | store id u16 | authority fingerprint [32]
+///     | wrapped key length u32 | wrapped key (in the store's blob format) | MAC [32]
+///
+/// MAC = HMAC-SHA-256(HKDF-SHA-256(session key, salt = "", info = "escrow/v1 record", 32), every
+/// byte before it). Only a holder of the session key can make or check it, so an authority that
+/// unwraps the key learns whether any field was altered.
+struct escrow_record {
+    static constexpr std::uint16_t version = 1;
+    static constexpr std::array<byte, 8> magic = {0x89, 'E', 'S', 'C', 'R', 'E', 'C', '\n'};
+    static constexpr std::size_t max_wrapped_key = 64 * 1024;
+    static constexpr std::size_t max_encoded = 80 * 1024;
+    static constexpr std::string_view mac_info = "escrow/v1 record";
+
+    key_info info;                   ///< serial, description, owner, creation time
+    std::uint16_t cipher_id = 0;     ///< the file's cipher
+    std::uint16_t wrap_id = 0;       ///< how `wrapped_key` is wrapped
+    std::uint16_t store_id = 0;      ///< the file format, which also fixes the blob format
+    digest256 authority_fingerprint{};  ///< SHA-256 identifying the authority's public key
+    bytes wrapped_key;               ///< the session key for the authority, in the store's blob format
+    digest256 mac{};                 ///< binding MAC keyed from the session key
+
+    /// The encoding without the MAC: the bytes the MAC covers.
+    /// @throws escrow::error `limit_exceeded` or `invalid_argument` when a field breaks its bound.
+    [[nodiscard]] bytes authenticated_bytes() const {
+        bytes out;
+        append(out, magic);
+        le::put<std::uint16_t>(out, version);
+        detail::check_serial(info.serial);
+        detail::put_str16(out, info.serial, limits::serial_max, "serial number");
+        detail::put_str16(out, info.description, limits::description_max, "description");
+        detail::put_str16(out, info.owner, limits::owner_max, "owner identity");
+        le::put<std::uint64_t>(out, info.created);
+        le::put<std::uint16_t>(out, cipher_id);
+        le::put<std::uint16_t>(out, wrap_id);
+        le::put<std::uint16_t>(out, store_id);
+        append(out, authority_fingerprint);
+        if (wrapped_key.size() > max_wrapped_key) throw error(errc::limit_exceeded, "wrapped key larger than 64 KiB");
+        le::put<std::uint32_t>(out, static_cast<std::uint32_t>(wrapped_key.size()));
+        append(out, wrapped_key);
+        return out;
+    }
+
+    /// The stable binary encoding.
+    [[nodiscard]] bytes encode() const {
+        bytes out = authenticated_bytes();
+        append(out, mac);
+        return out;
+    }
+
+    /// Parses the binary encoding. Checks structure and bounds, not the MAC (that needs the key).
+    /// @throws escrow::error `malformed_blob`, `unsupported_version`, `trailing_data`, `limit_exceeded`.
+    [[nodiscard]] static escrow_record decode(byte_view b) {
+        if (b.size() > max_encoded) throw error(errc::limit_exceeded, "escrow record larger than 80 KiB");
+        detail::byte_reader r(b, errc::malformed_blob, "escrow record");
+        auto m = r.take(magic.size(), "magic");
+        if (std::memcmp(m.data(), magic.data(), magic.size()) != 0) r.fail("not an escrow record (bad magic)");
+        auto ver = r.u16("version");
+        if (ver != version)
+            throw error(errc::unsupported_version, "escrow record version " + std::to_string(ver) + " (this library reads version 1)");
+        escrow_record rec;
+        rec.info.serial = r.str16("serial number", limits::serial_max, true);
+        if (rec.info.serial.empty()) r.fail("empty serial number");
+        rec.info.description = r.str16("description", limits::description_max);
+        rec.info.owner = r.str16("owner identity", limits::owner_max);
+        rec.info.created = r.u64("creation time");
+        rec.cipher_id = r.u16("cipher id");
+        rec.wrap_id = r.u16("wrap id");
+        rec.store_id = r.u16("store id");
+        auto fp = r.take(32, "authority fingerprint");
+        std::memcpy(rec.authority_fingerprint.data(), fp.data(), 32);
+        std::size_t n = r.u32("wrapped key length");
+        if (n > max_wrapped_key) r.fail("wrapped key larger than 64 KiB");
+        auto wk = r.take(n, "wrapped key");
+        rec.wrapped_key.assign(wk.begin(), wk.end());
+        auto mac = r.take(32, "MAC");
+        std::memcpy(rec.mac.data(), mac.data(), 32);
+        r.expect_end();
+        return rec;
+    }
+
+    /// Computes and stores the MAC under `key`.
+    void seal(const session_key& key) { mac = hmac_sha256(mac_key(key).unsafe_bytes(), authenticated_bytes()); }
+
+    /// True when the MAC matches under `key` (constant-time comparison).
+    [[nodiscard]] bool verify(const session_key& key) const {
+        auto expected = hmac_sha256(mac_key(key).unsafe_bytes(), authenticated_bytes());
+        return constant_time_equal(expected, mac);
+    }
+
+    /// A readable JSON rendering (one object; the wrapped key in base64). Holds no secret.
+    [[nodiscard]] std::string to_json() const {
+        auto id = [](std::string_view family, std::uint16_t v) {
+            byte b[2] = {static_cast<byte>(v >> 8), static_cast<byte>(v)};
+            std::string s = "{\"id\": \"0x" + hex::encode(b) + "\"";
+            if (auto n = ids::name_of(family, v); !n.empty()) s += ", \"name\": " + json_string(n);
+            return s + "}";
+        };
+        std::string j = "{\n";
+        j += "  \"format\": \"escrow-record\",\n";
+        j += "  \"version\": " + std::to_string(version) + ",\n";
+        j += "  \"serial\": " + json_string(info.serial) + ",\n";
+        j += "  \"description\": " + json_string(info.description) + ",\n";
+        j += "  \"owner\": " + json_string(info.owner) + ",\n";
+        j += "  \"created\": " + std::to_string(info.created) + ",\n";
+        j += "  \"cipher\": " + id("cipher", cipher_id) + ",\n";
+        j += "  \"wrap\": " + id("wrap", wrap_id) + ",\n";
+        j += "  \"store\": " + id("store", store_id) + ",\n";
+        j += "  \"authority_fingerprint\": \"" + hex::encode(authority_fingerprint) + "\",\n";
+        j += "  \"wrapped_key\": \"" + base64::encode(wrapped_key) + "\",\n";
+        j += "  \"mac\": \"" + hex::encode(mac) + "\"\n";
+        j += "}\n";
+        return j;
+    }
+
+    /// JSON string literal of `s` (UTF-8 passed through, controls escaped).
+    [[nodiscard]] static std::string json_string(std::string_view s) {
+        std::string out = "\"";
+        for (char c : s) {
+            switch (c) {
+                case '"': out += "\\\""; break;
+                case '\\': out += "\\\\"; break;
+                case '\n': out += "\\n"; break;
+                case '\r': out += "\\r"; break;
+                case '\t': out += "\\t"; break;
+                default:
+                    if (static_cast<unsigned char>(c) < 0x20) {
+                        char buf[8];
+                        std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+                        out += buf;
+                    } else {
+                        out += c;
+                    }
+            }
+        }
+        return out + "\"";
+    }
+
+private:
+    static derived_key mac_key(const session_key& key) { return hkdf_sha256(key.unsafe_bytes(), {}, mac_info, 32); }
+};
+
+}  // namespace escrow

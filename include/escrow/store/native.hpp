@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: MIT
+/// @file
+/// `escrow::store::native`: the library's own authenticated file format (docs/format.md).
+#pragma once
+
+#include <boost/hana/contains.hpp>
+#include <boost/hana/integral_constant.hpp>
+#include <boost/hana/set.hpp>
+
+#include <array>
+#include <cstring>
+#include <string_view>
+
+#include "escrow/core/crypto.hpp"
+#include "escrow/core/encoding.hpp"
+#include "escrow/core/error.hpp"
+#include "escrow/core/ids.hpp"
+#include "escrow/core/io.hpp"
+#include "escrow/detail/byte_reader.hpp"
+#include "escrow/store/concept.hpp"
+
+namespace escrow::store {
+
+/// The native format, version 1. Byte layout (all integers little-endian; docs/format.md):
+///
+///     magic "\x89ESCROW\n" | version u16 = 1 | cipher id u16 | wrap id u16 | flags u16 = 0
+///     | header length u32 (whole header, MAC included) | chunk size u32
+///     | nonce length u8 | nonce | recipient count u8 | { role u8 | blob } ...
+///     | serial str16 | description str16 | owner str16 | created u64
+///     | MAC: HMAC-SHA-256(header key, every header byte before it)
+///     then the payload chunks.
+///
+/// header key = HKDF-SHA-256(ikm = session key, salt = nonce, info = "escrow/v1 header", 32). The
+/// MAC covers every header byte and, keyed from the session key, commits the file to that key.
+/// A blob is: arg count u8 | { arg length u8 | arg } ... | body length u16 | body.
+struct native {
+    static constexpr std::string_view name = "native";
+    static constexpr std::uint16_t id = ids::store::native;
+    static constexpr std::uint16_t version = 1;
+    static constexpr std::array<byte, 8> magic = {0x89, 'E', 'S', 'C', 'R', 'O', 'W', '\n'};
+    static constexpr std::size_t fixed_prefix_size = 24;  // magic .. chunk size
+    static constexpr std::size_t mac_size = 32;
+    static constexpr std::size_t max_header_size = 1024 * 1024;
+    static constexpr std::size_t max_recipients = 32;
+    static constexpr std::size_t max_args = 8;
+    static constexpr std::size_t max_body = 4096;
+    static constexpr std::string_view header_info = "escrow/v1 header";
+
+    static constexpr auto cipher_ids = boost::hana::make_set(
+        boost::hana::integral_c<std::uint16_t, ids::cipher::aes256_gcm_stream>,
+        boost::hana::integral_c<std::uint16_t, ids::cipher::chacha20_poly1305_stream>);
+    static constexpr auto wrap_ids = boost::hana::make_set(
+        boost::hana::integral_c<std::uint16_t, ids::wrap::rsa_oaep_sha256>,
+        boost::hana::integral_c<std::uint16_t, ids::wrap::x25519>,
+        boost::hana::integral_c<std::uint16_t, ids::wrap::ssh_rsa>);
+
+    /// Checks at compile time that this format carries `C` and `W`.
+    template <class C, class W>
+    static consteval bool accepts() {
+        static_assert(!(C::id >= ids::cipher::cryptoapi_aes128_cbc && C::id <= ids::cipher::cryptoapi_aes256_cbc),
+                      "escrow::store::native does not carry the unauthenticated legacy CryptoAPI cipher: "
+                      "use the preset escrow::legacy::cryptoapi_encryptor");
+        static_assert(ids::is_user_defined(C::id) ||
+                          boost::hana::contains(cipher_ids, boost::hana::integral_c<std::uint16_t, C::id>),
+                      "escrow::store::native carries cipher::aes256_gcm_stream, cipher::chacha20_poly1305_stream "
+                      "or a user-defined cipher (id >= 0x8000): use the preset escrow::native_encryptor");
+        static_assert(ids::is_user_defined(W::id) ||
+                          boost::hana::contains(wrap_ids, boost::hana::integral_c<std::uint16_t, W::id>),
+                      "escrow::store::native carries wrap::rsa_oaep_sha256, wrap::x25519, wrap::ssh_rsa or a "
+                      "user-defined wrap (id >= 0x8000); for RSA PKCS#1 v1.5 use the preset "
+                      "escrow::legacy::cryptoapi_encryptor");
+        static_assert(C::nonce_size <= 255, "escrow::store::native stores nonces of at most 255 bytes");
+        return true;
+    }
+
+    // ---- blobs -------------------------------------------------------------------------------
+
+    /// Encodes a wrapped key as a native blob.
+    static void put_blob(bytes& out, const wrapped_key& w) {
+        if (w.args.size() > max_args) throw error(errc::limit_exceeded, "more than 8 wrapped-key arguments");
+        out.push_back(static_cast<byte>(w.args.size()));
+        for (const auto& a : w.args) {
+            if (a.size() > 255) throw error(errc::limit_exceeded, "wrapped-key argument longer than 255 bytes");
+            out.push_back(static_cast<byte>(a.size()));
+            append(out, as_bytes(a));
+        }
+        if (w.body.size() > max_body) throw error(errc::limit_exceeded, "wrapped key longer than 4096 bytes");
+        le::put<std::uint16_t>(out, static_cast<std::uint16_t>(w.body.size()));
+        append(out, w.body);
+    }
+
+    /// Parses a native blob at the reader's position.
+    static wrapped_key get_blob(detail::byte_reader& r) {
+        wrapped_key w;
+        std::size_t nargs = r.u8("argument count");
+        if (nargs > max_args) r.fail("more than 8 wrapped-key arguments");
+        for (std::size_t i = 0; i < nargs; ++i) {
+            std::size_t n = r.u8("argument length");
+            w.args.push_back(to_string(r.take(n, "argument")));
+        }
+        std::size_t n = r.u16("wrapped key length");
+        if (n > max_body) r.fail("wrapped key longer than 4096 bytes");
+        auto body = r.take(n, "wrapped key");
+        w.body.assign(body.begin(), body.end());
+        return w;
+    }
+
+    template <class C, class W>
+    [[nodiscard]] static bytes encode_blob(const wrapped_key& w) {
+        bytes out;
+        put_blob(out, w);
+        return out;
+    }
+
+    template <class C, class W>
+    [[nodiscard]] static wrapped_key decode_blob(byte_view b) {
+        detail::byte_reader r(b, errc::malformed_blob, "native blob");
+        auto w = get_blob(r);
+        r.expect_end();
+        return w;
+    }
+
+    // ---- headers -----------------------------------------------------------------------------
+
+    /// Writes `h` (ids, nonce, recipients, key info), filling its `authenticated` and `mac`.
+    template <class C, class W, byte_sink Sink>
+    static void write_header(Sink& sink, file_header& h, const session_key& key) {
+        bytes out;
+        append(out, magic);
+        le::put<std::uint16_t>(out, version);
+        le::put<std::uint16_t>(out, C::id);
+        le::put<std::uint16_t>(out, W::id);
+        le::put<std::uint16_t>(out, 0);
+        std::size_t length_at = out.size();
+        le::put<std::uint32_t>(out, 0);  // header length, patched below
+        le::put<std::uint32_t>(out, static_cast<std::uint32_t>(C::chunk_size));
+        if (h.nonce.size() != C::nonce_size) throw error(errc::invalid_argument, "nonce size does not match the cipher");
+        out.push_back(static_cast<byte>(h.nonce.size()));
+        append(out, h.nonce);
+        if (h.recipients.empty() || h.recipients.size() > max_recipients)
+            throw error(errc::limit_exceeded, "a native file has 1 to 32 recipients");
+        out.push_back(static_cast<byte>(h.recipients.size()));
+        for (const auto& r : h.recipients) {
+            out.push_back(static_cast<byte>(r.role));
+            put_blob(out, r.key);
+        }
+        detail::check_serial(h.info.serial);
+        detail::put_str16(out, h.info.serial, limits::serial_max, "serial number");
+        detail::put_str16(out, h.info.description, limits::description_max, "description");
+        detail::put_str16(out, h.info.owner, limits::owner_max, "owner identity");
+        le::put<std::uint64_t>(out, h.info.created);
+        std::size_t total = out.size() + mac_size;
+        if (total > max_header_size) throw error(errc::limit_exceeded, "native header larger than 1 MiB");
+        for (int i = 0; i < 4; ++i) out[length_at + i] = static_cast<byte>(total >> (8 * i));
+        auto tag = hmac_sha256(header_key(key, h.nonce).unsafe_bytes(), out);
+        h.cipher_id = C::id;
+        h.wrap_id = W::id;
+        h.authenticated = out;
+        h.mac.assign(tag.begin(), tag.end());
+        append(out, tag);
+        sink.write(out);
+    }
+
+    /// Parses a native header whatever its policies, bounding it before allocating. Used by
+    /// `read_header` and by tools that describe a file without a key.
+    /// @throws escrow::error `malformed_header`, `unsupported_version`, `truncated`, `limit_exceeded`.
+    template <byte_source Source>
+    [[nodiscard]] static file_header parse(Source& src) {
+        bytes buf(fixed_prefix_size);
+        if (std::size_t got = src.read(buf); got != buf.size()) {
+            if (got > 0 && std::memcmp(buf.data(), magic.data(), std::min(got, magic.size())) == 0)
+                throw error(errc::truncated, "native header: input ended inside the fixed header");
+            throw error(errc::malformed_header, "not an escrow native file (too short)");
+        }
+        if (std::memcmp(buf.data(), magic.data(), magic.size()) != 0)
+            throw error(errc::malformed_header, "not an escrow native file (bad magic)");
+        std::uint16_t ver = le::get<std::uint16_t>(buf.data() + 8);
+        if (ver != version)
+            throw error(errc::unsupported_version, "native format version " + std::to_string(ver) + " (this library reads version 1)");
+        if (le::get<std::uint16_t>(buf.data() + 14) != 0)
+            throw error(errc::malformed_header, "native header: reserved flags are set");
+        std::uint32_t total = le::get<std::uint32_t>(buf.data() + 16);
+        if (total < fixed_prefix_size + mac_size + 1 || total > max_header_size)
+            throw error(errc::limit_exceeded, "native header length " + std::to_string(total) + " outside 57 bytes to 1 MiB");
+        buf.resize(total);
+        read_exact(src, mutable_byte_view(buf).subspan(fixed_prefix_size), "native header");
+
+        file_header h;
+        h.cipher_id = le::get<std::uint16_t>(buf.data() + 10);
+        h.wrap_id = le::get<std::uint16_t>(buf.data() + 12);
+        detail::byte_reader r(byte_view(buf).first(total - mac_size), errc::malformed_header, "native header");
+        (void)r.take(fixed_prefix_size, "fixed header");
+        std::size_t nonce_len = r.u8("nonce length");
+        auto nonce = r.take(nonce_len, "nonce");
+        h.nonce.assign(nonce.begin(), nonce.end());
+        std::size_t count = r.u8("recipient count");
+        if (count == 0 || count > max_recipients) r.fail("recipient count must be 1 to 32");
+        std::size_t owners = 0;
+        for (std::size_t i = 0; i < count; ++i) {
+            auto role = r.u8("recipient role");
+            if (role != 1 && role != 2) r.fail("unknown recipient role " + std::to_string(role));
+            owners += role == 1;
+            h.recipients.push_back({static_cast<recipient_role>(role), get_blob(r)});
+        }
+        if (owners != 1) r.fail("a native file has exactly one owner recipient");
+        h.info.serial = r.str16("serial number", limits::serial_max, true);
+        h.info.description = r.str16("description", limits::description_max);
+        h.info.owner = r.str16("owner identity", limits::owner_max);
+        h.info.created = r.u64("creation time");
+        if (r.remaining() != 0) r.fail("unexpected bytes before the header MAC");
+        h.authenticated.assign(buf.begin(), buf.end() - mac_size);
+        h.mac.assign(buf.end() - mac_size, buf.end());
+        return h;
+    }
+
+    /// The chunk size field of a parsed header.
+    [[nodiscard]] static std::uint32_t chunk_size_of(const file_header& h) noexcept {
+        return le::get<std::uint32_t>(h.authenticated.data() + 20);
+    }
+
+    template <class C, class W, byte_source Source>
+    [[nodiscard]] static file_header read_header(Source& src) {
+        file_header h = parse(src);
+        if (h.cipher_id != C::id)
+            throw error(errc::unknown_policy_id, "file uses cipher id 0x" + hex_id(h.cipher_id) + ", expected " +
+                                                     std::string(C::name) + " (0x" + hex_id(C::id) + ")");
+        if (h.wrap_id != W::id)
+            throw error(errc::unknown_policy_id, "file uses wrap id 0x" + hex_id(h.wrap_id) + ", expected " +
+                                                     std::string(W::name) + " (0x" + hex_id(W::id) + ")");
+        if (chunk_size_of(h) != C::chunk_size) throw error(errc::malformed_header, "native header: unexpected chunk size");
+        if (h.nonce.size() != C::nonce_size) throw error(errc::malformed_header, "native header: nonce size does not match the cipher");
+        return h;
+    }
+
+    template <class C, class W>
+    [[nodiscard]] static bool verify_header(const file_header& h, const session_key& key) {
+        if (h.mac.size() != mac_size) return false;
+        auto tag = hmac_sha256(header_key(key, h.nonce).unsafe_bytes(), h.authenticated);
+        return constant_time_equal(tag, h.mac);
+    }
+
+    /// Four hex digits of a policy id, for messages.
+    [[nodiscard]] static std::string hex_id(std::uint16_t v) {
+        byte b[2] = {static_cast<byte>(v >> 8), static_cast<byte>(v)};
+        return hex::encode(b);
+    }
+
+private:
+    static derived_key header_key(const session_key& key, byte_view nonce) {
+        return hkdf_sha256(key.unsafe_bytes(), nonce, header_info, 32);
+    }
+};
+
+}  // namespace escrow::store
