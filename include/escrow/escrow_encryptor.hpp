@@ -6,6 +6,7 @@
 
 #include <cryptopp/secblock.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <optional>
