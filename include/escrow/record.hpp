@@ -86,7 +86,9 @@ struct escrow_record {
             throw error(errc::unsupported_version, "escrow record version " + std::to_string(ver) + " (this library reads version 1)");
         escrow_record rec;
         rec.info.serial = r.str16("serial number", limits::serial_max, true);
-        if (rec.info.serial.empty()) r.fail("empty serial number");
+        // The same rule as encoding (detail::check_serial), so that a decoded record re-encodes.
+        if (rec.info.serial.empty() || rec.info.serial.find(' ') != std::string::npos)
+            r.fail("serial number must be 1 to 128 printable ASCII characters without spaces");
         rec.info.description = r.str16("description", limits::description_max);
         rec.info.owner = r.str16("owner identity", limits::owner_max);
         rec.info.created = r.u64("creation time");
@@ -139,10 +141,22 @@ struct escrow_record {
         return j;
     }
 
-    /// JSON string literal of `s` (UTF-8 passed through, controls escaped).
+    /// JSON string literal of `s`: valid UTF-8 passed through, controls escaped, and each byte of an
+    /// invalid UTF-8 sequence replaced by U+FFFD, so the output is always valid JSON.
     [[nodiscard]] static std::string json_string(std::string_view s) {
         std::string out = "\"";
-        for (char c : s) {
+        for (std::size_t i = 0; i < s.size(); ++i) {
+            char c = s[i];
+            if (auto u = static_cast<unsigned char>(c); u >= 0x80) {
+                std::size_t len = utf8_sequence_length(s.substr(i));
+                if (len == 0) {
+                    out += "\ufffd";
+                } else {
+                    out.append(s.substr(i, len));
+                    i += len - 1;
+                }
+                continue;
+            }
             switch (c) {
                 case '"': out += "\\\""; break;
                 case '\\': out += "\\\\"; break;
@@ -160,6 +174,22 @@ struct escrow_record {
             }
         }
         return out + "\"";
+    }
+
+    /// Length of the well-formed UTF-8 sequence (RFC 3629) that starts `s`, or 0 when there is none.
+    [[nodiscard]] static std::size_t utf8_sequence_length(std::string_view s) noexcept {
+        auto b = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+        unsigned char c = b(0);
+        std::size_t len = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
+        if (len == 0 || c > 0xF4 || s.size() < len) return 0;
+        for (std::size_t i = 1; i < len; ++i)
+            if ((b(i) & 0xC0) != 0x80) return 0;
+        // Overlong forms, UTF-16 surrogates and code points above U+10FFFF.
+        if (c == 0xE0 && b(1) < 0xA0) return 0;
+        if (c == 0xED && b(1) > 0x9F) return 0;
+        if (c == 0xF0 && b(1) < 0x90) return 0;
+        if (c == 0xF4 && b(1) > 0x8F) return 0;
+        return len;
     }
 
 private:

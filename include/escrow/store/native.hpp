@@ -204,6 +204,9 @@ struct native {
         }
         if (owners != 1) r.fail("a native file has exactly one owner recipient");
         h.info.serial = r.str16("serial number", limits::serial_max, true);
+        // The same rule as writing (detail::check_serial), so a parsed header always re-encodes.
+        if (h.info.serial.empty() || h.info.serial.find(' ') != std::string::npos)
+            r.fail("serial number must be 1 to 128 printable ASCII characters without spaces");
         h.info.description = r.str16("description", limits::description_max);
         h.info.owner = r.str16("owner identity", limits::owner_max);
         h.info.created = r.u64("creation time");
