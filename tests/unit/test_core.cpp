@@ -7,6 +7,8 @@
 #include <fstream>
 #include <iterator>
 
+#include <sys/stat.h>
+
 #include "test_support.hpp"
 
 using escrow::errc;
@@ -288,6 +290,18 @@ TEST_CASE("atomic_file_sink leaves nothing behind without commit and replaces th
         auto perms = std::filesystem::status(dest).permissions();
         CHECK((perms & std::filesystem::perms::all) == (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
     }
+    SECTION("commit's default mode is 0666 less the umask, as for a newly created file") {
+        const mode_t old = ::umask(027);
+        {
+            escrow::atomic_file_sink sink(dest);
+            sink.write(escrow::as_bytes("x"));
+            sink.commit();
+        }
+        ::umask(old);
+        namespace fs = std::filesystem;
+        CHECK((fs::status(dest).permissions() & fs::perms::all) ==
+              (fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read));
+    }
     SECTION("a destination in a missing directory is an io_error") {
         CHECK_ESCROW_ERROR(escrow::atomic_file_sink(dir.path / "missing" / "x"), errc::io_error);
     }
@@ -315,6 +329,29 @@ TEST_CASE("RSA key generation refuses sizes under 2048 bits and uses exponent 65
     const auto& k = keys().owner;
     CHECK(k.bits() == 2048);
     CHECK(k.cryptopp().GetPublicExponent() == CryptoPP::Integer(65537));
+}
+
+TEST_CASE("An RSA public key outside the accepted bounds is refused as bad_key", "[core][rsa]") {
+    const escrow::rsa_public_key good = keys().owner.public_key();
+    const CryptoPP::Integer n = good.cryptopp().GetModulus();
+    auto make = [](const CryptoPP::Integer& modulus, const CryptoPP::Integer& exponent) {
+        CryptoPP::RSA::PublicKey k;
+        k.Initialize(modulus, exponent);
+        return escrow::rsa_public_key(k);
+    };
+    CHECK_NOTHROW(make(n, CryptoPP::Integer(65537)));
+    CHECK_ESCROW_ERROR(make(n, CryptoPP::Integer(65536)), errc::bad_key);  // even exponent
+    CHECK_ESCROW_ERROR(make(n, CryptoPP::Integer(1)), errc::bad_key);      // exponent under 3
+    CHECK_ESCROW_ERROR(make(n, n), errc::bad_key);                          // exponent not below n
+    CHECK_ESCROW_ERROR(make(n + 1, CryptoPP::Integer(65537)), errc::bad_key);  // even modulus
+    // An odd modulus of 16385 bits: over the upper bound, refused before any arithmetic on it.
+    CryptoPP::Integer huge = CryptoPP::Integer::Power2(16384) + 1;
+    CHECK_ESCROW_ERROR(make(huge, CryptoPP::Integer(65537)), errc::bad_key);
+    // Over 3072 bits, an exponent of more than 64 bits is refused (as OpenSSL does).
+    CryptoPP::Integer big_n = CryptoPP::Integer::Power2(4095) + 1;
+    CryptoPP::Integer big_e = CryptoPP::Integer::Power2(64) + 1;
+    CHECK_ESCROW_ERROR(make(big_n, big_e), errc::bad_key);
+    CHECK_NOTHROW(make(big_n, CryptoPP::Integer(65537)));
 }
 
 TEST_CASE("The RSA-OAEP wrap refuses a key under 2048 bits both ways", "[wrap][rsa_oaep]") {

@@ -3,6 +3,8 @@
 /// Encodings: little- and big-endian integers, hex, base64 (padded and canonical unpadded), PEM.
 #pragma once
 
+#include <cryptopp/misc.h>
+
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -151,11 +153,16 @@ struct block {
 };
 
 /// Encodes `der` under `label`.
+/// `der` may be a private key: the output is sized once and the intermediate base64 wiped, so
+/// that no freed buffer keeps a copy.
 [[nodiscard]] inline std::string encode(std::string_view label, byte_view der) {
     std::string b64 = base64::encode(der, true);
-    std::string out = "-----BEGIN " + std::string(label) + "-----\n";
-    for (std::size_t i = 0; i < b64.size(); i += 64) out += b64.substr(i, 64) + "\n";
-    out += "-----END " + std::string(label) + "-----\n";
+    std::string out;
+    out.reserve(2 * label.size() + 32 + b64.size() + b64.size() / 64 + 1);
+    out.append("-----BEGIN ").append(label).append("-----\n");
+    for (std::size_t i = 0; i < b64.size(); i += 64) out.append(b64, i, 64).push_back('\n');
+    out.append("-----END ").append(label).append("-----\n");
+    CryptoPP::SecureWipeBuffer(b64.data(), b64.size());
     return out;
 }
 
@@ -183,14 +190,19 @@ struct block {
     if (e == std::string_view::npos) throw error(errc::bad_key, "no PEM END line for '" + out.label + "'");
     if (text.substr(e + end_line.size()).find_first_not_of(" \t\r\n") != std::string_view::npos)
         throw error(errc::bad_key, "data after the PEM END line");
+    // The body may be a private key: collect it in a buffer sized once and wiped after decoding.
     std::string b64;
+    b64.reserve(e - body_start);
     for (char c : text.substr(body_start, e - body_start))
         if (c != '\n' && c != '\r' && c != ' ' && c != '\t') b64.push_back(c);
+    bool ok = true;
     try {
         out.der = base64::decode(b64, true);
     } catch (const error&) {
-        throw error(errc::bad_key, "PEM body is not valid base64");
+        ok = false;
     }
+    CryptoPP::SecureWipeBuffer(b64.data(), b64.size());
+    if (!ok) throw error(errc::bad_key, "PEM body is not valid base64");
     return out;
 }
 }  // namespace pem

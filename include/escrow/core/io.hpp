@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <concepts>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <istream>
@@ -43,6 +44,32 @@ concept byte_source = requires(S& s, mutable_byte_view out) {
 /// Requirements: `s.write(in)` consumes all of `in` or throws `escrow::error`.
 template <class S>
 concept byte_sink = requires(S& s, byte_view in) { s.write(in); };
+
+/// A source whose unread bytes already sit in memory, so that a host can work on them in place
+/// instead of copying them into a buffer of its own (hosts take this path when it is available).
+///
+/// Requirements, beside `byte_source`: `s.peek(n)` returns a view of the next `min(n, remaining)`
+/// unread bytes without consuming them; `s.skip(n)` consumes `n` bytes, `n` at most what the last
+/// `peek` returned. Law: `peek` and `skip` see the same bytes, in the same order, as `read` would;
+/// a view stays valid until the next call on the source.
+template <class S>
+concept contiguous_byte_source = byte_source<S> && requires(S& s, std::size_t n) {
+    { s.peek(n) } -> std::same_as<byte_view>;
+    s.skip(n);
+};
+
+/// A sink that lends its own memory, so that a host can seal or open a chunk straight into it
+/// (hosts take this path when it is available).
+///
+/// Requirements, beside `byte_sink`: `s.prepare(n)` returns a writable view of exactly `n` bytes
+/// that follow the output written so far, or throws when it cannot take them; `s.commit(m)`,
+/// `m <= n`, appends the first `m` of them to the output. Law: bytes prepared and not committed are
+/// not output; a host that fails between the two wipes them first.
+template <class S>
+concept buffer_byte_sink = byte_sink<S> && requires(S& s, std::size_t n) {
+    { s.prepare(n) } -> std::same_as<mutable_byte_view>;
+    s.commit(n);
+};
 
 /// Reads exactly `out.size()` bytes or throws `errc::truncated` naming `what`.
 template <byte_source Source>
@@ -77,6 +104,10 @@ public:
     }
     /// Bytes not read yet.
     [[nodiscard]] std::size_t remaining() const noexcept { return data_.size() - pos_; }
+    /// The next `min(n, remaining())` bytes, in place (`contiguous_byte_source`).
+    [[nodiscard]] byte_view peek(std::size_t n) const noexcept { return data_.subspan(pos_, std::min(n, data_.size() - pos_)); }
+    /// Consumes `n` bytes (at most what remains).
+    void skip(std::size_t n) noexcept { pos_ += std::min(n, data_.size() - pos_); }
 
 private:
     byte_view data_;
@@ -182,6 +213,29 @@ inline void write_fd(int fd, byte_view in) {
         done += static_cast<std::size_t>(n);
     }
 }
+
+/// The process umask, read without changing it: umask(2) reads it only by setting it, which would
+/// race with other threads creating files. Linux reports it in /proc/self/status; where that is not
+/// available, 077 is assumed, so that a file never ends up more open than intended.
+inline mode_t current_umask() noexcept {
+    int fd = ::open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 077;
+    char buf[8192];
+    std::size_t len = 0;
+    while (len < sizeof buf - 1) {
+        ssize_t n = ::read(fd, buf + len, sizeof buf - 1 - len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        len += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+    buf[len] = '\0';
+    const char* at = std::strstr(buf, "\nUmask:");
+    if (!at) return 077;
+    char* end = nullptr;
+    unsigned long mask = std::strtoul(at + 7, &end, 8);
+    return end == at + 7 ? mode_t{077} : static_cast<mode_t>(mask & 0777);
+}
 }  // namespace detail
 
 /// A sink over a POSIX file descriptor the caller keeps (e.g. 1 for standard output).
@@ -205,7 +259,9 @@ public:
         if (dir.empty()) dir = ".";
         byte rnd[8];
         default_random().fill(rnd);
-        tmp_ = dir / ("." + path_.filename().string() + ".tmp-" + hex::encode(rnd));
+        // At most 128 bytes of the name, so that the temporary name stays under NAME_MAX (255)
+        // whenever the destination's does.
+        tmp_ = dir / ("." + path_.filename().string().substr(0, 128) + ".tmp-" + hex::encode(rnd));
         fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd_ < 0)
             throw error(errc::io_error, "cannot create a temporary file in '" + dir.string() + "': " + std::strerror(errno));
@@ -220,9 +276,10 @@ public:
     void write(byte_view in) { detail::write_fd(fd_, in); }
 
     /// Flushes to disk and renames the temporary file over the destination.
-    /// @param mode permission bits of the final file.
-    void commit(mode_t mode = 0644) {
-        if (::fchmod(fd_, mode) != 0 || ::fsync(fd_) != 0)
+    /// @param mode permission bits as for open(2): the file gets `mode & ~umask`, so the default
+    /// makes it as open as a newly created file would be, and 0600 keeps it private.
+    void commit(mode_t mode = 0666) {
+        if (::fchmod(fd_, mode & ~detail::current_umask()) != 0 || ::fsync(fd_) != 0)
             throw error(errc::io_error, "cannot flush '" + tmp_.string() + "': " + std::strerror(errno));
         ::close(std::exchange(fd_, -1));
         if (::rename(tmp_.c_str(), path_.c_str()) != 0)

@@ -5,7 +5,10 @@
 
 #include <cryptopp/osrng.h>
 
+#include <string>
+
 #include "escrow/core/bytes.hpp"
+#include "escrow/core/error.hpp"
 
 namespace escrow {
 
@@ -14,7 +17,12 @@ namespace escrow {
 /// Not thread-safe: use one per thread (`default_random()` gives each thread its own).
 class system_random {
 public:
-    system_random() = default;
+    /// @throws escrow::error `io_error` when the operating system's random source cannot be read
+    /// (e.g. no /dev/urandom in a chroot), rather than Crypto++'s own exception.
+    system_random() try : pool_() {
+    } catch (const CryptoPP::Exception& e) {
+        throw error(errc::io_error, std::string("cannot seed from the operating system's random source: ") + e.what());
+    }
     system_random(const system_random&) = delete;
     system_random& operator=(const system_random&) = delete;
 

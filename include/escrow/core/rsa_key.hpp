@@ -3,6 +3,7 @@
 /// RSA key pairs: generation, and PKCS#8 / SubjectPublicKeyInfo in PEM and DER, as OpenSSL writes them.
 #pragma once
 
+#include <cryptopp/misc.h>
 #include <cryptopp/queue.h>
 #include <cryptopp/rsa.h>
 
@@ -33,13 +34,23 @@ inline CryptoPP::ByteQueue queue_of(byte_view b) {
 inline bool is_pem(byte_view content) { return pem::looks_like_pem(std::string_view(reinterpret_cast<const char*>(content.data()), content.size())); }
 }  // namespace detail
 
+/// The largest RSA modulus the library accepts, in bits (as `rsa_private_key::generate` makes).
+inline constexpr unsigned rsa_max_bits = 16384;
+
 /// An RSA public key.
 class rsa_public_key {
 public:
-    /// Wraps a Crypto++ key. @throws escrow::error `bad_key` when the key fails validation.
+    /// Wraps a Crypto++ key. @throws escrow::error `bad_key` when the key fails validation: modulus
+    /// odd and of 512 to 16384 bits; exponent odd, at least 3 and below the modulus, and (as OpenSSL
+    /// demands) at most 64 bits for a modulus over 3072 bits. The bounds keep a key from a third
+    /// party from making each operation take seconds, and Crypto++ from throwing its own exception.
     explicit rsa_public_key(CryptoPP::RSA::PublicKey k) : key_(std::move(k)) {
-        if (key_.GetModulus().IsEven() || key_.GetModulus().BitCount() < 512 || key_.GetPublicExponent() < 3 ||
-            key_.GetPublicExponent().IsEven())
+        const CryptoPP::Integer& n = key_.GetModulus();
+        const CryptoPP::Integer& e = key_.GetPublicExponent();
+        const unsigned n_bits = n.BitCount();
+        if (n_bits > rsa_max_bits)
+            throw error(errc::bad_key, "RSA key of " + std::to_string(n_bits) + " bits (at most 16384 supported)");
+        if (n.IsEven() || n_bits < 512 || e < 3 || e.IsEven() || e >= n || (n_bits > 3072 && e.BitCount() > 64))
             throw error(errc::bad_key, "RSA public key fails validation");
     }
 
@@ -103,7 +114,14 @@ class rsa_private_key {
 public:
     /// Wraps a Crypto++ key. @throws escrow::error `bad_key` when the key fails validation.
     explicit rsa_private_key(CryptoPP::RSA::PrivateKey k) : key_(std::move(k)) {
+        // Bounded before Validate, whose cost grows with the key; the same upper bounds as
+        // rsa_public_key, so that the public half of an accepted key is accepted there too.
+        if (key_.GetModulus().BitCount() > rsa_max_bits)
+            throw error(errc::bad_key, "RSA key of " + std::to_string(key_.GetModulus().BitCount()) +
+                                           " bits (at most 16384 supported)");
         if (!key_.Validate(default_random().engine(), 1)) throw error(errc::bad_key, "RSA private key fails validation");
+        if (key_.GetModulus().BitCount() > 3072 && key_.GetPublicExponent().BitCount() > 64)
+            throw error(errc::bad_key, "RSA public exponent over 64 bits for a modulus over 3072 bits");
     }
 
     /// A new key of `bits` bits with public exponent 65537 (Crypto++'s default would be 17).
@@ -141,6 +159,11 @@ public:
         auto b = pem::decode(text);
         if (b.label == "ENCRYPTED PRIVATE KEY")
             throw error(errc::bad_key, "encrypted PKCS#8 keys are not supported; decrypt with 'openssl pkey' first");
+        // The decoded DER is the private key: wipe it whatever from_der does.
+        struct wipe_on_exit {
+            bytes& b;
+            ~wipe_on_exit() { CryptoPP::SecureWipeArray(b.data(), b.size()); }
+        } wipe{b.der};
         if (b.label != "PRIVATE KEY" && b.label != "RSA PRIVATE KEY")
             throw error(errc::bad_key, "PEM label '" + b.label + "' is not an RSA private key");
         return from_der(b.der);
@@ -148,7 +171,10 @@ public:
 
     /// Parses a key file's content, PEM or DER, told apart by the content.
     [[nodiscard]] static rsa_private_key load(byte_view content) {
-        return detail::is_pem(content) ? from_pem(to_string(content)) : from_der(content);
+        // Viewed in place, not copied into a std::string that would be freed unwiped.
+        return detail::is_pem(content)
+                   ? from_pem(std::string_view(reinterpret_cast<const char*>(content.data()), content.size()))
+                   : from_der(content);
     }
 
     /// PKCS#8 PrivateKeyInfo DER. Public data type, secret content: write it only to protected files.

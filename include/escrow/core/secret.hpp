@@ -30,7 +30,10 @@ public:
     secret() = default;
 
     /// A zero-filled secret of `n` bytes, to be written through `unsafe_mutable_bytes()`.
-    explicit secret(std::size_t n) : block_(n) { CryptoPP::memset_z(block_.data(), 0, n); }
+    explicit secret(std::size_t n) : block_(n) {
+        // A zero-size SecByteBlock has a null data(); memset's pointer must not be null even for 0 bytes.
+        if (n) CryptoPP::memset_z(block_.data(), 0, n);
+    }
 
     /// Copies `raw` into a new secret. The caller remains responsible for wiping `raw`.
     [[nodiscard]] static secret from_unsafe_bytes(byte_view raw) {
