@@ -275,51 +275,116 @@ private:
         }
     }
 
-    // One pass with one chunk of look-ahead, so the final chunk is known when it is sealed.
+    // One pass with one chunk of look-ahead, so the final chunk is known when it is sealed. A source
+    // that holds its bytes in memory is sealed in place and a sink that lends its memory is sealed
+    // into, so that in-memory work copies nothing beyond what the cipher itself reads and writes.
     template <byte_source Source, byte_sink Sink>
     void seal_payload(Source& in, Sink& out, const session_key& key, byte_view nonce) {
         typename Cipher::sealer sealer(key, nonce);
-        CryptoPP::SecByteBlock cur(Cipher::chunk_size), next(Cipher::chunk_size);
-        bytes sealed(Cipher::max_final_sealed_size);
-        std::size_t n = in.read(mutable_byte_view(cur.data(), cur.size()));
-        for (std::uint64_t i = 0;; ++i) {
-            std::size_t m = 0;
-            bool last = n < Cipher::chunk_size;
-            if (!last) {
-                m = in.read(mutable_byte_view(next.data(), next.size()));
-                last = m == 0;
+        bytes sealed(buffer_byte_sink<Sink> ? 0 : Cipher::max_final_sealed_size);
+        if constexpr (contiguous_byte_source<Source>) {
+            for (std::uint64_t i = 0;; ++i) {
+                byte_view ahead = in.peek(Cipher::chunk_size + 1);
+                bool last = ahead.size() <= Cipher::chunk_size;
+                std::size_t n = last ? ahead.size() : Cipher::chunk_size;
+                seal_chunk(sealer, i, ahead.first(n), last, out, sealed);
+                in.skip(n);
+                if (last) return;
             }
-            std::size_t s = sealer.seal(i, byte_view(cur.data(), n), last, sealed);
-            out.write(byte_view(sealed).first(s));
-            if (last) return;
-            std::swap(cur, next);
-            n = m;
+        } else {
+            CryptoPP::SecByteBlock cur(Cipher::chunk_size), next(Cipher::chunk_size);
+            std::size_t n = in.read(mutable_byte_view(cur.data(), cur.size()));
+            for (std::uint64_t i = 0;; ++i) {
+                std::size_t m = 0;
+                bool last = n < Cipher::chunk_size;
+                if (!last) {
+                    m = in.read(mutable_byte_view(next.data(), next.size()));
+                    last = m == 0;
+                }
+                seal_chunk(sealer, i, byte_view(cur.data(), n), last, out, sealed);
+                if (last) return;
+                std::swap(cur, next);
+                n = m;
+            }
         }
     }
 
-    // A chunk is the last when what remains of the input fits in a final chunk; the buffer holds one
-    // byte more than the largest final chunk to tell the two apart.
+    template <byte_sink Sink>
+    static void seal_chunk(typename Cipher::sealer& sealer, std::uint64_t i, byte_view plain, bool last, Sink& out,
+                           bytes& scratch) {
+        if constexpr (buffer_byte_sink<Sink>) {
+            mutable_byte_view dst = out.prepare(Cipher::sealed_size(plain.size(), last));
+            out.commit(sealer.seal(i, plain, last, dst));
+        } else {
+            std::size_t s = sealer.seal(i, plain, last, scratch);
+            out.write(byte_view(scratch).first(s));
+        }
+    }
+
+    // A chunk is the last when what remains of the input fits in a final chunk; the look-ahead holds
+    // one byte more than the largest final chunk to tell the two apart.
     template <byte_source Source, byte_sink Sink>
     void open_payload(Source& in, Sink& out, const session_key& key, byte_view nonce) {
         typename Cipher::opener opener(key, nonce);
         constexpr std::size_t window = Cipher::max_final_sealed_size + 1;
-        bytes buf(window);
-        CryptoPP::SecByteBlock plain(Cipher::max_final_sealed_size);
+        bytes buf(contiguous_byte_source<Source> ? 0 : window);
+        CryptoPP::SecByteBlock plain;
         std::size_t have = 0;
         for (std::uint64_t i = 0;; ++i) {
-            have += in.read(mutable_byte_view(buf).subspan(have));
-            bool last = have < window;
-            std::size_t take = last ? have : Cipher::sealed_chunk_size;
-            if (last && have < Cipher::min_final_sealed_size)
-                throw error(errc::truncated, i == 0 && have == 0 ? "the payload is missing" : "the payload ends inside a chunk");
-            std::size_t n = opener.open(i, byte_view(buf).first(take), last, mutable_byte_view(plain.data(), plain.size()));
+            byte_view ahead;
+            if constexpr (contiguous_byte_source<Source>) {
+                ahead = in.peek(window);
+            } else {
+                have += in.read(mutable_byte_view(buf).subspan(have));
+                ahead = byte_view(buf).first(have);
+            }
+            bool last = ahead.size() < window;
+            std::size_t take = last ? ahead.size() : Cipher::sealed_chunk_size;
+            if (last && ahead.size() < Cipher::min_final_sealed_size)
+                throw error(errc::truncated, i == 0 && ahead.empty() ? "the payload is missing" : "the payload ends inside a chunk");
+            open_chunk(opener, i, ahead.first(take), last, out, plain);
+            if (last) return;
+            if constexpr (contiguous_byte_source<Source>) {
+                in.skip(take);
+            } else {
+                std::memmove(buf.data(), buf.data() + take, have - take);
+                have -= take;
+            }
+        }
+    }
+
+    // Opens one chunk; its plaintext reaches the sink only once it authenticated and the framing
+    // holds. A lending sink is opened into directly, and on failure the lent bytes are wiped and
+    // never committed.
+    template <byte_sink Sink>
+    static void open_chunk(typename Cipher::opener& opener, std::uint64_t i, byte_view sealed, bool last, Sink& out,
+                           CryptoPP::SecByteBlock& scratch) {
+        auto check_framing = [&](std::size_t n) {
             if (last && n == 0 && i > 0)
                 throw error(errc::malformed_header, "payload: an empty final chunk may only follow nothing");
-            out.write(byte_view(plain.data(), n));
-            if (last) return;
-            std::memmove(buf.data(), buf.data() + take, have - take);
-            have -= take;
+        };
+        if constexpr (buffer_byte_sink<Sink>) {
+            // The plaintext size `sealed` holds, when `sealed_size` is plaintext plus a fixed overhead
+            // (every STREAM cipher); any other cipher takes the scratch buffer below.
+            std::size_t overhead = Cipher::sealed_size(0, last);
+            std::size_t expect = sealed.size() >= overhead ? sealed.size() - overhead : 0;
+            if (sealed.size() >= overhead && Cipher::sealed_size(expect, last) == sealed.size()) {
+                mutable_byte_view dst = out.prepare(expect);
+                try {
+                    std::size_t n = opener.open(i, sealed, last, dst);
+                    check_framing(n);
+                    out.commit(n);
+                } catch (...) {
+                    if (!dst.empty()) CryptoPP::SecureWipeArray(dst.data(), dst.size());
+                    throw;
+                }
+                return;
+            }
         }
+        if (scratch.size() == 0) scratch.New(Cipher::max_final_sealed_size);
+        std::size_t n = opener.open(i, sealed, last, mutable_byte_view(scratch.data(), scratch.size()));
+        check_framing(n);
+        out.write(byte_view(scratch.data(), n));
     }
 };
 

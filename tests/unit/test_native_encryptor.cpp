@@ -26,6 +26,16 @@ std::atomic<std::size_t> largest_allocation{0};
     if (void* p = std::malloc(n ? n : 1)) return p;
     throw std::bad_alloc();
 }
+// The nothrow form too: the library's own would pair with the replaced delete and mismatch
+// allocators (AddressSanitizer reports it as alloc-dealloc-mismatch).
+[[gnu::noinline]] void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+    try {
+        return ::operator new(n);
+    } catch (const std::bad_alloc&) {
+        return nullptr;
+    }
+}
+[[gnu::noinline]] void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
 [[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
 [[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
@@ -350,5 +360,133 @@ TEST_CASE("The header a file is written with is read back field by field", "[sto
         auto w = escrow::store::native::decode_blob<escrow::cipher::aes256_gcm_stream, escrow::wrap::rsa_oaep_sha256>(
             e.records[i].wrapped_key);
         CHECK(w.body == h.recipients[i + 1].key.body);
+    }
+}
+
+// ---- the host's two I/O paths --------------------------------------------------------------------
+// The host seals and opens in place when the source is contiguous (memory_source) and straight into
+// the sink's memory when the sink lends it (buffer_byte_sink); otherwise it copies through buffers
+// of its own. Every combination must write the same format and release nothing unauthenticated.
+namespace {
+
+/// A source that only reads: hides memory_source's peek/skip, so the host takes the buffered path.
+class read_only_source {
+public:
+    explicit read_only_source(escrow::byte_view data) : in_(data) {}
+    std::size_t read(escrow::mutable_byte_view out) { return in_.read(out); }
+
+private:
+    escrow::memory_source in_;
+};
+static_assert(escrow::byte_source<read_only_source> && !escrow::contiguous_byte_source<read_only_source>);
+static_assert(escrow::contiguous_byte_source<escrow::memory_source>);
+
+/// A sink that lends its memory. Prepared bytes beyond the committed size are kept in `lent_` until
+/// the next prepare, so that a test can see what the host left in them.
+class lending_sink {
+public:
+    void write(escrow::byte_view in) { escrow::append(out_, in); }
+    escrow::mutable_byte_view prepare(std::size_t n) {
+        lent_.assign(n, escrow::byte{0xA5});  // not zero, so that a wipe shows
+        ++prepares_;
+        return lent_;
+    }
+    void commit(std::size_t n) {
+        REQUIRE(n <= lent_.size());
+        escrow::append(out_, escrow::byte_view(lent_).first(n));
+        lent_.clear();
+    }
+    [[nodiscard]] const escrow::bytes& data() const noexcept { return out_; }
+    [[nodiscard]] const escrow::bytes& lent() const noexcept { return lent_; }
+    [[nodiscard]] std::size_t prepares() const noexcept { return prepares_; }
+
+private:
+    escrow::bytes out_, lent_;
+    std::size_t prepares_ = 0;
+};
+static_assert(escrow::buffer_byte_sink<lending_sink> && !escrow::buffer_byte_sink<escrow::memory_sink>);
+
+template <class Source, class Sink>
+encrypted encrypt_via(escrow::byte_view plain, Sink& out) {
+    const auto& k = keys();
+    std::vector<escrow::rsa_public_key> pubs{k.authority.public_key()};
+    Source in(plain);
+    auto records = escrow::native_encryptor{}.encrypt(in, out, k.owner.public_key(),
+                                                     std::span<const escrow::rsa_public_key>(pubs), sample_info());
+    return {out.data(), std::move(records)};
+}
+
+template <class Source, class Sink>
+escrow::bytes decrypt_via(escrow::byte_view file, Sink& out) {
+    Source in(file);
+    escrow::native_encryptor{}.decrypt(in, out, keys().owner);
+    return out.data();
+}
+
+}  // namespace
+
+TEST_CASE("Contiguous and read-only sources, lending and plain sinks write and read the same format",
+          "[host][native][io]") {
+    const std::size_t size = GENERATE(as<std::size_t>{}, 0, 1, 65535, 65536, 65537, 3 * 65536, 3 * 65536 + 5);
+    CAPTURE(size);
+    const escrow::bytes plain = pattern(size, size + 11);
+
+    // Encrypted each way, and every file decrypted each way.
+    std::vector<escrow::bytes> files;
+    {
+        escrow::memory_sink a;
+        files.push_back(encrypt_via<escrow::memory_source>(plain, a).file);
+        escrow::memory_sink b;
+        files.push_back(encrypt_via<read_only_source>(plain, b).file);
+        lending_sink c;
+        files.push_back(encrypt_via<escrow::memory_source>(plain, c).file);
+        CHECK(c.prepares() == (size + 65535) / 65536 + (size == 0 ? 1 : 0));
+        lending_sink d;
+        files.push_back(encrypt_via<read_only_source>(plain, d).file);
+    }
+    for (std::size_t f = 0; f < files.size(); ++f) {
+        CAPTURE(f);
+        REQUIRE(files[f].size() == expected_file_size(header_size(files[f]), size));
+        {
+            escrow::memory_sink out;
+            CHECK(same_bytes(decrypt_via<escrow::memory_source>(files[f], out), plain));
+        }
+        {
+            escrow::memory_sink out;
+            CHECK(same_bytes(decrypt_via<read_only_source>(files[f], out), plain));
+        }
+        {
+            lending_sink out;
+            CHECK(same_bytes(decrypt_via<escrow::memory_source>(files[f], out), plain));
+        }
+        {
+            lending_sink out;
+            CHECK(same_bytes(decrypt_via<read_only_source>(files[f], out), plain));
+        }
+    }
+}
+
+TEST_CASE("A lending sink gets nothing committed from a chunk that fails, and the lent bytes are wiped",
+          "[host][native][io][tamper]") {
+    const escrow::bytes plain = pattern(3 * 65536 + 100, 5);
+    escrow::bytes file = encrypt(plain, keys().owner, {&keys().authority}).file;
+    const std::size_t payload = header_size(file);
+    // A flip in the second chunk: the first chunk (authenticated) reaches the sink, the second never.
+    file[payload + 65536 + 16 + 1000] ^= 0x04;
+
+    SECTION("contiguous source") {
+        lending_sink out;
+        REQUIRE_ESCROW_ERROR(decrypt_via<escrow::memory_source>(file, out), errc::authentication_failed);
+        CHECK(out.data().size() == 65536);
+        CHECK(same_bytes(out.data(), escrow::byte_view(plain).first(65536)));
+        REQUIRE(out.lent().size() == 65536);
+        CHECK(std::all_of(out.lent().begin(), out.lent().end(), [](escrow::byte b) { return b == 0; }));
+    }
+    SECTION("read-only source") {
+        lending_sink out;
+        REQUIRE_ESCROW_ERROR(decrypt_via<read_only_source>(file, out), errc::authentication_failed);
+        CHECK(out.data().size() == 65536);
+        REQUIRE(out.lent().size() == 65536);
+        CHECK(std::all_of(out.lent().begin(), out.lent().end(), [](escrow::byte b) { return b == 0; }));
     }
 }
