@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: MIT
+/// @file
+/// The escrow tool's hand-written argument parser, usage errors and exit codes.
+#pragma once
+
+#include <escrow/escrow.hpp>
+
+#include <charconv>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace escrow_cli {
+
+/// The tool's exit codes (documented in `escrow --help` and docs/cli.md).
+namespace exit_code {
+inline constexpr int ok = 0;
+inline constexpr int decrypt_failed = 1;  ///< wrong key, tampered, truncated, trailing data
+inline constexpr int usage = 2;           ///< bad options, or a format or feature not in this version
+inline constexpr int io = 3;              ///< missing or unreadable file, output is the input or exists
+inline constexpr int bad_key = 4;         ///< a key file that is not a usable key of the right kind
+inline constexpr int bad_input = 5;       ///< unknown or malformed input format
+}  // namespace exit_code
+
+/// The one place where library error codes become exit codes.
+[[nodiscard]] constexpr int exit_code_for(escrow::errc c) noexcept {
+    using escrow::errc;
+    switch (c) {
+        case errc::authentication_failed:
+        case errc::no_matching_key:
+        case errc::truncated:
+        case errc::trailing_data:
+        case errc::identity_rejected: return exit_code::decrypt_failed;
+        case errc::invalid_argument: return exit_code::usage;
+        case errc::io_error:
+        case errc::not_found: return exit_code::io;
+        case errc::bad_key: return exit_code::bad_key;
+        case errc::malformed_blob:
+        case errc::malformed_header:
+        case errc::unsupported_version:
+        case errc::unknown_policy_id:
+        case errc::limit_exceeded: return exit_code::bad_input;
+    }
+    return exit_code::decrypt_failed;
+}
+
+/// A mistake in the command line, or a request for something this version does not do (exit 2).
+class usage_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// What the tool says when a format or feature belongs to a later version.
+inline std::string not_available(std::string_view what, std::string_view arrives_with) {
+    return std::string(what) + " is not available in this version (it arrives with " + std::string(arrives_with) + ")";
+}
+
+/// One option a subcommand accepts.
+struct option_spec {
+    std::string_view long_name;  ///< without the leading "--"
+    char short_name = 0;         ///< 0 when there is none
+    bool takes_value = false;
+    bool repeatable = false;
+};
+
+/// A parsed command line: option values by long name (flags hold empty strings) and operands.
+class parsed_args {
+public:
+    [[nodiscard]] bool has(std::string_view name) const { return values_.count(std::string(name)) != 0; }
+
+    /// The value of a non-repeatable option, if given.
+    [[nodiscard]] std::optional<std::string> get(std::string_view name) const {
+        auto it = values_.find(std::string(name));
+        if (it == values_.end()) return std::nullopt;
+        return it->second.front();
+    }
+
+    /// Every value of a repeatable option, in command-line order.
+    [[nodiscard]] std::vector<std::string> all(std::string_view name) const {
+        auto it = values_.find(std::string(name));
+        return it == values_.end() ? std::vector<std::string>{} : it->second;
+    }
+
+    [[nodiscard]] const std::vector<std::string>& operands() const noexcept { return operands_; }
+
+private:
+    friend parsed_args parse_args(std::string_view, std::span<const option_spec>, std::span<char* const>);
+    std::map<std::string, std::vector<std::string>> values_;
+    std::vector<std::string> operands_;
+};
+
+/// Parses `args` (the words after the subcommand) against `specs`. Accepts `--name VALUE`,
+/// `--name=VALUE`, `-x VALUE`, `-xVALUE`; `--` ends the options; a lone `-` is an operand.
+/// @throws usage_error for an unknown option, a missing value, or a repeated single option.
+inline parsed_args parse_args(std::string_view command, std::span<const option_spec> specs, std::span<char* const> args) {
+    const std::string hint = " (see 'escrow " + std::string(command) + " --help')";
+    parsed_args out;
+    auto add = [&](const option_spec& spec, std::string value) {
+        auto& slot = out.values_[std::string(spec.long_name)];
+        if (!slot.empty() && !spec.repeatable)
+            throw usage_error(std::string(command) + ": --" + std::string(spec.long_name) + " given more than once" + hint);
+        slot.push_back(std::move(value));
+    };
+    bool options_done = false;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        std::string_view a = args[i];
+        if (options_done || a == "-" || !a.starts_with('-')) {
+            out.operands_.emplace_back(a);
+            continue;
+        }
+        if (a == "--") {
+            options_done = true;
+            continue;
+        }
+        const option_spec* spec = nullptr;
+        std::optional<std::string> inline_value;
+        if (a.starts_with("--")) {
+            std::string_view name = a.substr(2);
+            if (auto eq = name.find('='); eq != std::string_view::npos) {
+                inline_value = std::string(name.substr(eq + 1));
+                name = name.substr(0, eq);
+            }
+            for (const auto& s : specs)
+                if (s.long_name == name) spec = &s;
+        } else {
+            for (const auto& s : specs)
+                if (s.short_name != 0 && s.short_name == a[1]) spec = &s;
+            if (spec && a.size() > 2) {
+                if (!spec->takes_value) spec = nullptr;  // no bundling of flags
+                else inline_value = std::string(a.substr(2));
+            }
+        }
+        if (!spec) throw usage_error(std::string(command) + ": unknown option '" + std::string(a) + "'" + hint);
+        std::string shown = "--" + std::string(spec->long_name);
+        if (!spec->takes_value) {
+            if (inline_value) throw usage_error(std::string(command) + ": " + shown + " takes no value" + hint);
+            add(*spec, {});
+            continue;
+        }
+        if (!inline_value) {
+            if (i + 1 >= args.size()) throw usage_error(std::string(command) + ": " + shown + " needs a value" + hint);
+            inline_value = args[++i];
+        }
+        add(*spec, std::move(*inline_value));
+    }
+    return out;
+}
+
+/// Parses a decimal unsigned integer, all of `text`. @throws usage_error otherwise.
+inline unsigned parse_unsigned(std::string_view text, std::string_view what) {
+    unsigned v = 0;
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (text.empty() || ec != std::errc{} || p != text.data() + text.size())
+        throw usage_error(std::string(what) + " must be a decimal number, got '" + std::string(text) + "'");
+    return v;
+}
+
+}  // namespace escrow_cli

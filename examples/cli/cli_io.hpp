@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: MIT
+/// @file
+/// The escrow tool's files: key files recognised from their content, input and output paths with
+/// their safety checks, outputs written atomically, and a source that can be peeked at.
+#pragma once
+
+#include <escrow/escrow.hpp>
+
+#include <cryptopp/misc.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "cli_args.hpp"
+
+namespace escrow_cli {
+
+namespace fs = std::filesystem;
+
+/// `what()` of an escrow::error without its "[escrow.<tag>] " prefix.
+inline std::string detail_of(const escrow::error& e) {
+    std::string_view w = e.what();
+    if (auto p = w.find("] "); w.starts_with("[escrow.") && p != std::string_view::npos) w.remove_prefix(p + 2);
+    return std::string(w);
+}
+
+/// The same error with `context` in front of its detail (the code, hence the exit code, is kept).
+inline escrow::error with_context(const escrow::error& e, std::string_view context) {
+    return escrow::error(e.kind(), std::string(context) + ": " + detail_of(e));
+}
+
+/// A path as the user wrote it, quoted for messages.
+inline std::string in_quotes(const std::string& path) { return "'" + path + "'"; }
+
+/// True for the operand that means standard input or output.
+inline bool is_std_stream(const std::optional<std::string>& path) { return !path || *path == "-"; }
+
+// ---- key files ---------------------------------------------------------------------------------
+
+/// Bytes of a small file (a key), wiped when destroyed: private key files pass through it.
+class key_file_bytes {
+public:
+    static constexpr std::size_t max_size = 64 * 1024;
+
+    /// Reads `path`, named by `option` in messages. @throws escrow::error `not_found`, `io_error`,
+    /// or `bad_key` when it is too large to be a key.
+    key_file_bytes(const std::string& path, std::string_view option) {
+        if (path == "-") throw usage_error(std::string(option) + " needs a key file, not standard input");
+        escrow::file_source src{fs::path(path)};
+        data_.resize(max_size + 1);
+        data_.resize(src.read(data_));
+        if (data_.size() > max_size)
+            throw escrow::error(escrow::errc::bad_key,
+                                std::string(option) + " " + in_quotes(path) + " is larger than 64 KiB: not a key file");
+    }
+    key_file_bytes(const key_file_bytes&) = delete;
+    key_file_bytes& operator=(const key_file_bytes&) = delete;
+    ~key_file_bytes() { CryptoPP::SecureWipeArray(data_.data(), data_.size()); }
+
+    [[nodiscard]] escrow::byte_view view() const noexcept { return data_; }
+
+private:
+    escrow::bytes data_;
+};
+
+namespace detail {
+inline bool parses_as_private_key(escrow::byte_view content) {
+    try {
+        (void)escrow::rsa_private_key::load(content);
+        return true;
+    } catch (const escrow::error&) {
+        return false;
+    }
+}
+inline bool parses_as_public_key(escrow::byte_view content) {
+    try {
+        (void)escrow::rsa_public_key::load(content);
+        return true;
+    } catch (const escrow::error&) {
+        return false;
+    }
+}
+inline void require_rsa_bits(unsigned bits, const std::string& context) {
+    if (bits < escrow::wrap::rsa_oaep_sha256::min_bits)
+        throw escrow::error(escrow::errc::bad_key, context + ": an RSA key of " + std::to_string(bits) +
+                                                       " bits is too small (at least 2048 bits)");
+}
+}  // namespace detail
+
+/// Loads a RECIPIENT: a public key file, PEM or DER, told apart by its content.
+/// @throws escrow::error `bad_key` (with a clear word when it is a private key), `not_found`, `io_error`.
+inline escrow::rsa_public_key load_recipient(const std::string& path, std::string_view option) {
+    const std::string context = std::string(option) + " " + in_quotes(path);
+    key_file_bytes content(path, option);
+    std::optional<escrow::rsa_public_key> key;
+    try {
+        key.emplace(escrow::rsa_public_key::load(content.view()));
+    } catch (const escrow::error& e) {
+        if (e.kind() != escrow::errc::bad_key) throw with_context(e, context);
+        if (detail::parses_as_private_key(content.view()))
+            throw escrow::error(escrow::errc::bad_key, context + " is a private key; " + std::string(option) +
+                                                           " takes the public key file (PREFIX.pub from escrow keygen)");
+        throw with_context(e, context);
+    }
+    detail::require_rsa_bits(key->bits(), context);
+    return std::move(*key);
+}
+
+/// Loads an IDENTITY: a private key file, PEM or DER, told apart by its content.
+/// @throws escrow::error `bad_key` (with a clear word when it is a public key), `not_found`, `io_error`.
+inline escrow::rsa_private_key load_identity(const std::string& path, std::string_view option) {
+    const std::string context = std::string(option) + " " + in_quotes(path);
+    key_file_bytes content(path, option);
+    std::optional<escrow::rsa_private_key> key;
+    try {
+        key.emplace(escrow::rsa_private_key::load(content.view()));
+    } catch (const escrow::error& e) {
+        if (e.kind() != escrow::errc::bad_key) throw with_context(e, context);
+        if (detail::parses_as_public_key(content.view()))
+            throw escrow::error(escrow::errc::bad_key, context + " is a public key; " + std::string(option) +
+                                                           " takes the private key file (PREFIX.key from escrow keygen)");
+        throw with_context(e, context);
+    }
+    detail::require_rsa_bits(key->bits(), context);
+    return std::move(*key);
+}
+
+// ---- paths ---------------------------------------------------------------------------------------
+
+/// True when the two paths name the same file: the same inode when both exist, else the same
+/// path once made absolute and normalised.
+inline bool same_file(const std::string& a, const std::string& b) {
+    std::error_code ec1, ec2;
+    if (fs::exists(a, ec1) && fs::exists(b, ec2)) {
+        std::error_code ec;
+        bool eq = fs::equivalent(a, b, ec);
+        if (!ec) return eq;
+    }
+    std::error_code ec;
+    fs::path ca = fs::weakly_canonical(a, ec);
+    if (ec) ca = fs::absolute(a).lexically_normal();
+    fs::path cb = fs::weakly_canonical(b, ec);
+    if (ec) cb = fs::absolute(b).lexically_normal();
+    return ca == cb;
+}
+
+/// Checks, before anything is written, that each output is a new file distinct from the input and
+/// from the other outputs. `outputs` pairs a path with the option that named it.
+/// @throws escrow::error `io_error` (output is the input, or exists); usage_error (two outputs alike).
+inline void check_outputs(const std::optional<std::string>& input,
+                          const std::vector<std::pair<std::string, std::string>>& outputs) {
+    for (std::size_t i = 0; i < outputs.size(); ++i) {
+        const auto& [path, option] = outputs[i];
+        if (path.empty()) throw usage_error(option + " needs a file name");
+        if (!is_std_stream(input) && same_file(*input, path))
+            throw escrow::error(escrow::errc::io_error,
+                                option + " " + in_quotes(path) + " is the input file; refusing to overwrite the input");
+        for (std::size_t j = 0; j < i; ++j)
+            if (same_file(outputs[j].first, path))
+                throw usage_error(outputs[j].second + " and " + option + " both name " + in_quotes(path));
+        std::error_code ec;
+        if (fs::symlink_status(path, ec).type() != fs::file_type::not_found && !ec)
+            throw escrow::error(escrow::errc::io_error,
+                                option + " " + in_quotes(path) + " already exists; remove it or choose another name");
+    }
+}
+
+/// Permission bits for a new ordinary file: 0666 less the process umask.
+inline mode_t file_mode() {
+    static const mode_t mask = [] {
+        mode_t m = ::umask(0);
+        ::umask(m);
+        return m;
+    }();
+    return 0666 & ~mask;
+}
+
+// ---- streams -------------------------------------------------------------------------------------
+
+/// The input: a named file, or standard input for `-` and no operand.
+class input_file {
+public:
+    explicit input_file(const std::optional<std::string>& path)
+        : src_(is_std_stream(path) ? escrow::file_source::borrow(STDIN_FILENO) : escrow::file_source(fs::path(*path))) {}
+    std::size_t read(escrow::mutable_byte_view out) { return src_.read(out); }
+
+private:
+    escrow::file_source src_;
+};
+
+/// A source that reads the first bytes ahead, to recognise a format by its magic, then replays them.
+template <escrow::byte_source Source>
+class peeked_source {
+public:
+    peeked_source(Source& src, std::size_t n) : src_(src), head_(n) {
+        head_.resize(src_.read(head_));
+        ended_ = head_.size() < n;
+    }
+
+    /// The first bytes of the input (fewer than asked when the input is shorter).
+    [[nodiscard]] escrow::byte_view head() const noexcept { return head_; }
+
+    /// True when the input starts with `prefix`.
+    [[nodiscard]] bool starts_with(escrow::byte_view prefix) const noexcept {
+        return head_.size() >= prefix.size() && std::equal(prefix.begin(), prefix.end(), head_.begin());
+    }
+
+    std::size_t read(escrow::mutable_byte_view out) {
+        std::size_t n = std::min(out.size(), head_.size() - pos_);
+        if (n) std::memcpy(out.data(), head_.data() + pos_, n);
+        pos_ += n;
+        // The head was read up to the end of a shorter input: nothing follows it.
+        if (n < out.size() && !ended_) n += src_.read(out.subspan(n));
+        return n;
+    }
+
+private:
+    Source& src_;
+    escrow::bytes head_;
+    std::size_t pos_ = 0;
+    bool ended_ = false;
+};
+
+/// Standard output was closed by its reader. `main` ends the process with SIGPIPE, as other tools
+/// end, once the stack has unwound and every temporary file is removed.
+struct broken_pipe {};
+
+/// An output: a file written through `atomic_file_sink` (renamed into place only by `commit`), or
+/// standard output for `-` and no operand.
+class output_file {
+public:
+    explicit output_file(const std::optional<std::string>& path) {
+        if (!is_std_stream(path)) file_.emplace(fs::path(*path));
+    }
+    void write(escrow::byte_view in) {
+        if (file_) return file_->write(in);
+        std::size_t done = 0;
+        while (done < in.size()) {
+            ssize_t n = ::write(STDOUT_FILENO, in.data() + done, in.size() - done);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0 && errno == EPIPE) throw broken_pipe{};
+            if (n < 0)
+                throw escrow::error(escrow::errc::io_error, std::string("writing to standard output failed: ") + std::strerror(errno));
+            done += static_cast<std::size_t>(n);
+        }
+    }
+    /// Makes the output visible under its name (no-op for standard output).
+    void commit(mode_t mode) {
+        if (file_) file_->commit(mode);
+    }
+    [[nodiscard]] bool is_file() const noexcept { return file_.has_value(); }
+    [[nodiscard]] std::string path() const { return file_ ? file_->path().string() : std::string("-"); }
+
+private:
+    std::optional<escrow::atomic_file_sink> file_;
+};
+
+/// Commits several outputs in order; when one fails, removes those already committed, so that
+/// a run leaves all of its files or none.
+inline void commit_all(std::vector<std::pair<output_file*, mode_t>> outputs) {
+    std::vector<std::string> done;
+    try {
+        for (auto& [out, mode] : outputs) {
+            out->commit(mode);
+            if (out->is_file()) done.push_back(out->path());
+        }
+    } catch (...) {
+        for (const auto& p : done) ::unlink(p.c_str());
+        throw;
+    }
+}
+
+// ---- text --------------------------------------------------------------------------------------
+
+/// Seconds since the epoch as ISO-8601 UTC ("2024-05-01T12:00:00Z").
+inline std::string iso8601_utc(std::uint64_t seconds) {
+    if (seconds > 253402300799ULL) return "after 9999-12-31";  // beyond what the calendar format holds
+    std::time_t t = static_cast<std::time_t>(seconds);
+    std::tm tm{};
+    if (!::gmtime_r(&t, &tm)) return "invalid time";
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+/// A message made safe for one line of a terminal: control characters become '?'.
+inline std::string one_line(std::string_view s) {
+    std::string out(s);
+    for (char& c : out)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    return out;
+}
+
+}  // namespace escrow_cli

@@ -1,0 +1,566 @@
+// SPDX-License-Identifier: MIT
+/// @file
+/// `escrow`: the command-line tool (keygen, encrypt, decrypt, inspect), on the public headers only.
+
+#include <escrow/escrow.hpp>
+
+#include <cryptopp/misc.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cli_args.hpp"
+#include "cli_io.hpp"
+
+#ifndef ESCROW_CLI_VERSION
+#define ESCROW_CLI_VERSION "0.1.0"
+#endif
+
+namespace escrow_cli {
+namespace {
+
+using escrow::byte_view;
+using escrow::errc;
+
+constexpr std::string_view exit_codes_help =
+    "Exit codes:\n"
+    "  0  success\n"
+    "  1  decryption failed: wrong key, tampered or truncated file, trailing data\n"
+    "  2  usage error: bad options, or a format or feature not available in this version\n"
+    "  3  I/O error: missing or unreadable file, output is the input, output already exists\n"
+    "  4  bad key file: not a key, the wrong kind of key (public for private), too small\n"
+    "  5  unknown or malformed input: not an escrow file or record, unsupported version or policy\n";
+
+constexpr std::string_view main_help =
+    "Usage: escrow <command> [options]\n"
+    "\n"
+    "Encrypts a file for its owner and escrows the session key with one or more backup\n"
+    "authorities, which can give it back if the owner's key is lost.\n"
+    "\n"
+    "Commands:\n"
+    "  keygen    generate a key pair (PREFIX.key and PREFIX.pub)\n"
+    "  encrypt   encrypt for an owner; write an escrow record for each authority\n"
+    "  decrypt   decrypt with the owner's key, or an authority's key (with its record)\n"
+    "  inspect   describe an encrypted file or an escrow record, without any key\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help     show this help ('escrow <command> --help' for a command)\n"
+    "      --version  show the version\n"
+    "\n"
+    "'-' or no file operand means standard input or output. Key files are PEM or DER (PKCS#8\n"
+    "private keys, SubjectPublicKeyInfo public keys, as openssl writes them), recognised from\n"
+    "their content. Outputs are written to a temporary file and renamed only on success; an\n"
+    "existing file is never overwritten.\n"
+    "\n";
+
+constexpr std::string_view keygen_help =
+    "Usage: escrow keygen --type rsa|x25519 [--bits N] -o PREFIX\n"
+    "\n"
+    "Generates a key pair: PREFIX.key, the private key (PKCS#8 PEM, mode 0600), and PREFIX.pub,\n"
+    "the public key (SubjectPublicKeyInfo PEM). Existing files are never overwritten.\n"
+    "\n"
+    "Options:\n"
+    "  --type rsa|x25519   key type; x25519 arrives with the age format (not in this version)\n"
+    "  --bits N            RSA modulus size, 2048 to 16384 (default 3072)\n"
+    "  -o, --output PREFIX write PREFIX.key and PREFIX.pub\n"
+    "  -h, --help          show this help\n"
+    "\n";
+
+constexpr std::string_view encrypt_help =
+    "Usage: escrow encrypt [--format native|age|cryptoapi] --owner RECIPIENT\n"
+    "                      --authority RECIPIENT [--authority RECIPIENT ...]\n"
+    "                      [--description TEXT] [--serial S] [--owner-id TEXT]\n"
+    "                      [--record FILE ...] [--armor] [-o OUT] [IN]\n"
+    "\n"
+    "Encrypts IN (default: standard input) to OUT (default: standard output, never a terminal)\n"
+    "under a fresh session key, wrapped for the owner and, as a copy in the header, for each\n"
+    "authority. Each --record FILE receives the escrow record of the --authority in the same\n"
+    "position: give none, or one per authority.\n"
+    "\n"
+    "A RECIPIENT is a public key file (PEM or DER), e.g. PREFIX.pub from 'escrow keygen'.\n"
+    "\n"
+    "Options:\n"
+    "  --format F          native (default); age and cryptoapi arrive in later versions\n"
+    "  --owner RECIPIENT   the owner's public key (once)\n"
+    "  --authority RECIPIENT\n"
+    "                      a backup authority's public key (one or more, up to 31)\n"
+    "  --record FILE       write the escrow record for the matching --authority to FILE\n"
+    "  --description TEXT  what the key protects (up to 4096 bytes; default: the input's name)\n"
+    "  --serial S          serial number, 1-128 printable ASCII characters without spaces\n"
+    "                      (default: a fresh random ESC-... serial)\n"
+    "  --owner-id TEXT     the owner's identity in the record (default: $USER, else 'unknown')\n"
+    "  -a, --armor         ASCII armor; arrives with the age format (not in this version)\n"
+    "  -o, --output OUT    write the ciphertext to OUT (a new file)\n"
+    "  -h, --help          show this help\n"
+    "\n";
+
+constexpr std::string_view decrypt_help =
+    "Usage: escrow decrypt --key IDENTITY [--record FILE] [--format F] [-o OUT] [IN]\n"
+    "\n"
+    "Decrypts IN (default: standard input) to OUT (default: standard output). IDENTITY is a\n"
+    "private key file (PEM or DER): the owner's, or an authority's, which opens the copy of its\n"
+    "blob in the header. With --record, IDENTITY is the authority's key and the escrow record\n"
+    "supplies the session key (the record's MAC is checked too).\n"
+    "\n"
+    "The format is recognised from the input's first bytes unless --format is given. Nothing is\n"
+    "written to OUT unless the whole file authenticates.\n"
+    "\n"
+    "Options:\n"
+    "  --key IDENTITY      the private key file\n"
+    "  --record FILE       an escrow record made for the authority whose key is IDENTITY\n"
+    "  --format F          native; age and cryptoapi arrive in later versions\n"
+    "  -o, --output OUT    write the plaintext to OUT (a new file)\n"
+    "  -h, --help          show this help\n"
+    "\n";
+
+constexpr std::string_view inspect_help =
+    "Usage: escrow inspect [--json] [FILE|RECORD]\n"
+    "\n"
+    "Describes an encrypted file (format, version, policies, recipients, key info, header and\n"
+    "payload sizes) or an escrow record (as JSON), without any key. Nothing is verified: the\n"
+    "header MAC and the record MAC need the session key.\n"
+    "\n"
+    "Options:\n"
+    "  --json              describe an encrypted file as JSON too\n"
+    "  -h, --help          show this help\n"
+    "\n";
+
+// ---- formats -------------------------------------------------------------------------------------
+
+enum class format { native, age, cryptoapi };
+
+format parse_format(const std::optional<std::string>& value) {
+    if (!value || *value == "native") return format::native;
+    if (*value == "age") return format::age;
+    if (*value == "cryptoapi") return format::cryptoapi;
+    throw usage_error("unknown --format '" + *value + "' (expected native, age or cryptoapi)");
+}
+
+void require_available(format f) {
+    if (f == format::age) throw usage_error(not_available("--format age", "age format support"));
+    if (f == format::cryptoapi) throw usage_error(not_available("--format cryptoapi", "CryptoAPI format support"));
+}
+
+constexpr std::string_view age_magic = "age-encryption.org/";
+constexpr std::string_view age_armor = "-----BEGIN AGE ENCRYPTED FILE-----";
+constexpr std::size_t peek_size = 64;
+
+byte_view bytes_of(std::string_view s) { return escrow::as_bytes(s); }
+
+std::string hex_id(std::uint16_t id) {
+    escrow::byte b[2] = {static_cast<escrow::byte>(id >> 8), static_cast<escrow::byte>(id)};
+    return "0x" + escrow::hex::encode(b);
+}
+
+std::string policy_name(std::string_view family, std::uint16_t id) {
+    auto n = escrow::ids::name_of(family, id);
+    if (!n.empty()) return std::string(n);
+    return escrow::ids::is_user_defined(id) ? "user-defined" : "unknown";
+}
+
+bool help_requested(const parsed_args& a) { return a.has("help"); }
+
+// ---- keygen --------------------------------------------------------------------------------------
+
+int cmd_keygen(std::span<char* const> argv) {
+    static constexpr option_spec specs[] = {
+        {"type", 0, true, false}, {"bits", 0, true, false}, {"output", 'o', true, false}, {"help", 'h', false, false}};
+    auto a = parse_args("keygen", specs, argv);
+    if (help_requested(a)) {
+        std::cout << keygen_help << exit_codes_help;
+        return exit_code::ok;
+    }
+    if (!a.operands().empty()) throw usage_error("keygen: unexpected operand '" + a.operands().front() + "'");
+    auto type = a.get("type");
+    if (!type) throw usage_error("keygen: --type rsa or --type x25519 is required (see 'escrow keygen --help')");
+    if (*type == "x25519") throw usage_error(not_available("keygen --type x25519", "the age format"));
+    if (*type != "rsa") throw usage_error("keygen: unknown --type '" + *type + "' (expected rsa or x25519)");
+    unsigned bits = a.get("bits") ? parse_unsigned(*a.get("bits"), "--bits") : 3072;
+    auto prefix = a.get("output");
+    if (!prefix) throw usage_error("keygen: -o PREFIX is required (see 'escrow keygen --help')");
+    if (*prefix == "-" || prefix->empty()) throw usage_error("keygen: -o needs a file name prefix, not standard output");
+
+    const std::string key_path = *prefix + ".key", pub_path = *prefix + ".pub";
+    check_outputs(std::nullopt, {{key_path, "-o"}, {pub_path, "-o"}});
+
+    auto key = escrow::rsa_private_key::generate(bits);
+    auto pub = key.public_key();
+    output_file key_out(key_path), pub_out(pub_path);
+    {
+        std::string pem = key.unsafe_pem();
+        try {
+            key_out.write(bytes_of(pem));
+        } catch (...) {
+            CryptoPP::SecureWipeArray(pem.data(), pem.size());
+            throw;
+        }
+        CryptoPP::SecureWipeArray(pem.data(), pem.size());
+    }
+    pub_out.write(bytes_of(pub.pem()));
+    commit_all({{&key_out, 0600}, {&pub_out, file_mode()}});
+    std::cerr << "escrow: wrote " << key_path << " (private key, keep it secret) and " << pub_path << " (RSA-"
+              << pub.bits() << " public key, SHA-256 " << escrow::hex::encode(pub.fingerprint()) << ")\n";
+    return exit_code::ok;
+}
+
+// ---- encrypt -------------------------------------------------------------------------------------
+
+void check_serial(const std::string& s) {
+    if (s.empty() || s.size() > escrow::limits::serial_max)
+        throw usage_error("--serial must be 1 to 128 characters");
+    for (char c : s)
+        if (c <= 0x20 || c > 0x7e) throw usage_error("--serial must be printable ASCII without spaces");
+}
+
+int cmd_encrypt(std::span<char* const> argv) {
+    static constexpr option_spec specs[] = {
+        {"format", 0, true, false},      {"owner", 0, true, false},       {"authority", 0, true, true},
+        {"description", 0, true, false}, {"serial", 0, true, false},      {"owner-id", 0, true, false},
+        {"record", 0, true, true},       {"armor", 'a', false, false},    {"output", 'o', true, false},
+        {"help", 'h', false, false}};
+    auto a = parse_args("encrypt", specs, argv);
+    if (help_requested(a)) {
+        std::cout << encrypt_help << exit_codes_help;
+        return exit_code::ok;
+    }
+    require_available(parse_format(a.get("format")));
+    if (a.has("armor")) throw usage_error(not_available("--armor", "the age format"));
+    if (a.operands().size() > 1) throw usage_error("encrypt: more than one input file (see 'escrow encrypt --help')");
+    std::optional<std::string> in_path, out_path = a.get("output");
+    if (!a.operands().empty()) in_path = a.operands().front();
+
+    auto owner_path = a.get("owner");
+    auto authority_paths = a.all("authority");
+    auto record_paths = a.all("record");
+    if (!owner_path) throw usage_error("encrypt: --owner RECIPIENT is required (see 'escrow encrypt --help')");
+    if (authority_paths.empty())
+        throw usage_error("encrypt: at least one --authority RECIPIENT is required (see 'escrow encrypt --help')");
+    if (authority_paths.size() > escrow::store::native::max_recipients - 1)
+        throw usage_error("encrypt: at most 31 --authority keys fit in a native file");
+    if (!record_paths.empty() && record_paths.size() != authority_paths.size())
+        throw usage_error("encrypt: " + std::to_string(record_paths.size()) + " --record for " +
+                          std::to_string(authority_paths.size()) +
+                          " --authority; give one --record per --authority, in the same order, or none");
+
+    escrow::key_info info;
+    if (auto s = a.get("serial")) {
+        check_serial(*s);
+        info.serial = *s;
+    }
+    if (auto d = a.get("description")) info.description = *d;
+    else info.description = in_path && *in_path != "-" ? std::filesystem::path(*in_path).filename().string() : "";
+    if (info.description.size() > escrow::limits::description_max)
+        throw usage_error("--description is longer than 4096 bytes");
+    if (auto o = a.get("owner-id")) info.owner = *o;
+    else if (const char* user = std::getenv("USER"); user && *user) info.owner = user;
+    else info.owner = "unknown";
+    if (info.owner.size() > escrow::limits::owner_max) throw usage_error("--owner-id is longer than 1024 bytes");
+
+    if (is_std_stream(out_path) && ::isatty(STDOUT_FILENO))
+        throw usage_error("refusing to write binary ciphertext to a terminal; use -o FILE or redirect the output");
+
+    std::vector<std::pair<std::string, std::string>> outputs;
+    if (!is_std_stream(out_path)) outputs.emplace_back(*out_path, "-o");
+    for (const auto& r : record_paths) {
+        if (r == "-") throw usage_error("--record needs a file name, not standard output");
+        outputs.emplace_back(r, "--record");
+    }
+    check_outputs(in_path, outputs);
+
+    auto owner = load_recipient(*owner_path, "--owner");
+    std::vector<escrow::rsa_public_key> authorities;
+    for (const auto& p : authority_paths) authorities.push_back(load_recipient(p, "--authority"));
+
+    input_file in(in_path);
+    output_file out(out_path);
+    std::vector<escrow::escrow_record> records =
+        escrow::native_encryptor{}.encrypt(in, out, owner, std::span<const escrow::rsa_public_key>(authorities), info);
+
+    std::vector<std::optional<output_file>> record_outs(record_paths.size());
+    std::vector<std::pair<output_file*, mode_t>> to_commit{{&out, file_mode()}};
+    for (std::size_t i = 0; i < record_paths.size(); ++i) {
+        record_outs[i].emplace(record_paths[i]);
+        record_outs[i]->write(records[i].encode());
+        to_commit.emplace_back(&*record_outs[i], file_mode());
+    }
+    commit_all(std::move(to_commit));
+    return exit_code::ok;
+}
+
+// ---- decrypt -------------------------------------------------------------------------------------
+
+template <class Source>
+void require_native(const peeked_source<Source>& in) {
+    if (in.starts_with(escrow::store::native::magic)) return;
+    if (in.starts_with(escrow::escrow_record::magic))
+        throw escrow::error(errc::malformed_header,
+                            "unknown format: the input is an escrow record, not an encrypted file (give it with --record)");
+    if (in.starts_with(bytes_of(age_magic)) || in.starts_with(bytes_of(age_armor)))
+        throw usage_error(not_available("decrypting an age file", "age format support"));
+    if (in.head().empty()) throw escrow::error(errc::malformed_header, "unknown format: the input is empty");
+    throw escrow::error(errc::malformed_header, "unknown format: the input is not an escrow native file");
+}
+
+escrow::escrow_record load_record(const std::string& path) {
+    if (path == "-") throw usage_error("--record needs a file name, not standard input");
+    escrow::file_source src{std::filesystem::path(path)};
+    try {
+        return escrow::escrow_record::decode(escrow::read_all(src, escrow::escrow_record::max_encoded));
+    } catch (const escrow::error& e) {
+        throw with_context(e, "--record " + in_quotes(path));
+    }
+}
+
+int cmd_decrypt(std::span<char* const> argv) {
+    static constexpr option_spec specs[] = {{"key", 0, true, false},    {"record", 0, true, false},
+                                            {"format", 0, true, false}, {"output", 'o', true, false},
+                                            {"help", 'h', false, false}};
+    auto a = parse_args("decrypt", specs, argv);
+    if (help_requested(a)) {
+        std::cout << decrypt_help << exit_codes_help;
+        return exit_code::ok;
+    }
+    std::optional<format> fmt;
+    if (auto f = a.get("format")) {
+        fmt = parse_format(f);
+        require_available(*fmt);
+    }
+    if (a.operands().size() > 1) throw usage_error("decrypt: more than one input file (see 'escrow decrypt --help')");
+    std::optional<std::string> in_path, out_path = a.get("output");
+    if (!a.operands().empty()) in_path = a.operands().front();
+    auto key_path = a.get("key");
+    if (!key_path) throw usage_error("decrypt: --key IDENTITY is required (see 'escrow decrypt --help')");
+    auto record_path = a.get("record");
+
+    std::vector<std::pair<std::string, std::string>> outputs;
+    if (!is_std_stream(out_path)) outputs.emplace_back(*out_path, "-o");
+    check_outputs(in_path, outputs);
+
+    auto key = load_identity(*key_path, "--key");
+    std::optional<escrow::escrow_record> record;
+    if (record_path) {
+        record = load_record(*record_path);
+        // Said here, before the library's check, so that a wrong key reads as one (exit 1).
+        if (!escrow::constant_time_equal(record->authority_fingerprint, key.public_key().fingerprint()))
+            throw escrow::error(errc::no_matching_key, "--record " + in_quotes(*record_path) +
+                                                           " was made for a different authority key than --key " +
+                                                           in_quotes(*key_path));
+    }
+
+    input_file raw(in_path);
+    peeked_source in(raw, peek_size);
+    if (!fmt) require_native(in);
+    output_file out(out_path);
+    escrow::native_encryptor enc;
+    if (record) enc.decrypt_with_record(in, out, *record, key);
+    else enc.decrypt(in, out, key);
+    commit_all({{&out, file_mode()}});
+    return exit_code::ok;
+}
+
+// ---- inspect -------------------------------------------------------------------------------------
+
+std::string json_str(std::string_view s) { return escrow::escrow_record::json_string(s); }
+
+std::string role_name(escrow::recipient_role r) {
+    switch (r) {
+        case escrow::recipient_role::owner: return "owner";
+        case escrow::recipient_role::authority: return "authority";
+        case escrow::recipient_role::unknown: break;
+    }
+    return "unknown";
+}
+
+struct payload_stats {
+    std::uint64_t size = 0;
+    std::uint64_t chunks = 0;       // 0 when the cipher's framing is not known here
+    std::uint64_t plaintext = 0;
+};
+
+// Counts the payload and, for AES-256-GCM STREAM, derives the chunk count and plaintext size that
+// an intact file would have (every chunk but the last is full; each carries one tag).
+template <class Source>
+payload_stats count_payload(Source& in, const escrow::file_header& h) {
+    payload_stats st;
+    escrow::bytes buf(64 * 1024);
+    for (;;) {
+        std::size_t n = in.read(buf);
+        st.size += n;
+        if (n < buf.size()) break;
+    }
+    using gcm = escrow::cipher::aes256_gcm_stream;
+    if (h.cipher_id == gcm::id && escrow::store::native::chunk_size_of(h) == gcm::chunk_size &&
+        st.size >= gcm::tag_size) {
+        st.chunks = (st.size + gcm::sealed_chunk_size - 1) / gcm::sealed_chunk_size;
+        st.plaintext = st.size - st.chunks * gcm::tag_size;
+    }
+    return st;
+}
+
+void print_native_text(const std::string& name, const escrow::file_header& h, const payload_stats& st) {
+    auto& o = std::cout;
+    o << "file:          " << one_line(name) << "\n";
+    o << "format:        escrow native, version " << escrow::store::native::version << " (store "
+      << hex_id(escrow::store::native::id) << ")\n";
+    o << "cipher:        " << policy_name("cipher", h.cipher_id) << " (" << hex_id(h.cipher_id) << ")\n";
+    o << "wrap:          " << policy_name("wrap", h.wrap_id) << " (" << hex_id(h.wrap_id) << ")\n";
+    o << "chunk size:    " << escrow::store::native::chunk_size_of(h) << " bytes\n";
+    o << "header size:   " << h.authenticated.size() + h.mac.size() << " bytes (nonce " << h.nonce.size()
+      << " bytes, MAC " << h.mac.size() << " bytes)\n";
+    o << "recipients:    " << h.recipients.size() << "\n";
+    for (std::size_t i = 0; i < h.recipients.size(); ++i) {
+        const auto& r = h.recipients[i];
+        o << "  " << i << ": " << role_name(r.role) << ", wrapped key " << r.key.body.size() << " bytes";
+        if (!r.key.args.empty()) o << ", " << r.key.args.size() << " arguments";
+        o << "\n";
+    }
+    o << "serial:        " << json_str(h.info.serial) << "\n";
+    o << "description:   " << json_str(h.info.description) << "\n";
+    o << "owner:         " << json_str(h.info.owner) << "\n";
+    o << "created:       " << iso8601_utc(h.info.created) << " (" << h.info.created << ")\n";
+    o << "payload:       " << st.size << " bytes";
+    if (st.chunks)
+        o << " in " << st.chunks << (st.chunks == 1 ? " chunk (" : " chunks (") << st.plaintext
+          << " bytes of plaintext if intact)";
+    o << "\n";
+}
+
+void print_native_json(const std::string& name, const escrow::file_header& h, const payload_stats& st) {
+    auto id = [](std::string_view family, std::uint16_t v) {
+        return "{\"id\": \"" + hex_id(v) + "\", \"name\": " + json_str(policy_name(family, v)) + "}";
+    };
+    std::string j = "{\n";
+    j += "  \"file\": " + json_str(name) + ",\n";
+    j += "  \"format\": \"escrow-native\",\n";
+    j += "  \"version\": " + std::to_string(escrow::store::native::version) + ",\n";
+    j += "  \"store\": " + id("store", escrow::store::native::id) + ",\n";
+    j += "  \"cipher\": " + id("cipher", h.cipher_id) + ",\n";
+    j += "  \"wrap\": " + id("wrap", h.wrap_id) + ",\n";
+    j += "  \"chunk_size\": " + std::to_string(escrow::store::native::chunk_size_of(h)) + ",\n";
+    j += "  \"header_size\": " + std::to_string(h.authenticated.size() + h.mac.size()) + ",\n";
+    j += "  \"nonce_size\": " + std::to_string(h.nonce.size()) + ",\n";
+    j += "  \"recipients\": [";
+    for (std::size_t i = 0; i < h.recipients.size(); ++i) {
+        const auto& r = h.recipients[i];
+        j += std::string(i ? ", " : "") + "{\"role\": \"" + role_name(r.role) +
+             "\", \"wrapped_key_size\": " + std::to_string(r.key.body.size()) +
+             ", \"arguments\": " + std::to_string(r.key.args.size()) + "}";
+    }
+    j += "],\n";
+    j += "  \"serial\": " + json_str(h.info.serial) + ",\n";
+    j += "  \"description\": " + json_str(h.info.description) + ",\n";
+    j += "  \"owner\": " + json_str(h.info.owner) + ",\n";
+    j += "  \"created\": " + std::to_string(h.info.created) + ",\n";
+    j += "  \"created_utc\": " + json_str(iso8601_utc(h.info.created)) + ",\n";
+    j += "  \"payload_size\": " + std::to_string(st.size);
+    if (st.chunks)
+        j += ",\n  \"chunks\": " + std::to_string(st.chunks) + ",\n  \"plaintext_size\": " + std::to_string(st.plaintext);
+    j += "\n}\n";
+    std::cout << j;
+}
+
+int cmd_inspect(std::span<char* const> argv) {
+    static constexpr option_spec specs[] = {{"json", 0, false, false}, {"help", 'h', false, false}};
+    auto a = parse_args("inspect", specs, argv);
+    if (help_requested(a)) {
+        std::cout << inspect_help << exit_codes_help;
+        return exit_code::ok;
+    }
+    if (a.operands().size() > 1) throw usage_error("inspect: more than one file (see 'escrow inspect --help')");
+    std::optional<std::string> in_path;
+    if (!a.operands().empty()) in_path = a.operands().front();
+    const std::string name = is_std_stream(in_path) ? std::string("-") : *in_path;
+
+    input_file raw(in_path);
+    peeked_source in(raw, peek_size);
+    if (in.starts_with(escrow::store::native::magic)) {
+        escrow::file_header h = escrow::store::native::parse(in);
+        payload_stats st = count_payload(in, h);
+        if (a.has("json")) print_native_json(name, h, st);
+        else print_native_text(name, h, st);
+    } else if (in.starts_with(escrow::escrow_record::magic)) {
+        auto rec = escrow::escrow_record::decode(escrow::read_all(in, escrow::escrow_record::max_encoded));
+        std::cout << rec.to_json();
+    } else if (in.starts_with(bytes_of(age_magic)) || in.starts_with(bytes_of(age_armor))) {
+        throw usage_error(not_available("inspecting an age file", "age format support"));
+    } else {
+        throw escrow::error(errc::malformed_header, "unknown format: " + in_quotes(name) +
+                                                        " is neither an escrow native file nor an escrow record");
+    }
+    std::cout.flush();
+    if (!std::cout) throw escrow::error(errc::io_error, "writing to standard output failed");
+    return exit_code::ok;
+}
+
+// ---- main ----------------------------------------------------------------------------------------
+
+int run(int argc, char** argv) {
+    std::span<char* const> args(argv + 1, static_cast<std::size_t>(argc > 0 ? argc - 1 : 0));
+    if (args.empty()) {
+        std::cerr << main_help << exit_codes_help;
+        return exit_code::usage;
+    }
+    std::string_view cmd = args[0];
+    auto rest = args.subspan(1);
+    if (cmd == "-h" || cmd == "--help") {
+        std::cout << main_help << exit_codes_help;
+        return exit_code::ok;
+    }
+    if (cmd == "--version") {
+        std::cout << "escrow " ESCROW_CLI_VERSION "\n";
+        return exit_code::ok;
+    }
+    if (cmd == "keygen") return cmd_keygen(rest);
+    if (cmd == "encrypt") return cmd_encrypt(rest);
+    if (cmd == "decrypt") return cmd_decrypt(rest);
+    if (cmd == "inspect") return cmd_inspect(rest);
+    if (cmd == "rewrap" || cmd == "authority")
+        throw usage_error(not_available("escrow " + std::string(cmd), "a later version"));
+    throw usage_error("unknown command '" + std::string(cmd) + "' (see 'escrow --help')");
+}
+
+void report(std::string_view message) {
+    std::string line = "escrow: " + one_line(message) + "\n";
+    std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+}  // namespace
+}  // namespace escrow_cli
+
+int main(int argc, char** argv) {
+    using namespace escrow_cli;
+    // A closed pipe must not kill the process before its temporary files are removed: writes
+    // report EPIPE instead, and the signal is raised again once the stack has unwound.
+    std::signal(SIGPIPE, SIG_IGN);
+    try {
+        return run(argc, argv);
+    } catch (const broken_pipe&) {
+        std::signal(SIGPIPE, SIG_DFL);
+        std::raise(SIGPIPE);
+        return exit_code::io;
+    } catch (const usage_error& e) {
+        report(e.what());
+        return exit_code::usage;
+    } catch (const escrow::error& e) {
+        report(e.what());
+        return exit_code_for(e.kind());
+    } catch (const std::filesystem::filesystem_error& e) {
+        report(e.what());
+        return exit_code::io;
+    } catch (const std::bad_alloc&) {
+        report("out of memory");
+        return exit_code::decrypt_failed;
+    } catch (const std::exception& e) {
+        report(e.what());
+        return exit_code::decrypt_failed;
+    }
+}
