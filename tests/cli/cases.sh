@@ -1,0 +1,625 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The escrow command-line tool driven end to end. One ctest case per scenario:
+#
+#   bash cases.sh CASE ESCROW_BINARY SCRATCH_DIR
+#
+# `setup` (a ctest fixture) makes the keys and data files in SCRATCH_DIR/fixtures; every other
+# case works in its own SCRATCH_DIR/<case>. Environment: ESCROW_OPENSSL, ESCROW_CMAKE.
+set -euo pipefail
+
+CASE=$1
+ESCROW=$2
+SCRATCH=$3
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+OPENSSL=${ESCROW_OPENSSL:-openssl}
+CMAKE=${ESCROW_CMAKE:-cmake}
+FIX="$SCRATCH/fixtures"
+W="$SCRATCH/$CASE"
+CAP="$SCRATCH/$CASE.capture"
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"
+
+NATIVE_MAGIC="89 45 53 43 52 4f 57 0a"   # "\x89ESCROW\n"
+RECORD_MAGIC="89 45 53 43 52 45 43 0a"   # "\x89ESCREC\n"
+
+# Encrypts FIX/$1 for the owner and authority 1 to $2.
+encrypt_basic() { ok "$ESCROW" encrypt --owner "$FIX/owner.pub" --authority "$FIX/auth1.pub" -o "$2" "$FIX/$1"; }
+
+# ---- fixture -----------------------------------------------------------------------------------
+
+# Keys (the tool's own keygen, and openssl's), DER copies, and the data files.
+case_setup() {
+    rm -rf "$FIX"
+    mkdir -p "$FIX"
+    cd "$FIX"
+    local k
+    for k in owner auth1 auth2 other; do
+        ok "$ESCROW" keygen --type rsa --bits 2048 -o "$k"
+    done
+    "$OPENSSL" genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out ossl.key 2>/dev/null
+    "$OPENSSL" pkey -in ossl.key -pubout -out ossl.pub
+    "$OPENSSL" genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out small.key 2>/dev/null
+    "$OPENSSL" pkey -in small.key -pubout -out small.pub
+    for k in owner auth1 auth2; do
+        "$OPENSSL" pkey -in "$k.key" -outform DER -out "$k.key.der"
+        "$OPENSSL" pkey -pubin -in "$k.pub" -outform DER -out "$k.pub.der"
+    done
+    head -c 204800 /dev/urandom >big.bin     # 200 KiB: three full 64 KiB chunks and a part
+    head -c 65536 /dev/urandom >chunk.bin    # exactly one chunk
+    : >empty.bin
+    printf 'just some plain text\n' >plain.txt
+    note "fixtures in $FIX: $(find . -type f -printf '%f\n' | LC_ALL=C sort | tr '\n' ' ')"
+}
+
+# ---- keygen ------------------------------------------------------------------------------------
+
+# keygen writes a PKCS#8 PEM private key (mode 0600) and an SPKI PEM public key that openssl
+# reads, default 3072 bits, exponent 65537; the pair works; it never overwrites; x25519 and bad
+# sizes are refused with nothing written.
+case_keygen() {
+    cd "$W"
+    ok "$ESCROW" keygen --type rsa -o k3072
+    assert_contains "$CAP/stderr" "k3072.pub"
+    [[ "$(stat -c %a k3072.key)" == 600 ]] || fail "k3072.key has mode $(stat -c %a k3072.key), expected 600"
+    [[ "$(head -n1 k3072.key)" == "-----BEGIN PRIVATE KEY-----" ]] || fail "k3072.key is not PKCS#8 PEM"
+    [[ "$(head -n1 k3072.pub)" == "-----BEGIN PUBLIC KEY-----" ]] || fail "k3072.pub is not SPKI PEM"
+    "$OPENSSL" pkey -in k3072.key -noout -text >k3072.txt
+    assert_contains k3072.txt "(3072 bit"
+    assert_contains k3072.txt "publicExponent: 65537"
+    "$OPENSSL" pkey -in k3072.key -pubout -out k3072.openssl.pub
+    cmp -s k3072.pub k3072.openssl.pub || fail "k3072.pub is not the public half of k3072.key as openssl sees it"
+    "$OPENSSL" pkey -pubin -in k3072.pub -noout
+
+    ok "$ESCROW" keygen --type rsa --bits 2048 -o k2048
+    "$OPENSSL" pkey -in k2048.key -noout -text | grep -qF "(2048 bit" || fail "k2048.key is not 2048 bits"
+
+    note "the generated 3072-bit pair encrypts and decrypts"
+    ok "$ESCROW" encrypt --owner k3072.pub --authority k2048.pub -o plain.enc "$FIX/plain.txt"
+    ok "$ESCROW" decrypt --key k3072.key -o plain.out plain.enc
+    assert_same_content plain.out "$FIX/plain.txt"
+
+    note "existing files are never overwritten"
+    local key_sha pub_sha
+    key_sha=$(sha k3072.key)
+    pub_sha=$(sha k3072.pub)
+    fails_cleanly 3 "already exists" "" "" "$ESCROW" keygen --type rsa --bits 2048 -o k3072
+    [[ "$(sha k3072.key)" == "$key_sha" && "$(sha k3072.pub)" == "$pub_sha" ]] || fail "keygen changed existing keys"
+    echo "not a key" >half.pub
+    fails_cleanly 3 "already exists" half.key half.pub "$ESCROW" keygen --type rsa --bits 2048 -o half
+
+    note "refused requests write nothing"
+    fails_cleanly 2 "not available in this version" x.key "" "$ESCROW" keygen --type x25519 -o x
+    assert_absent x.pub
+    fails_cleanly 2 "2048 to 16384" small.key "" "$ESCROW" keygen --type rsa --bits 1024 -o small
+    fails_cleanly 2 "decimal number" bad.key "" "$ESCROW" keygen --type rsa --bits 3k -o bad
+    fails_cleanly 2 "--type" t.key "" "$ESCROW" keygen -o t
+    fails_cleanly 2 "unknown --type" t.key "" "$ESCROW" keygen --type dsa -o t
+    fails_cleanly 2 "-o PREFIX is required" "" "" "$ESCROW" keygen --type rsa
+    fails_cleanly 3 "cannot create a temporary file" "$W/nodir/k.key" "" "$ESCROW" keygen --type rsa --bits 2048 -o nodir/k
+    assert_no_temp "$W"
+}
+
+# ---- round trips -------------------------------------------------------------------------------
+
+# The owner's key decrypts what was encrypted for it: 200 KiB (several chunks), exactly one
+# chunk, and an empty file; the ciphertext is a native file of the expected size, fresh each time.
+case_owner_round_trip() {
+    cd "$W"
+    local f in
+    for f in big chunk empty; do
+        in="$FIX/$f.bin"
+        local before
+        before=$(sha "$in")
+        encrypt_basic "$f.bin" "$f.enc"
+        [[ "$(head_hex "$f.enc" 8)" == "$NATIVE_MAGIC" ]] || fail "$f.enc does not start with the native magic"
+        ok "$ESCROW" decrypt --key "$FIX/owner.key" -o "$f.out" "$f.enc"
+        assert_same_content "$f.out" "$in"
+        [[ "$(sha "$in")" == "$before" ]] || fail "encrypt modified its input"
+        note "$f: $(size_of "$in") bytes -> $(size_of "$f.enc") bytes -> round trip ok"
+    done
+    # Header (its length is the u32 at offset 16) + plaintext + one 16-byte tag per 64 KiB chunk.
+    [[ $(size_of big.enc) -eq $(( $(header_length big.enc) + 204800 + 4 * 16 )) ]] || fail "big.enc has an unexpected size"
+    [[ $(size_of chunk.enc) -eq $(( $(header_length chunk.enc) + 65536 + 16 )) ]] || fail "chunk.enc has an unexpected size"
+    [[ $(size_of empty.enc) -eq $(( $(header_length empty.enc) + 16 )) ]] || fail "empty.enc has an unexpected size"
+    encrypt_basic big.bin big2.enc
+    ! cmp -s big.enc big2.enc || fail "two encryptions of the same file are identical"
+    assert_no_temp "$W"
+}
+
+# Two authorities, two records: each authority decrypts through its own record and directly
+# through its blob copy in the header; a record opens only with its own authority's key and
+# only its own file; the --record count must match the --authority count.
+case_authority_record() {
+    cd "$W"
+    ok "$ESCROW" encrypt --owner "$FIX/owner.pub" --authority "$FIX/auth1.pub" --authority "$FIX/auth2.pub" \
+        --record r1.rec --record r2.rec --serial REC-TEST-1 -o big.enc "$FIX/big.bin"
+    [[ "$(head_hex r1.rec 8)" == "$RECORD_MAGIC" && "$(head_hex r2.rec 8)" == "$RECORD_MAGIC" ]] ||
+        fail "the records do not start with the record magic"
+    ! cmp -s r1.rec r2.rec || fail "the two records are identical"
+
+    ok "$ESCROW" decrypt --key "$FIX/auth1.key" --record r1.rec -o via-r1.out big.enc
+    assert_same_content via-r1.out "$FIX/big.bin"
+    ok "$ESCROW" decrypt --key "$FIX/auth2.key" --record r2.rec -o via-r2.out big.enc
+    assert_same_content via-r2.out "$FIX/big.bin"
+    ok "$ESCROW" decrypt --key "$FIX/auth1.key" -o auth1-header.out big.enc
+    assert_same_content auth1-header.out "$FIX/big.bin"
+    ok "$ESCROW" decrypt --key "$FIX/auth2.key" -o auth2-header.out big.enc
+    assert_same_content auth2-header.out "$FIX/big.bin"
+    ok "$ESCROW" decrypt --key "$FIX/owner.key" -o owner.out big.enc
+    assert_same_content owner.out "$FIX/big.bin"
+    note "owner, both authorities through records and through the header: all equal to the original"
+
+    local rec_sha
+    rec_sha=$(sha r1.rec)
+    fails_cleanly 1 "different authority key" x.out big.enc "$ESCROW" decrypt --key "$FIX/auth1.key" --record r2.rec -o x.out big.enc
+    fails_cleanly 1 "different authority key" x.out big.enc "$ESCROW" decrypt --key "$FIX/owner.key" --record r1.rec -o x.out big.enc
+    [[ "$(sha r1.rec)" == "$rec_sha" ]] || fail "decrypt modified the record"
+
+    note "a record opens only its own file"
+    ok "$ESCROW" encrypt --owner "$FIX/owner.pub" --authority "$FIX/auth1.pub" --record empty.rec -o empty.enc "$FIX/empty.bin"
+    ok "$ESCROW" decrypt --key "$FIX/auth1.key" --record empty.rec -o empty.out empty.enc
+    assert_same_content empty.out "$FIX/empty.bin"
+    fails_cleanly 1 "authentication_failed" x.out big.enc "$ESCROW" decrypt --key "$FIX/auth1.key" --record empty.rec -o x.out big.enc
+
+    note "zero records are allowed; any other count but one per authority is a usage error"
+    ok "$ESCROW" encrypt --owner "$FIX/owner.pub" --authority "$FIX/auth1.pub" --authority "$FIX/auth2.pub" -o norec.enc "$FIX/big.bin"
+    ok "$ESCROW" decrypt --key "$FIX/auth2.key" -o norec.out norec.enc
+    assert_same_content norec.out "$FIX/big.bin"
+    fails_cleanly 2 "one --record per --authority" c.enc "$FIX/big.bin" "$ESCROW" encrypt --owner "$FIX/owner.pub" \
+        --authority "$FIX/auth1.pub" --authority "$FIX/auth2.pub" --record c1.rec -o c.enc "$FIX/big.bin"
+    assert_absent c1.rec
+    fails_cleanly 2 "one --record per --authority" c.enc "$FIX/big.bin" "$ESCROW" encrypt --owner "$FIX/owner.pub" \
+        --authority "$FIX/auth1.pub" --record c1.rec --record c2.rec -o c.enc "$FIX/big.bin"
+    assert_absent c1.rec c2.rec
+    assert_no_temp "$W"
+}
+
+# Standard input and output: '-' and no operand, through pipes, for both directions and the
+# authority's path; ciphertext is never written to a terminal.
+case_pipes() {
+    cd "$W"
+    local before
+    before=$(sha "$FIX/big.bin")
+    # shellcheck disable=SC2002  # a pipe, not a file, on standard input
+    cat "$FIX/big.bin" | "$ESCROW" encrypt --owner "$FIX/owner.pub" --authority "$FIX/auth1.pub" |
+        "$ESCROW" decrypt --key "$FIX/owner.key" >piped.out
+    assert_same_content piped.out "$FIX/big.bin"
+    "$ESCROW" encrypt --owner "$FIX/owner.pub" --authority "$FIX/auth1.pub" --record r.rec -o - - <"$FIX/big.bin" >big.enc
+    "$ESCROW" decrypt --key "$FIX/auth1.key" --record r.rec -o - - <big.enc >dash.out
+    assert_same_content dash.out "$FIX/big.bin"
+    "$ESCROW" encrypt --owner "$FIX/owner.pub" --authority "$FIX/auth1.pub" <"$FIX/empty.bin" |
+        "$ESCROW" decrypt --key "$FIX/auth1.key" >empty.out
+    assert_same_content empty.out "$FIX/empty.bin"
+    ok "$ESCROW" decrypt --key "$FIX/owner.key" -o from-stdin.out <big.enc
+    assert_same_content from-stdin.out "$FIX/big.bin"
+    [[ "$(sha "$FIX/big.bin")" == "$before" ]] || fail "the input changed"
+    note "pipes: encrypt | decrypt, '-' operands, empty input: equal to the originals"
+
+    note "a reader that closes the pipe ends escrow by SIGPIPE, with no record or temporary file left"
+    # 200 KiB of ciphertext cannot fit in the pipe's buffer, so escrow is still writing when head exits.
+    local status
+    set +e +o pipefail
+    "$ESCROW" encrypt --owner "$FIX/owner.pub" --authority "$FIX/auth1.pub" --record closed.rec <"$FIX/big.bin" 2>"$CAP/stderr" |
+        head -c 10 >/dev/null
+    status=${PIPESTATUS[0]}
+    set -e -o pipefail
+    [[ $status -eq 141 ]] || fail "encrypt into a closed pipe: status $status, expected 141 (SIGPIPE)"
+    assert_absent closed.rec
+    assert_no_temp "$W"
+
+    note "a wrong key on a pipe writes nothing to stdout"
+    local rc=0
+    "$ESCROW" decrypt --key "$FIX/auth2.key" <big.enc >wrong.out 2>"$CAP/stderr" || rc=$?
+    [[ $rc -eq 1 ]] || fail "wrong key on stdin: exit $rc, expected 1"
+    [[ ! -s wrong.out ]] || fail "a wrong key released bytes on stdout"
+    rm -f wrong.out
+
+    if command -v script >/dev/null 2>&1; then
+        rc=0
+        script -qec "'$ESCROW' encrypt --owner '$FIX/owner.pub' --authority '$FIX/auth1.pub' '$FIX/plain.txt'" \
+            /dev/null >"$CAP/tty" 2>&1 || rc=$?
+        [[ $rc -eq 2 ]] || { cat "$CAP/tty" >&2; fail "ciphertext to a terminal: exit $rc, expected 2"; }
+        assert_contains "$CAP/tty" "refusing to write binary ciphertext to a terminal"
+        note "terminal refused: $(tr -d '\r' <"$CAP/tty")"
+    else
+        note "script(1) not found: terminal refusal not checked"
+    fi
+    assert_no_temp "$W"
+}
+
+# Keys in DER (PKCS#8 and SPKI, from openssl pkey -outform DER) and PKCS#1 PEM work like PEM.
+case_der_keys() {
+    cd "$W"
+    ok "$ESCROW" encrypt --owner "$FIX/owner.pub.der" --authority "$FIX/auth1.pub.der" --record r.rec -o der.enc "$FIX/big.bin"
+    ok "$ESCROW" decrypt --key "$FIX/owner.key.der" -o der.out der.enc
+    assert_same_content der.out "$FIX/big.bin"
+    ok "$ESCROW" decrypt --key "$FIX/auth1.key.der" --record r.rec -o der-rec.out der.enc
+    assert_same_content der-rec.out "$FIX/big.bin"
+    note "DER keys: the file decrypts with the PEM form of the same key too"
+    ok "$ESCROW" decrypt --key "$FIX/owner.key" -o pem.out der.enc
+    assert_same_content pem.out "$FIX/big.bin"
+    note "PKCS#1 ('RSA PRIVATE KEY' / 'RSA PUBLIC KEY') PEM"
+    "$OPENSSL" pkey -in "$FIX/owner.key" -traditional -out owner.pkcs1.key
+    assert_contains owner.pkcs1.key "BEGIN RSA PRIVATE KEY"
+    "$OPENSSL" rsa -pubin -in "$FIX/owner.pub" -RSAPublicKey_out -out owner.pkcs1.pub 2>/dev/null
+    assert_contains owner.pkcs1.pub "BEGIN RSA PUBLIC KEY"
+    ok "$ESCROW" encrypt --owner owner.pkcs1.pub --authority "$FIX/auth1.pub" -o p1.enc "$FIX/plain.txt"
+    ok "$ESCROW" decrypt --key owner.pkcs1.key -o p1.out p1.enc
+    assert_same_content p1.out "$FIX/plain.txt"
+    assert_no_temp "$W"
+}
+
+# A key pair from `openssl genpkey -algorithm RSA` serves as owner (and as authority).
+case_openssl_key() {
+    cd "$W"
+    ok "$ESCROW" encrypt --owner "$FIX/ossl.pub" --authority "$FIX/auth1.pub" -o o.enc "$FIX/big.bin"
+    ok "$ESCROW" decrypt --key "$FIX/ossl.key" -o o.out o.enc
+    assert_same_content o.out "$FIX/big.bin"
+    ok "$ESCROW" encrypt --owner "$FIX/owner.pub" --authority "$FIX/ossl.pub" --record a.rec -o a.enc "$FIX/big.bin"
+    ok "$ESCROW" decrypt --key "$FIX/ossl.key" --record a.rec -o a.out a.enc
+    assert_same_content a.out "$FIX/big.bin"
+    assert_no_temp "$W"
+}
+
+# ---- inspect -----------------------------------------------------------------------------------
+
+# inspect describes a file (text and JSON) and a record (JSON) without any key, from a path or
+# standard input; what it prints agrees with the file's size, the options given, and openssl's
+# view of the authority key.
+case_inspect() {
+    cd "$W"
+    local t0 t1
+    t0=$(date +%s)
+    ok "$ESCROW" encrypt --owner "$FIX/owner.pub" --authority "$FIX/auth1.pub" --authority "$FIX/auth2.pub" \
+        --record r1.rec --record r2.rec --serial SER-42 --description "quarterly report" \
+        --owner-id alice@example.org -o big.enc "$FIX/big.bin"
+    t1=$(date +%s)
+    local enc_sha rec_sha
+    enc_sha=$(sha big.enc)
+    rec_sha=$(sha r1.rec)
+
+    ok "$ESCROW" inspect big.enc >info.txt
+    cat info.txt
+    assert_matches info.txt '^format: +escrow native, version 1 '
+    assert_matches info.txt '^cipher: +aes256-gcm-stream \(0x0101\)$'
+    assert_matches info.txt '^wrap: +rsa-oaep-sha256 \(0x0201\)$'
+    assert_matches info.txt '^recipients: +3$'
+    assert_matches info.txt '^  0: owner, wrapped key 256 bytes$'
+    assert_matches info.txt '^  1: authority, wrapped key 256 bytes$'
+    assert_matches info.txt '^  2: authority, wrapped key 256 bytes$'
+    assert_matches info.txt '^serial: +"SER-42"$'
+    assert_matches info.txt '^description: +"quarterly report"$'
+    assert_matches info.txt '^owner: +"alice@example.org"$'
+    assert_matches info.txt '^created: +[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z \([0-9]+\)$'
+    assert_matches info.txt '^payload: +204864 bytes in 4 chunks \(204800 bytes of plaintext if intact\)$'
+    local created header
+    created=$(sed -nE 's/^created: .*\(([0-9]+)\)$/\1/p' info.txt)
+    [[ $created -ge $t0 && $created -le $t1 ]] || fail "created $created is not between $t0 and $t1"
+    [[ "$(sed -nE 's/^created: +([^ ]+) .*/\1/p' info.txt)" == "$(date -u -d "@$created" +%Y-%m-%dT%H:%M:%SZ)" ]] ||
+        fail "created is not the ISO-8601 UTC form of $created"
+    header=$(sed -nE 's/^header size: +([0-9]+) bytes.*/\1/p' info.txt)
+    [[ $(( header + 204864 )) -eq $(size_of big.enc) ]] || fail "header size $header + payload != file size"
+
+    note "--json, read back with CMake's JSON parser"
+    ok "$ESCROW" inspect --json big.enc >info.json
+    [[ "$(json_get info.json format)" == escrow-native ]] || fail "json format"
+    [[ "$(json_get info.json version)" == 1 ]] || fail "json version"
+    [[ "$(json_get info.json 'cipher;name')" == aes256-gcm-stream ]] || fail "json cipher"
+    [[ "$(json_get info.json 'wrap;id')" == 0x0201 ]] || fail "json wrap id"
+    [[ "$(json_length info.json recipients)" == 3 ]] || fail "json recipient count"
+    [[ "$(json_get info.json 'recipients;0;role')" == owner ]] || fail "json owner role"
+    [[ "$(json_get info.json 'recipients;2;role')" == authority ]] || fail "json authority role"
+    [[ "$(json_get info.json serial)" == SER-42 ]] || fail "json serial"
+    [[ "$(json_get info.json description)" == "quarterly report" ]] || fail "json description"
+    [[ "$(json_get info.json created)" == "$created" ]] || fail "json created"
+    [[ "$(json_get info.json header_size)" == "$header" ]] || fail "json header size"
+    [[ "$(json_get info.json plaintext_size)" == 204800 ]] || fail "json plaintext size"
+
+    note "a record, as JSON; its fingerprint is the SHA-256 of the authority's SPKI DER"
+    ok "$ESCROW" inspect r1.rec >r1.json
+    cat r1.json
+    [[ "$(json_get r1.json format)" == escrow-record ]] || fail "record format"
+    [[ "$(json_get r1.json serial)" == SER-42 ]] || fail "record serial"
+    [[ "$(json_get r1.json owner)" == alice@example.org ]] || fail "record owner"
+    [[ "$(json_get r1.json created)" == "$created" ]] || fail "record created"
+    [[ "$(json_get r1.json 'store;name')" == native ]] || fail "record store"
+    local fp1 fp2
+    fp1=$("$OPENSSL" pkey -pubin -in "$FIX/auth1.pub" -outform DER | sha256sum | cut -d' ' -f1)
+    fp2=$("$OPENSSL" pkey -pubin -in "$FIX/auth2.pub" -outform DER | sha256sum | cut -d' ' -f1)
+    [[ "$(json_get r1.json authority_fingerprint)" == "$fp1" ]] || fail "r1.rec does not name auth1's key"
+    ok "$ESCROW" inspect r2.rec >r2.json
+    [[ "$(json_get r2.json authority_fingerprint)" == "$fp2" ]] || fail "r2.rec does not name auth2's key"
+
+    note "standard input"
+    "$ESCROW" inspect <big.enc >stdin.txt
+    assert_matches stdin.txt '^file: +-$'
+    diff <(sed 1d info.txt) <(sed 1d stdin.txt) >/dev/null || fail "inspect from stdin differs from inspect of the file"
+    # shellcheck disable=SC2002  # a pipe, not a file, on standard input
+    cat r1.rec | "$ESCROW" inspect - >stdin.json
+    cmp -s r1.json stdin.json || fail "inspect of a record from stdin differs"
+
+    [[ "$(sha big.enc)" == "$enc_sha" && "$(sha r1.rec)" == "$rec_sha" ]] || fail "inspect modified its input"
+    fails_cleanly 5 "unknown format" "" "$FIX/plain.txt" "$ESCROW" inspect "$FIX/plain.txt"
+    assert_no_temp "$W"
+}
+
+# ---- help --------------------------------------------------------------------------------------
+
+# --help and -h everywhere (exit 0, on stdout), naming every option and the exit codes;
+# --version; no command or an unknown one is a usage error.
+case_help() {
+    cd "$W"
+    local h
+    for h in --help -h; do
+        ok "$ESCROW" "$h" >main.txt
+        assert_contains main.txt "Usage: escrow <command>"
+        local c
+        for c in keygen encrypt decrypt inspect; do assert_matches main.txt "^  $c "; done
+        assert_contains main.txt "Exit codes:"
+        local code
+        for code in 0 1 2 3 4 5; do assert_matches main.txt "^  $code  "; done
+    done
+    ok "$ESCROW" keygen --help >keygen.txt
+    for h in "--type rsa|x25519" "--bits N" "-o, --output PREFIX" "Exit codes:"; do assert_contains keygen.txt "$h"; done
+    ok "$ESCROW" encrypt --help >encrypt.txt
+    for h in "--format" "--owner RECIPIENT" "--authority RECIPIENT" "--description TEXT" "--serial S" \
+        "--owner-id TEXT" "--record FILE" "--armor" "-o, --output OUT" "Exit codes:"; do
+        assert_contains encrypt.txt "$h"
+    done
+    ok "$ESCROW" decrypt --help >decrypt.txt
+    for h in "--key IDENTITY" "--record FILE" "--format" "-o, --output OUT" "Exit codes:"; do assert_contains decrypt.txt "$h"; done
+    ok "$ESCROW" inspect --help >inspect.txt
+    for h in "FILE|RECORD" "--json" "Exit codes:"; do assert_contains inspect.txt "$h"; done
+    for c in keygen encrypt decrypt inspect; do
+        ok "$ESCROW" "$c" -h >short.txt
+        assert_contains short.txt "Usage: escrow $c"
+        [[ ! -s "$CAP/stderr" ]] || fail "$c -h wrote to stderr"
+    done
+    ok "$ESCROW" --version >version.txt
+    assert_matches version.txt '^escrow [0-9]+\.[0-9]+\.[0-9]+$'
+
+    local rc=0
+    "$ESCROW" >/dev/null 2>"$CAP/stderr" || rc=$?
+    [[ $rc -eq 2 ]] || fail "no command: exit $rc, expected 2"
+    assert_contains "$CAP/stderr" "Usage: escrow <command>"
+    fails_cleanly 2 "unknown command 'frobnicate'" "" "" "$ESCROW" frobnicate
+    fails_cleanly 2 "not available in this version" "" "" "$ESCROW" rewrap
+}
+
+# ---- errors ------------------------------------------------------------------------------------
+
+# A key that opens none of the recipients: exit 1, nothing written, input untouched.
+case_error_wrong_key() {
+    cd "$W"
+    encrypt_basic big.bin big.enc
+    fails_cleanly 1 "no_matching_key" out.bin big.enc "$ESCROW" decrypt --key "$FIX/auth2.key" -o out.bin big.enc
+    fails_cleanly 1 "wrong key" out.bin big.enc "$ESCROW" decrypt --key "$FIX/other.key" -o out.bin big.enc
+    ok "$ESCROW" encrypt --owner "$FIX/owner.pub" --authority "$FIX/auth1.pub" --authority "$FIX/auth2.pub" -o two.enc "$FIX/empty.bin"
+    fails_cleanly 1 "no_matching_key" out.bin two.enc "$ESCROW" decrypt --key "$FIX/ossl.key" -o out.bin two.enc
+}
+
+# Any changed byte (payload, header, last tag) and a changed escrow record field: exit 1,
+# nothing written.
+case_error_tampered() {
+    cd "$W"
+    ok "$ESCROW" encrypt --owner "$FIX/owner.pub" --authority "$FIX/auth1.pub" --record r.rec \
+        --description "quarterly report" -o big.enc "$FIX/big.bin"
+    local size desc_at
+    size=$(size_of big.enc)
+    desc_at=$(offset_of big.enc "quarterly report")
+    flip_byte big.enc payload.enc $(( size - 100000 ))
+    fails_cleanly 1 "authentication_failed" out.bin payload.enc "$ESCROW" decrypt --key "$FIX/owner.key" -o out.bin payload.enc
+    flip_byte big.enc last-tag.enc $(( size - 1 ))
+    fails_cleanly 1 "authentication_failed" out.bin last-tag.enc "$ESCROW" decrypt --key "$FIX/owner.key" -o out.bin last-tag.enc
+    flip_byte big.enc header.enc "$desc_at"
+    fails_cleanly 1 "authentication_failed" out.bin header.enc "$ESCROW" decrypt --key "$FIX/owner.key" -o out.bin header.enc
+    fails_cleanly 1 "authentication_failed" out.bin header.enc "$ESCROW" decrypt --key "$FIX/auth1.key" --record r.rec -o out.bin header.enc
+    note "an altered record field is caught by the record's MAC"
+    flip_byte r.rec desc.rec "$(offset_of r.rec "quarterly report")"
+    fails_cleanly 1 "record MAC" out.bin big.enc "$ESCROW" decrypt --key "$FIX/auth1.key" --record desc.rec -o out.bin big.enc
+    flip_byte r.rec mac.rec $(( $(size_of r.rec) - 1 ))
+    fails_cleanly 1 "record MAC" out.bin big.enc "$ESCROW" decrypt --key "$FIX/auth1.key" --record mac.rec -o out.bin big.enc
+    flip_byte r.rec wrapped.rec $(( $(size_of r.rec) - 40 ))
+    fails_cleanly 1 "authentication_failed" out.bin big.enc "$ESCROW" decrypt --key "$FIX/auth1.key" --record wrapped.rec -o out.bin big.enc
+}
+
+# A file cut inside the header, after the header, at a chunk boundary, inside a chunk, or one
+# byte short: exit 1, nothing written.
+case_error_truncated() {
+    cd "$W"
+    encrypt_basic big.bin big.enc
+    local size header
+    size=$(size_of big.enc)
+    header=$(( size - 204864 ))
+    head -c 30 big.enc >in-header.enc
+    fails_cleanly 1 "truncated" out.bin in-header.enc "$ESCROW" decrypt --key "$FIX/owner.key" -o out.bin in-header.enc
+    head -c "$header" big.enc >header-only.enc
+    fails_cleanly 1 "truncated" out.bin header-only.enc "$ESCROW" decrypt --key "$FIX/owner.key" -o out.bin header-only.enc
+    head -c $(( header + 65552 )) big.enc >boundary.enc
+    fails_cleanly 1 "failed authentication" out.bin boundary.enc "$ESCROW" decrypt --key "$FIX/owner.key" -o out.bin boundary.enc
+    head -c $(( header + 2 * 65552 )) big.enc >boundary2.enc
+    fails_cleanly 1 "failed authentication" out.bin boundary2.enc "$ESCROW" decrypt --key "$FIX/owner.key" -o out.bin boundary2.enc
+    head -c $(( header + 10 )) big.enc >in-chunk.enc
+    fails_cleanly 1 "truncated" out.bin in-chunk.enc "$ESCROW" decrypt --key "$FIX/owner.key" -o out.bin in-chunk.enc
+    head -c $(( size - 1 )) big.enc >short.enc
+    fails_cleanly 1 "failed authentication" out.bin short.enc "$ESCROW" decrypt --key "$FIX/owner.key" -o out.bin short.enc
+    note "the authority's path sees the same"
+    ok "$ESCROW" encrypt --owner "$FIX/owner.pub" --authority "$FIX/auth1.pub" --record r.rec -o rec.enc "$FIX/big.bin"
+    head -c $(( $(size_of rec.enc) - 70000 )) rec.enc >rec-cut.enc
+    fails_cleanly 1 "failed authentication" out.bin rec-cut.enc "$ESCROW" decrypt --key "$FIX/auth1.key" --record r.rec -o out.bin rec-cut.enc
+}
+
+# Bytes appended after the final chunk: exit 1, nothing written.
+case_error_trailing_data() {
+    cd "$W"
+    encrypt_basic big.bin big.enc
+    { cat big.enc; printf 'x'; } >one-more.enc
+    fails_cleanly 1 "failed authentication" out.bin one-more.enc "$ESCROW" decrypt --key "$FIX/owner.key" -o out.bin one-more.enc
+    { cat big.enc; head -c 65552 /dev/zero; } >chunk-more.enc
+    fails_cleanly 1 "failed authentication" out.bin chunk-more.enc "$ESCROW" decrypt --key "$FIX/owner.key" -o out.bin chunk-more.enc
+    encrypt_basic empty.bin empty.enc
+    { cat empty.enc; printf 'x'; } >empty-more.enc
+    fails_cleanly 1 "failed authentication" out.bin empty-more.enc "$ESCROW" decrypt --key "$FIX/owner.key" -o out.bin empty-more.enc
+}
+
+# Input that is not an escrow file (plain text, empty, a record, an unknown version, an age
+# header, a damaged record): exit 5 (or 2 for a format this version does not implement).
+case_error_unknown_format() {
+    cd "$W"
+    encrypt_basic big.bin big.enc
+    ok "$ESCROW" encrypt --owner "$FIX/owner.pub" --authority "$FIX/auth1.pub" --record r.rec -o r.enc "$FIX/plain.txt"
+    local k=(--key "$FIX/owner.key")
+    fails_cleanly 5 "unknown format" out.bin "$FIX/plain.txt" "$ESCROW" decrypt "${k[@]}" -o out.bin "$FIX/plain.txt"
+    fails_cleanly 5 "unknown format" out.bin "$FIX/empty.bin" "$ESCROW" decrypt "${k[@]}" -o out.bin "$FIX/empty.bin"
+    fails_cleanly 5 "escrow record, not an encrypted file" out.bin r.rec "$ESCROW" decrypt "${k[@]}" -o out.bin r.rec
+    fails_cleanly 5 "not an escrow native file" out.bin "$FIX/plain.txt" "$ESCROW" decrypt --format native "${k[@]}" -o out.bin "$FIX/plain.txt"
+    fails_cleanly 5 "unknown format" "" "$FIX/empty.bin" "$ESCROW" inspect "$FIX/empty.bin"
+    fails_cleanly 5 "unknown format" "" "$FIX/big.bin" "$ESCROW" inspect "$FIX/big.bin"
+
+    note "a version this library does not read"
+    cp big.enc v2.enc
+    printf '\002' | dd of=v2.enc bs=1 seek=8 conv=notrunc status=none
+    fails_cleanly 5 "unsupported_version" out.bin v2.enc "$ESCROW" decrypt "${k[@]}" -o out.bin v2.enc
+    fails_cleanly 5 "unsupported_version" "" v2.enc "$ESCROW" inspect v2.enc
+    cp r.rec v2.rec
+    printf '\002' | dd of=v2.rec bs=1 seek=8 conv=notrunc status=none
+    fails_cleanly 5 "unsupported_version" out.bin r.enc "$ESCROW" decrypt --key "$FIX/auth1.key" --record v2.rec -o out.bin r.enc
+
+    note "a damaged record, or a file given as a record"
+    { cat r.rec; printf 'x'; } >long.rec
+    fails_cleanly 1 "trailing_data" out.bin r.enc "$ESCROW" decrypt --key "$FIX/auth1.key" --record long.rec -o out.bin r.enc
+    head -c 50 r.rec >short.rec
+    fails_cleanly 5 "malformed_blob" out.bin r.enc "$ESCROW" decrypt --key "$FIX/auth1.key" --record short.rec -o out.bin r.enc
+    fails_cleanly 5 "not an escrow record" out.bin r.enc "$ESCROW" decrypt --key "$FIX/auth1.key" --record r.enc -o out.bin r.enc
+
+    note "formats of later versions"
+    printf 'age-encryption.org/v1\n-> X25519 abc\n' >fake.age
+    fails_cleanly 2 "not available in this version" out.bin fake.age "$ESCROW" decrypt "${k[@]}" -o out.bin fake.age
+    fails_cleanly 2 "not available in this version" out.bin big.enc "$ESCROW" decrypt --format age "${k[@]}" -o out.bin big.enc
+    fails_cleanly 2 "not available in this version" out.bin big.enc "$ESCROW" decrypt --format cryptoapi "${k[@]}" -o out.bin big.enc
+    fails_cleanly 2 "unknown --format 'zip'" out.bin big.enc "$ESCROW" decrypt --format zip "${k[@]}" -o out.bin big.enc
+}
+
+# Missing files (input, keys, record, output directory): exit 3, nothing written.
+case_error_missing_file() {
+    cd "$W"
+    encrypt_basic plain.txt p.enc
+    local e=(--owner "$FIX/owner.pub" --authority "$FIX/auth1.pub")
+    fails_cleanly 3 "not_found" out.enc "" "$ESCROW" encrypt "${e[@]}" -o out.enc no-such-input
+    fails_cleanly 3 "No such file" out.enc "" "$ESCROW" encrypt "${e[@]}" -o out.enc no-such-input
+    fails_cleanly 3 "no-such.pub" out.enc "$FIX/plain.txt" "$ESCROW" encrypt --owner no-such.pub --authority "$FIX/auth1.pub" -o out.enc "$FIX/plain.txt"
+    fails_cleanly 3 "no-such.pub" out.enc "$FIX/plain.txt" "$ESCROW" encrypt --owner "$FIX/owner.pub" --authority no-such.pub -o out.enc "$FIX/plain.txt"
+    fails_cleanly 3 "not_found" out.bin p.enc "$ESCROW" decrypt --key no-such.key -o out.bin p.enc
+    fails_cleanly 3 "not_found" out.bin "" "$ESCROW" decrypt --key "$FIX/owner.key" -o out.bin no-such.enc
+    fails_cleanly 3 "no-such.rec" out.bin p.enc "$ESCROW" decrypt --key "$FIX/auth1.key" --record no-such.rec -o out.bin p.enc
+    fails_cleanly 3 "not_found" "" "" "$ESCROW" inspect no-such.enc
+    fails_cleanly 3 "cannot create a temporary file" "$W/no-dir/out.enc" "$FIX/plain.txt" "$ESCROW" encrypt "${e[@]}" -o no-dir/out.enc "$FIX/plain.txt"
+    fails_cleanly 3 "is a directory" out.enc "" "$ESCROW" encrypt "${e[@]}" -o out.enc "$FIX"
+    if [[ $(id -u) -ne 0 ]]; then
+        cp "$FIX/plain.txt" unreadable.txt
+        chmod 000 unreadable.txt
+        fails_cleanly 3 "io_error" out.enc "" "$ESCROW" encrypt "${e[@]}" -o out.enc unreadable.txt
+        chmod 600 unreadable.txt
+    else
+        note "running as root: the unreadable-file check is skipped"
+    fi
+}
+
+# Key files that are not usable keys: garbage, the wrong kind (private for public and back),
+# too small, truncated, encrypted PKCS#8, too large. Exit 4, nothing written.
+case_error_bad_key_file() {
+    cd "$W"
+    encrypt_basic plain.txt p.enc
+    head -c 300 /dev/urandom >garbage.key
+    head -n 5 "$FIX/owner.key" >cut.key
+    "$OPENSSL" pkey -in "$FIX/owner.key" -aes256 -passout pass:secret -out encrypted.key
+    local in="$FIX/plain.txt" a=(--authority "$FIX/auth1.pub")
+    fails_cleanly 4 "bad_key" out.enc "$in" "$ESCROW" encrypt --owner garbage.key "${a[@]}" -o out.enc "$in"
+    fails_cleanly 4 "is a private key" out.enc "$in" "$ESCROW" encrypt --owner "$FIX/owner.key" "${a[@]}" -o out.enc "$in"
+    fails_cleanly 4 "is a private key" out.enc "$in" "$ESCROW" encrypt --owner "$FIX/owner.key.der" "${a[@]}" -o out.enc "$in"
+    fails_cleanly 4 "is a private key" out.enc "$in" "$ESCROW" encrypt --owner "$FIX/owner.pub" --authority "$FIX/auth1.key" -o out.enc "$in"
+    fails_cleanly 4 "too small" out.enc "$in" "$ESCROW" encrypt --owner "$FIX/small.pub" "${a[@]}" -o out.enc "$in"
+    [[ $(grep -o "small.pub" "$CAP/stderr" | wc -l) -eq 1 ]] || fail "the message names the key file more than once"
+    fails_cleanly 4 "larger than 64 KiB" out.enc "$in" "$ESCROW" encrypt --owner "$FIX/big.bin" "${a[@]}" -o out.enc "$in"
+    fails_cleanly 4 "bad_key" out.enc "$in" "$ESCROW" encrypt --owner cut.key "${a[@]}" -o out.enc "$in"
+    fails_cleanly 4 "is a public key" out.bin p.enc "$ESCROW" decrypt --key "$FIX/owner.pub" -o out.bin p.enc
+    fails_cleanly 4 "is a public key" out.bin p.enc "$ESCROW" decrypt --key "$FIX/owner.pub.der" -o out.bin p.enc
+    fails_cleanly 4 "bad_key" out.bin p.enc "$ESCROW" decrypt --key garbage.key -o out.bin p.enc
+    fails_cleanly 4 "bad_key" out.bin p.enc "$ESCROW" decrypt --key cut.key -o out.bin p.enc
+    fails_cleanly 4 "encrypted PKCS#8" out.bin p.enc "$ESCROW" decrypt --key encrypted.key -o out.bin p.enc
+    fails_cleanly 4 "too small" out.bin p.enc "$ESCROW" decrypt --key "$FIX/small.key" -o out.bin p.enc
+}
+
+# The output naming the input (same path, another spelling, a hard link, a symbolic link) is
+# refused before anything is written, for the ciphertext, the plaintext and a record.
+case_error_output_is_input() {
+    cd "$W"
+    cp "$FIX/big.bin" in.bin
+    mkdir sub
+    ln in.bin hard.bin
+    ln -s in.bin soft.bin
+    local e=(--owner "$FIX/owner.pub" --authority "$FIX/auth1.pub")
+    fails_cleanly 3 "is the input file" "" in.bin "$ESCROW" encrypt "${e[@]}" -o in.bin in.bin
+    fails_cleanly 3 "is the input file" "" in.bin "$ESCROW" encrypt "${e[@]}" -o sub/../in.bin in.bin
+    fails_cleanly 3 "is the input file" "" in.bin "$ESCROW" encrypt "${e[@]}" -o "$W/in.bin" in.bin
+    fails_cleanly 3 "is the input file" "" in.bin "$ESCROW" encrypt "${e[@]}" -o hard.bin in.bin
+    fails_cleanly 3 "is the input file" "" in.bin "$ESCROW" encrypt "${e[@]}" -o soft.bin in.bin
+    fails_cleanly 3 "is the input file" out.enc in.bin "$ESCROW" encrypt "${e[@]}" --record in.bin -o out.enc in.bin
+    [[ "$(sha in.bin)" == "$(sha "$FIX/big.bin")" ]] || fail "the input changed"
+    ok "$ESCROW" encrypt "${e[@]}" -o in.enc in.bin
+    fails_cleanly 3 "is the input file" "" in.enc "$ESCROW" decrypt --key "$FIX/owner.key" -o in.enc in.enc
+    fails_cleanly 3 "is the input file" "" in.enc "$ESCROW" decrypt --key "$FIX/owner.key" -o ./sub/../in.enc in.enc
+    fails_cleanly 2 "both name" same.out in.bin "$ESCROW" encrypt "${e[@]}" --record same.out -o same.out in.bin
+}
+
+# An existing output (ciphertext, plaintext or record) is never overwritten: exit 3, the
+# existing file unchanged, no other output written.
+case_error_output_exists() {
+    cd "$W"
+    echo "precious" >existing
+    local keep
+    keep=$(sha existing)
+    local e=(--owner "$FIX/owner.pub" --authority "$FIX/auth1.pub")
+    fails_cleanly 3 "already exists" "" "$FIX/big.bin" "$ESCROW" encrypt "${e[@]}" -o existing "$FIX/big.bin"
+    fails_cleanly 3 "already exists" new.enc "$FIX/big.bin" "$ESCROW" encrypt "${e[@]}" --record existing -o new.enc "$FIX/big.bin"
+    ok "$ESCROW" encrypt "${e[@]}" -o p.enc "$FIX/plain.txt"
+    fails_cleanly 3 "already exists" "" p.enc "$ESCROW" decrypt --key "$FIX/owner.key" -o existing p.enc
+    [[ "$(sha existing)" == "$keep" ]] || fail "an existing file was overwritten"
+}
+
+# Command-line mistakes and features of later versions: exit 2, nothing written.
+case_error_usage() {
+    cd "$W"
+    local in="$FIX/plain.txt" o=(--owner "$FIX/owner.pub") a=(--authority "$FIX/auth1.pub")
+    fails_cleanly 2 "unknown option '--bogus'" out.enc "$in" "$ESCROW" encrypt "${o[@]}" "${a[@]}" --bogus -o out.enc "$in"
+    fails_cleanly 2 "unknown option '-x'" out.enc "$in" "$ESCROW" encrypt "${o[@]}" "${a[@]}" -x -o out.enc "$in"
+    fails_cleanly 2 "--owner RECIPIENT is required" out.enc "$in" "$ESCROW" encrypt "${a[@]}" -o out.enc "$in"
+    fails_cleanly 2 "--authority RECIPIENT is required" out.enc "$in" "$ESCROW" encrypt "${o[@]}" -o out.enc "$in"
+    fails_cleanly 2 "--owner given more than once" out.enc "$in" "$ESCROW" encrypt "${o[@]}" "${o[@]}" "${a[@]}" -o out.enc "$in"
+    fails_cleanly 2 "needs a value" "" "" "$ESCROW" encrypt "${a[@]}" --owner
+    fails_cleanly 2 "more than one input" out.enc "$in" "$ESCROW" encrypt "${o[@]}" "${a[@]}" -o out.enc "$in" "$in"
+    fails_cleanly 2 "not available in this version" out.enc "$in" "$ESCROW" encrypt "${o[@]}" "${a[@]}" --armor -o out.enc "$in"
+    fails_cleanly 2 "not available in this version" out.enc "$in" "$ESCROW" encrypt --format age "${o[@]}" "${a[@]}" -o out.enc "$in"
+    fails_cleanly 2 "not available in this version" out.enc "$in" "$ESCROW" encrypt --format cryptoapi "${o[@]}" "${a[@]}" -o out.enc "$in"
+    fails_cleanly 2 "--serial must be printable ASCII" out.enc "$in" "$ESCROW" encrypt "${o[@]}" "${a[@]}" --serial "has space" -o out.enc "$in"
+    fails_cleanly 2 "--key IDENTITY is required" out.bin "" "$ESCROW" decrypt -o out.bin "$in"
+    fails_cleanly 2 "takes no value" "" "" "$ESCROW" inspect --json=yes "$in"
+    ok "$ESCROW" encrypt "${o[@]}" "${a[@]}" --owner-id "" --description "" -o ok.enc "$in"
+    ok "$ESCROW" decrypt --key "$FIX/owner.key" --output=ok.out ok.enc
+    assert_same_content ok.out "$in"
+}
+
+# ---- dispatch ----------------------------------------------------------------------------------
+
+fn="case_${CASE//./_}"
+declare -F "$fn" >/dev/null || fail "unknown case '$CASE'"
+if [[ $CASE != setup ]]; then
+    [[ -d "$FIX" ]] || fail "fixtures missing: run the cli.setup case first"
+    rm -rf "$W"
+    mkdir -p "$W"
+fi
+rm -rf "$CAP"
+mkdir -p "$CAP"
+"$fn"
+echo "PASS: cli.$CASE"

@@ -1,0 +1,121 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: MIT
+# Helpers for the escrow CLI test cases (sourced by cases.sh).
+#
+# Every failing run is checked the same way by `fails_cleanly`: its exit code, a one-line message
+# on stderr that starts with "escrow: " and holds a stable fragment, the work directory listed
+# identically before and after (so no output and no temporary file is left behind), no
+# ".*.tmp-*" file anywhere in it, and the input's SHA-256 unchanged.
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+note() { echo "-- $*"; }
+
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+# First N bytes of a file as space-separated lower-case hex.
+head_hex() { head -c "$2" "$1" | od -An -tx1 | tr -s ' \n' '  ' | sed 's/^ //; s/ $//'; }
+
+size_of() { stat -c %s "$1"; }
+
+# The header length field of a native file (u32 little-endian at offset 16).
+header_length() { od -An -tu4 -j16 -N4 "$1" | tr -d ' '; }
+
+listing() { (cd "$1" && find . -mindepth 1 | LC_ALL=C sort); }
+
+assert_absent() {
+    local p
+    for p in "$@"; do
+        [[ ! -e "$p" && ! -L "$p" ]] || fail "'$p' exists but must not"
+    done
+}
+
+assert_no_temp() {
+    local left
+    left="$(find "$1" -name '.*.tmp-*' 2>/dev/null || true)"
+    [[ -z "$left" ]] || fail "temporary files left behind in $1: $left"
+}
+
+assert_same_content() {
+    [[ "$(sha "$1")" == "$(sha "$2")" ]] || fail "'$1' and '$2' differ"
+}
+
+assert_contains() {  # FILE FRAGMENT
+    grep -qF -- "$2" "$1" || { echo "---- $1:" >&2; cat "$1" >&2; fail "'$1' does not contain '$2'"; }
+}
+
+assert_matches() {  # FILE EXTENDED-REGEX
+    grep -qE -- "$2" "$1" || { echo "---- $1:" >&2; cat "$1" >&2; fail "'$1' does not match /$2/"; }
+}
+
+# Runs a command that must succeed, its stderr kept in $CAP/stderr.
+ok() {
+    local rc=0
+    "$@" 2>"$CAP/stderr" || rc=$?
+    if [[ $rc -ne 0 ]]; then
+        cat "$CAP/stderr" >&2
+        fail "exit $rc from: $*"
+    fi
+}
+
+# Runs a command that must exit with CODE and print one line on stderr: "escrow: ..." holding
+# FRAGMENT. Its stdout goes to $CAP/stdout (never a terminal).
+expect_exit() {  # CODE FRAGMENT COMMAND...
+    local want=$1 fragment=$2 rc=0
+    shift 2
+    "$@" >"$CAP/stdout" 2>"$CAP/stderr" || rc=$?
+    [[ $rc -eq $want ]] || { cat "$CAP/stderr" >&2; fail "exit $rc, expected $want, from: $*"; }
+    local lines
+    lines=$(wc -l <"$CAP/stderr")
+    [[ $lines -eq 1 ]] || { cat "$CAP/stderr" >&2; fail "expected one line on stderr, got $lines, from: $*"; }
+    assert_matches "$CAP/stderr" '^escrow: '
+    assert_contains "$CAP/stderr" "$fragment"
+}
+
+# A failing run that leaves nothing behind: exit CODE, message FRAGMENT, OUT absent (give "" for
+# none), IN unchanged (give "" for none), the work directory as it was, and no temporary file.
+fails_cleanly() {  # CODE FRAGMENT OUT IN COMMAND...
+    local code=$1 fragment=$2 out=$3 in=$4
+    shift 4
+    local before_sha="" before_list
+    [[ -n "$in" && -f "$in" ]] && before_sha="$(sha "$in")"
+    before_list="$(listing "$W")"
+    expect_exit "$code" "$fragment" "$@"
+    [[ -n "$out" ]] && assert_absent "$out"
+    [[ -z "$before_sha" || "$(sha "$in")" == "$before_sha" ]] || fail "input '$in' was modified by: $*"
+    [[ "$(listing "$W")" == "$before_list" ]] || fail "the work directory changed after a failed run: $*"
+    assert_no_temp "$W"
+    if [[ -n "$out" ]]; then assert_no_temp "$(dirname "$out")"; fi
+    note "exit $code as expected: $(cat "$CAP/stderr")"
+}
+
+# Copies SRC to DST and overwrites one byte at OFFSET with its bitwise complement.
+flip_byte() {  # SRC DST OFFSET
+    cp "$1" "$2"
+    local old new
+    old=$(od -An -tu1 -j "$3" -N1 "$2" | tr -d ' ')
+    [[ -n "$old" ]] || fail "offset $3 is beyond the end of $1"
+    new=$(( 255 - old ))
+    # shellcheck disable=SC2059  # the format is the octal escape of the new byte
+    printf "$(printf '\\%03o' "$new")" | dd of="$2" bs=1 seek="$3" conv=notrunc status=none
+    [[ "$(sha "$1")" != "$(sha "$2")" ]] || fail "flip_byte did not change $2"
+}
+
+# Byte offset of the first occurrence of TEXT in FILE.
+offset_of() {  # FILE TEXT
+    local o
+    o=$(grep -obUaF -- "$2" "$1" | head -n1 | cut -d: -f1)
+    [[ -n "$o" ]] || fail "'$2' not found in $1"
+    echo "$o"
+}
+
+# One member of a JSON document, read with CMake's JSON parser (fails on invalid JSON).
+json_get() {  # FILE MEMBER-PATH (a CMake list, e.g. "recipients;0;role")
+    "$CMAKE" -DJSON_FILE="$1" -DMEMBER="$2" -DOP=GET -P "$HERE/json_get.cmake"
+}
+json_length() {  # FILE MEMBER-PATH
+    "$CMAKE" -DJSON_FILE="$1" -DMEMBER="$2" -DOP=LENGTH -P "$HERE/json_get.cmake"
+}
