@@ -2,7 +2,10 @@
 # The escrow library's dependencies, found the same way by the build tree and by the installed
 # escrowConfig.cmake. Crypto++ ships no CMake config on Debian: it is found through pkg-config and
 # wrapped as the imported target cryptopp::cryptopp.
-include_guard(GLOBAL)
+# Imported targets are visible only in the directory that creates them (and below), so a consumer
+# calling find_package(escrow) in two sibling directories needs them created in each: the guard is
+# per directory, and the body is safe to run again (it creates a target only when it is missing).
+include_guard(DIRECTORY)
 include(CMakeFindDependencyMacro)
 
 find_package(PkgConfig QUIET)

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: MIT
+/// @file
+/// Compile-fail: a complete cipher policy carrying the legacy CryptoAPI AES-256-CBC id cannot be put
+/// in store::native; the error names the preset to use instead. With ESCROW_COMPILE_OK the same
+/// cipher takes a user-defined id and the host compiles.
+#include <cstdint>
+#include <string_view>
+
+#include <escrow/escrow.hpp>
+
+#include "host_use.hpp"
+
+namespace {
+
+#ifdef ESCROW_COMPILE_OK
+constexpr std::uint16_t legacy_cipher_id = 0x8101;  // user-defined range: store::native accepts it
+#else
+constexpr std::uint16_t legacy_cipher_id = escrow::ids::cipher::cryptoapi_aes256_cbc;
+#endif
+
+/// A complete cipher policy (it reuses the AES-256-GCM STREAM sealer and opener) that claims the
+/// legacy CryptoAPI cipher's id, as a user porting CryptoAPI code might write it.
+struct my_legacy_cipher {
+    using base = escrow::cipher::aes256_gcm_stream;
+    static constexpr std::string_view name = "my-legacy-cipher";
+    static constexpr std::uint16_t id = legacy_cipher_id;
+    static constexpr std::size_t key_size = base::key_size;
+    static constexpr std::size_t nonce_size = base::nonce_size;
+    static constexpr std::size_t chunk_size = base::chunk_size;
+    static constexpr std::size_t sealed_chunk_size = base::sealed_chunk_size;
+    static constexpr std::size_t min_final_sealed_size = base::min_final_sealed_size;
+    static constexpr std::size_t max_final_sealed_size = base::max_final_sealed_size;
+    [[nodiscard]] static constexpr std::size_t sealed_size(std::size_t n, bool last) noexcept {
+        return base::sealed_size(n, last);
+    }
+    using sealer = base::sealer;
+    using opener = base::opener;
+};
+static_assert(escrow::cipher_policy<my_legacy_cipher>);
+
+}  // namespace
+
+void compile_fail_legacy_cipher_on_native(const escrow::rsa_public_key& pub, const escrow::rsa_private_key& priv) {
+    using host = escrow::escrow_encryptor<my_legacy_cipher, escrow::wrap::rsa_oaep_sha256, escrow::store::native>;
+    escrow_compile_fail::use_host<host>(pub, pub, priv);
+}
