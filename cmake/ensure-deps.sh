@@ -1,0 +1,54 @@
+# SPDX-License-Identifier: MIT
+# Sourced by examples/run-demo.sh and tests/run-all.sh: makes sure the Debian packages escrow needs
+# are installed. As root it installs what is missing (apt-get update, then apt-get install); as any
+# other user it prints the missing packages and the command to install them, and fails.
+#
+#   source cmake/ensure-deps.sh && escrow_ensure_deps "$ESCROW_DEBIAN_PACKAGES"
+
+# Every Debian 12 package the build, the tests, the examples and the benchmarks use.
+# shellcheck disable=SC2034  # used by the scripts that source this file
+ESCROW_DEBIAN_PACKAGES="g++ cmake make pkg-config libcrypto++-dev libboost-dev catch2 libbenchmark-dev nlohmann-json3-dev openssl"
+
+# Prints the packages of the given space-separated list that are not installed.
+escrow_missing_packages() {
+    local pkg status missing=()
+    for pkg in $1; do
+        status="$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)"
+        [[ "$status" == "install ok installed" ]] || missing+=("$pkg")
+    done
+    echo "${missing[*]}"
+}
+
+# Installs (as root) or reports (otherwise) the missing packages of the given space-separated
+# list. Returns non-zero when packages are still missing.
+escrow_ensure_deps() {
+    local wanted="$1"
+    if ! command -v dpkg-query >/dev/null 2>&1; then
+        echo "escrow: dpkg-query not found (not Debian?): not checking for the packages: $wanted" >&2
+        return 0
+    fi
+    local missing
+    missing="$(escrow_missing_packages "$wanted")"
+    if [[ -z "$missing" ]]; then
+        return 0
+    fi
+    if [[ "$(id -u)" -eq 0 ]]; then
+        echo "escrow: installing missing Debian packages: $missing"
+        apt-get update
+        # shellcheck disable=SC2086  # one word per package
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing
+        missing="$(escrow_missing_packages "$wanted")"
+        if [[ -n "$missing" ]]; then
+            echo "escrow: these packages are still missing after apt-get install: $missing" >&2
+            return 1
+        fi
+        return 0
+    fi
+    {
+        echo "escrow: missing Debian packages: $missing"
+        echo "Install them as root, then run this command again:"
+        echo "  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing"
+        echo "(or run this script as root, which does that for you)"
+    } >&2
+    return 1
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Builds everything (library checks, tests, examples, the CLI, benchmarks) and runs every ctest case.
+# Works from any directory. As root it installs missing Debian packages first.
+#
+#   bash tests/run-all.sh
+#
+# Environment: ESCROW_BUILD_DIR (default: build/ at the repository root), ESCROW_BUILD_TYPE
+# (default: Release), ESCROW_JOBS (build jobs, default: nproc), ESCROW_CTEST_JOBS (default: 2).
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo_root"
+# shellcheck source=SCRIPTDIR/../cmake/ensure-deps.sh
+source cmake/ensure-deps.sh
+escrow_ensure_deps "$ESCROW_DEBIAN_PACKAGES"
+
+build_dir="${ESCROW_BUILD_DIR:-build}"
+build_type="${ESCROW_BUILD_TYPE:-Release}"
+jobs="${ESCROW_JOBS:-$(nproc)}"
+ctest_jobs="${ESCROW_CTEST_JOBS:-2}"
+start=$(date +%s)
+
+echo "== configure ($build_type) in $build_dir"
+cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" \
+      -DESCROW_BUILD_TESTS=ON -DESCROW_BUILD_EXAMPLES=ON -DESCROW_BUILD_BENCHMARKS=ON -DESCROW_INSTALL=ON
+echo "== build (-j$jobs)"
+cmake --build "$build_dir" -j "$jobs"
+echo "== test (ctest -j$ctest_jobs)"
+status=0
+(cd "$build_dir" && ctest --output-on-failure -j "$ctest_jobs") || status=$?
+elapsed=$(( $(date +%s) - start ))
+if [[ $status -ne 0 ]]; then
+    echo "run-all: FAILED (ctest exit status $status) after ${elapsed}s" >&2
+    exit "$status"
+fi
+echo "run-all: all tests passed in ${elapsed}s"
