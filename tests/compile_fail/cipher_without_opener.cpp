@@ -13,19 +13,9 @@ namespace {
 
 /// A user's cipher (user-defined id) reusing the AES-256-GCM STREAM chunk code, written without an
 /// `opener` unless ESCROW_COMPILE_OK.
-struct my_stream_cipher {
-    using base = escrow::cipher::aes256_gcm_stream;
+struct my_stream_cipher : escrow_compile_fail::aes256_gcm_stream_shape {
     static constexpr std::string_view name = "my-stream-cipher";
     static constexpr std::uint16_t id = 0x8401;
-    static constexpr std::size_t key_size = base::key_size;
-    static constexpr std::size_t nonce_size = base::nonce_size;
-    static constexpr std::size_t chunk_size = base::chunk_size;
-    static constexpr std::size_t sealed_chunk_size = base::sealed_chunk_size;
-    static constexpr std::size_t min_final_sealed_size = base::min_final_sealed_size;
-    static constexpr std::size_t max_final_sealed_size = base::max_final_sealed_size;
-    [[nodiscard]] static constexpr std::size_t sealed_size(std::size_t n, bool last) noexcept {
-        return base::sealed_size(n, last);
-    }
     using sealer = base::sealer;
 #ifdef ESCROW_COMPILE_OK
     using opener = base::opener;

@@ -8,6 +8,21 @@
 
 namespace escrow_compile_fail {
 
+/// The sizes and framing of AES-256-GCM STREAM, for the cases' own cipher policies to inherit: each
+/// case then adds only what it is about (its id, and which of sealer and opener it has).
+struct aes256_gcm_stream_shape {
+    using base = escrow::cipher::aes256_gcm_stream;
+    static constexpr std::size_t key_size = base::key_size;
+    static constexpr std::size_t nonce_size = base::nonce_size;
+    static constexpr std::size_t chunk_size = base::chunk_size;
+    static constexpr std::size_t sealed_chunk_size = base::sealed_chunk_size;
+    static constexpr std::size_t min_final_sealed_size = base::min_final_sealed_size;
+    static constexpr std::size_t max_final_sealed_size = base::max_final_sealed_size;
+    [[nodiscard]] static constexpr std::size_t sealed_size(std::size_t n, bool last) noexcept {
+        return base::sealed_size(n, last);
+    }
+};
+
 /// Calls encrypt, decrypt, the authority's path and rewrap_owner on in-memory streams. Never run:
 /// these cases are only compiled.
 template <class Encryptor>

@@ -20,19 +20,9 @@ constexpr std::uint16_t legacy_cipher_id = escrow::ids::cipher::cryptoapi_aes256
 
 /// A complete cipher policy (it reuses the AES-256-GCM STREAM sealer and opener) that claims the
 /// legacy CryptoAPI cipher's id, as a user porting CryptoAPI code might write it.
-struct my_legacy_cipher {
-    using base = escrow::cipher::aes256_gcm_stream;
+struct my_legacy_cipher : escrow_compile_fail::aes256_gcm_stream_shape {
     static constexpr std::string_view name = "my-legacy-cipher";
     static constexpr std::uint16_t id = legacy_cipher_id;
-    static constexpr std::size_t key_size = base::key_size;
-    static constexpr std::size_t nonce_size = base::nonce_size;
-    static constexpr std::size_t chunk_size = base::chunk_size;
-    static constexpr std::size_t sealed_chunk_size = base::sealed_chunk_size;
-    static constexpr std::size_t min_final_sealed_size = base::min_final_sealed_size;
-    static constexpr std::size_t max_final_sealed_size = base::max_final_sealed_size;
-    [[nodiscard]] static constexpr std::size_t sealed_size(std::size_t n, bool last) noexcept {
-        return base::sealed_size(n, last);
-    }
     using sealer = base::sealer;
     using opener = base::opener;
 };
