@@ -74,17 +74,11 @@ private:
 };
 
 namespace detail {
-inline bool parses_as_private_key(escrow::byte_view content) {
+/// True when `content` loads as a `Key` (used to say "this is the other kind of key").
+template <class Key>
+bool parses_as(escrow::byte_view content) {
     try {
-        (void)escrow::rsa_private_key::load(content);
-        return true;
-    } catch (const escrow::error&) {
-        return false;
-    }
-}
-inline bool parses_as_public_key(escrow::byte_view content) {
-    try {
-        (void)escrow::rsa_public_key::load(content);
+        (void)Key::load(content);
         return true;
     } catch (const escrow::error&) {
         return false;
@@ -97,42 +91,40 @@ inline void require_rsa_bits(unsigned bits, const std::string& context) {
 }
 }  // namespace detail
 
+namespace detail {
+/// Loads a `Key` from a key file, PEM or DER, told apart by its content. When the file holds the
+/// other kind of key (`Other`), the error says so and names the file the option takes.
+template <class Key, class Other>
+Key load_key(const std::string& path, std::string_view option, std::string_view other_kind, std::string_view takes) {
+    const std::string context = std::string(option) + " " + in_quotes(path);
+    key_file_bytes content(path, option);
+    std::optional<Key> key;
+    try {
+        key.emplace(Key::load(content.view()));
+    } catch (const escrow::error& e) {
+        if (e.kind() != escrow::errc::bad_key) throw with_context(e, context);
+        if (parses_as<Other>(content.view()))
+            throw escrow::error(escrow::errc::bad_key, context + " is " + std::string(other_kind) + "; " +
+                                                           std::string(option) + " takes " + std::string(takes));
+        throw with_context(e, context);
+    }
+    require_rsa_bits(key->bits(), context);
+    return std::move(*key);
+}
+}  // namespace detail
+
 /// Loads a RECIPIENT: a public key file, PEM or DER, told apart by its content.
 /// @throws escrow::error `bad_key` (with a clear word when it is a private key), `not_found`, `io_error`.
 inline escrow::rsa_public_key load_recipient(const std::string& path, std::string_view option) {
-    const std::string context = std::string(option) + " " + in_quotes(path);
-    key_file_bytes content(path, option);
-    std::optional<escrow::rsa_public_key> key;
-    try {
-        key.emplace(escrow::rsa_public_key::load(content.view()));
-    } catch (const escrow::error& e) {
-        if (e.kind() != escrow::errc::bad_key) throw with_context(e, context);
-        if (detail::parses_as_private_key(content.view()))
-            throw escrow::error(escrow::errc::bad_key, context + " is a private key; " + std::string(option) +
-                                                           " takes the public key file (PREFIX.pub from escrow keygen)");
-        throw with_context(e, context);
-    }
-    detail::require_rsa_bits(key->bits(), context);
-    return std::move(*key);
+    return detail::load_key<escrow::rsa_public_key, escrow::rsa_private_key>(
+        path, option, "a private key", "the public key file (PREFIX.pub from escrow keygen)");
 }
 
 /// Loads an IDENTITY: a private key file, PEM or DER, told apart by its content.
 /// @throws escrow::error `bad_key` (with a clear word when it is a public key), `not_found`, `io_error`.
 inline escrow::rsa_private_key load_identity(const std::string& path, std::string_view option) {
-    const std::string context = std::string(option) + " " + in_quotes(path);
-    key_file_bytes content(path, option);
-    std::optional<escrow::rsa_private_key> key;
-    try {
-        key.emplace(escrow::rsa_private_key::load(content.view()));
-    } catch (const escrow::error& e) {
-        if (e.kind() != escrow::errc::bad_key) throw with_context(e, context);
-        if (detail::parses_as_public_key(content.view()))
-            throw escrow::error(escrow::errc::bad_key, context + " is a public key; " + std::string(option) +
-                                                           " takes the private key file (PREFIX.key from escrow keygen)");
-        throw with_context(e, context);
-    }
-    detail::require_rsa_bits(key->bits(), context);
-    return std::move(*key);
+    return detail::load_key<escrow::rsa_private_key, escrow::rsa_public_key>(
+        path, option, "a public key", "the private key file (PREFIX.key from escrow keygen)");
 }
 
 // ---- paths ---------------------------------------------------------------------------------------
