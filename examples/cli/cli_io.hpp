@@ -167,15 +167,8 @@ inline void check_outputs(const std::optional<std::string>& input,
     }
 }
 
-/// Permission bits for a new ordinary file: 0666 less the process umask.
-inline mode_t file_mode() {
-    static const mode_t mask = [] {
-        mode_t m = ::umask(0);
-        ::umask(m);
-        return m;
-    }();
-    return 0666 & ~mask;
-}
+/// Permission bits asked for a new ordinary file; atomic_file_sink::commit takes the umask off.
+inline constexpr mode_t new_file_mode = 0666;
 
 // ---- streams -------------------------------------------------------------------------------------
 

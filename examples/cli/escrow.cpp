@@ -206,7 +206,7 @@ int cmd_keygen(std::span<char* const> argv) {
         CryptoPP::SecureWipeArray(pem.data(), pem.size());
     }
     pub_out.write(bytes_of(pub.pem()));
-    commit_all({{&key_out, 0600}, {&pub_out, file_mode()}});
+    commit_all({{&key_out, 0600}, {&pub_out, new_file_mode}});
     std::cerr << "escrow: wrote " << key_path << " (private key, keep it secret) and " << pub_path << " (RSA-"
               << pub.bits() << " public key, SHA-256 " << escrow::hex::encode(pub.fingerprint()) << ")\n";
     return exit_code::ok;
@@ -286,11 +286,11 @@ int cmd_encrypt(std::span<char* const> argv) {
         escrow::native_encryptor{}.encrypt(in, out, owner, std::span<const escrow::rsa_public_key>(authorities), info);
 
     std::vector<std::optional<output_file>> record_outs(record_paths.size());
-    std::vector<std::pair<output_file*, mode_t>> to_commit{{&out, file_mode()}};
+    std::vector<std::pair<output_file*, mode_t>> to_commit{{&out, new_file_mode}};
     for (std::size_t i = 0; i < record_paths.size(); ++i) {
         record_outs[i].emplace(record_paths[i]);
         record_outs[i]->write(records[i].encode());
-        to_commit.emplace_back(&*record_outs[i], file_mode());
+        to_commit.emplace_back(&*record_outs[i], new_file_mode);
     }
     commit_all(std::move(to_commit));
     return exit_code::ok;
@@ -363,7 +363,7 @@ int cmd_decrypt(std::span<char* const> argv) {
     escrow::native_encryptor enc;
     if (record) enc.decrypt_with_record(in, out, *record, key);
     else enc.decrypt(in, out, key);
-    commit_all({{&out, file_mode()}});
+    commit_all({{&out, new_file_mode}});
     return exit_code::ok;
 }
 
