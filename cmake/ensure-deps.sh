@@ -7,7 +7,8 @@
 
 # Every Debian 12 package the build, the tests, the examples and the benchmarks use.
 # shellcheck disable=SC2034  # used by the scripts that source this file
-ESCROW_DEBIAN_PACKAGES="g++ cmake make pkg-config libcrypto++-dev libboost-dev catch2 libbenchmark-dev nlohmann-json3-dev openssl"
+ESCROW_DEBIAN_PACKAGES="g++ cmake make pkg-config libcrypto++-dev libboost-dev catch2 libbenchmark-dev nlohmann-json3-dev openssl
+  wine64 gcc-mingw-w64-x86-64 age openssh-client libsqlite3-dev sqlite3 zlib1g-dev"
 
 # Prints the packages of the given space-separated list that are not installed.
 escrow_missing_packages() {

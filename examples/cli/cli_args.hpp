@@ -44,7 +44,8 @@ inline constexpr int bad_input = 5;       ///< unknown or malformed input format
         case errc::malformed_header:
         case errc::unsupported_version:
         case errc::unknown_policy_id:
-        case errc::limit_exceeded: return exit_code::bad_input;
+        case errc::limit_exceeded:
+        case errc::malformed_armor: return exit_code::bad_input;
     }
     return exit_code::decrypt_failed;
 }

@@ -18,8 +18,12 @@
 #include <string_view>
 #include <vector>
 
+#include "cli_age.hpp"
 #include "cli_args.hpp"
+#include "cli_cryptoapi.hpp"
 #include "cli_io.hpp"
+#include "cli_jobs.hpp"
+#include "cli_native.hpp"
 
 #ifndef ESCROW_CLI_VERSION
 #define ESCROW_CLI_VERSION "0.1.0"
@@ -145,10 +149,6 @@ format parse_format(const std::optional<std::string>& value) {
     throw usage_error("unknown --format '" + *value + "' (expected native, age or cryptoapi)");
 }
 
-void require_available(format f) {
-    if (f == format::age) throw usage_error(not_available("--format age", "age format support"));
-    if (f == format::cryptoapi) throw usage_error(not_available("--format cryptoapi", "CryptoAPI format support"));
-}
 
 constexpr std::string_view age_magic = "age-encryption.org/";
 constexpr std::string_view age_armor = "-----BEGIN AGE ENCRYPTED FILE-----";
@@ -232,32 +232,32 @@ int cmd_encrypt(std::span<char* const> argv) {
         std::cout << encrypt_help << exit_codes_help;
         return exit_code::ok;
     }
-    require_available(parse_format(a.get("format")));
-    if (a.has("armor")) throw usage_error(not_available("--armor", "the age format"));
+    format fmt = parse_format(a.get("format"));
     if (a.operands().size() > 1) throw usage_error("encrypt: more than one input file (see 'escrow encrypt --help')");
-    std::optional<std::string> in_path, out_path = a.get("output");
-    if (!a.operands().empty()) in_path = a.operands().front();
+    encrypt_job job;
+    job.out_path = a.get("output");
+    if (!a.operands().empty()) job.in_path = a.operands().front();
+    job.armor = a.has("armor");
 
-    auto owner_path = a.get("owner");
-    auto authority_paths = a.all("authority");
-    auto record_paths = a.all("record");
-    if (!owner_path) throw usage_error("encrypt: --owner RECIPIENT is required (see 'escrow encrypt --help')");
-    if (authority_paths.empty())
+    auto owner = a.get("owner");
+    job.authorities = a.all("authority");
+    job.record_paths = a.all("record");
+    if (!owner) throw usage_error("encrypt: --owner RECIPIENT is required (see 'escrow encrypt --help')");
+    job.owner = *owner;
+    if (job.authorities.empty())
         throw usage_error("encrypt: at least one --authority RECIPIENT is required (see 'escrow encrypt --help')");
-    if (authority_paths.size() > escrow::store::native::max_recipients - 1)
-        throw usage_error("encrypt: at most 31 --authority keys fit in a native file");
-    if (!record_paths.empty() && record_paths.size() != authority_paths.size())
-        throw usage_error("encrypt: " + std::to_string(record_paths.size()) + " --record for " +
-                          std::to_string(authority_paths.size()) +
+    if (!job.record_paths.empty() && job.record_paths.size() != job.authorities.size())
+        throw usage_error("encrypt: " + std::to_string(job.record_paths.size()) + " --record for " +
+                          std::to_string(job.authorities.size()) +
                           " --authority; give one --record per --authority, in the same order, or none");
 
-    escrow::key_info info;
+    escrow::key_info& info = job.info;
     if (auto s = a.get("serial")) {
         check_serial(*s);
         info.serial = *s;
     }
     if (auto d = a.get("description")) info.description = *d;
-    else info.description = in_path && *in_path != "-" ? std::filesystem::path(*in_path).filename().string() : "";
+    else info.description = job.in_path && *job.in_path != "-" ? std::filesystem::path(*job.in_path).filename().string() : "";
     if (info.description.size() > escrow::limits::description_max)
         throw usage_error("--description is longer than 4096 bytes");
     if (auto o = a.get("owner-id")) info.owner = *o;
@@ -265,59 +265,37 @@ int cmd_encrypt(std::span<char* const> argv) {
     else info.owner = "unknown";
     if (info.owner.size() > escrow::limits::owner_max) throw usage_error("--owner-id is longer than 1024 bytes");
 
-    if (is_std_stream(out_path) && ::isatty(STDOUT_FILENO))
+    if (is_std_stream(job.out_path) && ::isatty(STDOUT_FILENO) && !job.armor)
         throw usage_error("refusing to write binary ciphertext to a terminal; use -o FILE or redirect the output");
 
     std::vector<std::pair<std::string, std::string>> outputs;
-    if (!is_std_stream(out_path)) outputs.emplace_back(*out_path, "-o");
-    for (const auto& r : record_paths) {
+    if (!is_std_stream(job.out_path)) outputs.emplace_back(*job.out_path, "-o");
+    for (const auto& r : job.record_paths) {
         if (r == "-") throw usage_error("--record needs a file name, not standard output");
         outputs.emplace_back(r, "--record");
     }
-    check_outputs(in_path, outputs);
+    check_outputs(job.in_path, outputs);
 
-    auto owner = load_recipient(*owner_path, "--owner");
-    std::vector<escrow::rsa_public_key> authorities;
-    for (const auto& p : authority_paths) authorities.push_back(load_recipient(p, "--authority"));
-
-    input_file in(in_path);
-    output_file out(out_path);
-    std::vector<escrow::escrow_record> records =
-        escrow::native_encryptor{}.encrypt(in, out, owner, std::span<const escrow::rsa_public_key>(authorities), info);
-
-    std::vector<std::optional<output_file>> record_outs(record_paths.size());
-    std::vector<std::pair<output_file*, mode_t>> to_commit{{&out, new_file_mode}};
-    for (std::size_t i = 0; i < record_paths.size(); ++i) {
-        record_outs[i].emplace(record_paths[i]);
-        record_outs[i]->write(records[i].encode());
-        to_commit.emplace_back(&*record_outs[i], new_file_mode);
+    switch (fmt) {
+        case format::age: return encrypt_age(job);
+        case format::cryptoapi: return encrypt_cryptoapi(job);
+        case format::native: break;
     }
-    commit_all(std::move(to_commit));
-    return exit_code::ok;
+    return encrypt_native(job);
 }
 
 // ---- decrypt -------------------------------------------------------------------------------------
 
-template <class Source>
-void require_native(const peeked_source<Source>& in) {
-    if (in.starts_with(escrow::store::native::magic)) return;
+// The format of a file given without --format, from its first bytes.
+format detect_format(const decrypt_input& in) {
+    if (in.starts_with(escrow::store::native::magic)) return format::native;
     if (in.starts_with(escrow::escrow_record::magic))
         throw escrow::error(errc::malformed_header,
                             "unknown format: the input is an escrow record, not an encrypted file (give it with --record)");
-    if (in.starts_with(bytes_of(age_magic)) || in.starts_with(bytes_of(age_armor)))
-        throw usage_error(not_available("decrypting an age file", "age format support"));
+    if (in.starts_with(bytes_of(age_magic)) || in.starts_with(bytes_of(age_armor))) return format::age;
     if (in.head().empty()) throw escrow::error(errc::malformed_header, "unknown format: the input is empty");
-    throw escrow::error(errc::malformed_header, "unknown format: the input is not an escrow native file");
-}
-
-escrow::escrow_record load_record(const std::string& path) {
-    if (path == "-") throw usage_error("--record needs a file name, not standard input");
-    escrow::file_source src{std::filesystem::path(path)};
-    try {
-        return escrow::escrow_record::decode(escrow::read_all(src, escrow::escrow_record::max_encoded));
-    } catch (const escrow::error& e) {
-        throw with_context(e, "--record " + in_quotes(path));
-    }
+    throw escrow::error(errc::malformed_header,
+                        "unknown format: the input is not an escrow native or age file (CryptoAPI files need --format cryptoapi)");
 }
 
 int cmd_decrypt(std::span<char* const> argv) {
@@ -330,41 +308,29 @@ int cmd_decrypt(std::span<char* const> argv) {
         return exit_code::ok;
     }
     std::optional<format> fmt;
-    if (auto f = a.get("format")) {
-        fmt = parse_format(f);
-        require_available(*fmt);
-    }
+    if (auto f = a.get("format")) fmt = parse_format(f);
     if (a.operands().size() > 1) throw usage_error("decrypt: more than one input file (see 'escrow decrypt --help')");
-    std::optional<std::string> in_path, out_path = a.get("output");
-    if (!a.operands().empty()) in_path = a.operands().front();
+    decrypt_job job;
+    job.out_path = a.get("output");
+    if (!a.operands().empty()) job.in_path = a.operands().front();
     auto key_path = a.get("key");
     if (!key_path) throw usage_error("decrypt: --key IDENTITY is required (see 'escrow decrypt --help')");
-    auto record_path = a.get("record");
+    job.key_path = *key_path;
+    job.record_path = a.get("record");
 
     std::vector<std::pair<std::string, std::string>> outputs;
-    if (!is_std_stream(out_path)) outputs.emplace_back(*out_path, "-o");
-    check_outputs(in_path, outputs);
+    if (!is_std_stream(job.out_path)) outputs.emplace_back(*job.out_path, "-o");
+    check_outputs(job.in_path, outputs);
 
-    auto key = load_identity(*key_path, "--key");
-    std::optional<escrow::escrow_record> record;
-    if (record_path) {
-        record = load_record(*record_path);
-        // Said here, before the library's check, so that a wrong key reads as one (exit 1).
-        if (!escrow::constant_time_equal(record->authority_fingerprint, key.public_key().fingerprint()))
-            throw escrow::error(errc::no_matching_key, "--record " + in_quotes(*record_path) +
-                                                           " was made for a different authority key than --key " +
-                                                           in_quotes(*key_path));
+    input_file raw(job.in_path);
+    decrypt_input in(raw, peek_size);
+    if (!fmt) fmt = detect_format(in);
+    switch (*fmt) {
+        case format::age: return decrypt_age(job, in);
+        case format::cryptoapi: return decrypt_cryptoapi(job, in);
+        case format::native: break;
     }
-
-    input_file raw(in_path);
-    peeked_source in(raw, peek_size);
-    if (!fmt) require_native(in);
-    output_file out(out_path);
-    escrow::native_encryptor enc;
-    if (record) enc.decrypt_with_record(in, out, *record, key);
-    else enc.decrypt(in, out, key);
-    commit_all({{&out, new_file_mode}});
-    return exit_code::ok;
+    return decrypt_native(job, in);
 }
 
 // ---- inspect -------------------------------------------------------------------------------------

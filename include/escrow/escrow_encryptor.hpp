@@ -136,7 +136,7 @@ public:
         h.nonce.resize(Cipher::nonce_size);
         rng.fill(h.nonce);
         h.info = info;
-        h.recipients.push_back({recipient_role::owner, wrap_.wrap(key, owner, rng)});
+        h.recipients.push_back({recipient_role::owner, wrap_.wrap(key, owner, rng), {}});
         std::vector<escrow_record> records;
         records.reserve(authorities.size());
         for (const auto& authority : authorities) {
@@ -150,7 +150,7 @@ public:
             rec.wrapped_key = store_.template encode_blob<Cipher, Wrap>(w);
             rec.seal(key);
             records.push_back(std::move(rec));
-            h.recipients.push_back({recipient_role::authority, std::move(w)});
+            h.recipients.push_back({recipient_role::authority, std::move(w), {}});
         }
         store_.template write_header<Cipher, Wrap>(out, h, key);
         seal_payload(in, out, key, h.nonce);
@@ -196,7 +196,7 @@ public:
         if (!constant_time_equal(record.authority_fingerprint, wrap_.fingerprint(wrap_.public_of(authority))))
             throw error(errc::bad_key, "the record was made for a different authority key");
         wrapped_key w = store_.template decode_blob<Cipher, Wrap>(record.wrapped_key);
-        std::optional<session_key> key = wrap_.unwrap(w, authority);
+        std::optional<session_key> key = wrap::unwrap_expecting(wrap_, w, authority, Cipher::key_size);
         if (!key || key->size() != Cipher::key_size)
             throw error(errc::authentication_failed, "the authority key does not unwrap this record's session key");
         if (!record.verify(*key))
@@ -235,21 +235,16 @@ public:
         return store_.template read_header<Cipher, Wrap>(in);
     }
 
-private:
-    [[no_unique_address]] Cipher cipher_;
-    [[no_unique_address]] Wrap wrap_;
-    [[no_unique_address]] Store store_;
-
-    static std::string id_hex(std::uint16_t v) {
-        byte b[2] = {static_cast<byte>(v >> 8), static_cast<byte>(v)};
-        return hex::encode(b);
-    }
-
-    // Tries every recipient the store offers; the first whose unwrapped key verifies the header wins.
-    session_key open_header(const file_header& h, const private_key& key) {
+    /// Opens a parsed header with a private key: tries every recipient of the wrap's type, and the
+    /// first whose unwrapped key verifies the header MAC wins. With `decrypt_payload` this is
+    /// `decrypt` in two steps, for callers that must tell a header failure from a payload failure.
+    /// @throws escrow::error `no_matching_key` (no recipient unwraps), `authentication_failed`
+    /// (a recipient unwraps but the header MAC fails: the header was modified).
+    [[nodiscard]] session_key open_header(const file_header& h, const private_key& key) {
         bool unwrapped = false;
         for (const auto& r : h.recipients) {
-            std::optional<session_key> sk = wrap_.unwrap(r.key, key);
+            if (!r.type.empty() && r.type != std::string_view(Wrap::stanza_type)) continue;
+            std::optional<session_key> sk = wrap::unwrap_expecting(wrap_, r.key, key, Cipher::key_size);
             if (!sk) continue;
             unwrapped = true;
             if (sk->size() == Cipher::key_size && store_.template verify_header<Cipher, Wrap>(h, *sk)) return std::move(*sk);
@@ -258,6 +253,23 @@ private:
             throw error(errc::authentication_failed, "header authentication failed: the file was modified");
         throw error(errc::no_matching_key, "the key does not open any of the file's " + std::to_string(h.recipients.size()) +
                                                " recipient blobs (wrong key?)");
+    }
+
+    /// Decrypts the payload that follows a header already read from `in` (by `read_header`) with
+    /// the session key `open_header` returned. Writes a chunk only once it authenticates.
+    template <byte_source Source, byte_sink Sink>
+    void decrypt_payload(Source& in, Sink& out, const session_key& key, const file_header& h) {
+        open_payload(in, out, key, h.nonce);
+    }
+
+private:
+    [[no_unique_address]] Cipher cipher_;
+    [[no_unique_address]] Wrap wrap_;
+    [[no_unique_address]] Store store_;
+
+    static std::string id_hex(std::uint16_t v) {
+        byte b[2] = {static_cast<byte>(v >> 8), static_cast<byte>(v)};
+        return hex::encode(b);
     }
 
     template <byte_source Source, byte_sink Sink>

@@ -608,7 +608,7 @@ case_error_usage() {
     fails_cleanly 2 "--owner given more than once" out.enc "$in" "$ESCROW" encrypt "${o[@]}" "${o[@]}" "${a[@]}" -o out.enc "$in"
     fails_cleanly 2 "needs a value" "" "" "$ESCROW" encrypt "${a[@]}" --owner
     fails_cleanly 2 "more than one input" out.enc "$in" "$ESCROW" encrypt "${o[@]}" "${a[@]}" -o out.enc "$in" "$in"
-    fails_cleanly 2 "not available in this version" out.enc "$in" "$ESCROW" encrypt "${o[@]}" "${a[@]}" --armor -o out.enc "$in"
+    fails_cleanly 2 "--armor applies to --format age only" out.enc "$in" "$ESCROW" encrypt "${o[@]}" "${a[@]}" --armor -o out.enc "$in"
     fails_cleanly 2 "not available in this version" out.enc "$in" "$ESCROW" encrypt --format age "${o[@]}" "${a[@]}" -o out.enc "$in"
     fails_cleanly 2 "not available in this version" out.enc "$in" "$ESCROW" encrypt --format cryptoapi "${o[@]}" "${a[@]}" -o out.enc "$in"
     fails_cleanly 2 "--serial must be printable ASCII" out.enc "$in" "$ESCROW" encrypt "${o[@]}" "${a[@]}" --serial "has space" -o out.enc "$in"

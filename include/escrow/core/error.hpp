@@ -26,6 +26,7 @@ enum class errc : int {
     invalid_argument,           ///< a caller passed a value outside the documented domain
     io_error,                   ///< reading or writing a file or stream failed
     not_found,                  ///< a named thing (file, serial, record) does not exist
+    malformed_armor,            ///< an ASCII-armored input breaks the armor's rules (age armor)
 };
 
 /// The stable tag of an error code, as it appears in messages: `[escrow.<tag>]`.
@@ -45,6 +46,7 @@ enum class errc : int {
         case errc::invalid_argument: return "invalid_argument";
         case errc::io_error: return "io_error";
         case errc::not_found: return "not_found";
+        case errc::malformed_armor: return "malformed_armor";
     }
     return "unknown";
 }

@@ -6,6 +6,7 @@
 
 #include <concepts>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -26,9 +27,15 @@ enum class recipient_role : std::uint8_t {
 };
 
 /// One wrapped session key in a file header.
+///
+/// `type` is the recipient type as a typed format names it (an age stanza's first argument, such
+/// as "X25519"); it is empty in formats whose recipients all belong to the file's one wrap. A store
+/// keeps entries of foreign types (with their type set) so that rewriting a header preserves them;
+/// the host offers the wrap only entries whose type is empty or equals `Wrap::stanza_type`.
 struct recipient_entry {
     recipient_role role = recipient_role::unknown;
     wrapped_key key;
+    std::string type;
 };
 
 /// A file header, format-neutral: what a store writes before the payload and parses back.
@@ -64,8 +71,8 @@ concept store_traits = std::copy_constructible<S> && requires {
 /// - `s.template write_header<C, W>(sink, header, key)` writes the header (filling `authenticated`
 ///   and `mac`);
 /// - `s.template read_header<C, W>(source)` parses one, bounding every length before allocating,
-///   and leaves the source at the first payload byte; its `recipients` hold only entries that `W`
-///   may open;
+///   and leaves the source at the first payload byte; its `recipients` hold the entries `W` may open
+///   (type empty or `W::stanza_type`) and, in typed formats, foreign entries with their `type` set;
 /// - `s.template verify_header<C, W>(header, key)` checks the MAC in constant time.
 ///
 /// Laws: `read_header(write_header(h))` gives back `h`'s fields; `verify_header` holds for the key

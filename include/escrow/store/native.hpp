@@ -200,7 +200,7 @@ struct native {
             auto role = r.u8("recipient role");
             if (role != 1 && role != 2) r.fail("unknown recipient role " + std::to_string(role));
             owners += role == 1;
-            h.recipients.push_back({static_cast<recipient_role>(role), get_blob(r)});
+            h.recipients.push_back({static_cast<recipient_role>(role), get_blob(r), {}});
         }
         if (owners != 1) r.fail("a native file has exactly one owner recipient");
         h.info.serial = r.str16("serial number", limits::serial_max, true);

@@ -65,6 +65,27 @@ concept wrap_open = requires(W& w, const wrapped_key& wk, const typename W::priv
     { w.unwrap(wk, priv) } -> std::same_as<std::optional<session_key>>;
 };
 
+/// Optional sized unwrapping. Requirement: `w.unwrap(wk, priv, expected_size)` returns a key of
+/// exactly `expected_size` bytes, or `std::nullopt` when `wk` is not for `priv`.
+///
+/// A scheme without a reliable "not for me" signal (RSA PKCS#1 v1.5 with implicit rejection)
+/// provides it, so that a block whose padding is valid but whose length is wrong is treated exactly
+/// like a block with bad padding (a pseudo-random key of the expected size), and no error path
+/// tells the two apart. Hosts call `unwrap_expecting`, which uses this form when it exists.
+template <class W>
+concept wrap_open_sized = requires(W& w, const wrapped_key& wk, const typename W::private_key& priv, std::size_t n) {
+    { w.unwrap(wk, priv, n) } -> std::same_as<std::optional<session_key>>;
+};
+
+/// Unwraps `wk` expecting a session key of `expected_size` bytes: through the sized form where the
+/// wrap has one, else through `unwrap` (the caller then checks the size).
+template <class W>
+[[nodiscard]] std::optional<session_key> unwrap_expecting(W& w, const wrapped_key& wk, const typename W::private_key& priv,
+                                                          std::size_t expected_size) {
+    if constexpr (wrap_open_sized<W>) return w.unwrap(wk, priv, expected_size);
+    else return w.unwrap(wk, priv);
+}
+
 /// Keys. Requirements: `w.public_of(priv)` gives the matching public key, `w.fingerprint(pub)`
 /// a SHA-256 that identifies it in escrow records.
 template <class W>

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: MIT
+/// @file
+/// What `escrow encrypt` and `escrow decrypt` hand to a format's implementation once the options
+/// common to every format are parsed and checked: one header per format (cli_native.hpp,
+/// cli_age.hpp, cli_cryptoapi.hpp) implements `encrypt_<format>` and `decrypt_<format>`.
+#pragma once
+
+#include <escrow/escrow.hpp>
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cli_args.hpp"
+#include "cli_io.hpp"
+
+namespace escrow_cli {
+
+/// `escrow encrypt`, parsed: paths are as given, outputs already checked not to exist or alias.
+struct encrypt_job {
+    std::optional<std::string> in_path;         ///< empty or "-": standard input
+    std::optional<std::string> out_path;        ///< empty or "-": standard output
+    std::string owner;                          ///< --owner, as given (a path or a recipient string)
+    std::vector<std::string> authorities;       ///< --authority, in order
+    std::vector<std::string> record_paths;      ///< --record, none or one per authority
+    escrow::key_info info;                      ///< serial (may be empty), description, owner id
+    bool armor = false;                         ///< --armor
+};
+
+/// `escrow decrypt`, parsed.
+struct decrypt_job {
+    std::optional<std::string> in_path;
+    std::optional<std::string> out_path;
+    std::string key_path;                       ///< --key
+    std::optional<std::string> record_path;     ///< --record
+};
+
+/// The input of `escrow decrypt`, with its first bytes peeked for format detection.
+using decrypt_input = peeked_source<input_file>;
+
+/// Writes the ciphertext's escrow records to the job's --record files, then commits every output
+/// at once (the ciphertext and the records appear together, or none of them does).
+inline void commit_encrypt(const encrypt_job& job, output_file& out, const std::vector<escrow::escrow_record>& records) {
+    std::vector<std::optional<output_file>> record_outs(job.record_paths.size());
+    std::vector<std::pair<output_file*, mode_t>> to_commit{{&out, new_file_mode}};
+    for (std::size_t i = 0; i < job.record_paths.size() && i < records.size(); ++i) {
+        record_outs[i].emplace(job.record_paths[i]);
+        record_outs[i]->write(records[i].encode());
+        to_commit.emplace_back(&*record_outs[i], new_file_mode);
+    }
+    commit_all(std::move(to_commit));
+}
+
+/// Reads an escrow record file given with --record.
+inline escrow::escrow_record load_record(const std::string& path) {
+    if (path == "-") throw usage_error("--record needs a file name, not standard input");
+    escrow::file_source src{std::filesystem::path(path)};
+    try {
+        return escrow::escrow_record::decode(escrow::read_all(src, escrow::escrow_record::max_encoded));
+    } catch (const escrow::error& e) {
+        throw with_context(e, "--record " + in_quotes(path));
+    }
+}
+
+}  // namespace escrow_cli
