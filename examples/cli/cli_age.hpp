@@ -49,6 +49,10 @@ inline age_recipient parse_age_recipient(std::string_view s) {
 /// blank and `#` lines are skipped).
 /// @throws escrow::error `bad_key`, `not_found`, `io_error`.
 inline age_recipient load_age_recipient(const std::string& value, std::string_view option) {
+    // An identity given by mistake is a secret: never echo it.
+    if (value.starts_with("AGE-SECRET-KEY-"))
+        throw escrow::error(escrow::errc::bad_key, std::string(option) + ": this is an age identity (a private key); "
+                                                                          "give its recipient (age1...)");
     const std::string context = std::string(option) + " " + in_quotes(value);
     try {
         if (value.starts_with("age1") || value.starts_with("ssh-")) return detail::parse_age_recipient(value);
