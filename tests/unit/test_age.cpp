@@ -156,7 +156,7 @@ TEST_CASE("age keys round-trip through Bech32 and reject damaged strings", "[cor
     CHECK_THROWS_AS(escrow::x25519_private_key::load(escrow::as_bytes(two)), escrow::error);
 }
 
-TEST_CASE("age presets round-trip at chunk boundaries; owner and each authority open the file alone",
+TEST_CASE("age presets round-trip at chunk boundaries, and the owner and each authority open the file alone",
           "[host][age][x25519][ssh_rsa]") {
     const std::size_t size = GENERATE(as<std::size_t>{}, 0, 1, 65535, 65536, 65537, 3 * 65536 + 7);
     CAPTURE(size);
