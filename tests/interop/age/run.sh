@@ -110,6 +110,15 @@ for size in 0 1 65536 65537 10485760; do
     pass
 done
 
+note "a passphrase-protected OpenSSH key is refused with a clear word, and nothing is written"
+"$SSH_KEYGEN" -q -t rsa -b 2048 -N 'secret pass' -f slocked
+"$AGE" -R slocked.pub -o locked.age p.bin
+rc=0
+"$ESCROW" decrypt --key slocked -o locked.out locked.age 2>err.txt || rc=$?
+[[ $rc -eq 4 && ! -e locked.out ]] || fail "a passphrase-protected key: exit $rc"
+grep -qF "passphrase-protected; decrypt it first" err.txt || fail "a passphrase-protected key: $(cat err.txt)"
+pass
+
 note "the library-level example's file opens with age"
 "$EXAMPLE" "$W/example" >example.log
 "$AGE" -d -i example/authority.txt example/report.age >ex.out && same ex.out example/report.txt && pass
