@@ -1,14 +1,181 @@
 // SPDX-License-Identifier: MIT
 /// @file
-/// `escrow encrypt` and `escrow decrypt` for the age format: not in this version yet.
+/// `escrow encrypt` and `escrow decrypt` for the age format (escrow::age_encryptor for X25519
+/// recipients, escrow::age_ssh_encryptor for ssh-rsa ones), binary or ASCII-armored.
 #pragma once
+
+#include <escrow/escrow.hpp>
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
 
 #include "cli_jobs.hpp"
 
 namespace escrow_cli {
 
-inline int encrypt_age(const encrypt_job&) { throw usage_error(not_available("--format age", "the age format")); }
+/// An age recipient: X25519 (`age1…`) or OpenSSH RSA (`ssh-rsa AAAA…`).
+using age_recipient = std::variant<escrow::x25519_public_key, escrow::ssh_rsa_public_key>;
+/// An age identity: an X25519 identity file, or an RSA private key (OpenSSH or PEM).
+using age_identity = std::variant<escrow::x25519_private_key, escrow::ssh_rsa_private_key>;
 
-inline int decrypt_age(const decrypt_job&, decrypt_input&) { throw usage_error(not_available("--format age", "the age format")); }
+namespace detail {
+
+inline std::string_view age_kind(std::size_t index) { return index == 0 ? "X25519 (age1...)" : "ssh-rsa"; }
+
+inline std::string_view text_of(escrow::byte_view b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
+
+// One recipient string: age1…, or an OpenSSH public key line.
+inline age_recipient parse_age_recipient(std::string_view s) {
+    if (s.starts_with("age1")) return escrow::x25519_public_key::parse(s);
+    if (s.starts_with("ssh-") || s.starts_with("ecdsa-") || s.starts_with("sk-")) {
+        auto k = escrow::ssh_rsa_public_key::parse(s);
+        if (k.bits() < escrow::wrap::ssh_rsa::min_bits)
+            throw escrow::error(escrow::errc::bad_key, "an RSA key of " + std::to_string(k.bits()) +
+                                                           " bits is too small (at least 2048 bits)");
+        return k;
+    }
+    if (s.starts_with("AGE-SECRET-KEY-"))
+        throw escrow::error(escrow::errc::bad_key, "this is an age identity (a private key); give its recipient (age1...)");
+    throw escrow::error(escrow::errc::bad_key, "not an age recipient: expected age1..., ssh-rsa AAAA..., or a file holding one");
+}
+
+}  // namespace detail
+
+/// Loads an age RECIPIENT given to --owner or --authority: an `age1…` string, an `ssh-rsa …`
+/// line, or a file holding exactly one of them (an age recipients file, an OpenSSH `.pub` file;
+/// blank and `#` lines are skipped).
+/// @throws escrow::error `bad_key`, `not_found`, `io_error`.
+inline age_recipient load_age_recipient(const std::string& value, std::string_view option) {
+    // An identity given by mistake is a secret: never echo it.
+    if (value.starts_with("AGE-SECRET-KEY-"))
+        throw escrow::error(escrow::errc::bad_key, std::string(option) + ": this is an age identity (a private key); "
+                                                                          "give its recipient (age1...)");
+    const std::string context = std::string(option) + " " + in_quotes(value);
+    try {
+        if (value.starts_with("age1") || value.starts_with("ssh-")) return detail::parse_age_recipient(value);
+        key_file_bytes content(value, option);
+        std::string_view text = detail::text_of(content.view());
+        if (escrow::pem::looks_like_pem(text))
+            throw escrow::error(escrow::errc::bad_key, "is a PEM key; --format age takes age1... recipients or "
+                                                       "OpenSSH public keys (ssh-rsa, e.g. id_rsa.pub)");
+        std::vector<std::string_view> lines;
+        while (!text.empty()) {
+            auto nl = text.find('\n');
+            std::string_view line = text.substr(0, nl);
+            text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+            if (line.ends_with('\r')) line.remove_suffix(1);
+            if (!line.empty() && !line.starts_with('#')) lines.push_back(line);
+        }
+        if (lines.size() != 1)
+            throw escrow::error(escrow::errc::bad_key, lines.empty() ? "holds no recipient"
+                                                                     : "holds " + std::to_string(lines.size()) +
+                                                                           " recipients; give one per option");
+        return detail::parse_age_recipient(lines.front());
+    } catch (const escrow::error& e) {
+        throw with_context(e, context);
+    }
+}
+
+/// Loads an age IDENTITY given to --key: an age identity file (`AGE-SECRET-KEY-1…`, as age-keygen
+/// and `escrow keygen --type x25519` write), or an RSA private key for ssh-rsa recipients (the
+/// OpenSSH format `ssh-keygen` writes, unencrypted, or PEM/DER).
+/// @throws escrow::error `bad_key`, `not_found`, `io_error`.
+inline age_identity load_age_identity(const std::string& path, std::string_view option) {
+    const std::string context = std::string(option) + " " + in_quotes(path);
+    key_file_bytes content(path, option);
+    std::string_view text = detail::text_of(content.view());
+    try {
+        if (text.find("AGE-SECRET-KEY-1") != std::string_view::npos) return escrow::x25519_private_key::load(content.view());
+        if (text.starts_with("age1") || text.starts_with("ssh-"))
+            throw escrow::error(escrow::errc::bad_key, "is a public key; --key takes the identity (private key) file");
+        auto k = escrow::ssh_rsa_private_key::load(content.view());
+        if (k.bits() < escrow::wrap::ssh_rsa::min_bits)
+            throw escrow::error(escrow::errc::bad_key, "an RSA key of " + std::to_string(k.bits()) +
+                                                           " bits is too small (at least 2048 bits)");
+        return k;
+    } catch (const escrow::error& e) {
+        throw with_context(e, context);
+    }
+}
+
+namespace detail {
+
+template <class Encryptor, class Key>
+int encrypt_age_with(const encrypt_job& job, const Key& owner, const std::vector<age_recipient>& authority_keys) {
+    std::vector<Key> authorities;
+    for (const auto& a : authority_keys) authorities.push_back(std::get<Key>(a));
+    input_file in(job.in_path);
+    output_file out(job.out_path);
+    Encryptor enc;
+    std::vector<escrow::escrow_record> records;
+    if (job.armor) {
+        escrow::store::age_armor_sink<output_file> armored(out);
+        records = enc.encrypt(in, armored, owner, std::span<const Key>(authorities), job.info);
+        armored.finish();
+    } else {
+        records = enc.encrypt(in, out, owner, std::span<const Key>(authorities), job.info);
+    }
+    commit_encrypt(job, out, records);
+    return exit_code::ok;
+}
+
+template <class Encryptor, class Key, class Source>
+void decrypt_age_with(const decrypt_job& job, Source& in, const Key& key, const std::optional<escrow::escrow_record>& record) {
+    Encryptor enc;
+    using wrap = typename Encryptor::wrap_type;
+    if (record && !escrow::constant_time_equal(record->authority_fingerprint, wrap::fingerprint(wrap::public_of(key))))
+        throw escrow::error(escrow::errc::no_matching_key, "--record " + in_quotes(*job.record_path) +
+                                                               " was made for a different authority key than --key " +
+                                                               in_quotes(job.key_path));
+    output_file out(job.out_path);
+    if (record) enc.decrypt_with_record(in, out, *record, key);
+    else enc.decrypt(in, out, key);
+    commit_all({{&out, new_file_mode}});
+}
+
+}  // namespace detail
+
+/// Encrypts to the age format. The owner and every authority must be of one kind (all X25519 or
+/// all ssh-rsa): a file's recipients share the one wrap policy of the host that writes it.
+inline int encrypt_age(const encrypt_job& job) {
+    age_recipient owner = load_age_recipient(job.owner, "--owner");
+    std::vector<age_recipient> authorities;
+    for (const auto& a : job.authorities) {
+        authorities.push_back(load_age_recipient(a, "--authority"));
+        if (authorities.back().index() != owner.index())
+            throw usage_error("encrypt --format age: --owner is " + std::string(detail::age_kind(owner.index())) +
+                              " but --authority " + in_quotes(a) + " is " +
+                              std::string(detail::age_kind(authorities.back().index())) +
+                              "; give recipients of one kind (all age1... or all ssh-rsa)");
+    }
+    if (const auto* x = std::get_if<escrow::x25519_public_key>(&owner))
+        return detail::encrypt_age_with<escrow::age_encryptor>(job, *x, authorities);
+    return detail::encrypt_age_with<escrow::age_ssh_encryptor>(job, std::get<escrow::ssh_rsa_public_key>(owner), authorities);
+}
+
+/// Decrypts an age file, binary or armored (told apart by its first bytes), with an X25519
+/// identity or an RSA private key, or with an authority's key and its escrow record.
+inline int decrypt_age(const decrypt_job& job, decrypt_input& in) {
+    age_identity key = load_age_identity(job.key_path, "--key");
+    std::optional<escrow::escrow_record> record;
+    if (job.record_path) record = load_record(*job.record_path);
+    const bool armored = !in.starts_with(escrow::as_bytes(escrow::store::age::version_prefix));
+    auto run = [&](auto& src) {
+        if (const auto* x = std::get_if<escrow::x25519_private_key>(&key))
+            detail::decrypt_age_with<escrow::age_encryptor>(job, src, *x, record);
+        else
+            detail::decrypt_age_with<escrow::age_ssh_encryptor>(job, src, std::get<escrow::ssh_rsa_private_key>(key), record);
+    };
+    if (armored) {
+        escrow::store::age_dearmor_source<decrypt_input> src(in);
+        run(src);
+    } else {
+        run(in);
+    }
+    return exit_code::ok;
+}
 
 }  // namespace escrow_cli

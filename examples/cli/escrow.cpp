@@ -7,6 +7,7 @@
 #include <cryptopp/misc.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -62,18 +63,19 @@ constexpr std::string_view main_help =
     "\n"
     "'-' or no file operand means standard input or output. Key files are PEM or DER (PKCS#8\n"
     "private keys, SubjectPublicKeyInfo public keys, as openssl writes them), recognised from\n"
-    "their content. Outputs are written to a temporary file and renamed only on success; an\n"
+    "their content; the age format takes age and OpenSSH keys (see 'escrow encrypt --help'). Outputs are written to a temporary file and renamed only on success; an\n"
     "existing file is never overwritten.\n"
     "\n";
 
 constexpr std::string_view keygen_help =
     "Usage: escrow keygen --type rsa|x25519 [--bits N] -o PREFIX\n"
     "\n"
-    "Generates a key pair: PREFIX.key, the private key (PKCS#8 PEM, mode 0600), and PREFIX.pub,\n"
-    "the public key (SubjectPublicKeyInfo PEM). Existing files are never overwritten.\n"
+    "Generates a key pair: PREFIX.key, the private key (mode 0600), and PREFIX.pub, the public\n"
+    "key. RSA: PKCS#8 PEM and SubjectPublicKeyInfo PEM. X25519 (the age format): an age identity\n"
+    "file as age-keygen writes it, and the age1... recipient. Existing files are never overwritten.\n"
     "\n"
     "Options:\n"
-    "  --type rsa|x25519   key type; x25519 arrives with the age format (not in this version)\n"
+    "  --type rsa|x25519   key type (x25519: for --format age)\n"
     "  --bits N            RSA modulus size, 2048 to 16384 (default 3072)\n"
     "  -o, --output PREFIX write PREFIX.key and PREFIX.pub\n"
     "  -h, --help          show this help\n"
@@ -90,10 +92,13 @@ constexpr std::string_view encrypt_help =
     "authority. Each --record FILE receives the escrow record of the --authority in the same\n"
     "position: give none, or one per authority.\n"
     "\n"
-    "A RECIPIENT is a public key file (PEM or DER), e.g. PREFIX.pub from 'escrow keygen'.\n"
+    "A RECIPIENT is a public key file (PEM or DER), e.g. PREFIX.pub from 'escrow keygen'. With\n"
+    "--format age it is an age1... recipient, or an age recipient file, or an OpenSSH ssh-rsa\n"
+    "public key (a line or a .pub file); the owner and authorities must be of one kind.\n"
     "\n"
     "Options:\n"
-    "  --format F          native (default); age and cryptoapi arrive in later versions\n"
+    "  --format F          native (default) or age (age-encryption.org/v1, for the age tool);\n"
+    "                      cryptoapi arrives in a later version\n"
     "  --owner RECIPIENT   the owner's public key (once)\n"
     "  --authority RECIPIENT\n"
     "                      a backup authority's public key (one or more, up to 31)\n"
@@ -102,7 +107,7 @@ constexpr std::string_view encrypt_help =
     "  --serial S          serial number, 1-128 printable ASCII characters without spaces\n"
     "                      (default: a fresh random ESC-... serial)\n"
     "  --owner-id TEXT     the owner's identity in the record (default: $USER, else 'unknown')\n"
-    "  -a, --armor         ASCII armor; arrives with the age format (not in this version)\n"
+    "  -a, --armor         ASCII armor (--format age only)\n"
     "  -o, --output OUT    write the ciphertext to OUT (a new file)\n"
     "  -h, --help          show this help\n"
     "\n";
@@ -115,13 +120,17 @@ constexpr std::string_view decrypt_help =
     "blob in the header. With --record, IDENTITY is the authority's key and the escrow record\n"
     "supplies the session key (the record's MAC is checked too).\n"
     "\n"
-    "The format is recognised from the input's first bytes unless --format is given. Nothing is\n"
+    "For age files IDENTITY is an age identity file (AGE-SECRET-KEY-1..., e.g. from age-keygen)\n"
+    "or an unencrypted RSA private key (ssh-keygen's OpenSSH format, or PEM).\n"
+    "\n"
+    "The format (native, age binary or armored) is recognised from the input's first bytes\n"
+    "unless --format is given. Nothing is\n"
     "written to OUT unless the whole file authenticates.\n"
     "\n"
     "Options:\n"
     "  --key IDENTITY      the private key file\n"
     "  --record FILE       an escrow record made for the authority whose key is IDENTITY\n"
-    "  --format F          native; age and cryptoapi arrive in later versions\n"
+    "  --format F          native or age; cryptoapi arrives in a later version\n"
     "  -o, --output OUT    write the plaintext to OUT (a new file)\n"
     "  -h, --help          show this help\n"
     "\n";
@@ -129,7 +138,8 @@ constexpr std::string_view decrypt_help =
 constexpr std::string_view inspect_help =
     "Usage: escrow inspect [--json] [FILE|RECORD]\n"
     "\n"
-    "Describes an encrypted file (format, version, policies, recipients, key info, header and\n"
+    "Describes an encrypted file (native or age, binary or armored: format, version, policies,\n"
+    "recipients, key info, header and\n"
     "payload sizes) or an escrow record (as JSON), without any key. Nothing is verified: the\n"
     "header MAC and the record MAC need the session key.\n"
     "\n"
@@ -171,6 +181,30 @@ bool help_requested(const parsed_args& a) { return a.has("help"); }
 
 // ---- keygen --------------------------------------------------------------------------------------
 
+// An age identity file as age-keygen writes it, and PREFIX.pub with the age1... recipient.
+int keygen_x25519(const std::string& key_path, const std::string& pub_path) {
+    auto key = escrow::x25519_private_key::generate();
+    auto pub = key.public_key();
+    output_file key_out(key_path), pub_out(pub_path);
+    {
+        auto now = std::chrono::system_clock::now().time_since_epoch();
+        std::string file = key.unsafe_identity_file(
+            static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(now).count()));
+        try {
+            key_out.write(bytes_of(file));
+        } catch (...) {
+            CryptoPP::SecureWipeArray(file.data(), file.size());
+            throw;
+        }
+        CryptoPP::SecureWipeArray(file.data(), file.size());
+    }
+    pub_out.write(bytes_of(pub.str() + "\n"));
+    commit_all({{&key_out, 0600}, {&pub_out, new_file_mode}});
+    std::cerr << "escrow: wrote " << key_path << " (age identity, keep it secret) and " << pub_path
+              << " (recipient " << pub.str() << ")\n";
+    return exit_code::ok;
+}
+
 int cmd_keygen(std::span<char* const> argv) {
     static constexpr option_spec specs[] = {
         {"type", 0, true, false}, {"bits", 0, true, false}, {"output", 'o', true, false}, {"help", 'h', false, false}};
@@ -182,8 +216,8 @@ int cmd_keygen(std::span<char* const> argv) {
     if (!a.operands().empty()) throw usage_error("keygen: unexpected operand '" + a.operands().front() + "'");
     auto type = a.get("type");
     if (!type) throw usage_error("keygen: --type rsa or --type x25519 is required (see 'escrow keygen --help')");
-    if (*type == "x25519") throw usage_error(not_available("keygen --type x25519", "the age format"));
-    if (*type != "rsa") throw usage_error("keygen: unknown --type '" + *type + "' (expected rsa or x25519)");
+    if (*type != "rsa" && *type != "x25519") throw usage_error("keygen: unknown --type '" + *type + "' (expected rsa or x25519)");
+    if (*type == "x25519" && a.get("bits")) throw usage_error("keygen: --bits applies to --type rsa only");
     unsigned bits = a.get("bits") ? parse_unsigned(*a.get("bits"), "--bits") : 3072;
     auto prefix = a.get("output");
     if (!prefix) throw usage_error("keygen: -o PREFIX is required (see 'escrow keygen --help')");
@@ -192,6 +226,7 @@ int cmd_keygen(std::span<char* const> argv) {
     const std::string key_path = *prefix + ".key", pub_path = *prefix + ".pub";
     check_outputs(std::nullopt, {{key_path, "-o"}, {pub_path, "-o"}});
 
+    if (*type == "x25519") return keygen_x25519(key_path, pub_path);
     auto key = escrow::rsa_private_key::generate(bits);
     auto pub = key.public_key();
     output_file key_out(key_path), pub_out(pub_path);
@@ -434,6 +469,56 @@ void print_native_json(const std::string& name, const escrow::file_header& h, co
     std::cout << j;
 }
 
+// Describes an age file: its stanzas (type, arguments, body size), header and payload sizes.
+template <class Source>
+void inspect_age(const std::string& name, Source& in, bool armored, bool as_json) {
+    escrow::file_header h = escrow::store::age::parse(in);
+    std::uint64_t payload = 0;
+    escrow::bytes buf(64 * 1024);
+    for (;;) {
+        std::size_t n = in.read(buf);
+        payload += n;
+        if (n < buf.size()) break;
+    }
+    using chacha = escrow::cipher::chacha20_poly1305_stream;
+    std::uint64_t chunks = payload >= chacha::tag_size ? (payload + chacha::sealed_chunk_size - 1) / chacha::sealed_chunk_size : 0;
+    std::uint64_t plain = payload - chunks * chacha::tag_size;
+    const std::size_t header_size = h.authenticated.size() + 1 + 43 + 1;
+    if (as_json) {
+        std::string j = "{\n  \"file\": " + json_str(name) + ",\n  \"format\": \"age\",\n  \"version\": \"age-encryption.org/v1\",\n";
+        j += "  \"armored\": " + std::string(armored ? "true" : "false") + ",\n";
+        j += "  \"store\": {\"id\": \"" + hex_id(escrow::store::age::id) + "\", \"name\": \"age\"},\n";
+        j += "  \"cipher\": {\"id\": \"" + hex_id(chacha::id) + "\", \"name\": \"" + std::string(chacha::name) + "\"},\n";
+        j += "  \"header_size\": " + std::to_string(header_size) + ",\n  \"recipients\": [";
+        for (std::size_t i = 0; i < h.recipients.size(); ++i) {
+            const auto& r = h.recipients[i];
+            j += std::string(i ? ", " : "") + "{\"type\": " + json_str(r.type) + ", \"arguments\": " +
+                 std::to_string(r.key.args.size()) + ", \"body_size\": " + std::to_string(r.key.body.size()) + "}";
+        }
+        j += "],\n  \"payload_size\": " + std::to_string(payload);
+        if (chunks) j += ",\n  \"chunks\": " + std::to_string(chunks) + ",\n  \"plaintext_size\": " + std::to_string(plain);
+        j += "\n}\n";
+        std::cout << j;
+        return;
+    }
+    auto& o = std::cout;
+    o << "file:          " << one_line(name) << "\n";
+    o << "format:        age-encryption.org/v1" << (armored ? ", ASCII-armored" : "") << " (store "
+      << hex_id(escrow::store::age::id) << ")\n";
+    o << "cipher:        " << chacha::name << " (" << hex_id(chacha::id) << ")\n";
+    o << "header size:   " << header_size << " bytes (nonce 16 bytes, MAC 32 bytes)\n";
+    o << "recipients:    " << h.recipients.size() << " (age stanzas; the owner first in files escrow writes)\n";
+    for (std::size_t i = 0; i < h.recipients.size(); ++i) {
+        const auto& r = h.recipients[i];
+        o << "  " << i << ": " << one_line(r.type) << ", " << r.key.args.size() << " arguments, body "
+          << r.key.body.size() << " bytes\n";
+    }
+    o << "key info:      not in age files (the escrow record carries it)\n";
+    o << "payload:       " << payload << " bytes";
+    if (chunks) o << " in " << chunks << (chunks == 1 ? " chunk (" : " chunks (") << plain << " bytes of plaintext if intact)";
+    o << "\n";
+}
+
 int cmd_inspect(std::span<char* const> argv) {
     static constexpr option_spec specs[] = {{"json", 0, false, false}, {"help", 'h', false, false}};
     auto a = parse_args("inspect", specs, argv);
@@ -457,7 +542,13 @@ int cmd_inspect(std::span<char* const> argv) {
         auto rec = escrow::escrow_record::decode(escrow::read_all(in, escrow::escrow_record::max_encoded));
         std::cout << rec.to_json();
     } else if (in.starts_with(bytes_of(age_magic)) || in.starts_with(bytes_of(age_armor))) {
-        throw usage_error(not_available("inspecting an age file", "age format support"));
+        const bool armored = !in.starts_with(bytes_of(age_magic));
+        if (armored) {
+            escrow::store::age_dearmor_source<decltype(in)> src(in);
+            inspect_age(name, src, true, a.has("json"));
+        } else {
+            inspect_age(name, in, false, a.has("json"));
+        }
     } else {
         throw escrow::error(errc::malformed_header, "unknown format: " + in_quotes(name) +
                                                         " is neither an escrow native file nor an escrow record");

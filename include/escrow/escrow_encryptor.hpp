@@ -354,7 +354,10 @@ private:
             std::size_t take = last ? ahead.size() : Cipher::sealed_chunk_size;
             if (last && ahead.size() < Cipher::min_final_sealed_size)
                 throw error(errc::truncated, i == 0 && ahead.empty() ? "the payload is missing" : "the payload ends inside a chunk");
-            open_chunk(opener, i, ahead.first(take), last, out, plain);
+            if (full_chunks_try_both_flags && take == Cipher::sealed_chunk_size)
+                open_full_chunk(opener, i, ahead.first(take), last, out, plain);
+            else
+                open_chunk(opener, i, ahead.first(take), last, out, plain);
             if (last) return;
             if constexpr (contiguous_byte_source<Source>) {
                 in.skip(take);
@@ -363,6 +366,32 @@ private:
                 have -= take;
             }
         }
+    }
+
+    static constexpr bool full_chunks_try_both_flags = requires { requires Store::full_chunks_try_both_flags; };
+
+    // A full-size chunk in a format whose reader tries both final flags on it (age: a reader that
+    // sees a full chunk cannot know yet whether more follows). When the chunk opens only under the
+    // flag the look-ahead did not expect, its plaintext is authenticated and is released, as the
+    // format's reader releases it, and then the framing error is reported: data after the final
+    // chunk, or input that ends without one.
+    template <byte_sink Sink>
+    static void open_full_chunk(typename Cipher::opener& opener, std::uint64_t i, byte_view sealed, bool last, Sink& out,
+                                CryptoPP::SecByteBlock& scratch) {
+        try {
+            open_chunk(opener, i, sealed, last, out, scratch);
+            return;
+        } catch (const error& e) {
+            if (e.kind() != errc::authentication_failed) throw;
+            try {
+                open_chunk(opener, i, sealed, !last, out, scratch);
+            } catch (const error& other) {
+                if (other.kind() != errc::authentication_failed) throw;
+                throw e;
+            }
+        }
+        if (last) throw error(errc::truncated, "the payload ends without a final chunk");
+        throw error(errc::trailing_data, "data after the final chunk of the payload");
     }
 
     // Opens one chunk; its plaintext reaches the sink only once it authenticated and the framing

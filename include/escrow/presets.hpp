@@ -12,9 +12,14 @@
 #include <boost/hana/integral_constant.hpp>
 
 #include "escrow/cipher/aes256_gcm_stream.hpp"
+#include "escrow/cipher/chacha20_poly1305_stream.hpp"
 #include "escrow/escrow_encryptor.hpp"
+#include "escrow/store/age.hpp"
 #include "escrow/store/native.hpp"
 #include "escrow/wrap/rsa_oaep_sha256.hpp"
+#include "escrow/wrap/scrypt.hpp"
+#include "escrow/wrap/ssh_rsa.hpp"
+#include "escrow/wrap/x25519.hpp"
 
 namespace escrow {
 
@@ -29,16 +34,28 @@ inline constexpr bool ids_unique = [] {
 
 /// The library's policies, by family.
 namespace policies {
-using ciphers = boost::hana::tuple<cipher::aes256_gcm_stream>;
-using wraps = boost::hana::tuple<wrap::rsa_oaep_sha256>;
-using stores = boost::hana::tuple<store::native>;
+using ciphers = boost::hana::tuple<cipher::aes256_gcm_stream, cipher::chacha20_poly1305_stream>;
+using wraps = boost::hana::tuple<wrap::rsa_oaep_sha256, wrap::x25519, wrap::ssh_rsa, wrap::scrypt>;
+using stores = boost::hana::tuple<store::native, store::age>;
 }  // namespace policies
 
-static_assert(ids_unique<cipher::aes256_gcm_stream>, "cipher ids must be unique");
-static_assert(ids_unique<wrap::rsa_oaep_sha256>, "wrap ids must be unique");
-static_assert(ids_unique<store::native>, "store ids must be unique");
+static_assert(ids_unique<cipher::aes256_gcm_stream, cipher::chacha20_poly1305_stream>, "cipher ids must be unique");
+static_assert(ids_unique<wrap::rsa_oaep_sha256, wrap::x25519, wrap::ssh_rsa, wrap::scrypt>, "wrap ids must be unique");
+static_assert(ids_unique<store::native, store::age>, "store ids must be unique");
 
 /// The native format: AES-256-GCM STREAM payload, RSA-OAEP-SHA-256 recipients, `store::native`.
 using native_encryptor = escrow_encryptor<cipher::aes256_gcm_stream, wrap::rsa_oaep_sha256, store::native>;
+
+/// The age v1 format with X25519 recipients (`age1…`), as `age -r` writes: ChaCha20-Poly1305
+/// STREAM payload, `store::age`. Files it writes open with `age -d -i` and vice versa.
+using age_encryptor = escrow_encryptor<cipher::chacha20_poly1305_stream, wrap::x25519, store::age>;
+
+/// The age v1 format with OpenSSH RSA recipients (`ssh-rsa AAAA…`), as `age -R key.pub` writes.
+using age_ssh_encryptor = escrow_encryptor<cipher::chacha20_poly1305_stream, wrap::ssh_rsa, store::age>;
+
+/// The age v1 format with a passphrase (`age -p`). age allows a scrypt stanza only alone in a
+/// file, so this preset decrypts (`read_header`, `open_header`, `decrypt_payload`, `decrypt`);
+/// its `encrypt`, which always adds authority stanzas, fails with `invalid_argument`.
+using age_scrypt_encryptor = escrow_encryptor<cipher::chacha20_poly1305_stream, wrap::scrypt, store::age>;
 
 }  // namespace escrow

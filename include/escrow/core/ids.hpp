@@ -33,6 +33,7 @@ inline constexpr std::uint16_t rsa_oaep_sha256 = 0x0201;
 inline constexpr std::uint16_t rsa_pkcs1v15 = 0x0202;
 inline constexpr std::uint16_t x25519 = 0x0203;
 inline constexpr std::uint16_t ssh_rsa = 0x0204;
+inline constexpr std::uint16_t scrypt = 0x0205;
 }  // namespace wrap
 
 /// Store ids.
@@ -63,6 +64,7 @@ namespace escrow::ids {
             case wrap::rsa_pkcs1v15: return "rsa-pkcs1v15";
             case wrap::x25519: return "x25519";
             case wrap::ssh_rsa: return "ssh-rsa";
+            case wrap::scrypt: return "scrypt";
         }
     } else if (family == "store") {
         switch (id) {

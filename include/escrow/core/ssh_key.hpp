@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: MIT
+/// @file
+/// OpenSSH RSA keys: `ssh-rsa AAAA…` public key lines, the SSH wire format (RFC 4253 §6.6), and
+/// unencrypted private keys in the openssh-key-v1 format `ssh-keygen` writes by default (or PEM).
+#pragma once
+
+#include <cryptopp/integer.h>
+#include <cryptopp/misc.h>
+#include <cryptopp/rsa.h>
+
+#include <string>
+#include <string_view>
+
+#include "escrow/core/bytes.hpp"
+#include "escrow/core/crypto.hpp"
+#include "escrow/core/encoding.hpp"
+#include "escrow/core/error.hpp"
+#include "escrow/core/rsa_key.hpp"
+
+namespace escrow {
+
+namespace ssh {
+
+/// Appends an SSH `string`: u32 big-endian length, then the bytes.
+inline void put_string(bytes& out, byte_view s) {
+    be::put<std::uint32_t>(out, static_cast<std::uint32_t>(s.size()));
+    append(out, s);
+}
+
+/// Appends an SSH `mpint` (a non-negative integer): minimal big-endian two's complement.
+inline void put_mpint(bytes& out, const CryptoPP::Integer& v) {
+    std::size_t n = v.MinEncodedSize(CryptoPP::Integer::UNSIGNED);
+    if (v.IsZero()) n = 0;
+    bool pad = n > 0 && v.GetByte(n - 1) & 0x80;
+    bytes b(n + (pad ? 1 : 0));
+    if (n) v.Encode(b.data() + (pad ? 1 : 0), n, CryptoPP::Integer::UNSIGNED);
+    put_string(out, b);
+}
+
+/// Reads SSH wire fields (big-endian), throwing `bad_key` naming what ran short.
+class wire_reader {
+public:
+    wire_reader(byte_view data, std::string_view what) noexcept : data_(data), what_(what) {}
+
+    [[noreturn]] void fail(const std::string& why) const { throw error(errc::bad_key, std::string(what_) + ": " + why); }
+
+    [[nodiscard]] std::uint32_t u32(std::string_view field) {
+        if (data_.size() - pos_ < 4) fail(std::string(field) + " runs past the end");
+        auto v = be::get<std::uint32_t>(data_.data() + pos_);
+        pos_ += 4;
+        return v;
+    }
+    [[nodiscard]] byte_view string(std::string_view field) {
+        std::size_t n = u32(field);
+        if (n > data_.size() - pos_) fail(std::string(field) + " runs past the end");
+        byte_view s = data_.subspan(pos_, n);
+        pos_ += n;
+        return s;
+    }
+    /// A positive mpint of at most `max_bits` bits, minimally encoded.
+    [[nodiscard]] CryptoPP::Integer mpint(std::string_view field, unsigned max_bits = 16384 + 8) {
+        byte_view s = string(field);
+        if (s.size() > max_bits / 8 + 1) fail(std::string(field) + " is too large");
+        if (s.empty()) return CryptoPP::Integer::Zero();
+        if (s[0] & 0x80) fail(std::string(field) + " is negative");
+        if (s[0] == 0 && (s.size() == 1 || !(s[1] & 0x80))) fail(std::string(field) + " is not minimally encoded");
+        return CryptoPP::Integer(s.data(), s.size(), CryptoPP::Integer::UNSIGNED);
+    }
+    [[nodiscard]] std::size_t remaining() const noexcept { return data_.size() - pos_; }
+    [[nodiscard]] byte_view rest() const noexcept { return data_.subspan(pos_); }
+
+private:
+    byte_view data_;
+    std::size_t pos_ = 0;
+    std::string_view what_;
+};
+
+inline constexpr std::string_view rsa_type = "ssh-rsa";
+
+/// The SSH wire encoding of an RSA public key: string "ssh-rsa", mpint e, mpint n.
+[[nodiscard]] inline bytes rsa_wire(const CryptoPP::RSA::PublicKey& k) {
+    bytes out;
+    put_string(out, as_bytes(rsa_type));
+    put_mpint(out, k.GetPublicExponent());
+    put_mpint(out, k.GetModulus());
+    return out;
+}
+
+}  // namespace ssh
+
+/// An OpenSSH RSA public key (what an `id_rsa.pub` line holds).
+class ssh_rsa_public_key {
+public:
+    /// From an RSA public key.
+    explicit ssh_rsa_public_key(rsa_public_key k) : key_(std::move(k)), wire_(ssh::rsa_wire(key_.cryptopp())) {}
+
+    /// Parses the SSH wire encoding. @throws escrow::error `bad_key`.
+    [[nodiscard]] static ssh_rsa_public_key from_wire(byte_view wire) {
+        ssh::wire_reader r(wire, "ssh-rsa public key");
+        auto type = r.string("key type");
+        if (to_string(type) != ssh::rsa_type)
+            throw error(errc::bad_key, "OpenSSH key of type '" + printable(to_string(type)) +
+                                           "': only ssh-rsa keys are supported (age's ssh-rsa recipient)");
+        CryptoPP::Integer e = r.mpint("exponent", 64 * 8), n = r.mpint("modulus");
+        if (r.remaining()) r.fail("trailing bytes");
+        CryptoPP::RSA::PublicKey k;
+        k.Initialize(n, e);
+        ssh_rsa_public_key out{rsa_public_key(std::move(k))};
+        if (!constant_time_equal(out.wire_, wire)) r.fail("not in canonical form");
+        return out;
+    }
+
+    /// Parses a public key line, `ssh-rsa <base64> [comment]`. @throws escrow::error `bad_key`.
+    [[nodiscard]] static ssh_rsa_public_key parse(std::string_view line) {
+        while (!line.empty() && (line.back() == '\n' || line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+        auto sp = line.find(' ');
+        std::string_view type = line.substr(0, sp);
+        if (type != ssh::rsa_type) {
+            if (type.starts_with("ssh-") || type.starts_with("ecdsa-") || type.starts_with("sk-"))
+                throw error(errc::bad_key, "OpenSSH key of type '" + printable(type) +
+                                               "': only ssh-rsa keys are supported (age's ssh-rsa recipient)");
+            throw error(errc::bad_key, "not an OpenSSH public key line ('ssh-rsa AAAA...')");
+        }
+        if (sp == std::string_view::npos) throw error(errc::bad_key, "OpenSSH public key line without the key");
+        std::string_view rest = line.substr(sp + 1);
+        std::string_view b64 = rest.substr(0, rest.find(' '));
+        bytes wire;
+        try {
+            wire = base64::decode(b64, true);
+        } catch (const error&) {
+            throw error(errc::bad_key, "OpenSSH public key: the key is not base64");
+        }
+        return from_wire(wire);
+    }
+
+    /// Loads a `.pub` file: blank and `#` lines ignored, exactly one key line.
+    [[nodiscard]] static ssh_rsa_public_key load(byte_view content) {
+        std::string_view text(reinterpret_cast<const char*>(content.data()), content.size());
+        std::string_view found;
+        std::size_t count = 0;
+        while (!text.empty()) {
+            auto nl = text.find('\n');
+            std::string_view line = text.substr(0, nl);
+            text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+            if (line.ends_with('\r')) line.remove_suffix(1);
+            if (line.empty() || line.starts_with('#')) continue;
+            found = line;
+            ++count;
+        }
+        if (count != 1)
+            throw error(errc::bad_key, count == 0 ? "no OpenSSH public key line in the file"
+                                                  : "the file holds " + std::to_string(count) + " key lines; give one");
+        return parse(found);
+    }
+
+    /// `ssh-rsa <base64>` (no comment).
+    [[nodiscard]] std::string str() const { return std::string(ssh::rsa_type) + " " + base64::encode(wire_, true); }
+    /// The SSH wire encoding.
+    [[nodiscard]] byte_view wire() const noexcept { return wire_; }
+    /// SHA-256 of the wire encoding (what `ssh-keygen -l` prints in base64): the fingerprint in records.
+    [[nodiscard]] digest256 fingerprint() const { return sha256(wire_); }
+    /// The RSA key.
+    [[nodiscard]] const rsa_public_key& rsa() const noexcept { return key_; }
+    /// Modulus size in bits.
+    [[nodiscard]] unsigned bits() const { return key_.bits(); }
+
+private:
+    static std::string printable(std::string_view s) {
+        std::string out(s.substr(0, 40));
+        for (char& c : out)
+            if (c < 0x21 || c > 0x7e) c = '?';
+        return out;
+    }
+
+    rsa_public_key key_;
+    bytes wire_;
+};
+
+/// An RSA private key for age's ssh-rsa recipient, with its OpenSSH public key.
+class ssh_rsa_private_key {
+public:
+    explicit ssh_rsa_private_key(rsa_private_key k) : key_(std::move(k)), pub_(key_.public_key()) {}
+
+    /// Loads a private key file: the openssh-key-v1 format (`-----BEGIN OPENSSH PRIVATE KEY-----`,
+    /// what `ssh-keygen -t rsa` writes), unencrypted; or PEM/DER as `rsa_private_key::load` reads.
+    /// @throws escrow::error `bad_key`, with a clear word for a passphrase-protected key.
+    [[nodiscard]] static ssh_rsa_private_key load(byte_view content) {
+        std::string_view text(reinterpret_cast<const char*>(content.data()), content.size());
+        if (text.find("-----BEGIN OPENSSH PRIVATE KEY-----") == std::string_view::npos)
+            return ssh_rsa_private_key(rsa_private_key::load(content));
+        auto block = pem::decode(text);
+        struct wipe_on_exit {
+            bytes& b;
+            ~wipe_on_exit() { CryptoPP::SecureWipeArray(b.data(), b.size()); }
+        } wipe{block.der};
+        if (block.label != "OPENSSH PRIVATE KEY") throw error(errc::bad_key, "not an OpenSSH private key");
+        return from_openssh(block.der);
+    }
+
+    /// Parses the decoded openssh-key-v1 structure (OpenSSH PROTOCOL.key). @throws escrow::error `bad_key`.
+    [[nodiscard]] static ssh_rsa_private_key from_openssh(byte_view blob) {
+        static constexpr std::string_view magic{"openssh-key-v1\0", 15};
+        if (blob.size() < magic.size() || to_string(blob.first(magic.size())) != magic)
+            throw error(errc::bad_key, "OpenSSH private key: bad magic");
+        ssh::wire_reader r(blob.subspan(magic.size()), "OpenSSH private key");
+        std::string cipher = to_string(r.string("cipher name"));
+        std::string kdf = to_string(r.string("KDF name"));
+        (void)r.string("KDF options");
+        if (cipher != "none" || kdf != "none")
+            throw error(errc::bad_key, "the OpenSSH private key is passphrase-protected; decrypt it first "
+                                       "(ssh-keygen -p -N '' -f KEY, on a copy)");
+        if (r.u32("key count") != 1) r.fail("holds more than one key");
+        byte_view public_wire = r.string("public key");
+        byte_view priv = r.string("private section");
+        if (r.remaining()) r.fail("trailing bytes");
+        ssh::wire_reader p(priv, "OpenSSH private key");
+        if (p.u32("check") != p.u32("check")) p.fail("check integers differ (corrupt or encrypted key)");
+        auto type = p.string("key type");
+        if (to_string(type) != ssh::rsa_type)
+            throw error(errc::bad_key, "the OpenSSH private key is not an RSA key: only ssh-rsa keys are supported");
+        CryptoPP::Integer n = p.mpint("n"), e = p.mpint("e", 64 * 8), d = p.mpint("d"), iqmp = p.mpint("iqmp"),
+                          pp = p.mpint("p"), q = p.mpint("q");
+        (void)p.string("comment");
+        byte_view pad = p.rest();
+        if (pad.size() >= 8) p.fail("too much padding");
+        for (std::size_t i = 0; i < pad.size(); ++i)
+            if (pad[i] != i + 1) p.fail("bad padding");
+        if (pp.IsZero() || q.IsZero() || n != pp * q) p.fail("n is not p * q");
+        CryptoPP::RSA::PrivateKey k;
+        k.Initialize(n, e, d, pp, q, d % (pp - 1), d % (q - 1), q.InverseMod(pp));
+        (void)iqmp;
+        ssh_rsa_private_key out{rsa_private_key(std::move(k))};
+        if (!constant_time_equal(out.pub_.wire(), public_wire)) p.fail("the public key does not match the private key");
+        return out;
+    }
+
+    /// The matching OpenSSH public key.
+    [[nodiscard]] const ssh_rsa_public_key& public_key() const noexcept { return pub_; }
+    /// The RSA key.
+    [[nodiscard]] const rsa_private_key& rsa() const noexcept { return key_; }
+    /// Modulus size in bits.
+    [[nodiscard]] unsigned bits() const { return key_.bits(); }
+
+private:
+    rsa_private_key key_;
+    ssh_rsa_public_key pub_;
+};
+
+}  // namespace escrow

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: MIT
+/// @file
+/// X25519 keys (RFC 7748) as age writes them: `age1…` recipients, `AGE-SECRET-KEY-1…` identities
+/// and age-keygen's identity files.
+#pragma once
+
+#include <cryptopp/misc.h>
+#include <cryptopp/xed25519.h>
+
+#include <array>
+#include <ctime>
+#include <string>
+#include <string_view>
+
+#include "escrow/core/bech32.hpp"
+#include "escrow/core/bytes.hpp"
+#include "escrow/core/crypto.hpp"
+#include "escrow/core/error.hpp"
+#include "escrow/core/random.hpp"
+#include "escrow/core/secret.hpp"
+
+namespace escrow {
+
+/// Tag of X25519 private scalars and shared secrets.
+struct x25519_secret_tag {};
+/// A 32-byte X25519 private scalar or shared secret, in wiped memory.
+using x25519_secret = secret<x25519_secret_tag>;
+
+namespace detail {
+/// X25519(scalar, point) into `out` (32 bytes). Returns false when the result is all zeros (a
+/// low-order or identity point), which age and RFC 7748 §6.1 say to reject. The scalar is clamped
+/// by the function, as RFC 7748 specifies; the point's top bit is ignored.
+[[nodiscard]] inline bool x25519(byte* out, byte_view scalar, byte_view point) {
+    if (scalar.size() != 32 || point.size() != 32) throw error(errc::invalid_argument, "X25519 inputs are 32 bytes");
+    CryptoPP::x25519 dh;
+    // Validation off: a low-order point yields all zeros, which is checked below in constant time.
+    (void)dh.Agree(out, scalar.data(), point.data(), false);
+    byte acc = 0;
+    for (int i = 0; i < 32; ++i) acc |= out[i];
+    return acc != 0;
+}
+
+/// X25519(scalar, 9): the public key of a private scalar.
+inline void x25519_base(byte* out, byte_view scalar) {
+    static constexpr byte basepoint[32] = {9};
+    if (!x25519(out, scalar, basepoint)) throw error(errc::bad_key, "X25519 private key gives the identity point");
+}
+}  // namespace detail
+
+/// An X25519 public key: an age recipient.
+class x25519_public_key {
+public:
+    static constexpr std::string_view hrp = "age";
+
+    /// From the 32-byte u-coordinate. @throws escrow::error `bad_key` for another size.
+    explicit x25519_public_key(byte_view raw) {
+        if (raw.size() != 32) throw error(errc::bad_key, "an X25519 public key is 32 bytes");
+        std::copy(raw.begin(), raw.end(), key_.begin());
+    }
+
+    /// Parses an `age1…` recipient. @throws escrow::error `bad_key`.
+    [[nodiscard]] static x25519_public_key parse(std::string_view text) {
+        if (!text.starts_with("age1"))
+            throw error(errc::bad_key, "not an age X25519 recipient (expected 'age1...')");
+        auto d = bech32::decode(text);
+        if (d.hrp != hrp) throw error(errc::bad_key, "not an age X25519 recipient (Bech32 prefix '" + d.hrp + "')");
+        if (d.data.size() != 32) throw error(errc::bad_key, "an age X25519 recipient holds 32 bytes");
+        return x25519_public_key(d.data);
+    }
+
+    /// The `age1…` string.
+    [[nodiscard]] std::string str() const { return bech32::encode(hrp, key_); }
+    /// The 32 bytes.
+    [[nodiscard]] byte_view bytes() const noexcept { return key_; }
+    /// SHA-256 of the 32 bytes: the key's fingerprint in escrow records.
+    [[nodiscard]] digest256 fingerprint() const { return sha256(key_); }
+
+private:
+    std::array<byte, 32> key_{};
+};
+
+/// An X25519 private key: an age identity. The scalar lives in wiped memory.
+class x25519_private_key {
+public:
+    static constexpr std::string_view hrp = "age-secret-key-";
+
+    /// From a 32-byte scalar (copied). @throws escrow::error `bad_key` for another size.
+    explicit x25519_private_key(byte_view raw) : scalar_(x25519_secret::from_unsafe_bytes(raw)) {
+        if (raw.size() != 32) throw error(errc::bad_key, "an X25519 private key is 32 bytes");
+        detail::x25519_base(public_.data(), scalar_.unsafe_bytes());
+    }
+
+    /// A fresh key.
+    [[nodiscard]] static x25519_private_key generate(system_random& rng = default_random()) {
+        x25519_secret s = x25519_secret::generate(32, rng);
+        return x25519_private_key(s.unsafe_bytes());
+    }
+
+    /// Parses an `AGE-SECRET-KEY-1…` identity. @throws escrow::error `bad_key` (never echoing it).
+    [[nodiscard]] static x25519_private_key parse(std::string_view text) {
+        if (!text.starts_with("AGE-SECRET-KEY-1"))
+            throw error(errc::bad_key, "not an age X25519 identity (expected 'AGE-SECRET-KEY-1...')");
+        auto d = bech32::decode(text);
+        struct wipe_on_exit {
+            bytes& b;
+            ~wipe_on_exit() { CryptoPP::SecureWipeArray(b.data(), b.size()); }
+        } wipe{d.data};
+        if (d.hrp != hrp || d.data.size() != 32) throw error(errc::bad_key, "not an age X25519 identity");
+        return x25519_private_key(d.data);
+    }
+
+    /// Loads an identity file as age-keygen writes it: `#` comment lines, blank lines, and exactly
+    /// one `AGE-SECRET-KEY-1…` line (LF or CRLF line ends).
+    /// @throws escrow::error `bad_key` for anything else (several identities included).
+    [[nodiscard]] static x25519_private_key load(byte_view content) {
+        std::string_view text(reinterpret_cast<const char*>(content.data()), content.size());
+        std::string_view found;
+        std::size_t count = 0;
+        while (!text.empty()) {
+            auto nl = text.find('\n');
+            std::string_view line = text.substr(0, nl);
+            text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+            if (line.ends_with('\r')) line.remove_suffix(1);
+            if (line.empty() || line.starts_with('#')) continue;
+            if (!line.starts_with("AGE-SECRET-KEY-1"))
+                throw error(errc::bad_key, "not an age identity file (a line is neither a comment nor 'AGE-SECRET-KEY-1...')");
+            found = line;
+            ++count;
+        }
+        if (count != 1)
+            throw error(errc::bad_key, count == 0 ? "no 'AGE-SECRET-KEY-1...' identity in the file"
+                                                  : "the identity file holds " + std::to_string(count) +
+                                                        " identities; give a file with one");
+        return parse(found);
+    }
+
+    /// The `AGE-SECRET-KEY-1…` string. Secret: the caller wipes it.
+    [[nodiscard]] std::string unsafe_str() const { return bech32::encode(hrp, scalar_.unsafe_bytes(), true); }
+
+    /// An identity file as age-keygen writes it (created time, public key, identity). Secret.
+    [[nodiscard]] std::string unsafe_identity_file(std::uint64_t created) const {
+        std::time_t t = static_cast<std::time_t>(created);
+        std::tm tm{};
+        char when[32] = "unknown";
+        if (::gmtime_r(&t, &tm)) std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        std::string id = unsafe_str();
+        std::string out = "# created: " + std::string(when) + "\n# public key: " + public_key().str() + "\n";
+        out.reserve(out.size() + id.size() + 1);
+        out += id;
+        out += '\n';
+        CryptoPP::SecureWipeBuffer(id.data(), id.size());
+        return out;
+    }
+
+    /// The matching public key.
+    [[nodiscard]] x25519_public_key public_key() const { return x25519_public_key(public_); }
+
+    /// The scalar. Every use is a place where the secret leaves its wrapper.
+    [[nodiscard]] byte_view unsafe_bytes() const noexcept { return scalar_.unsafe_bytes(); }
+
+private:
+    x25519_secret scalar_;
+    std::array<byte, 32> public_{};
+};
+
+}  // namespace escrow

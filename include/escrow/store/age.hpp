@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: MIT
+/// @file
+/// `escrow::store::age`: the age v1 file format (C2SP age spec, age-encryption.org/v1), which the
+/// `age` command-line tool reads and writes.
+#pragma once
+
+#include <boost/hana/contains.hpp>
+#include <boost/hana/integral_constant.hpp>
+#include <boost/hana/set.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "escrow/core/crypto.hpp"
+#include "escrow/core/encoding.hpp"
+#include "escrow/core/error.hpp"
+#include "escrow/core/ids.hpp"
+#include "escrow/core/io.hpp"
+#include "escrow/store/concept.hpp"
+
+namespace escrow::store {
+
+/// The age v1 format. A file is a text header, a 16-byte payload nonce, then the STREAM payload:
+///
+///     age-encryption.org/v1
+///     -> X25519 <base64 share>
+///     <base64 body, 64 columns per line, the last line shorter (possibly empty)>
+///     -> ssh-rsa <base64 tag>
+///     <body lines>
+///     --- <base64 HMAC>
+///     <16-byte nonce><payload>
+///
+/// base64 is canonical and unpadded. The HMAC is HMAC-SHA-256 keyed by HKDF-SHA-256(ikm = file
+/// key, salt = empty, info = "header", 32) over the header up to and including "---".
+///
+/// Parsing is strict (what age accepts, nothing more): an exact version line, stanza arguments
+/// of printable ASCII without spaces, full body lines then one short line, a MAC line of exactly
+/// "--- " and 43 base64 characters, a "scrypt" stanza only alone. The header is read without
+/// reading past the nonce, one byte at a time, and bounded: 1 MiB in all, 4096 stanzas, bodies
+/// of 16 KiB. Every stanza is kept, with its type; the host offers a wrap only those of its own
+/// type, and a rewrite writes the others back unchanged. age has no roles: entries read back have
+/// `recipient_role::unknown` (files this library writes list the owner first, then authorities).
+/// Key info is not carried: the escrow record holds it.
+struct age {
+    static constexpr std::string_view name = "age";
+    static constexpr std::uint16_t id = ids::store::age;
+    static constexpr std::string_view version_line = "age-encryption.org/v1";
+    static constexpr std::string_view version_prefix = "age-encryption.org/";
+    static constexpr std::string_view header_info = "header";
+    static constexpr std::string_view scrypt_type = "scrypt";
+    static constexpr std::size_t mac_size = 32;
+    static constexpr std::size_t nonce_size = 16;
+    static constexpr std::size_t max_header_size = 1024 * 1024;
+    static constexpr std::size_t max_stanzas = 4096;
+    static constexpr std::size_t max_body = 16 * 1024;
+    static constexpr std::size_t body_columns = 64;
+    /// age's reader opens a full-size payload chunk as a middle chunk, and then as the final one,
+    /// releasing what authenticates before it reports a framing error; the host does the same for
+    /// this format, so that what reaches the sink is exactly what age releases (CCTV "payload").
+    static constexpr bool full_chunks_try_both_flags = true;
+
+    static constexpr auto cipher_ids =
+        boost::hana::make_set(boost::hana::integral_c<std::uint16_t, ids::cipher::chacha20_poly1305_stream>);
+    static constexpr auto wrap_ids = boost::hana::make_set(boost::hana::integral_c<std::uint16_t, ids::wrap::x25519>,
+                                                           boost::hana::integral_c<std::uint16_t, ids::wrap::ssh_rsa>,
+                                                           boost::hana::integral_c<std::uint16_t, ids::wrap::scrypt>);
+
+    /// Checks at compile time that this format carries `C` and `W`.
+    template <class C, class W>
+    static consteval bool accepts() {
+        static_assert(boost::hana::contains(cipher_ids, boost::hana::integral_c<std::uint16_t, C::id>),
+                      "escrow::store::age carries cipher::chacha20_poly1305_stream with wrap::x25519, wrap::ssh_rsa "
+                      "or wrap::scrypt: use the preset escrow::age_encryptor");
+        static_assert(boost::hana::contains(wrap_ids, boost::hana::integral_c<std::uint16_t, W::id>),
+                      "escrow::store::age carries cipher::chacha20_poly1305_stream with wrap::x25519, wrap::ssh_rsa "
+                      "or wrap::scrypt: use the preset escrow::age_encryptor");
+        static_assert(C::nonce_size == nonce_size, "escrow::store::age: the payload nonce is 16 bytes");
+        return true;
+    }
+
+    // ---- stanzas -------------------------------------------------------------------------------
+
+    /// True for a stanza type or argument: one or more printable ASCII characters, no space.
+    [[nodiscard]] static bool is_argument(std::string_view s) noexcept {
+        if (s.empty()) return false;
+        for (char c : s)
+            if (c < 0x21 || c > 0x7e) return false;
+        return true;
+    }
+
+    /// Appends one stanza: "-> type args…", then the body in base64 lines of 64 columns and a
+    /// final shorter (possibly empty) line.
+    /// @throws escrow::error `invalid_argument` for an empty or non-printable type or argument.
+    static void put_stanza(std::string& out, std::string_view type, const wrapped_key& w) {
+        if (!is_argument(type)) throw error(errc::invalid_argument, "age stanza type must be printable ASCII without spaces");
+        if (w.body.size() > max_body) throw error(errc::limit_exceeded, "age stanza body larger than 16 KiB");
+        out += "-> ";
+        out += type;
+        for (const auto& a : w.args) {
+            if (!is_argument(a))
+                throw error(errc::invalid_argument, "age stanza argument must be printable ASCII without spaces");
+            out += ' ';
+            out += a;
+        }
+        out += '\n';
+        std::string b64 = base64::encode(w.body, false);
+        std::size_t i = 0;
+        for (; i + body_columns <= b64.size(); i += body_columns) out.append(b64, i, body_columns).push_back('\n');
+        out.append(b64, i, std::string::npos).push_back('\n');
+    }
+
+    // ---- record blobs ----------------------------------------------------------------------------
+
+    /// The authority's stanza as text, as it stands in the header.
+    template <class C, class W>
+    [[nodiscard]] static bytes encode_blob(const wrapped_key& w) {
+        std::string s;
+        put_stanza(s, W::stanza_type, w);
+        return bytes(s.begin(), s.end());
+    }
+
+    /// Parses exactly one stanza of `W`'s type. @throws escrow::error `malformed_blob`.
+    template <class C, class W>
+    [[nodiscard]] static wrapped_key decode_blob(byte_view b) {
+        memory_source src(b);
+        reader<memory_source> r(src, errc::malformed_blob, "age stanza blob");
+        std::string line;
+        if (!r.next(line, max_header_size)) r.fail("empty");
+        if (!line.starts_with("-> ")) r.fail("does not start with '-> '");
+        recipient_entry e = r.stanza(line);
+        if (e.type != W::stanza_type) r.fail("a '" + e.type + "' stanza, expected '" + std::string(W::stanza_type) + "'");
+        if (src.remaining() != 0) throw error(errc::trailing_data, "age stanza blob: bytes after the stanza");
+        return std::move(e.key);
+    }
+
+    // ---- headers -------------------------------------------------------------------------------
+
+    /// Writes the header and the payload nonce, filling `authenticated` and `mac`. Entries with an
+    /// empty type are `W`'s; others are written as they are.
+    /// @throws escrow::error `invalid_argument` for no recipients, a bad nonce, or a scrypt stanza
+    /// that is not alone.
+    template <class C, class W, byte_sink Sink>
+    static void write_header(Sink& sink, file_header& h, const session_key& key) {
+        if (h.nonce.size() != nonce_size) throw error(errc::invalid_argument, "the age payload nonce must be 16 bytes");
+        if (h.recipients.empty() || h.recipients.size() > max_stanzas)
+            throw error(errc::limit_exceeded, "an age file has 1 to 4096 recipient stanzas");
+        std::string out(version_line);
+        out += '\n';
+        for (const auto& r : h.recipients) {
+            std::string_view type = r.type.empty() ? std::string_view(W::stanza_type) : std::string_view(r.type);
+            if (type == scrypt_type && h.recipients.size() != 1)
+                throw error(errc::invalid_argument, "an age scrypt stanza must be the only one in the file");
+            put_stanza(out, type, r.key);
+        }
+        out += "---";
+        if (out.size() + 48 > max_header_size) throw error(errc::limit_exceeded, "age header larger than 1 MiB");
+        auto tag = hmac_sha256(header_key(key).unsafe_bytes(), as_bytes(out));
+        h.cipher_id = C::id;
+        h.wrap_id = W::id;
+        h.authenticated.assign(out.begin(), out.end());
+        h.mac.assign(tag.begin(), tag.end());
+        out += ' ';
+        out += base64::encode(tag, false);
+        out += '\n';
+        sink.write(as_bytes(out));
+        sink.write(h.nonce);
+    }
+
+    /// Parses an age header and the payload nonce, whatever the stanza types, leaving `src` at the
+    /// first payload byte. Used by `read_header` and by tools that describe a file without a key.
+    /// @throws escrow::error `malformed_header`, `unsupported_version`, `truncated`, `limit_exceeded`.
+    template <byte_source Source>
+    [[nodiscard]] static file_header parse(Source& src) {
+        reader<Source> r(src, errc::malformed_header, "age header");
+        std::string line;
+        if (!r.next(line, 256)) r.fail("the input is empty");
+        if (line != version_line) {
+            if (line.starts_with(version_prefix))
+                throw error(errc::unsupported_version,
+                            "age header: version line '" + printable(line) + "' (this library reads age-encryption.org/v1)");
+            r.fail("not an age file (no 'age-encryption.org/v1' line)");
+        }
+        file_header h;
+        h.cipher_id = ids::cipher::chacha20_poly1305_stream;
+        bool has_scrypt = false;
+        for (;;) {
+            if (!r.next(line, max_header_size)) throw error(errc::truncated, "age header: input ended before the MAC line");
+            if (line.starts_with("-> ")) {
+                if (h.recipients.size() == max_stanzas) throw error(errc::limit_exceeded, "age header: more than 4096 stanzas");
+                h.recipients.push_back(r.stanza(line));
+                has_scrypt |= h.recipients.back().type == scrypt_type;
+                continue;
+            }
+            if (line.starts_with("---")) {
+                if (line.size() != 4 + 43 || line[3] != ' ') r.fail("the MAC line is not '--- ' and 43 base64 characters");
+                bytes mac = r.base64(std::string_view(line).substr(4), "the MAC");
+                if (mac.size() != mac_size) r.fail("the MAC is not 32 bytes");
+                h.mac = std::move(mac);
+                // The MAC covers the header up to and including "---", not the space after it.
+                h.authenticated = r.take_consumed();
+                h.authenticated.resize(h.authenticated.size() - line.size() - 1 + 3);
+                break;
+            }
+            r.fail("unexpected line (expected a stanza '-> ...' or the MAC line '--- ...')");
+        }
+        if (h.recipients.empty()) r.fail("no recipient stanza");
+        if (has_scrypt && h.recipients.size() != 1) r.fail("a scrypt stanza must be the only one in the file");
+        h.nonce.resize(nonce_size);
+        if (src.read(h.nonce) != nonce_size) r.fail("input ended inside the 16-byte payload nonce");
+        return h;
+    }
+
+    template <class C, class W, byte_source Source>
+    [[nodiscard]] static file_header read_header(Source& src) {
+        file_header h = parse(src);
+        h.wrap_id = W::id;
+        return h;
+    }
+
+    template <class C, class W>
+    [[nodiscard]] static bool verify_header(const file_header& h, const session_key& key) {
+        if (h.mac.size() != mac_size) return false;
+        auto tag = hmac_sha256(header_key(key).unsafe_bytes(), h.authenticated);
+        return constant_time_equal(tag, h.mac);
+    }
+
+    /// A stanza's text, as `put_stanza` writes it (for `escrow inspect` and messages).
+    [[nodiscard]] static std::string stanza_text(const recipient_entry& e, std::string_view default_type) {
+        std::string s;
+        put_stanza(s, e.type.empty() ? default_type : std::string_view(e.type), e.key);
+        return s;
+    }
+
+private:
+    static derived_key header_key(const session_key& key) { return hkdf_sha256(key.unsafe_bytes(), {}, header_info, 32); }
+
+    // Control characters out of a line quoted in a message.
+    static std::string printable(std::string_view s) {
+        std::string out(s.substr(0, 64));
+        for (char& c : out)
+            if (c < 0x20 || c > 0x7e) c = '?';
+        return out;
+    }
+
+    // Reads header lines one byte at a time (never past the line's LF), remembering every byte
+    // read so far, with the header's total bound.
+    template <byte_source Source>
+    class reader {
+    public:
+        reader(Source& src, errc code, std::string_view what) : src_(src), code_(code), what_(what) {}
+
+        [[noreturn]] void fail(const std::string& why) const { throw error(code_, std::string(what_) + ": " + why); }
+
+        // One line without its LF; false at the end of input with nothing read. A line longer
+        // than `max` fails, as does input ending inside a line.
+        bool next(std::string& line, std::size_t max) {
+            line.clear();
+            for (;;) {
+                byte b;
+                if (src_.read(mutable_byte_view(&b, 1)) != 1) {
+                    if (line.empty()) return false;
+                    throw error(code_ == errc::malformed_header ? errc::truncated : code_,
+                                std::string(what_) + ": input ended inside a line");
+                }
+                if (consumed_.size() == max_header_size)
+                    throw error(code_ == errc::malformed_header ? errc::limit_exceeded : code_,
+                                std::string(what_) + ": larger than 1 MiB");
+                consumed_.push_back(b);
+                if (b == '\n') return true;
+                if (line.size() == max) fail("a line is too long");
+                line.push_back(static_cast<char>(b));
+            }
+        }
+
+        bytes base64(std::string_view s, std::string_view field) const {
+            try {
+                return escrow::base64::decode(s, false);
+            } catch (const error&) {
+                fail(std::string(field) + " is not canonical unpadded base64");
+            }
+        }
+
+        // Parses the stanza whose first line is `first` ("-> type args…") and reads its body.
+        recipient_entry stanza(std::string_view first) {
+            recipient_entry e;
+            std::string_view rest = first.substr(3);
+            std::vector<std::string> parts;
+            for (;;) {
+                auto sp = rest.find(' ');
+                std::string_view part = rest.substr(0, sp);
+                if (!is_argument(part)) fail("a stanza argument is empty or not printable ASCII");
+                parts.emplace_back(part);
+                if (sp == std::string_view::npos) break;
+                rest.remove_prefix(sp + 1);
+            }
+            e.type = std::move(parts.front());
+            e.key.args.assign(std::make_move_iterator(parts.begin() + 1), std::make_move_iterator(parts.end()));
+            std::string body, line;
+            for (;;) {
+                if (!next(line, body_columns)) fail("input ended inside a stanza body");
+                for (char c : line)
+                    if (escrow::base64::detail::value_of(c) < 0) fail("a stanza body line is not base64");
+                body += line;
+                if (body.size() > max_body * 4 / 3 + 4) fail("a stanza body is larger than 16 KiB");
+                if (line.size() < body_columns) break;
+            }
+            e.key.body = base64(body, "a stanza body");
+            return e;
+        }
+
+        // Every byte read so far.
+        bytes take_consumed() { return std::move(consumed_); }
+
+    private:
+        Source& src_;
+        errc code_;
+        std::string_view what_;
+        bytes consumed_;
+    };
+};
+
+}  // namespace escrow::store

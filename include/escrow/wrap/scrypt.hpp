@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: MIT
+/// @file
+/// `escrow::wrap::scrypt`: the age v1 passphrase recipient (scrypt stanza).
+#pragma once
+
+#include <cryptopp/scrypt.h>
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "escrow/core/encoding.hpp"
+#include "escrow/core/error.hpp"
+#include "escrow/core/ids.hpp"
+#include "escrow/core/secret.hpp"
+#include "escrow/detail/chacha20_poly1305.hpp"
+#include "escrow/wrap/concept.hpp"
+
+namespace escrow {
+
+/// Tag of passphrases.
+struct passphrase_tag {};
+
+/// A passphrase (in wiped memory) with the scrypt work factor used when wrapping.
+class scrypt_passphrase {
+public:
+    /// @throws escrow::error `invalid_argument` for a work factor outside 1 to 22.
+    explicit scrypt_passphrase(std::string_view passphrase, unsigned work_factor = 18)
+        : secret_(secret<passphrase_tag>::from_unsafe_bytes(as_bytes(passphrase))), work_factor_(work_factor) {
+        if (work_factor < 1 || work_factor > 22)
+            throw error(errc::invalid_argument, "scrypt work factor (log2 N) must be 1 to 22");
+    }
+    /// The passphrase bytes.
+    [[nodiscard]] byte_view unsafe_bytes() const noexcept { return secret_.unsafe_bytes(); }
+    /// log2 of scrypt's N when wrapping.
+    [[nodiscard]] unsigned work_factor() const noexcept { return work_factor_; }
+
+private:
+    secret<passphrase_tag> secret_;
+    unsigned work_factor_;
+};
+
+namespace wrap {
+
+/// The age scrypt recipient (C2SP age spec, "scrypt recipient type"):
+///
+///     stanza = "scrypt" base64(salt, 16 bytes) log2N (decimal, no leading zero)
+///     wrap key = scrypt(passphrase, salt = "age-encryption.org/v1/scrypt" ‖ salt, N = 2^log2N, r = 8, p = 1, 32)
+///     body = ChaCha20-Poly1305(wrap key, nonce 0, file key)
+///
+/// The work factor read from a file is bounded to 22 (as age does), so that a file cannot make
+/// a reader spend minutes and gigabytes. age allows a scrypt stanza only alone in a file, so this
+/// wrap serves decryption (the escrow host always adds authorities: its `encrypt` fails). A
+/// passphrase has no public identity: `fingerprint` is the same for every passphrase, so that it
+/// gives no verifier to guess passphrases against.
+struct scrypt {
+    static constexpr std::string_view name = "scrypt";
+    static constexpr std::string_view stanza_type = "scrypt";
+    static constexpr std::uint16_t id = ids::wrap::scrypt;
+    static constexpr std::string_view label = "age-encryption.org/v1/scrypt";
+    static constexpr unsigned max_work_factor = 22;
+    static constexpr std::size_t salt_size = 16;
+
+    using public_key = scrypt_passphrase;
+    using private_key = scrypt_passphrase;
+
+    [[nodiscard]] static wrapped_key wrap(const session_key& key, const public_key& pass, system_random& rng) {
+        if (key.empty() || key.size() > 64) throw error(errc::invalid_argument, "scrypt wraps session keys of 1 to 64 bytes");
+        std::array<byte, salt_size> salt{};
+        rng.fill(salt);
+        detail::chacha20_poly1305 aead(derive(pass, salt, pass.work_factor()).unsafe_bytes());
+        wrapped_key w;
+        w.args = {base64::encode(salt, false), std::to_string(pass.work_factor())};
+        w.body.resize(key.size() + detail::chacha20_poly1305::tag_size);
+        static constexpr byte zero_nonce[12] = {};
+        aead.seal(zero_nonce, {}, key.unsafe_bytes(), w.body.data());
+        return w;
+    }
+
+    [[nodiscard]] static std::optional<session_key> unwrap(const wrapped_key& w, const private_key& pass) {
+        return unwrap(w, pass, 16);
+    }
+
+    /// @throws escrow::error `malformed_header` for a malformed stanza or a work factor over 22.
+    [[nodiscard]] static std::optional<session_key> unwrap(const wrapped_key& w, const private_key& pass,
+                                                           std::size_t expected_size) {
+        if (w.args.size() != 2) throw error(errc::malformed_header, "a scrypt stanza has exactly two arguments");
+        bytes salt;
+        try {
+            salt = base64::decode(w.args[0], false);
+        } catch (const error&) {
+            throw error(errc::malformed_header, "scrypt stanza: the salt is not canonical unpadded base64");
+        }
+        if (salt.size() != salt_size) throw error(errc::malformed_header, "scrypt stanza: the salt is not 16 bytes");
+        unsigned wf = parse_work_factor(w.args[1]);
+        if (w.body.size() != expected_size + detail::chacha20_poly1305::tag_size)
+            throw error(errc::malformed_header, "scrypt stanza: the body is not a " + std::to_string(expected_size) +
+                                                    "-byte wrapped key");
+        detail::chacha20_poly1305 aead(derive(pass, salt, wf).unsafe_bytes());
+        session_key key(expected_size);
+        static constexpr byte zero_nonce[12] = {};
+        if (!aead.open(zero_nonce, {}, w.body, key.unsafe_mutable_bytes().data())) return std::nullopt;
+        return key;
+    }
+
+    [[nodiscard]] static public_key public_of(const private_key& pass) { return pass; }
+    [[nodiscard]] static digest256 fingerprint(const public_key&) { return sha256(as_bytes(label)); }
+
+    /// A work factor as age writes it: decimal, no sign, no leading zero, 1 to 22.
+    /// @throws escrow::error `malformed_header` otherwise.
+    [[nodiscard]] static unsigned parse_work_factor(std::string_view s) {
+        if (s.empty() || s.size() > 2 || s[0] == '0')
+            throw error(errc::malformed_header, "scrypt stanza: the work factor is not a decimal 1 to 22");
+        unsigned v = 0;
+        for (char c : s) {
+            if (c < '0' || c > '9') throw error(errc::malformed_header, "scrypt stanza: the work factor is not decimal");
+            v = v * 10 + static_cast<unsigned>(c - '0');
+        }
+        if (v > max_work_factor)
+            throw error(errc::malformed_header, "scrypt stanza: work factor " + std::to_string(v) + " is over 22");
+        return v;
+    }
+
+private:
+    static derived_key derive(const scrypt_passphrase& pass, byte_view salt, unsigned work_factor) {
+        bytes full(label.begin(), label.end());
+        append(full, salt);
+        derived_key out(32);
+        CryptoPP::Scrypt kdf;
+        kdf.DeriveKey(out.unsafe_mutable_bytes().data(), out.size(), pass.unsafe_bytes().data(), pass.unsafe_bytes().size(),
+                      full.data(), full.size(), CryptoPP::word64(1) << work_factor, 8, 1);
+        return out;
+    }
+};
+
+}  // namespace wrap
+}  // namespace escrow

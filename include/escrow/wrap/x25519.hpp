@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: MIT
+/// @file
+/// `escrow::wrap::x25519`: the age v1 X25519 recipient stanza.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string_view>
+
+#include "escrow/core/encoding.hpp"
+#include "escrow/core/error.hpp"
+#include "escrow/core/ids.hpp"
+#include "escrow/core/x25519_key.hpp"
+#include "escrow/detail/chacha20_poly1305.hpp"
+#include "escrow/wrap/concept.hpp"
+
+namespace escrow::wrap {
+
+/// The age X25519 recipient (C2SP age spec, "X25519 recipient type"):
+///
+///     ephemeral secret e, share = X25519(e, 9), shared = X25519(e, recipient)
+///     wrap key = HKDF-SHA-256(ikm = shared, salt = share ‖ recipient, info = "age-encryption.org/v1/X25519", 32)
+///     stanza   = "X25519" base64(share); body = ChaCha20-Poly1305(wrap key, nonce 0, file key)
+///
+/// An all-zero shared secret (a low-order share) is refused both ways. Stanzas that break the
+/// structure (argument count, share encoding or size, body size) are header errors
+/// (`malformed_header`), as age treats them; a well-formed stanza for another key gives nullopt.
+struct x25519 {
+    static constexpr std::string_view name = "x25519";
+    static constexpr std::string_view stanza_type = "X25519";
+    static constexpr std::uint16_t id = ids::wrap::x25519;
+    static constexpr std::string_view label = "age-encryption.org/v1/X25519";
+    /// age wraps a 16-byte file key; other sizes are allowed for other formats (e.g. the native one).
+    static constexpr std::size_t default_key_size = 16;
+    static constexpr std::size_t max_key_size = 64;
+
+    using public_key = x25519_public_key;
+    using private_key = x25519_private_key;
+
+    /// @throws escrow::error `invalid_argument` for a session key over 64 bytes; `bad_key` when the
+    /// recipient is a low-order point.
+    [[nodiscard]] static wrapped_key wrap(const session_key& key, const public_key& pub, system_random& rng) {
+        if (key.empty() || key.size() > max_key_size)
+            throw error(errc::invalid_argument, "X25519 wraps session keys of 1 to 64 bytes");
+        x25519_secret ephemeral = x25519_secret::generate(32, rng);
+        std::array<byte, 32> share{};
+        detail::x25519_base(share.data(), ephemeral.unsafe_bytes());
+        x25519_secret shared(32);
+        if (!detail::x25519(shared.unsafe_mutable_bytes().data(), ephemeral.unsafe_bytes(), pub.bytes()))
+            throw error(errc::bad_key, "the X25519 recipient is a low-order point");
+        detail::chacha20_poly1305 aead(wrap_key(shared, share, pub.bytes()).unsafe_bytes());
+        wrapped_key w;
+        w.args.push_back(base64::encode(share, false));
+        w.body.resize(key.size() + detail::chacha20_poly1305::tag_size);
+        static constexpr byte zero_nonce[12] = {};
+        aead.seal(zero_nonce, {}, key.unsafe_bytes(), w.body.data());
+        return w;
+    }
+
+    /// Unwraps a 16-byte age file key.
+    [[nodiscard]] static std::optional<session_key> unwrap(const wrapped_key& w, const private_key& priv) {
+        return unwrap(w, priv, default_key_size);
+    }
+
+    /// Unwraps a key of `expected_size` bytes; the body must be exactly that plus the tag.
+    /// @throws escrow::error `malformed_header` for a malformed stanza or an all-zero shared secret.
+    [[nodiscard]] static std::optional<session_key> unwrap(const wrapped_key& w, const private_key& priv,
+                                                           std::size_t expected_size) {
+        if (w.args.size() != 1) throw error(errc::malformed_header, "an X25519 stanza has exactly one argument");
+        bytes share;
+        try {
+            share = base64::decode(w.args[0], false);
+        } catch (const error&) {
+            throw error(errc::malformed_header, "X25519 stanza: the share is not canonical unpadded base64");
+        }
+        if (share.size() != 32) throw error(errc::malformed_header, "X25519 stanza: the share is not 32 bytes");
+        if (w.body.size() != expected_size + detail::chacha20_poly1305::tag_size)
+            throw error(errc::malformed_header, "X25519 stanza: the body is not a " + std::to_string(expected_size) +
+                                                    "-byte wrapped key");
+        x25519_secret shared(32);
+        if (!detail::x25519(shared.unsafe_mutable_bytes().data(), priv.unsafe_bytes(), share))
+            throw error(errc::malformed_header, "X25519 stanza: the share gives an all-zero shared secret");
+        auto pub = priv.public_key();
+        detail::chacha20_poly1305 aead(wrap_key(shared, share, pub.bytes()).unsafe_bytes());
+        session_key key(expected_size);
+        static constexpr byte zero_nonce[12] = {};
+        if (!aead.open(zero_nonce, {}, w.body, key.unsafe_mutable_bytes().data())) return std::nullopt;
+        return key;
+    }
+
+    [[nodiscard]] static public_key public_of(const private_key& priv) { return priv.public_key(); }
+    [[nodiscard]] static digest256 fingerprint(const public_key& pub) { return pub.fingerprint(); }
+
+private:
+    static derived_key wrap_key(const x25519_secret& shared, byte_view share, byte_view recipient) {
+        std::array<byte, 64> salt{};
+        std::copy(share.begin(), share.end(), salt.begin());
+        std::copy(recipient.begin(), recipient.end(), salt.begin() + 32);
+        return hkdf_sha256(shared.unsafe_bytes(), salt, label, 32);
+    }
+};
+
+}  // namespace escrow::wrap

@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: MIT
+/// @file
+/// The age format's parts: Wycheproof X25519 and ChaCha20-Poly1305 through the primitives the
+/// policies use, Bech32 keys, the presets' round trips (owner and authority stanzas, several
+/// authorities, sizes around the chunk boundary, armor), escrow records carrying a stanza, and
+/// files with stanzas of types the library does not know.
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "test_support.hpp"
+
+using escrow::bytes;
+using escrow::errc;
+using json = nlohmann::json;
+using escrow_test::pattern;
+
+namespace {
+
+json load_vectors(const std::string& name) {
+    const std::filesystem::path path = std::filesystem::path(ESCROW_VECTORS_DIR) / "wycheproof" / name;
+    std::ifstream in(path);
+    REQUIRE(in.good());
+    return json::parse(in);
+}
+
+bytes hex_field(const json& t, const char* name) { return escrow::hex::decode(t.at(name).get<std::string>()); }
+
+bool same(escrow::byte_view a, escrow::byte_view b) { return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin()); }
+
+template <class Enc>
+bytes encrypt_with(Enc& enc, const bytes& plain, const typename Enc::public_key& owner,
+                   std::vector<typename Enc::public_key> authorities, std::vector<escrow::escrow_record>* records = nullptr) {
+    escrow::memory_source in(plain);
+    escrow::memory_sink out;
+    auto recs = enc.encrypt(in, out, owner, std::span<const typename Enc::public_key>(authorities));
+    if (records) *records = std::move(recs);
+    return std::move(out).take();
+}
+
+template <class Enc>
+bytes decrypt_with(Enc& enc, const bytes& file, const typename Enc::private_key& key) {
+    escrow::memory_source in(file);
+    escrow::memory_sink out;
+    enc.decrypt(in, out, key);
+    return std::move(out).take();
+}
+
+const escrow::ssh_rsa_private_key& ssh_owner() {
+    static const escrow::ssh_rsa_private_key k{escrow::rsa_private_key::generate(2048)};
+    return k;
+}
+const escrow::ssh_rsa_private_key& ssh_authority() {
+    static const escrow::ssh_rsa_private_key k{escrow::rsa_private_key::generate(2048)};
+    return k;
+}
+
+}  // namespace
+
+TEST_CASE("Wycheproof X25519 vectors pass through the agreement the X25519 wrap uses", "[wrap][x25519][wycheproof]") {
+    const json j = load_vectors("x25519_test.json");
+    int valid = 0, acceptable = 0, rejected = 0;
+    for (const auto& g : j.at("testGroups"))
+        for (const auto& t : g.at("tests")) {
+            const std::string result = t.at("result").get<std::string>();
+            auto pub = hex_field(t, "public"), priv = hex_field(t, "private"), shared = hex_field(t, "shared");
+            CAPTURE(t.at("tcId").get<int>());
+            REQUIRE(pub.size() == 32);
+            REQUIRE(priv.size() == 32);
+            escrow::byte out[32];
+            bool ok = escrow::detail::x25519(out, priv, pub);
+            if (result == "valid") {
+                ++valid;
+                REQUIRE(ok);
+                REQUIRE(same(escrow::byte_view(out, 32), shared));
+            } else {
+                REQUIRE(result == "acceptable");
+                ++acceptable;
+                // Either refused (only an all-zero result is), or the expected value.
+                if (ok) REQUIRE(same(escrow::byte_view(out, 32), shared));
+                else {
+                    ++rejected;
+                    REQUIRE(std::all_of(shared.begin(), shared.end(), [](auto b) { return b == 0; }));
+                }
+            }
+        }
+    CHECK(valid == 264);
+    CHECK(acceptable == 254);
+    CHECK(rejected > 0);
+}
+
+TEST_CASE("Wycheproof ChaCha20-Poly1305 vectors pass through the chunk primitive", "[cipher][chacha20_poly1305][wycheproof]") {
+    const json j = load_vectors("chacha20_poly1305_test.json");
+    int valid = 0, invalid = 0;
+    for (const auto& g : j.at("testGroups"))
+        for (const auto& t : g.at("tests")) {
+            CAPTURE(t.at("tcId").get<int>());
+            const bool is_valid = t.at("result").get<std::string>() == "valid";
+            auto key = hex_field(t, "key"), iv = hex_field(t, "iv"), aad = hex_field(t, "aad"), msg = hex_field(t, "msg");
+            auto sealed = hex_field(t, "ct");
+            escrow::append(sealed, hex_field(t, "tag"));
+            escrow::detail::chacha20_poly1305 aead(key);
+            if (iv.size() != 12) {
+                // The primitive refuses other nonce sizes both ways.
+                REQUIRE_FALSE(is_valid);
+                bytes out(msg.size() + 16);
+                CHECK_THROWS_AS(aead.seal(iv, aad, msg, out.data()), escrow::error);
+                CHECK_THROWS_AS((void)aead.open(iv, aad, sealed, out.data()), escrow::error);
+                ++invalid;
+                continue;
+            }
+            bytes plain(sealed.size() >= 16 ? sealed.size() - 16 : 0);
+            bool opened = aead.open(iv, aad, sealed, plain.data());
+            if (is_valid) {
+                bytes out(msg.size() + 16);
+                aead.seal(iv, aad, msg, out.data());
+                REQUIRE(same(out, sealed));
+                REQUIRE(opened);
+                REQUIRE(same(plain, msg));
+                ++valid;
+            } else {
+                REQUIRE_FALSE(opened);
+                REQUIRE(std::all_of(plain.begin(), plain.end(), [](auto b) { return b == 0; }));
+                ++invalid;
+            }
+        }
+    CHECK(valid == 256);
+    CHECK(invalid == 69);
+}
+
+TEST_CASE("age keys round-trip through Bech32 and reject damaged strings", "[core][bech32][x25519]") {
+    // The identity and recipient of the CCTV x25519 vectors (from the age test kit).
+    const std::string id = "AGE-SECRET-KEY-1XMWWC06LY3EE5RYTXM9MFLAZ2U56JJJ36S0MYPDRWSVLUL66MV4QX3S7F6";
+    auto k = escrow::x25519_private_key::parse(id);
+    std::string again = k.unsafe_str();
+    CHECK(again == id);
+    auto pub = k.public_key();
+    CHECK(pub.str().starts_with("age1"));
+    CHECK(escrow::x25519_public_key::parse(pub.str()).str() == pub.str());
+    auto g = escrow::x25519_private_key::generate();
+    CHECK(escrow::x25519_public_key::parse(g.public_key().str()).fingerprint() == g.public_key().fingerprint());
+
+    std::string bad = pub.str();
+    bad[10] = bad[10] == 'q' ? 'p' : 'q';
+    CHECK_THROWS_AS(escrow::x25519_public_key::parse(bad), escrow::error);  // checksum
+    std::string mixed = pub.str();
+    mixed[5] = static_cast<char>(std::toupper(mixed[5]));
+    if (mixed != pub.str()) CHECK_THROWS_AS(escrow::x25519_public_key::parse(mixed), escrow::error);
+    CHECK_THROWS_AS(escrow::x25519_private_key::parse(pub.str()), escrow::error);
+    CHECK_THROWS_AS(escrow::x25519_public_key::parse(id), escrow::error);
+
+    std::string file = "# created: now\n# public key: " + pub.str() + "\r\n" + id + "\n";
+    CHECK(escrow::x25519_private_key::load(escrow::as_bytes(file)).public_key().str() == pub.str());
+    std::string two = file + id + "\n";
+    CHECK_THROWS_AS(escrow::x25519_private_key::load(escrow::as_bytes(two)), escrow::error);
+}
+
+TEST_CASE("age presets round-trip at chunk boundaries, and the owner and each authority open the file alone",
+          "[host][age][x25519][ssh_rsa]") {
+    const std::size_t size = GENERATE(as<std::size_t>{}, 0, 1, 65535, 65536, 65537, 3 * 65536 + 7);
+    CAPTURE(size);
+    const bytes plain = pattern(size, 7);
+    SECTION("X25519") {
+        auto owner = escrow::x25519_private_key::generate(), a1 = escrow::x25519_private_key::generate(),
+             a2 = escrow::x25519_private_key::generate(), stranger = escrow::x25519_private_key::generate();
+        escrow::age_encryptor enc;
+        std::vector<escrow::escrow_record> recs;
+        bytes file = encrypt_with(enc, plain, owner.public_key(), {a1.public_key(), a2.public_key()}, &recs);
+        REQUIRE(file.size() > 21);
+        CHECK(std::string(file.begin(), file.begin() + 22) == "age-encryption.org/v1\n");
+        CHECK(decrypt_with(enc, file, owner) == plain);
+        CHECK(decrypt_with(enc, file, a1) == plain);
+        CHECK(decrypt_with(enc, file, a2) == plain);
+        CHECK_THROWS_MATCHES(decrypt_with(enc, file, stranger), escrow::error,
+                             Catch::Predicate<escrow::error>([](const auto& e) { return e.kind() == errc::no_matching_key; }));
+        // The escrow record opens the file with the authority's key alone.
+        REQUIRE(recs.size() == 2);
+        escrow::memory_source in(file);
+        escrow::memory_sink out;
+        enc.decrypt_with_record(in, out, recs[1], a2);
+        CHECK(out.data() == plain);
+    }
+    SECTION("ssh-rsa") {
+        escrow::age_ssh_encryptor enc;
+        bytes file = encrypt_with(enc, plain, ssh_owner().public_key(), {ssh_authority().public_key()});
+        CHECK(decrypt_with(enc, file, ssh_owner()) == plain);
+        CHECK(decrypt_with(enc, file, ssh_authority()) == plain);
+    }
+}
+
+TEST_CASE("An armored age file round-trips, and its armor is checked", "[store][age][armor]") {
+    const std::size_t size = GENERATE(as<std::size_t>{}, 0, 5, 48 * 100, 70000);
+    const bytes plain = pattern(size, 9);
+    auto owner = escrow::x25519_private_key::generate(), auth = escrow::x25519_private_key::generate();
+    escrow::age_encryptor enc;
+    escrow::memory_sink armored;
+    {
+        escrow::memory_source in(plain);
+        escrow::store::age_armor_sink<escrow::memory_sink> sink(armored);
+        (void)enc.encrypt(in, sink, owner.public_key(), auth.public_key());
+        sink.finish();
+    }
+    std::string text(armored.data().begin(), armored.data().end());
+    REQUIRE(text.starts_with("-----BEGIN AGE ENCRYPTED FILE-----\n"));
+    REQUIRE(text.ends_with("\n-----END AGE ENCRYPTED FILE-----\n"));
+    {
+        escrow::memory_source raw(armored.data());
+        escrow::store::age_dearmor_source<escrow::memory_source> in(raw);
+        escrow::memory_sink out;
+        enc.decrypt(in, out, auth);
+        CHECK(out.data() == plain);
+    }
+    // A space at the end of the first base64 line breaks the armor.
+    std::string broken = text;
+    broken.insert(broken.find('\n', 36), " ");
+    escrow::memory_source raw(escrow::as_bytes(broken));
+    escrow::store::age_dearmor_source<escrow::memory_source> in(raw);
+    escrow::memory_sink out;
+    CHECK_THROWS_MATCHES(enc.decrypt(in, out, owner), escrow::error,
+                         Catch::Predicate<escrow::error>([](const auto& e) { return e.kind() == errc::malformed_armor; }));
+    CHECK(out.data().empty());
+}
+
+TEST_CASE("Stanzas of other types are skipped by type, and a file with X25519 and ssh-rsa stanzas opens with either preset",
+          "[store][age][x25519][ssh_rsa]") {
+    const bytes plain = pattern(100000, 11);
+    auto owner = escrow::x25519_private_key::generate(), auth = escrow::x25519_private_key::generate();
+    escrow::age_encryptor enc;
+    bytes file = encrypt_with(enc, plain, owner.public_key(), {auth.public_key()});
+
+    // Rebuild the header with an ssh-rsa stanza and a grease stanza added, under the same file key.
+    escrow::memory_source in(file);
+    escrow::file_header h = enc.read_header(in);
+    escrow::session_key key = enc.open_header(h, owner);
+    h.recipients.push_back({escrow::recipient_role::unknown,
+                            escrow::wrap::ssh_rsa::wrap(key, ssh_authority().public_key(), escrow::default_random()),
+                            "ssh-rsa"});
+    h.recipients.push_back({escrow::recipient_role::unknown, {{"x", "y"}, bytes{1, 2, 3}}, "grease-type"});
+    escrow::memory_sink mixed;
+    escrow::store::age::write_header<escrow::cipher::chacha20_poly1305_stream, escrow::wrap::x25519>(mixed, h, key);
+    mixed.write(escrow::byte_view(file).subspan(file.size() - in.remaining()));
+    bytes mixed_file = std::move(mixed).take();
+
+    CHECK(decrypt_with(enc, mixed_file, owner) == plain);
+    escrow::age_ssh_encryptor ssh;
+    CHECK(decrypt_with(ssh, mixed_file, ssh_authority()) == plain);
+    CHECK_THROWS_AS(decrypt_with(ssh, mixed_file, ssh_owner()), escrow::error);
+
+    // Read back, the foreign stanzas keep their types and contents.
+    escrow::memory_source again(mixed_file);
+    auto h2 = enc.read_header(again);
+    REQUIRE(h2.recipients.size() == 4);
+    CHECK(h2.recipients[0].type == "X25519");
+    CHECK(h2.recipients[2].type == "ssh-rsa");
+    CHECK(h2.recipients[3].type == "grease-type");
+    CHECK(h2.recipients[3].key.args == std::vector<std::string>{"x", "y"});
+    CHECK(h2.recipients[3].key.body == bytes{1, 2, 3});
+    CHECK(h2.recipients[0].role == escrow::recipient_role::unknown);
+}
+
+TEST_CASE("An age escrow record carries the authority's stanza as text", "[record][age]") {
+    auto owner = escrow::x25519_private_key::generate(), auth = escrow::x25519_private_key::generate();
+    escrow::age_encryptor enc;
+    std::vector<escrow::escrow_record> recs;
+    bytes file = encrypt_with(enc, pattern(10, 1), owner.public_key(), {auth.public_key()}, &recs);
+    REQUIRE(recs.size() == 1);
+    std::string blob(recs[0].wrapped_key.begin(), recs[0].wrapped_key.end());
+    CHECK(blob.starts_with("-> X25519 "));
+    CHECK(blob.ends_with("\n"));
+    // The same stanza stands in the file's header.
+    std::string header(file.begin(), file.end());
+    CHECK(header.find(blob) != std::string::npos);
+    auto w = escrow::store::age::decode_blob<escrow::cipher::chacha20_poly1305_stream, escrow::wrap::x25519>(recs[0].wrapped_key);
+    CHECK(w.args.size() == 1);
+    CHECK(w.body.size() == 32);
+    CHECK(enc.recover_session_key(recs[0], auth).size() == 16);
+    // Two stanzas, another type, or trailing bytes are not a blob.
+    auto bad = [](std::string s) {
+        return escrow::store::age::decode_blob<escrow::cipher::chacha20_poly1305_stream, escrow::wrap::x25519>(escrow::as_bytes(s));
+    };
+    CHECK_THROWS_AS(bad(blob + blob), escrow::error);
+    CHECK_THROWS_AS(bad("-> ssh-rsa AAAA\n\n"), escrow::error);
+    CHECK_THROWS_AS(bad(blob + "x"), escrow::error);
+}
+
+TEST_CASE("OpenSSH RSA keys parse from public lines and the wire format", "[core][ssh]") {
+    const auto& k = ssh_owner();
+    std::string line = k.public_key().str() + " user@host\n";
+    auto pub = escrow::ssh_rsa_public_key::parse(line);
+    CHECK(pub.fingerprint() == k.public_key().fingerprint());
+    CHECK(escrow::ssh_rsa_public_key::load(escrow::as_bytes("# comment\n" + line)).str() == pub.str());
+    CHECK_THROWS_AS(escrow::ssh_rsa_public_key::parse("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA x"), escrow::error);
+    CHECK_THROWS_AS(escrow::ssh_rsa_public_key::parse("ssh-rsa !!!"), escrow::error);
+    // The private key as PEM loads too.
+    std::string pem = k.rsa().unsafe_pem();
+    auto again = escrow::ssh_rsa_private_key::load(escrow::as_bytes(pem));
+    CHECK(again.public_key().str() == pub.str());
+}
+
+TEST_CASE("The scrypt preset cannot encrypt an escrowed file: a scrypt stanza must be alone", "[host][age][scrypt]") {
+    escrow::age_scrypt_encryptor enc;
+    bytes plain = pattern(10, 3);
+    escrow::memory_source in(plain);
+    escrow::memory_sink out;
+    escrow::scrypt_passphrase a("one", 10), b("two", 10);
+    CHECK_THROWS_MATCHES(enc.encrypt(in, out, a, b), escrow::error,
+                         Catch::Predicate<escrow::error>([](const auto& e) { return e.kind() == errc::invalid_argument; }));
+    CHECK(out.data().empty());
+}
