@@ -243,9 +243,9 @@ private:
     std::optional<private_key> private_;
     clock_function now_ = unix_now;
 
-    static constexpr std::string_view meta_fingerprint = "authority.fingerprint";
-    static constexpr std::string_view meta_wrap = "authority.wrap_id";
-    static constexpr std::string_view meta_key = "authority.public_key";
+    static constexpr std::string_view meta_fingerprint = meta_keys::fingerprint;
+    static constexpr std::string_view meta_wrap = meta_keys::wrap_id;
+    static constexpr std::string_view meta_key = meta_keys::public_key;
 
     std::uint64_t now() const { return now_(); }
 

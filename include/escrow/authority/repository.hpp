@@ -40,6 +40,13 @@ struct officer_entry {
     std::uint64_t registered = 0; ///< Unix seconds
 };
 
+/// Keys of the settings (`get_meta`/`set_meta`) a backup authority keeps in its repository.
+namespace meta_keys {
+inline constexpr std::string_view fingerprint = "authority.fingerprint";  ///< SHA-256 of the authority key
+inline constexpr std::string_view wrap_id = "authority.wrap_id";          ///< u16 little-endian
+inline constexpr std::string_view public_key = "authority.public_key";    ///< `public_key_codec` bytes
+}  // namespace meta_keys
+
 /// One transaction on a repository. Every change is visible to others only after `commit()`;
 /// destroying an uncommitted transaction rolls it back. Requirements, on a transaction `t`:
 /// - records: `t.find_record(serial)` → `std::optional<stored_record>`; `t.insert_record(r)`;
