@@ -13,6 +13,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/hana/tuple.hpp>
+
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -264,7 +267,7 @@ TEST_CASE("A caller-supplied identity check grants and refuses with its reason",
 
 // ---- deposits ------------------------------------------------------------------------------------
 
-TEST_CASE("Depositing the same record again changes nothing; a different record under a taken serial is refused",
+TEST_CASE("Depositing the same record again changes nothing, and a different record under a taken serial is refused",
           "[authority][deposit]") {
     ea::memory_repository repo;
     quorum_setup<ea::memory_repository> s(repo);
@@ -655,4 +658,117 @@ TEST_CASE("Four processes depositing 1,000 records each into one database lose a
     CHECK(rep.entries == 1 + processes * per_process);
     WARN("concurrency: " << processes << " x " << per_process << " deposits in " << elapsed << " s ("
                          << processes * per_process / elapsed << " deposits/s)");
+}
+
+// ---- other stores and run-time quorums ---------------------------------------------------------
+
+namespace {
+
+// A user-defined store for the dispatch test: the native file layout, but its own id and its own
+// blob format (a "TSTB" prefix and the native blob reversed), so a blob in the wrong format fails.
+struct reversed_blob_store {
+    static constexpr std::string_view name = "reversed-blob-test-store";
+    static constexpr std::uint16_t id = 0x8301;
+    static constexpr auto cipher_ids = escrow::store::native::cipher_ids;
+    static constexpr auto wrap_ids = escrow::store::native::wrap_ids;
+    template <class C, class W>
+    static consteval bool accepts() { return escrow::store::native::accepts<C, W>(); }
+    template <class C, class W, escrow::byte_sink Sink>
+    static void write_header(Sink& sink, escrow::file_header& h, const escrow::session_key& key) {
+        escrow::store::native::write_header<C, W>(sink, h, key);
+    }
+    template <class C, class W, escrow::byte_source Source>
+    static escrow::file_header read_header(Source& src) { return escrow::store::native::read_header<C, W>(src); }
+    template <class C, class W>
+    static bool verify_header(const escrow::file_header& h, const escrow::session_key& key) {
+        return escrow::store::native::verify_header<C, W>(h, key);
+    }
+    template <class C, class W>
+    static escrow::bytes encode_blob(const escrow::wrapped_key& w) {
+        escrow::bytes b = escrow::store::native::encode_blob<C, W>(w);
+        std::reverse(b.begin(), b.end());
+        escrow::bytes out = {'T', 'S', 'T', 'B'};
+        escrow::append(out, b);
+        return out;
+    }
+    template <class C, class W>
+    static escrow::wrapped_key decode_blob(escrow::byte_view b) {
+        if (b.size() < 4 || b[0] != 'T' || b[1] != 'S' || b[2] != 'T' || b[3] != 'B')
+            throw escrow::error(errc::malformed_blob, "not a reversed test blob");
+        escrow::bytes rev(b.begin() + 4, b.end());
+        std::reverse(rev.begin(), rev.end());
+        return escrow::store::native::decode_blob<C, W>(rev);
+    }
+};
+static_assert(escrow::store_policy<reversed_blob_store, escrow::cipher::aes256_gcm_stream, escrow::wrap::rsa_oaep_sha256>);
+static_assert(escrow::store::carries<reversed_blob_store, escrow::cipher::aes256_gcm_stream, escrow::wrap::rsa_oaep_sha256>);
+static_assert(escrow::store::carries<escrow::store::native, escrow::cipher::aes256_gcm_stream, escrow::wrap::rsa_oaep_sha256>);
+
+using test_encryptor = escrow::escrow_encryptor<escrow::cipher::aes256_gcm_stream, escrow::wrap::rsa_oaep_sha256, reversed_blob_store>;
+using two_stores = boost::hana::tuple<escrow::store::native, reversed_blob_store>;
+
+}  // namespace
+
+TEST_CASE("The authority dispatches on the record's store and answers in that store's blob format",
+          "[authority][dispatch]") {
+    ea::memory_repository repo;
+    ea::backup_authority<escrow::wrap::rsa_oaep_sha256, ea::memory_repository, ea::dynamic_officer_quorum, two_stores>
+        authority(repo, ea::dynamic_officer_quorum(1), keys().authority);
+    authority.register_officer("olivia", officer_keys()[0].public_key());
+
+    test_encryptor enc;
+    auto plain = escrow_test::pattern(5000, 3);
+    escrow::memory_source in(plain);
+    escrow::memory_sink out;
+    auto rec = enc.encrypt(in, out, keys().owner.public_key(), keys().authority.public_key(), escrow_test::sample_info("TSTB-1"));
+    REQUIRE(rec.store_id == reversed_blob_store::id);
+    authority.deposit(rec);
+    authority.deposit(make_file("NATIVE-1").records.front());  // both stores in one repository
+
+    auto req = ea::recovery_request::make<escrow::wrap::rsa_oaep_sha256>("TSTB-1", keys().new_owner.public_key(),
+                                                                        authority.fingerprint(), ea::unix_now() + 60);
+    ea::owner_blob blob = authority.recover(req, sign_by(req, {0}));
+    CHECK(blob.store_id == reversed_blob_store::id);
+    REQUIRE(blob.blob.size() > 4);
+    CHECK(std::string(blob.blob.begin(), blob.blob.begin() + 4) == "TSTB");
+
+    fs::path dir = scratch("dispatch");
+    fs::path p = dir / "t.enc";
+    {
+        std::ofstream o(p, std::ios::binary);
+        o.write(reinterpret_cast<const char*>(out.data().data()), static_cast<std::streamsize>(out.data().size()));
+    }
+    // A native encryptor cannot apply a blob of the test store.
+    CHECK_ESCROW_ERROR(ea::apply_owner_blob_in_place<escrow::native_encryptor>(p, blob, keys().new_owner),
+                       errc::unknown_policy_id);
+    ea::apply_owner_blob_in_place<test_encryptor>(p, blob, keys().new_owner);
+    escrow::file_source fin(p);
+    auto file = escrow::read_all(fin, 1 << 24);
+    escrow::memory_source fin2(file);
+    escrow::memory_sink dec;
+    enc.decrypt(fin2, dec, keys().new_owner);
+    CHECK(dec.data() == plain);
+
+    // The library's default store list does not know the test store.
+    ea::memory_repository repo2;
+    ea::backup_authority<escrow::wrap::rsa_oaep_sha256, ea::memory_repository, ea::officer_quorum<1>> plain_authority(
+        repo2, {}, keys().authority);
+    CHECK_ESCROW_ERROR(plain_authority.deposit(rec), errc::unknown_policy_id);
+}
+
+TEST_CASE("A run-time quorum counts like officer_quorum and refuses zero", "[authority][quorum]") {
+    CHECK_ESCROW_ERROR(ea::dynamic_officer_quorum(0), errc::invalid_argument);
+    ea::memory_repository repo;
+    ea::backup_authority<escrow::wrap::rsa_oaep_sha256, ea::memory_repository, ea::dynamic_officer_quorum> a(
+        repo, ea::dynamic_officer_quorum(3), keys().authority);
+    const char* names[] = {"olivia", "oscar", "opal"};
+    for (int i = 0; i < 3; ++i) a.register_officer(names[i], officer_keys()[static_cast<std::size_t>(i)].public_key());
+    a.deposit(make_file("DYN-1").records.front());
+    auto req = ea::recovery_request::make<escrow::wrap::rsa_oaep_sha256>("DYN-1", keys().new_owner.public_key(),
+                                                                        a.fingerprint(), ea::unix_now() + 60);
+    CHECK_ESCROW_ERROR((void)a.recover(req, sign_by(req, {0, 1})), errc::identity_rejected);
+    CHECK(a.recover(req, sign_by(req, {0, 1, 2})).serial == "DYN-1");
+    CHECK_ESCROW_ERROR(a.register_officer("olivia", officer_keys()[3].public_key()), errc::invalid_argument);
+    CHECK_ESCROW_ERROR(a.register_officer("otto", officer_keys()[0].public_key()), errc::invalid_argument);
+    CHECK_ESCROW_ERROR(a.register_officer("bad,name", officer_keys()[3].public_key()), errc::invalid_argument);
 }
