@@ -631,15 +631,19 @@ case_error_usage() {
 #   encrypt with a record -> deposit -> the owner's key is deleted -> officers sign a request for
 #   the owner's new key -> the authority recovers (refusing bad requests) -> the owner rewraps the
 #   file in place -> the new key decrypts it, byte for byte the original.
-# FORMAT is --format's value; KEYGEN... are the 'escrow keygen' options for the owner's keys (old
-# and new) and the authority's key. Every later format runs the same function from its own case.
-authority_recovery_flow() {  # FORMAT KEYGEN-OPTIONS...
+# FORMAT is --format's value; WRAP is the authority's wrap name for 'authority init --wrap' and
+# 'officer request --wrap' ("" for the one the key type selects); KEYGEN... are the 'escrow keygen'
+# options for the owner's keys (old and new) and the authority's key. Every format runs this same
+# function from its own case (case_authority_recovery_<format>).
+authority_recovery_flow() {  # FORMAT WRAP KEYGEN-OPTIONS...
     local fmt=$1
-    shift
+    local -a wrap=()
+    [[ -n $2 ]] && wrap=(--wrap "$2")
+    shift 2
     local db=authority.db serial="CLI-$fmt-0001" input="$FIX/big.bin"
     ok "$ESCROW" keygen "$@" -o owner
     ok "$ESCROW" keygen "$@" -o authority
-    ok "$ESCROW" authority --db "$db" init --authority-key authority.pub --quorum 2
+    ok "$ESCROW" authority --db "$db" init --authority-key authority.pub --quorum 2 "${wrap[@]}"
     [[ -s "$db" ]] || fail "init did not create the database"
     local o
     for o in alice bob carol mallory; do ok "$ESCROW" officer keygen -o "$o"; done
@@ -665,8 +669,8 @@ authority_recovery_flow() {  # FORMAT KEYGEN-OPTIONS...
     ok "$ESCROW" keygen "$@" -o newowner
 
     note "officers sign a request for the owner's new key"
-    ok "$ESCROW" officer request --serial "$serial" --new-owner newowner.pub --authority authority.pub -o req.bin
-    ok "$ESCROW" officer request --serial "$serial" --new-owner newowner.pub --authority authority.pub -o other-req.bin
+    ok "$ESCROW" officer request --serial "$serial" --new-owner newowner.pub --authority authority.pub "${wrap[@]}" -o req.bin
+    ok "$ESCROW" officer request --serial "$serial" --new-owner newowner.pub --authority authority.pub "${wrap[@]}" -o other-req.bin
     for o in alice bob mallory; do ok "$ESCROW" officer sign --key "$o.key" -o "$o.sig" req.bin; done
     ok "$ESCROW" officer sign --key carol.key -o carol-other.sig other-req.bin
 
@@ -679,7 +683,7 @@ authority_recovery_flow() {  # FORMAT KEYGEN-OPTIONS...
         --signature alice.sig --signature mallory.sig --key authority.key -o blob.bin
     fails_cleanly 6 "signed a different request" blob.bin file.enc "$ESCROW" authority --db "$db" recover --request req.bin \
         --signature alice.sig --signature carol-other.sig --key authority.key -o blob.bin
-    ok "$ESCROW" officer request --serial "$serial" --new-owner newowner.pub --authority authority.pub \
+    ok "$ESCROW" officer request --serial "$serial" --new-owner newowner.pub --authority authority.pub "${wrap[@]}" \
         --expires-in 0 -o old-req.bin
     for o in alice bob; do ok "$ESCROW" officer sign --key "$o.key" -o "old-$o.sig" old-req.bin; done
     sleep 2
@@ -710,7 +714,7 @@ authority_recovery_flow() {  # FORMAT KEYGEN-OPTIONS...
     assert_contains audit.txt "	recovery	$serial	granted	officers alice, bob"
     [[ $(grep -c "	recovery	$serial	refused	" audit.txt) -ge 5 ]] || fail "the refused recoveries are not all audited"
     ok "$ESCROW" authority --db "$db" revoke "$serial"
-    ok "$ESCROW" officer request --serial "$serial" --new-owner newowner.pub --authority authority.pub -o req2.bin
+    ok "$ESCROW" officer request --serial "$serial" --new-owner newowner.pub --authority authority.pub "${wrap[@]}" -o req2.bin
     for o in alice bob; do ok "$ESCROW" officer sign --key "$o.key" -o "$o-2.sig" req2.bin; done
     fails_cleanly 6 "revoked" blob3.bin "" "$ESCROW" authority --db "$db" recover --request req2.bin \
         --signature alice-2.sig --signature bob-2.sig --key authority.key -o blob3.bin
@@ -720,7 +724,7 @@ authority_recovery_flow() {  # FORMAT KEYGEN-OPTIONS...
 
 case_authority_recovery_native() {
     cd "$W"
-    authority_recovery_flow native --type rsa --bits 2048
+    authority_recovery_flow native "" --type rsa --bits 2048
 }
 
 # The authority's database can be examined and edited with the sqlite3 shell, as an attacker with
