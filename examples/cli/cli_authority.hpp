@@ -140,6 +140,25 @@ int with_wrap(std::uint16_t id, F&& f) {
     return *rc;
 }
 
+/// Calls `f(hana::type_c<Wrap>)` for the first wrap whose keys are of the kind the public key file
+/// `path` holds (or the one named `wrap_name`, when given, if its keys are of that kind).
+/// @throws escrow::error `bad_key` when no wrap of the tool takes that key.
+template <class F>
+int with_key_wrap(const std::string& path, std::string_view option, const std::optional<std::string>& wrap_name, F&& f) {
+    key_file_bytes content(path, option);
+    std::optional<int> rc;
+    hana::for_each(authority_wraps{}, [&](auto t) {
+        using W = typename decltype(t)::type;
+        if (!rc && (!wrap_name || *wrap_name == W::name) && cli_wrap<W>::is_public_key(content.view())) rc = f(t);
+    });
+    if (!rc)
+        throw escrow::error(escrow::errc::bad_key,
+                            std::string(option) + " " + in_quotes(path) +
+                                " is not a public key of a kind an authority handles (RSA, wrap rsa-oaep-sha256)" +
+                                (wrap_name ? " with --wrap " + *wrap_name : std::string()));
+    return *rc;
+}
+
 // ---- small helpers -------------------------------------------------------------------------------
 
 /// A field for one tab-separated line: control characters (tabs and newlines too) become '?'.
@@ -247,12 +266,8 @@ inline int authority_init(const std::string& db_path, std::span<char* const> arg
     unsigned k = a.get("quorum") ? parse_unsigned(*a.get("quorum"), "--quorum") : 2;
     if (k < 1 || k > 255) throw usage_error("--quorum must be 1 to 255");
 
-    auto wrap_name = a.get("wrap");
-    key_file_bytes content(*key_path, "--authority-key");
-    std::optional<int> rc;
-    hana::for_each(authority_wraps{}, [&](auto t) {
+    return with_key_wrap(*key_path, "--authority-key", a.get("wrap"), [&](auto t) {
         using W = typename decltype(t)::type;
-        if (rc || (wrap_name && *wrap_name != W::name) || !cli_wrap<W>::is_public_key(content.view())) return;
         auto pub = cli_wrap<W>::load_public(*key_path, "--authority-key");
         bool existed = fs::exists(db_path);
         ea::sqlite_repository repo(db_path);
@@ -271,14 +286,8 @@ inline int authority_init(const std::string& db_path, std::span<char* const> arg
         std::cerr << "escrow: " << (existed ? "authority database already initialised: " : "initialised ") << db_path
                   << " for the " << W::name << " authority key SHA-256 " << escrow::hex::encode(auth.fingerprint())
                   << ", quorum " << k << "\n";
-        rc = exit_code::ok;
+        return exit_code::ok;
     });
-    if (!rc)
-        throw escrow::error(escrow::errc::bad_key,
-                            "--authority-key " + in_quotes(*key_path) +
-                                " is not a public key of a kind an authority handles (RSA, wrap rsa-oaep-sha256)" +
-                                (wrap_name ? " with --wrap " + *wrap_name : std::string()));
-    return *rc;
 }
 
 inline int authority_register_officer(authority_db& db, std::span<char* const> argv) {
@@ -511,12 +520,8 @@ inline int officer_request(std::span<char* const> argv) {
         throw usage_error("officer request: --serial, --new-owner, --authority and -o are required (see 'escrow officer --help')");
     unsigned expires_in = a.get("expires-in") ? parse_unsigned(*a.get("expires-in"), "--expires-in") : 86400;
     // The new owner's key and the authority's key are of the authority's wrap; the key type says which.
-    auto wrap_name = a.get("wrap");
-    key_file_bytes content(*authority, "--authority");
-    std::optional<int> rc;
-    hana::for_each(authority_wraps{}, [&](auto t) {
+    return with_key_wrap(*authority, "--authority", a.get("wrap"), [&](auto t) {
         using W = typename decltype(t)::type;
-        if (rc || (wrap_name && *wrap_name != W::name) || !cli_wrap<W>::is_public_key(content.view())) return;
         auto auth_pub = cli_wrap<W>::load_public(*authority, "--authority");
         auto owner_pub = cli_wrap<W>::load_public(*owner, "--new-owner");
         W w{};
@@ -524,13 +529,8 @@ inline int officer_request(std::span<char* const> argv) {
         write_new_file(*out, "-o", req.encode());
         std::cerr << "escrow: wrote recovery request " << *out << " for " << req.serial << " (request SHA-256 "
                   << escrow::hex::encode(req.digest()) << ", expires " << iso8601_utc(req.expires) << ")\n";
-        rc = exit_code::ok;
+        return exit_code::ok;
     });
-    if (!rc)
-        throw escrow::error(escrow::errc::bad_key, "--authority " + in_quotes(*authority) +
-                                                 " is not a public key of a kind an authority handles (RSA, wrap rsa-oaep-sha256)" +
-                                                 (wrap_name ? " with --wrap " + *wrap_name : std::string()));
-    return *rc;
 }
 
 inline int officer_sign(std::span<char* const> argv) {

@@ -7,7 +7,6 @@
 #include <sys/stat.h>
 
 #include <array>
-#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -62,14 +61,9 @@ struct owner_blob {
     [[nodiscard]] static owner_blob decode(byte_view b) {
         if (b.size() > max_encoded) throw error(errc::limit_exceeded, "owner blob file larger than 65 KiB");
         escrow::detail::byte_reader r(b, errc::malformed_blob, "owner blob");
-        auto m = r.take(magic.size(), "magic");
-        if (std::memcmp(m.data(), magic.data(), magic.size()) != 0) r.fail("not a re-wrapped owner blob (bad magic)");
-        if (auto v = r.u16("version"); v != version)
-            throw error(errc::unsupported_version, "owner blob version " + std::to_string(v) + " (this library reads version 1)");
+        escrow::detail::expect_magic_and_version(r, magic, version, "a re-wrapped owner blob");
         owner_blob o;
-        o.serial = r.str16("serial number", limits::serial_max, true);
-        if (o.serial.empty() || o.serial.find(' ') != std::string::npos)
-            r.fail("serial number must be 1 to 128 printable ASCII characters without spaces");
+        o.serial = escrow::detail::read_serial(r);
         o.cipher_id = r.u16("cipher id");
         o.wrap_id = r.u16("wrap id");
         o.store_id = r.u16("store id");

@@ -121,15 +121,9 @@ struct recovery_request {
     [[nodiscard]] static recovery_request decode(byte_view b) {
         if (b.size() > max_encoded) throw error(errc::limit_exceeded, "recovery request larger than 20 KiB");
         escrow::detail::byte_reader r(b, errc::malformed_blob, "recovery request");
-        auto m = r.take(magic.size(), "magic");
-        if (std::memcmp(m.data(), magic.data(), magic.size()) != 0) r.fail("not a recovery request (bad magic)");
-        if (auto v = r.u16("version"); v != version)
-            throw error(errc::unsupported_version,
-                        "recovery request version " + std::to_string(v) + " (this library reads version 1)");
+        escrow::detail::expect_magic_and_version(r, magic, version, "a recovery request");
         recovery_request q;
-        q.serial = r.str16("serial number", limits::serial_max, true);
-        if (q.serial.empty() || q.serial.find(' ') != std::string::npos)
-            r.fail("serial number must be 1 to 128 printable ASCII characters without spaces");
+        q.serial = escrow::detail::read_serial(r);
         q.wrap_id = r.u16("wrap id");
         std::size_t n = r.u16("new owner key length");
         if (n == 0 || n > max_key) r.fail("the new owner key must be 1 byte to 16 KiB");
@@ -203,11 +197,7 @@ struct officer_signature {
     [[nodiscard]] static officer_signature decode(byte_view b) {
         if (b.size() > 1024) throw error(errc::limit_exceeded, "officer signature larger than 1 KiB");
         escrow::detail::byte_reader r(b, errc::malformed_blob, "officer signature");
-        auto m = r.take(magic.size(), "magic");
-        if (std::memcmp(m.data(), magic.data(), magic.size()) != 0) r.fail("not an officer signature (bad magic)");
-        if (auto v = r.u16("version"); v != version)
-            throw error(errc::unsupported_version,
-                        "officer signature version " + std::to_string(v) + " (this library reads version 1)");
+        escrow::detail::expect_magic_and_version(r, magic, version, "an officer signature");
         officer_signature s;
         auto k = r.take(32, "officer key");
         s.officer.assign(k.begin(), k.end());
