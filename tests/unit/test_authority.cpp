@@ -772,3 +772,87 @@ TEST_CASE("A run-time quorum counts like officer_quorum and refuses zero", "[aut
     CHECK_ESCROW_ERROR(a.register_officer("otto", officer_keys()[0].public_key()), errc::invalid_argument);
     CHECK_ESCROW_ERROR(a.register_officer("bad,name", officer_keys()[3].public_key()), errc::invalid_argument);
 }
+
+namespace {
+
+// A store whose headers, as read, record no roles and list the authority's entry before the
+// owner's (as an age file may): the native layout underneath, the order reversed and the roles
+// cleared on reading, restored on writing (the owner's entry is always written first).
+struct roleless_store {
+    static constexpr std::string_view name = "roleless-test-store";
+    static constexpr std::uint16_t id = 0x8302;
+    static constexpr auto cipher_ids = escrow::store::native::cipher_ids;
+    static constexpr auto wrap_ids = escrow::store::native::wrap_ids;
+    template <class C, class W>
+    static consteval bool accepts() { return escrow::store::native::accepts<C, W>(); }
+    template <class C, class W, escrow::byte_sink Sink>
+    static void write_header(Sink& sink, escrow::file_header& h, const escrow::session_key& key) {
+        escrow::file_header native_order = h;
+        if (native_order.recipients.front().role == escrow::recipient_role::unknown)
+            std::reverse(native_order.recipients.begin(), native_order.recipients.end());
+        for (std::size_t i = 0; i < native_order.recipients.size(); ++i)
+            native_order.recipients[i].role = i == 0 ? escrow::recipient_role::owner : escrow::recipient_role::authority;
+        escrow::store::native::write_header<C, W>(sink, native_order, key);
+        h.authenticated = native_order.authenticated;
+        h.mac = native_order.mac;
+    }
+    template <class C, class W, escrow::byte_source Source>
+    static escrow::file_header read_header(Source& src) {
+        escrow::file_header h = escrow::store::native::read_header<C, W>(src);
+        std::reverse(h.recipients.begin(), h.recipients.end());
+        for (auto& r : h.recipients) r.role = escrow::recipient_role::unknown;
+        return h;
+    }
+    template <class C, class W>
+    static bool verify_header(const escrow::file_header& h, const escrow::session_key& key) {
+        return escrow::store::native::verify_header<C, W>(h, key);
+    }
+    template <class C, class W>
+    static escrow::bytes encode_blob(const escrow::wrapped_key& w) { return escrow::store::native::encode_blob<C, W>(w); }
+    template <class C, class W>
+    static escrow::wrapped_key decode_blob(escrow::byte_view b) { return escrow::store::native::decode_blob<C, W>(b); }
+};
+
+using roleless_encryptor = escrow::escrow_encryptor<escrow::cipher::aes256_gcm_stream, escrow::wrap::rsa_oaep_sha256, roleless_store>;
+
+}  // namespace
+
+TEST_CASE("In a format without recipient roles, the owner's entry is the first that is not the authority's",
+          "[authority][rewrap]") {
+    ea::memory_repository repo;
+    ea::backup_authority<escrow::wrap::rsa_oaep_sha256, ea::memory_repository, ea::officer_quorum<1>,
+                         boost::hana::tuple<roleless_store>>
+        authority(repo, {}, keys().authority);
+    authority.register_officer("olivia", officer_keys()[0].public_key());
+
+    roleless_encryptor enc;
+    auto plain = escrow_test::pattern(70000, 4);
+    escrow::memory_source in(plain);
+    escrow::memory_sink out;
+    auto rec = enc.encrypt(in, out, keys().owner.public_key(), keys().authority.public_key(), escrow_test::sample_info("ROLELESS-1"));
+    authority.deposit(rec);
+    auto req = ea::recovery_request::make<escrow::wrap::rsa_oaep_sha256>("ROLELESS-1", keys().new_owner.public_key(),
+                                                                        authority.fingerprint(), ea::unix_now() + 60);
+    auto blob = authority.recover(req, sign_by(req, {0}));
+
+    fs::path p = scratch("roleless") / "r.enc";
+    {
+        std::ofstream o(p, std::ios::binary);
+        o.write(reinterpret_cast<const char*>(out.data().data()), static_cast<std::streamsize>(out.data().size()));
+    }
+    // Without the record, the tool cannot tell the entries apart, and says so.
+    CHECK_ESCROW_ERROR(ea::apply_owner_blob_in_place<roleless_encryptor>(p, blob, keys().new_owner), errc::malformed_header);
+    ea::apply_owner_blob_in_place<roleless_encryptor>(p, blob, keys().new_owner, &rec);
+
+    escrow::file_source fin(p);
+    auto file = escrow::read_all(fin, 1 << 24);
+    auto decrypt_with = [&](const escrow::rsa_private_key& k) {
+        escrow::memory_source s(file);
+        escrow::memory_sink d;
+        enc.decrypt(s, d, k);
+        return std::move(d).take();
+    };
+    CHECK(decrypt_with(keys().new_owner) == plain);
+    CHECK(decrypt_with(keys().authority) == plain);  // the authority's entry was left alone
+    CHECK_ESCROW_ERROR(decrypt_with(keys().owner), errc::no_matching_key);
+}
