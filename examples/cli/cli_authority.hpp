@@ -399,8 +399,12 @@ inline int authority_recover(authority_db& db, std::span<char* const> argv) {
         using W = typename decltype(t)::type;
         auto key = cli_wrap<W>::load_private(*key_path, "--key");
         cli_authority<W> auth(db.repo, ea::dynamic_officer_quorum(db.quorum), std::move(key));
+        // The temporary output exists before the grant, so that a directory where it cannot be
+        // created fails the command before the request's nonce is spent.
+        output_file out(*out_path);
         ea::owner_blob blob = auth.recover(request, sigs);
-        write_new_file(*out_path, "-o", blob.encode());
+        out.write(blob.encode());
+        commit_all({{&out, new_file_mode}});
         std::cerr << "escrow: recovery of " << blob.serial << " granted; wrote the re-wrapped owner blob to " << *out_path
                   << "\n";
         return exit_code::ok;

@@ -690,6 +690,10 @@ authority_recovery_flow() {  # FORMAT WRAP KEYGEN-OPTIONS...
     fails_cleanly 6 "expired" blob.bin file.enc "$ESCROW" authority --db "$db" recover --request old-req.bin \
         --signature old-alice.sig --signature old-bob.sig --key authority.key -o blob.bin
 
+    note "an output that cannot be written fails before the grant: the request stays usable"
+    fails_cleanly 3 "cannot create a temporary file" "$W/nodir/blob.bin" file.enc "$ESCROW" authority --db "$db" recover \
+        --request req.bin --signature alice.sig --signature bob.sig --key authority.key -o nodir/blob.bin
+
     note "the quorum recovers; the same request again is a replay"
     ok "$ESCROW" authority --db "$db" recover --request req.bin --signature alice.sig --signature bob.sig \
         --key authority.key -o blob.bin
