@@ -708,7 +708,7 @@ authority_recovery_flow() {  # FORMAT WRAP KEYGEN-OPTIONS...
     ok "$ESCROW" rewrap --blob blob.bin --key newowner.key --record file.rec file.enc
     [[ "$(sha file.enc)" != "$before" ]] || fail "rewrap did not change the file"
     assert_no_temp "$W"
-    ok "$ESCROW" decrypt --key newowner.key -o file.out file.enc
+    ok "$ESCROW" decrypt --format "$fmt" --key newowner.key -o file.out file.enc
     cmp "$input" file.out || fail "the file decrypted with the new key differs from the original"
 
     note "the audit log holds every step and verifies; revocation stops recovery"
