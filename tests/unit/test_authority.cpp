@@ -664,11 +664,10 @@ TEST_CASE("Four processes depositing 1,000 records each into one database lose a
 
 namespace {
 
-// A user-defined store for the dispatch test: the native file layout, but its own id and its own
-// blob format (a "TSTB" prefix and the native blob reversed), so a blob in the wrong format fails.
-struct reversed_blob_store {
-    static constexpr std::string_view name = "reversed-blob-test-store";
-    static constexpr std::uint16_t id = 0x8301;
+// The native format under a user-defined store id: the members the two test stores below keep.
+template <std::uint16_t Id>
+struct native_under_id {
+    static constexpr std::uint16_t id = Id;
     static constexpr auto cipher_ids = escrow::store::native::cipher_ids;
     static constexpr auto wrap_ids = escrow::store::native::wrap_ids;
     template <class C, class W>
@@ -683,6 +682,16 @@ struct reversed_blob_store {
     static bool verify_header(const escrow::file_header& h, const escrow::session_key& key) {
         return escrow::store::native::verify_header<C, W>(h, key);
     }
+    template <class C, class W>
+    static escrow::bytes encode_blob(const escrow::wrapped_key& w) { return escrow::store::native::encode_blob<C, W>(w); }
+    template <class C, class W>
+    static escrow::wrapped_key decode_blob(escrow::byte_view b) { return escrow::store::native::decode_blob<C, W>(b); }
+};
+
+// A user-defined store for the dispatch test: the native file layout, but its own id and its own
+// blob format (a "TSTB" prefix and the native blob reversed), so a blob in the wrong format fails.
+struct reversed_blob_store : native_under_id<0x8301> {
+    static constexpr std::string_view name = "reversed-blob-test-store";
     template <class C, class W>
     static escrow::bytes encode_blob(const escrow::wrapped_key& w) {
         escrow::bytes b = escrow::store::native::encode_blob<C, W>(w);
@@ -778,13 +787,8 @@ namespace {
 // A store whose headers, as read, record no roles and list the authority's entry before the
 // owner's (as an age file may): the native layout underneath, the order reversed and the roles
 // cleared on reading, restored on writing (the owner's entry is always written first).
-struct roleless_store {
+struct roleless_store : native_under_id<0x8302> {
     static constexpr std::string_view name = "roleless-test-store";
-    static constexpr std::uint16_t id = 0x8302;
-    static constexpr auto cipher_ids = escrow::store::native::cipher_ids;
-    static constexpr auto wrap_ids = escrow::store::native::wrap_ids;
-    template <class C, class W>
-    static consteval bool accepts() { return escrow::store::native::accepts<C, W>(); }
     template <class C, class W, escrow::byte_sink Sink>
     static void write_header(Sink& sink, escrow::file_header& h, const escrow::session_key& key) {
         escrow::file_header native_order = h;
@@ -803,14 +807,6 @@ struct roleless_store {
         for (auto& r : h.recipients) r.role = escrow::recipient_role::unknown;
         return h;
     }
-    template <class C, class W>
-    static bool verify_header(const escrow::file_header& h, const escrow::session_key& key) {
-        return escrow::store::native::verify_header<C, W>(h, key);
-    }
-    template <class C, class W>
-    static escrow::bytes encode_blob(const escrow::wrapped_key& w) { return escrow::store::native::encode_blob<C, W>(w); }
-    template <class C, class W>
-    static escrow::wrapped_key decode_blob(escrow::byte_view b) { return escrow::store::native::decode_blob<C, W>(b); }
 };
 
 using roleless_encryptor = escrow::escrow_encryptor<escrow::cipher::aes256_gcm_stream, escrow::wrap::rsa_oaep_sha256, roleless_store>;
