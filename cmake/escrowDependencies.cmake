@@ -26,3 +26,9 @@ find_package(Boost 1.74 QUIET)
 if(NOT TARGET Boost::headers)
   message(FATAL_ERROR "escrow needs Boost.Hana (Boost >= 1.74): install the Debian package libboost-dev")
 endif()
+
+# SQLite, for escrow::sqlite (the backup authority's sqlite_repository): optional for the library,
+# required by the target that uses it. CMake's FindSQLite3 makes SQLite::SQLite3.
+if(NOT TARGET SQLite::SQLite3)
+  find_package(SQLite3 QUIET)
+endif()

@@ -25,7 +25,21 @@ inline constexpr int usage = 2;           ///< bad options, or a format or featu
 inline constexpr int io = 3;              ///< missing or unreadable file, output is the input or exists
 inline constexpr int bad_key = 4;         ///< a key file that is not a usable key of the right kind
 inline constexpr int bad_input = 5;       ///< unknown or malformed input format
+inline constexpr int refused = 6;         ///< the authority refused a recovery (identity not established)
 }  // namespace exit_code
+
+/// The exit codes, as `--help` lists them.
+inline constexpr std::string_view exit_codes_help_text =
+    "Exit codes:\n"
+    "  0  success\n"
+    "  1  decryption failed: wrong key, tampered or truncated file, trailing data; a record\n"
+    "     altered in the authority's database; a broken audit log\n"
+    "  2  usage error: bad options, or a format or feature not available in this version\n"
+    "  3  I/O error: missing or unreadable file, output is the input, output already exists\n"
+    "  4  bad key file: not a key, the wrong kind of key (public for private), too small\n"
+    "  5  unknown or malformed input: not an escrow file or record, unsupported version or policy\n"
+    "  6  recovery refused by the authority: officer quorum not met, expired or replayed\n"
+    "     request, revoked record, request for another authority\n";
 
 /// The one place where library error codes become exit codes.
 [[nodiscard]] constexpr int exit_code_for(escrow::errc c) noexcept {
@@ -34,8 +48,8 @@ inline constexpr int bad_input = 5;       ///< unknown or malformed input format
         case errc::authentication_failed:
         case errc::no_matching_key:
         case errc::truncated:
-        case errc::trailing_data:
-        case errc::identity_rejected: return exit_code::decrypt_failed;
+        case errc::trailing_data: return exit_code::decrypt_failed;
+        case errc::identity_rejected: return exit_code::refused;
         case errc::invalid_argument: return exit_code::usage;
         case errc::io_error:
         case errc::not_found: return exit_code::io;

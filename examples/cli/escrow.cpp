@@ -21,6 +21,7 @@
 
 #include "cli_age.hpp"
 #include "cli_args.hpp"
+#include "cli_authority.hpp"
 #include "cli_cryptoapi.hpp"
 #include "cli_io.hpp"
 #include "cli_jobs.hpp"
@@ -36,14 +37,7 @@ namespace {
 using escrow::byte_view;
 using escrow::errc;
 
-constexpr std::string_view exit_codes_help =
-    "Exit codes:\n"
-    "  0  success\n"
-    "  1  decryption failed: wrong key, tampered or truncated file, trailing data\n"
-    "  2  usage error: bad options, or a format or feature not available in this version\n"
-    "  3  I/O error: missing or unreadable file, output is the input, output already exists\n"
-    "  4  bad key file: not a key, the wrong kind of key (public for private), too small\n"
-    "  5  unknown or malformed input: not an escrow file or record, unsupported version or policy\n";
+constexpr std::string_view exit_codes_help = exit_codes_help_text;
 
 constexpr std::string_view main_help =
     "Usage: escrow <command> [options]\n"
@@ -56,6 +50,9 @@ constexpr std::string_view main_help =
     "  encrypt   encrypt for an owner; write an escrow record for each authority\n"
     "  decrypt   decrypt with the owner's key, or an authority's key (with its record)\n"
     "  inspect   describe an encrypted file or an escrow record, without any key\n"
+    "  authority the backup authority: records, officers, recovery, audit (SQLite database)\n"
+    "  officer   officer keys, recovery requests and their signatures\n"
+    "  rewrap    apply a re-wrapped owner blob from the authority to an encrypted file\n"
     "\n"
     "Options:\n"
     "  -h, --help     show this help ('escrow <command> --help' for a command)\n"
@@ -580,8 +577,9 @@ int run(int argc, char** argv) {
     if (cmd == "encrypt") return cmd_encrypt(rest);
     if (cmd == "decrypt") return cmd_decrypt(rest);
     if (cmd == "inspect") return cmd_inspect(rest);
-    if (cmd == "rewrap" || cmd == "authority")
-        throw usage_error(not_available("escrow " + std::string(cmd), "a later version"));
+    if (cmd == "authority") return cmd_authority(rest);
+    if (cmd == "officer") return cmd_officer(rest);
+    if (cmd == "rewrap") return cmd_rewrap(rest);
     throw usage_error("unknown command '" + std::string(cmd) + "' (see 'escrow --help')");
 }
 

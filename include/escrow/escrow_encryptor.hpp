@@ -229,6 +229,31 @@ public:
         rewrap(in, out, h, key, new_owner);
     }
 
+    /// Step 4, the owner's side: replaces the owner's blob with `new_owner_blob`, a blob the
+    /// authority re-wrapped to the owner's new public key, and copies the payload unchanged.
+    ///
+    /// The blob is first unwrapped with `new_owner` (the new private key) and the session key must
+    /// verify the header MAC, so a blob made for another file, or for another key, is refused
+    /// before anything is written. The entry replaced is the recipient whose role is `owner`; in a
+    /// format without roles it is the first entry of this wrap's type that is not
+    /// `authority_blob` (the blob the escrow record carries, decoded), which must then be given.
+    /// @throws escrow::error `authentication_failed` (blob not for this file or key),
+    /// `malformed_header` (no owner entry to replace), and the header parsing errors.
+    template <byte_source Source, byte_sink Sink>
+    void apply_owner_blob(Source& in, Sink& out, const wrapped_key& new_owner_blob, const private_key& new_owner,
+                          const wrapped_key* authority_blob = nullptr) {
+        file_header h = read_header(in);
+        std::optional<session_key> key = wrap::unwrap_expecting(wrap_, new_owner_blob, new_owner, Cipher::key_size);
+        if (!key || key->size() != Cipher::key_size || !store_.template verify_header<Cipher, Wrap>(h, *key))
+            throw error(errc::authentication_failed,
+                        "the re-wrapped owner blob does not open this file: it was made for another file, or for "
+                        "another key than the one given");
+        recipient_entry& slot = owner_entry(h, authority_blob);
+        slot.key = new_owner_blob;
+        store_.template write_header<Cipher, Wrap>(out, h, *key);
+        copy_rest(in, out);
+    }
+
     /// Parses and bounds the file header, without a key. Leaves `in` at the payload.
     template <byte_source Source>
     [[nodiscard]] file_header read_header(Source& in) {
@@ -279,12 +304,33 @@ private:
         if (owner == h.recipients.end()) throw error(errc::malformed_header, "the file names no owner recipient to rewrap");
         owner->key = wrap_.wrap(key, new_owner, default_random());
         store_.template write_header<Cipher, Wrap>(out, h, key);
+        copy_rest(in, out);
+    }
+
+    template <byte_source Source, byte_sink Sink>
+    static void copy_rest(Source& in, Sink& out) {
         bytes buf(64 * 1024);
         for (;;) {
             std::size_t n = in.read(buf);
             if (n) out.write(byte_view(buf).first(n));
             if (n < buf.size()) break;
         }
+    }
+
+    // The owner's entry: by role where the format records roles; otherwise the first entry of this
+    // wrap's type that is not the authority's own blob (age lists stanzas without roles).
+    static recipient_entry& owner_entry(file_header& h, const wrapped_key* authority_blob) {
+        for (auto& r : h.recipients)
+            if (r.role == recipient_role::owner) return r;
+        if (!authority_blob)
+            throw error(errc::malformed_header,
+                        "the file records no recipient roles: the authority's blob is needed to tell the owner's entry");
+        for (auto& r : h.recipients) {
+            if (!r.type.empty() && r.type != std::string_view(Wrap::stanza_type)) continue;
+            if (r.key.args == authority_blob->args && r.key.body == authority_blob->body) continue;
+            return r;
+        }
+        throw error(errc::malformed_header, "the file has no owner recipient to replace");
     }
 
     // One pass with one chunk of look-ahead, so the final chunk is known when it is sealed. A source

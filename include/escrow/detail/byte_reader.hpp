@@ -3,6 +3,8 @@
 /// A bounds-checked cursor over bytes, for parsers. Not public API.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <string>
 #include <string_view>
 
@@ -61,6 +63,26 @@ private:
     errc code_;
     std::string_view what_;
 };
+
+/// Reads the magic and the u16 version that open a versioned encoding named `what`: a wrong magic
+/// fails with the reader's code, another version with `unsupported_version`.
+template <std::size_t N>
+void expect_magic_and_version(byte_reader& r, const std::array<byte, N>& magic, std::uint16_t version, std::string_view what) {
+    auto m = r.take(N, "magic");
+    if (!std::equal(m.begin(), m.end(), magic.begin())) r.fail("not " + std::string(what) + " (bad magic)");
+    if (auto v = r.u16("version"); v != version)
+        throw error(errc::unsupported_version, std::string(what) + " version " + std::to_string(v) +
+                                                   " (this library reads version " + std::to_string(version) + ")");
+}
+
+/// Reads a serial number (str16, 1 to 128 printable ASCII characters without spaces: the rule
+/// `check_serial` applies when encoding, so that what parses re-encodes).
+[[nodiscard]] inline std::string read_serial(byte_reader& r) {
+    std::string s = r.str16("serial number", 128, true);
+    if (s.empty() || s.find(' ') != std::string::npos)
+        r.fail("serial number must be 1 to 128 printable ASCII characters without spaces");
+    return s;
+}
 
 /// Appends a u16-length-prefixed string, refusing one longer than `max`.
 inline void put_str16(bytes& out, std::string_view s, std::size_t max, std::string_view field) {

@@ -4,6 +4,10 @@
 /// the blob format of escrow records.
 #pragma once
 
+#include <boost/hana/contains.hpp>
+#include <boost/hana/integral_constant.hpp>
+#include <boost/hana/set.hpp>
+
 #include <concepts>
 #include <cstdint>
 #include <string>
@@ -93,6 +97,21 @@ concept store_blob = requires(S& s, const wrapped_key& w, byte_view b) {
     { s.template encode_blob<C, W>(w) } -> std::same_as<bytes>;
     { s.template decode_blob<C, W>(b) } -> std::same_as<wrapped_key>;
 };
+
+/// True when the store `S` can carry the cipher `C` and the wrap `W`: the non-asserting twin of
+/// `S::accepts<C, W>()`, for code that picks among stores at compile time (the backup authority).
+/// A store that states the rule itself declares `template <class C, class W> static constexpr bool
+/// can_carry`; otherwise the answer is membership of both ids in `S::cipher_ids` and `S::wrap_ids`.
+template <class S, class C, class W>
+inline constexpr bool carries = [] {
+    if constexpr (requires { { S::template can_carry<C, W> } -> std::convertible_to<bool>; }) {
+        return static_cast<bool>(S::template can_carry<C, W>);
+    } else {
+        namespace hana = boost::hana;
+        return hana::contains(S::cipher_ids, hana::integral_c<std::uint16_t, C::id>) &&
+               hana::contains(S::wrap_ids, hana::integral_c<std::uint16_t, W::id>);
+    }
+}();
 
 }  // namespace store
 

@@ -54,6 +54,14 @@ struct native {
         boost::hana::integral_c<std::uint16_t, ids::wrap::x25519>,
         boost::hana::integral_c<std::uint16_t, ids::wrap::ssh_rsa>);
 
+    /// True when this format carries `C` and `W` (the rule `accepts` enforces, without asserting).
+    template <class C, class W>
+    static constexpr bool can_carry =
+        !(C::id >= ids::cipher::cryptoapi_aes128_cbc && C::id <= ids::cipher::cryptoapi_aes256_cbc) &&
+        (ids::is_user_defined(C::id) || boost::hana::contains(cipher_ids, boost::hana::integral_c<std::uint16_t, C::id>)) &&
+        (ids::is_user_defined(W::id) || boost::hana::contains(wrap_ids, boost::hana::integral_c<std::uint16_t, W::id>)) &&
+        C::nonce_size <= 255;
+
     /// Checks at compile time that this format carries `C` and `W`.
     template <class C, class W>
     static consteval bool accepts() {

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+/// @file
+/// The authority's audit log: hash-chained entries, their canonical encoding, and the walk that
+/// verifies a chain.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "escrow/core/bytes.hpp"
+#include "escrow/core/crypto.hpp"
+#include "escrow/core/encoding.hpp"
+#include "escrow/core/error.hpp"
+#include "escrow/core/secret.hpp"
+#include "escrow/detail/byte_reader.hpp"
+
+namespace escrow::authority {
+
+/// One audit entry. Holds no key material: only serials, officer names, outcomes and reasons.
+///
+/// hash = SHA-256(prev_hash | canonical()), where canonical() is
+///
+///     "escrow/v1 audit\n" | seq u64 | time u64 | kind str16 | serial str16 | actor str16
+///     | outcome str16 | reason str16            (integers little-endian)
+///
+/// and prev_hash is the previous entry's hash (32 zero bytes for the first). Each entry thus
+/// commits to the whole history before it.
+struct audit_entry {
+    static constexpr std::string_view domain = "escrow/v1 audit\n";
+    static constexpr std::size_t max_field = 4096;
+
+    std::uint64_t seq = 0;    ///< 1, 2, 3, ... without gaps
+    std::uint64_t time = 0;   ///< Unix seconds
+    std::string kind;         ///< "bind-key", "deposit", "recovery", "revocation", "officer"
+    std::string serial;       ///< the record concerned (empty when none)
+    std::string actor;        ///< who acted: officers' names, "owner", the caller's check
+    std::string outcome;      ///< "stored", "granted", "refused", "revoked", "registered"
+    std::string reason;       ///< why, for refusals
+    digest256 prev_hash{};
+    digest256 hash{};
+
+    /// The bytes the hash covers after `prev_hash`. @throws escrow::error `limit_exceeded`.
+    [[nodiscard]] bytes canonical() const {
+        bytes out(domain.begin(), domain.end());
+        le::put<std::uint64_t>(out, seq);
+        le::put<std::uint64_t>(out, time);
+        for (std::string_view f : {std::string_view(kind), std::string_view(serial), std::string_view(actor),
+                                   std::string_view(outcome), std::string_view(reason)})
+            escrow::detail::put_str16(out, f, max_field, "audit field");
+        return out;
+    }
+
+    /// SHA-256(prev_hash | canonical()).
+    [[nodiscard]] digest256 compute_hash() const {
+        bytes in(prev_hash.begin(), prev_hash.end());
+        append(in, canonical());
+        return sha256(in);
+    }
+
+    /// Cuts a text field to the bound the encoding allows (reasons come from error messages).
+    [[nodiscard]] static std::string clip(std::string s) {
+        if (s.size() > max_field) s.resize(max_field);
+        return s;
+    }
+};
+
+/// The chain's head as recorded beside the entries: the last sequence number and its hash (0 and
+/// zeros for an empty log). Updated in the same transaction as each append, so that deleting
+/// entries from the end of the log is detected too.
+struct audit_head {
+    std::uint64_t seq = 0;
+    digest256 hash{};
+};
+
+/// What `verify_audit` found.
+struct audit_report {
+    bool valid = false;        ///< the chain is intact and ends at the recorded head
+    std::uint64_t entries = 0; ///< entries walked
+    digest256 head{};          ///< the last entry's hash (publish it to anchor the log elsewhere)
+    std::string problem;       ///< what is wrong, when not valid
+};
+
+/// Walks `entries` (in storage order, expected ascending by `seq`) against the recorded `head`.
+/// Detects a deleted entry (a gap in `seq`, a broken `prev_hash` link, or a head that does not
+/// match the last entry), an inserted one (a duplicate or out-of-order `seq`, a broken link) and an
+/// edited one (a stored hash that does not match its recomputed value).
+[[nodiscard]] inline audit_report verify_chain(const std::vector<audit_entry>& entries, const audit_head& head) {
+    audit_report rep;
+    digest256 prev{};
+    std::uint64_t expect = 1;
+    for (const auto& e : entries) {
+        auto bad = [&](const std::string& what) {
+            rep.problem = "audit entry " + std::to_string(e.seq) + ": " + what;
+            return rep;
+        };
+        if (e.seq != expect)
+            return bad("sequence number out of order: expected " + std::to_string(expect) +
+                       " (an entry was deleted or inserted)");
+        if (!constant_time_equal(e.prev_hash, prev)) return bad("does not link to the previous entry's hash");
+        if (!constant_time_equal(e.compute_hash(), e.hash)) return bad("its hash does not match its contents (edited)");
+        prev = e.hash;
+        ++expect;
+        ++rep.entries;
+    }
+    if (head.seq != rep.entries) {
+        rep.problem = "the log ends at entry " + std::to_string(rep.entries) + " but its recorded head is entry " +
+                      std::to_string(head.seq) + " (entries were deleted from the end, or appended outside the authority)";
+        return rep;
+    }
+    if (!constant_time_equal(head.hash, prev)) {
+        rep.problem = "the recorded head hash does not match the last entry";
+        return rep;
+    }
+    rep.valid = true;
+    rep.head = prev;
+    return rep;
+}
+
+}  // namespace escrow::authority

@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: MIT
+/// @file
+/// `escrow::authority::backup_authority<Wrap, Repository, IdentityPolicy>`: the authority's side of
+/// key escrow: deposit, look-up, revocation, identity-checked recovery, audit.
+#pragma once
+
+#include <boost/hana/for_each.hpp>
+#include <boost/hana/tuple.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "escrow/authority/audit.hpp"
+#include "escrow/authority/identity.hpp"
+#include "escrow/authority/owner_blob.hpp"
+#include "escrow/authority/recovery_request.hpp"
+#include "escrow/authority/repository.hpp"
+#include "escrow/core/encoding.hpp"
+#include "escrow/core/error.hpp"
+#include "escrow/core/random.hpp"
+#include "escrow/core/secret.hpp"
+#include "escrow/presets.hpp"
+#include "escrow/record.hpp"
+#include "escrow/store/concept.hpp"
+#include "escrow/wrap/concept.hpp"
+
+namespace escrow::authority {
+
+/// A record as the authority holds it.
+struct record_entry {
+    escrow_record record;
+    record_status status = record_status::active;
+    std::uint64_t deposited = 0;  ///< Unix seconds
+};
+
+/// What `deposit` did.
+enum class deposit_result {
+    stored,           ///< a new record
+    already_present,  ///< the same record was deposited before: nothing changed
+};
+
+/// Seconds since the Unix epoch, from the system clock.
+[[nodiscard]] inline std::uint64_t unix_now() {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
+/// The backup authority of step 4: it keeps escrow records made for its key, and gives a session
+/// key back, re-wrapped to the owner's new public key, once `IdentityPolicy` established the
+/// owner's identity. Every deposit, recovery attempt and revocation goes to a hash-chained audit
+/// log in the same repository transaction as the change it records.
+///
+/// The authority handles records whose wrap is `Wrap`; their blobs are in their store's format, so
+/// the store and the cipher are found by id among `Stores` and `Ciphers` (Boost.Hana tuples of
+/// policy types, walked at compile time: no virtual call). A (store, cipher) pair is used only
+/// when the store carries that cipher with `Wrap` (`escrow::store::carries`).
+///
+/// The plaintext session key exists only inside `recover`, in wiped memory, between the unwrap
+/// and the re-wrap.
+///
+/// @tparam Wrap           a `wrap_policy` whose keys have a `public_key_codec`
+/// @tparam Repository     a `repository` (`sqlite_repository`, `memory_repository`)
+/// @tparam IdentityPolicy an `identity_policy` for the repository's transactions
+/// @tparam Stores         the store types to dispatch over (default: the library's)
+/// @tparam Ciphers        the cipher types to dispatch over (default: the library's)
+template <class Wrap, class Repository, class IdentityPolicy, class Stores = policies::stores,
+          class Ciphers = policies::ciphers>
+class backup_authority {
+    static_assert(wrap_policy<Wrap>, "Wrap must be a wrap_policy (docs/policies.md#wrap)");
+    static_assert(public_key_bytes<Wrap>,
+                  "Wrap's public keys need a byte form: bytes der() const and static from_der(byte_view), or a "
+                  "specialisation of escrow::authority::public_key_codec<Wrap> (docs/authority.md)");
+    static_assert(repository<Repository>,
+                  "Repository must model escrow::authority::repository (escrow/authority/repository.hpp)");
+    static_assert(identity_policy<IdentityPolicy, typename Repository::transaction>,
+                  "IdentityPolicy must provide std::string establish(const recovery_request&, "
+                  "std::span<const officer_signature>, Repository::transaction&) const (escrow/authority/identity.hpp)");
+
+public:
+    using wrap_type = Wrap;
+    using public_key = typename Wrap::public_key;
+    using private_key = typename Wrap::private_key;
+    using transaction = typename Repository::transaction;
+    /// The clock, in Unix seconds; replaceable for tests of expiry.
+    using clock_function = std::function<std::uint64_t()>;
+
+    /// An authority that can recover: it holds its private key. Binds the repository to this key
+    /// on first use; a repository bound to another key is refused.
+    /// @throws escrow::error `bad_key` (the repository belongs to another authority key).
+    backup_authority(Repository& repo, IdentityPolicy policy, private_key key, Wrap wrap = Wrap{})
+        : repo_(repo), policy_(std::move(policy)), wrap_(std::move(wrap)), public_(wrap_.public_of(key)),
+          private_(std::move(key)) {
+        bind_key();
+    }
+
+    /// An authority that accepts deposits and answers look-ups but cannot recover (no private key).
+    backup_authority(Repository& repo, IdentityPolicy policy, public_key key, Wrap wrap = Wrap{})
+        : repo_(repo), policy_(std::move(policy)), wrap_(std::move(wrap)), public_(std::move(key)) {
+        bind_key();
+    }
+
+    /// Replaces the clock (tests of expiry).
+    void set_clock(clock_function now) { now_ = std::move(now); }
+
+    /// The SHA-256 fingerprint of the authority key, as records and requests carry it.
+    [[nodiscard]] digest256 fingerprint() { return wrap_.fingerprint(public_); }
+    /// The authority's public key.
+    [[nodiscard]] const public_key& key() const noexcept { return public_; }
+
+    /// Stores `record` durably. Depositing the same record again changes nothing.
+    /// @throws escrow::error `unknown_policy_id` (a wrap, store or cipher this authority does not
+    /// handle), `bad_key` (made for another authority key), `malformed_blob`, `limit_exceeded`,
+    /// `invalid_argument` (the serial already holds a different record; audited), `io_error`.
+    deposit_result deposit(const escrow_record& record) {
+        bytes encoded = record.encode();
+        check_record(record);
+        transaction tx = repo_.begin();
+        if (auto existing = tx.find_record(record.info.serial)) {
+            if (existing->encoded == encoded) return deposit_result::already_present;
+            const std::string why = "serial '" + record.info.serial + "' already holds a different record";
+            append_audit(tx, "deposit", record.info.serial, record.info.owner, "refused", why);
+            tx.commit();
+            throw error(errc::invalid_argument, why);
+        }
+        tx.insert_record({record.info.serial, record.info.owner, record_status::active, std::move(encoded), now()});
+        append_audit(tx, "deposit", record.info.serial, record.info.owner, "stored", "");
+        tx.commit();
+        return deposit_result::stored;
+    }
+
+    /// The record stored under `serial`, if any.
+    /// @throws escrow::error `authentication_failed` when the stored copy's look-up columns
+    /// disagree with its encoding; parsing errors for a damaged encoding.
+    [[nodiscard]] std::optional<record_entry> find(std::string_view serial) {
+        transaction tx = repo_.begin();
+        auto s = tx.find_record(serial);
+        if (!s) return std::nullopt;
+        return to_entry(*s);
+    }
+
+    /// Every record of `owner` (every record when `owner` is empty), ordered by serial.
+    [[nodiscard]] std::vector<record_entry> list(std::string_view owner = {}) {
+        transaction tx = repo_.begin();
+        std::vector<record_entry> out;
+        for (const auto& s : tx.list_records(owner)) out.push_back(to_entry(s));
+        return out;
+    }
+
+    /// Revokes the record under `serial`: it is kept, and never recovered again. Audited.
+    /// @return false when it was revoked already (nothing changes).
+    /// @throws escrow::error `not_found`.
+    bool revoke(std::string_view serial, std::string_view actor = "authority") {
+        transaction tx = repo_.begin();
+        auto s = tx.find_record(serial);
+        if (!s) throw error(errc::not_found, "no escrow record with serial '" + std::string(serial) + "'");
+        if (s->status == record_status::revoked) return false;
+        tx.set_status(serial, record_status::revoked);
+        append_audit(tx, "revocation", std::string(serial), std::string(actor), "revoked", "");
+        tx.commit();
+        return true;
+    }
+
+    /// Registers a recovery officer. Audited.
+    /// @throws escrow::error `invalid_argument` (bad or taken name, key already registered).
+    void register_officer(std::string_view name, const officer_public_key& key) {
+        if (name.empty() || name.size() > 128)
+            throw error(errc::invalid_argument, "an officer name must be 1 to 128 characters");
+        for (char c : name)
+            if (c < 0x20 || c > 0x7e || c == ',')
+                throw error(errc::invalid_argument, "an officer name must be printable ASCII without commas");
+        transaction tx = repo_.begin();
+        if (tx.find_officer(name)) throw error(errc::invalid_argument, "officer '" + std::string(name) + "' is already registered");
+        if (auto o = tx.find_officer_by_key(key.raw()))
+            throw error(errc::invalid_argument, "this key is already registered, for officer '" + o->name + "'");
+        tx.insert_officer({std::string(name), bytes(key.raw().begin(), key.raw().end()), now()});
+        append_audit(tx, "officer", "", std::string(name), "registered", "");
+        tx.commit();
+    }
+
+    /// The registered officers, ordered by name.
+    [[nodiscard]] std::vector<officer_entry> officers() {
+        transaction tx = repo_.begin();
+        return tx.list_officers();
+    }
+
+    /// Step 4: gives the session key of `request.serial` back, re-wrapped to the request's new
+    /// owner key, once the request passes every check:
+    /// addressed to this authority; not expired; its nonce never granted before; the record exists
+    /// and is not revoked; `IdentityPolicy` vouches for it; the record's blob unwraps with the
+    /// authority key and the record's MAC verifies (so metadata changed in the repository is
+    /// caught). The grant records the nonce. Granted or refused, the attempt is audited.
+    ///
+    /// @throws escrow::error `identity_rejected` (expired, replayed, another authority, revoked,
+    /// the policy refused), `not_found`, `authentication_failed` (record altered), `bad_key`
+    /// (no private key, or the new owner key is unusable), `unknown_policy_id`.
+    [[nodiscard]] owner_blob recover(const recovery_request& request, std::span<const officer_signature> signatures) {
+        std::string actor = "request " + hex::encode(request.digest()).substr(0, 16);
+        try {
+            transaction tx = repo_.begin();
+            owner_blob out = recover_in(tx, request, signatures, actor);
+            tx.insert_nonce(request.nonce, request.expires);
+            append_audit(tx, "recovery", request.serial, actor, "granted", "");
+            tx.commit();
+            return out;
+        } catch (const error& e) {
+            // The failed transaction has rolled back; the refusal is recorded on its own.
+            try {
+                transaction tx = repo_.begin();
+                append_audit(tx, "recovery", request.serial, actor, "refused", e.what());
+                tx.commit();
+            } catch (const error&) {
+                // The repository itself is failing: report the original error.
+            }
+            throw;
+        }
+    }
+
+    /// Walks the audit log: every entry links to the one before, every hash matches its entry,
+    /// sequence numbers have no gap, and the last entry is the recorded head.
+    [[nodiscard]] audit_report verify_audit() {
+        transaction tx = repo_.begin();
+        return verify_chain(tx.audit_entries(), tx.audit_head());
+    }
+
+    /// The audit log, oldest first.
+    [[nodiscard]] std::vector<audit_entry> audit_log() {
+        transaction tx = repo_.begin();
+        return tx.audit_entries();
+    }
+
+private:
+    Repository& repo_;
+    IdentityPolicy policy_;
+    [[no_unique_address]] Wrap wrap_;
+    public_key public_;
+    std::optional<private_key> private_;
+    clock_function now_ = unix_now;
+
+    static constexpr std::string_view meta_fingerprint = meta_keys::fingerprint;
+    static constexpr std::string_view meta_wrap = meta_keys::wrap_id;
+    static constexpr std::string_view meta_key = meta_keys::public_key;
+
+    std::uint64_t now() const { return now_(); }
+
+    void bind_key() {
+        const digest256 fp = wrap_.fingerprint(public_);
+        transaction tx = repo_.begin();
+        if (auto stored = tx.get_meta(meta_fingerprint)) {
+            if (!constant_time_equal(*stored, fp))
+                throw error(errc::bad_key, "this repository belongs to another authority key (SHA-256 " +
+                                               hex::encode(*stored) + ")");
+            return;
+        }
+        tx.set_meta(meta_fingerprint, fp);
+        bytes wrap_id;
+        le::put<std::uint16_t>(wrap_id, Wrap::id);
+        tx.set_meta(meta_wrap, wrap_id);
+        tx.set_meta(meta_key, public_key_codec<Wrap>::encode(public_));
+        append_audit(tx, "bind-key", "", "authority", "bound", "authority key SHA-256 " + hex::encode(fp));
+        tx.commit();
+    }
+
+    void append_audit(transaction& tx, std::string kind, std::string serial, std::string actor, std::string outcome,
+                      std::string reason) {
+        audit_head head = tx.audit_head();
+        audit_entry e;
+        e.seq = head.seq + 1;
+        e.time = now();
+        e.kind = std::move(kind);
+        e.serial = audit_entry::clip(std::move(serial));
+        e.actor = audit_entry::clip(std::move(actor));
+        e.outcome = std::move(outcome);
+        e.reason = audit_entry::clip(std::move(reason));
+        e.prev_hash = head.hash;
+        e.hash = e.compute_hash();
+        tx.append_audit(e);
+    }
+
+    // Calls f(type_c<Store>, type_c<Cipher>) for the (store, cipher) pair the ids name, when the
+    // store carries that cipher with Wrap; throws unknown_policy_id otherwise.
+    template <class F>
+    static bytes dispatch_impl(std::uint16_t store_id, std::uint16_t cipher_id, F&& f) {
+        namespace hana = boost::hana;
+        std::optional<bytes> out;
+        bool store_known = false, cipher_known = false;
+        hana::for_each(Stores{}, [&](auto s) {
+            using S = decltype(s);
+            if (S::id != store_id) return;
+            store_known = true;
+            hana::for_each(Ciphers{}, [&](auto c) {
+                using C = decltype(c);
+                if (C::id != cipher_id) return;
+                cipher_known = true;
+                if constexpr (store::carries<S, C, Wrap>) out = f(hana::type_c<S>, hana::type_c<C>);
+            });
+        });
+        if (out) return std::move(*out);
+        if (!store_known) throw error(errc::unknown_policy_id, "the record's store 0x" + id_hex(store_id) + " is not one this authority handles");
+        if (!cipher_known) throw error(errc::unknown_policy_id, "the record's cipher 0x" + id_hex(cipher_id) + " is not one this authority handles");
+        throw error(errc::unknown_policy_id, "the record's store 0x" + id_hex(store_id) + " does not carry cipher 0x" +
+                                                 id_hex(cipher_id) + " with " + std::string(Wrap::name));
+    }
+
+    static std::string id_hex(std::uint16_t v) {
+        byte b[2] = {static_cast<byte>(v >> 8), static_cast<byte>(v)};
+        return hex::encode(b);
+    }
+
+    // Structure only: the MAC needs the session key, which deposits never touch.
+    void check_record(const escrow_record& record) {
+        if (record.wrap_id != Wrap::id)
+            throw error(errc::unknown_policy_id, "the record's wrap 0x" + id_hex(record.wrap_id) + " is not this authority's (" +
+                                                     std::string(Wrap::name) + ")");
+        if (!constant_time_equal(record.authority_fingerprint, fingerprint()))
+            throw error(errc::bad_key, "the record was made for a different authority key");
+        dispatch_impl(record.store_id, record.cipher_id, [&](auto s, auto c) {
+            using S = typename decltype(s)::type;
+            using C = typename decltype(c)::type;
+            (void)S{}.template decode_blob<C, Wrap>(record.wrapped_key);
+            return bytes{};
+        });
+    }
+
+    record_entry to_entry(const stored_record& s) {
+        record_entry e{escrow_record::decode(s.encoded), s.status, s.deposited};
+        if (e.record.info.serial != s.serial || e.record.info.owner != s.owner)
+            throw error(errc::authentication_failed, "stored record '" + s.serial +
+                                                         "': its look-up columns disagree with its encoding (altered in the repository)");
+        return e;
+    }
+
+    owner_blob recover_in(transaction& tx, const recovery_request& request, std::span<const officer_signature> signatures,
+                          std::string& actor) {
+        if (!private_) throw error(errc::bad_key, "this authority was opened without its private key: it cannot recover");
+        if (!constant_time_equal(request.authority_fingerprint, fingerprint()))
+            throw error(errc::identity_rejected, "the request is addressed to another authority key");
+        if (request.wrap_id != Wrap::id)
+            throw error(errc::unknown_policy_id, "the request's new owner key is for wrap 0x" + id_hex(request.wrap_id) +
+                                                     ", not " + std::string(Wrap::name));
+        (void)request.encode();  // bounds
+        const std::uint64_t t = now();
+        if (t > request.expires)
+            throw error(errc::identity_rejected, "the request expired " + std::to_string(t - request.expires) + " s ago");
+        if (tx.nonce_used(request.nonce)) throw error(errc::identity_rejected, "the request was granted before (replayed nonce)");
+        auto stored = tx.find_record(request.serial);
+        if (!stored) throw error(errc::not_found, "no escrow record with serial '" + request.serial + "'");
+        if (stored->status == record_status::revoked)
+            throw error(errc::identity_rejected, "the record '" + request.serial + "' is revoked");
+        actor = policy_.establish(request, signatures, tx);
+
+        record_entry entry = to_entry(*stored);
+        const escrow_record& rec = entry.record;
+        if (rec.wrap_id != Wrap::id || !constant_time_equal(rec.authority_fingerprint, fingerprint()))
+            throw error(errc::authentication_failed, "the stored record is not for this authority key (altered in the repository)");
+        public_key new_owner = public_key_codec<Wrap>::decode(request.new_owner_key);
+
+        owner_blob out;
+        out.serial = rec.info.serial;
+        out.cipher_id = rec.cipher_id;
+        out.wrap_id = rec.wrap_id;
+        out.store_id = rec.store_id;
+        out.blob = dispatch_impl(rec.store_id, rec.cipher_id, [&](auto s, auto c) {
+            using S = typename decltype(s)::type;
+            using C = typename decltype(c)::type;
+            S st{};
+            wrapped_key w = st.template decode_blob<C, Wrap>(rec.wrapped_key);
+            std::optional<session_key> key = wrap::unwrap_expecting(wrap_, w, *private_, C::key_size);
+            if (!key || key->size() != C::key_size)
+                throw error(errc::authentication_failed, "the authority key does not unwrap this record's session key");
+            if (!rec.verify(*key))
+                throw error(errc::authentication_failed,
+                            "escrow record MAC does not verify: the record was altered in the repository");
+            return st.template encode_blob<C, Wrap>(wrap_.wrap(*key, new_owner, default_random()));
+        });
+        return out;
+    }
+};
+
+}  // namespace escrow::authority

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: MIT
+/// @file
+/// Recovery officers' Ed25519 keys (RFC 8032, through Crypto++'s xed25519.h): the keys that sign
+/// recovery requests for `officer_quorum`.
+#pragma once
+
+#include <cryptopp/filters.h>
+#include <cryptopp/queue.h>
+#include <cryptopp/xed25519.h>
+
+#include <array>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "escrow/core/bytes.hpp"
+#include "escrow/core/crypto.hpp"
+#include "escrow/core/encoding.hpp"
+#include "escrow/core/error.hpp"
+#include "escrow/core/random.hpp"
+#include "escrow/core/secret.hpp"
+
+namespace escrow::authority {
+
+/// Size of an Ed25519 public key, of its private seed, and of a signature.
+inline constexpr std::size_t ed25519_public_size = 32;
+inline constexpr std::size_t ed25519_seed_size = 32;
+inline constexpr std::size_t ed25519_signature_size = 64;
+
+/// An Ed25519 signature.
+using ed25519_signature = std::array<byte, ed25519_signature_size>;
+
+namespace detail {
+inline bytes drain(CryptoPP::ByteQueue& q) {
+    bytes out(static_cast<std::size_t>(q.MaxRetrievable()));
+    q.Get(out.data(), out.size());
+    return out;
+}
+inline bool is_pem(byte_view content) {
+    return pem::looks_like_pem(std::string_view(reinterpret_cast<const char*>(content.data()), content.size()));
+}
+}  // namespace detail
+
+/// An officer's Ed25519 public key: 32 bytes, also readable and writable as SubjectPublicKeyInfo
+/// (DER or PEM, as `openssl pkey -pubout` writes it).
+class officer_public_key {
+public:
+    /// From the raw 32 bytes. @throws escrow::error `bad_key` for another length.
+    [[nodiscard]] static officer_public_key from_raw(byte_view raw) {
+        if (raw.size() != ed25519_public_size)
+            throw error(errc::bad_key, "an Ed25519 public key is 32 bytes, got " + std::to_string(raw.size()));
+        officer_public_key k;
+        std::memcpy(k.raw_.data(), raw.data(), raw.size());
+        return k;
+    }
+
+    /// From SubjectPublicKeyInfo DER. @throws escrow::error `bad_key`.
+    [[nodiscard]] static officer_public_key from_der(byte_view der) {
+        try {
+            CryptoPP::ByteQueue q;
+            q.Put(der.data(), der.size());
+            CryptoPP::ed25519PublicKey key;
+            key.BERDecode(q);
+            if (q.MaxRetrievable() != 0) throw error(errc::bad_key, "bytes after the Ed25519 public key");
+            return from_raw(byte_view(key.GetPublicKeyBytePtr(), ed25519_public_size));
+        } catch (const CryptoPP::Exception& e) {
+            throw error(errc::bad_key, std::string("not an Ed25519 public key: ") + e.what());
+        }
+    }
+
+    /// From a key file's content, PEM ("PUBLIC KEY") or DER. @throws escrow::error `bad_key`.
+    [[nodiscard]] static officer_public_key load(byte_view content) {
+        if (!detail::is_pem(content)) return from_der(content);
+        auto b = pem::decode(to_string(content));
+        if (b.label != "PUBLIC KEY") throw error(errc::bad_key, "expected a PEM PUBLIC KEY, got '" + b.label + "'");
+        return from_der(b.der);
+    }
+
+    /// SubjectPublicKeyInfo DER.
+    [[nodiscard]] bytes der() const {
+        CryptoPP::ed25519PublicKey key;
+        key.SetPublicElement(raw_.data());
+        CryptoPP::ByteQueue q;
+        key.DEREncode(q);
+        return detail::drain(q);
+    }
+    /// SubjectPublicKeyInfo PEM.
+    [[nodiscard]] std::string pem() const { return pem::encode("PUBLIC KEY", der()); }
+
+    /// The 32 raw bytes.
+    [[nodiscard]] byte_view raw() const noexcept { return raw_; }
+    /// SHA-256 of the raw key, for messages and listings.
+    [[nodiscard]] digest256 fingerprint() const { return sha256(raw_); }
+
+    /// Checks `sig` over `message` (strict RFC 8032 verification, as Crypto++ does it).
+    [[nodiscard]] bool verify(byte_view message, const ed25519_signature& sig) const {
+        CryptoPP::ed25519Verifier v(raw_.data());
+        return v.VerifyMessage(message.data(), message.size(), sig.data(), sig.size());
+    }
+
+    friend bool operator==(const officer_public_key&, const officer_public_key&) = default;
+
+private:
+    officer_public_key() = default;
+    std::array<byte, ed25519_public_size> raw_{};
+};
+
+/// Tag of an officer's Ed25519 private seed.
+struct officer_seed_tag {};
+
+/// An officer's Ed25519 private key: the 32-byte seed in wiped memory. Also readable and
+/// writable as PKCS#8 (DER or PEM, as `openssl genpkey -algorithm ed25519` writes it).
+class officer_private_key {
+public:
+    /// A fresh key.
+    [[nodiscard]] static officer_private_key generate(system_random& rng = default_random()) {
+        return officer_private_key(secret<officer_seed_tag>::generate(ed25519_seed_size, rng));
+    }
+
+    /// From PKCS#8 DER. @throws escrow::error `bad_key`.
+    [[nodiscard]] static officer_private_key from_der(byte_view der) {
+        try {
+            CryptoPP::ByteQueue q;
+            q.Put(der.data(), der.size());
+            CryptoPP::ed25519PrivateKey key;
+            key.BERDecode(q);
+            if (q.MaxRetrievable() != 0) throw error(errc::bad_key, "bytes after the Ed25519 private key");
+            return officer_private_key(
+                secret<officer_seed_tag>::from_unsafe_bytes(byte_view(key.GetPrivateKeyBytePtr(), ed25519_seed_size)));
+        } catch (const CryptoPP::Exception& e) {
+            throw error(errc::bad_key, std::string("not an Ed25519 private key: ") + e.what());
+        }
+    }
+
+    /// From a key file's content, PEM ("PRIVATE KEY") or DER. @throws escrow::error `bad_key`.
+    [[nodiscard]] static officer_private_key load(byte_view content) {
+        if (!detail::is_pem(content)) return from_der(content);
+        auto b = pem::decode(to_string(content));
+        struct wipe {
+            bytes& b;
+            ~wipe() { CryptoPP::SecureWipeBuffer(b.data(), b.size()); }
+        } w{b.der};
+        if (b.label != "PRIVATE KEY") throw error(errc::bad_key, "expected a PEM PRIVATE KEY, got '" + b.label + "'");
+        return from_der(b.der);
+    }
+
+    /// PKCS#8 PEM of the key: secret material, for a key file written with mode 0600.
+    [[nodiscard]] std::string unsafe_pem() const {
+        CryptoPP::ed25519Signer s(seed_.unsafe_bytes().data());
+        CryptoPP::ByteQueue q;
+        s.GetPrivateKey().Save(q);
+        CryptoPP::SecByteBlock der(static_cast<std::size_t>(q.MaxRetrievable()));
+        q.Get(der.data(), der.size());
+        return pem::encode("PRIVATE KEY", byte_view(der.data(), der.size()));
+    }
+
+    /// The matching public key.
+    [[nodiscard]] officer_public_key public_key() const {
+        CryptoPP::ed25519Signer s(seed_.unsafe_bytes().data());
+        const auto& k = static_cast<const CryptoPP::ed25519PrivateKey&>(s.GetPrivateKey());
+        return officer_public_key::from_raw(byte_view(k.GetPublicKeyBytePtr(), ed25519_public_size));
+    }
+
+    /// Signs `message` (Ed25519 is deterministic: no randomness is drawn).
+    [[nodiscard]] ed25519_signature sign(byte_view message) const {
+        CryptoPP::ed25519Signer s(seed_.unsafe_bytes().data());
+        ed25519_signature sig{};
+        s.SignMessage(CryptoPP::NullRNG(), message.data(), message.size(), sig.data());
+        return sig;
+    }
+
+private:
+    explicit officer_private_key(secret<officer_seed_tag> seed) : seed_(std::move(seed)) {}
+    secret<officer_seed_tag> seed_;
+};
+
+}  // namespace escrow::authority

@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: MIT
+/// @file
+/// The recovery request that officers sign, their signatures, and the byte form of a wrap's public
+/// key that a request carries.
+#pragma once
+
+#include <array>
+#include <concepts>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "escrow/authority/officer.hpp"
+#include "escrow/core/bytes.hpp"
+#include "escrow/core/crypto.hpp"
+#include "escrow/core/encoding.hpp"
+#include "escrow/core/error.hpp"
+#include "escrow/core/key_info.hpp"
+#include "escrow/detail/byte_reader.hpp"
+#include "escrow/wrap/concept.hpp"
+
+namespace escrow::authority {
+
+/// The byte form of a `Wrap`'s public key, as a recovery request carries the owner's new key.
+///
+/// The primary template serves every key type with `bytes der() const` and a static
+/// `from_der(byte_view)` (RSA keys: SubjectPublicKeyInfo DER). A wrap whose keys look different
+/// (an X25519 key as its 32 raw bytes, say) specialises it with the same two static functions:
+/// `static bytes encode(const public_key&)` and `static public_key decode(byte_view)`, the latter
+/// throwing `escrow::error` (`bad_key`) on bytes that are not such a key.
+template <class Wrap>
+struct public_key_codec {
+    using public_key = typename Wrap::public_key;
+    [[nodiscard]] static bytes encode(const public_key& k)
+        requires requires { { k.der() } -> std::convertible_to<bytes>; }
+    {
+        return k.der();
+    }
+    [[nodiscard]] static public_key decode(byte_view b)
+        requires requires { { public_key::from_der(b) } -> std::same_as<public_key>; }
+    {
+        return public_key::from_der(b);
+    }
+};
+
+/// True when `public_key_codec<Wrap>` can encode and decode `Wrap`'s public keys.
+template <class Wrap>
+concept public_key_bytes = requires(const typename Wrap::public_key& k, byte_view b) {
+    { public_key_codec<Wrap>::encode(k) } -> std::same_as<bytes>;
+    { public_key_codec<Wrap>::decode(b) } -> std::same_as<typename Wrap::public_key>;
+};
+
+/// A request to recover the session key of one escrow record, re-wrapped to the owner's new
+/// public key. Officers sign its exact encoding; the authority grants it at most once (its nonce)
+/// and not after `expires`.
+///
+/// Binary encoding, version 1 (integers little-endian):
+///
+///     magic "\x89ESCRRQ\n" | version u16 = 1 | serial str16 | wrap id u16
+///     | new owner key length u16 | new owner key (public_key_codec bytes)
+///     | authority fingerprint [32] | nonce length u8 (16..64) | nonce | expires u64 (Unix seconds)
+///
+/// What is signed is `signing_domain` followed by that encoding, so that a signature over a
+/// request can never be mistaken for a signature over anything else an officer key signs.
+struct recovery_request {
+    static constexpr std::uint16_t version = 1;
+    static constexpr std::array<byte, 8> magic = {0x89, 'E', 'S', 'C', 'R', 'R', 'Q', '\n'};
+    static constexpr std::string_view signing_domain = "escrow/v1 recovery request\n";
+    static constexpr std::size_t min_nonce = 16, max_nonce = 64, default_nonce = 32;
+    static constexpr std::size_t max_key = 16 * 1024;
+    static constexpr std::size_t max_encoded = 20 * 1024;
+
+    std::string serial;                 ///< the escrow record to recover
+    std::uint16_t wrap_id = 0;          ///< the wrap of the new owner key (and of the record)
+    bytes new_owner_key;                ///< the owner's new public key, `public_key_codec` bytes
+    digest256 authority_fingerprint{};  ///< the authority the request is addressed to
+    bytes nonce;                        ///< random, 16 to 64 bytes: the request's identity
+    std::uint64_t expires = 0;          ///< Unix seconds after which the request is refused
+
+    /// A request for `serial` with a fresh random nonce, valid until `expires`.
+    template <class Wrap>
+        requires public_key_bytes<Wrap>
+    [[nodiscard]] static recovery_request make(std::string serial, const typename Wrap::public_key& new_owner,
+                                               const digest256& authority_fingerprint, std::uint64_t expires,
+                                               system_random& rng = default_random()) {
+        recovery_request r;
+        r.serial = std::move(serial);
+        r.wrap_id = Wrap::id;
+        r.new_owner_key = public_key_codec<Wrap>::encode(new_owner);
+        r.authority_fingerprint = authority_fingerprint;
+        r.nonce.resize(default_nonce);
+        rng.fill(r.nonce);
+        r.expires = expires;
+        (void)r.encode();  // checks the bounds now rather than when an officer signs
+        return r;
+    }
+
+    /// The canonical encoding. @throws escrow::error `invalid_argument` or `limit_exceeded`.
+    [[nodiscard]] bytes encode() const {
+        bytes out;
+        append(out, magic);
+        le::put<std::uint16_t>(out, version);
+        escrow::detail::check_serial(serial);
+        escrow::detail::put_str16(out, serial, limits::serial_max, "serial number");
+        le::put<std::uint16_t>(out, wrap_id);
+        if (new_owner_key.empty() || new_owner_key.size() > max_key)
+            throw error(errc::limit_exceeded, "recovery request: the new owner key must be 1 byte to 16 KiB");
+        le::put<std::uint16_t>(out, static_cast<std::uint16_t>(new_owner_key.size()));
+        append(out, new_owner_key);
+        append(out, authority_fingerprint);
+        if (nonce.size() < min_nonce || nonce.size() > max_nonce)
+            throw error(errc::invalid_argument, "recovery request: the nonce must be 16 to 64 bytes");
+        out.push_back(static_cast<byte>(nonce.size()));
+        append(out, nonce);
+        le::put<std::uint64_t>(out, expires);
+        return out;
+    }
+
+    /// Parses the encoding, bounded before allocating.
+    /// @throws escrow::error `malformed_blob`, `unsupported_version`, `trailing_data`, `limit_exceeded`.
+    [[nodiscard]] static recovery_request decode(byte_view b) {
+        if (b.size() > max_encoded) throw error(errc::limit_exceeded, "recovery request larger than 20 KiB");
+        escrow::detail::byte_reader r(b, errc::malformed_blob, "recovery request");
+        escrow::detail::expect_magic_and_version(r, magic, version, "a recovery request");
+        recovery_request q;
+        q.serial = escrow::detail::read_serial(r);
+        q.wrap_id = r.u16("wrap id");
+        std::size_t n = r.u16("new owner key length");
+        if (n == 0 || n > max_key) r.fail("the new owner key must be 1 byte to 16 KiB");
+        auto k = r.take(n, "new owner key");
+        q.new_owner_key.assign(k.begin(), k.end());
+        auto fp = r.take(32, "authority fingerprint");
+        std::memcpy(q.authority_fingerprint.data(), fp.data(), 32);
+        std::size_t nn = r.u8("nonce length");
+        if (nn < min_nonce || nn > max_nonce) r.fail("the nonce must be 16 to 64 bytes");
+        auto nonce = r.take(nn, "nonce");
+        q.nonce.assign(nonce.begin(), nonce.end());
+        q.expires = r.u64("expiry");
+        r.expect_end();
+        return q;
+    }
+
+    /// The bytes an officer signs: `signing_domain` then the encoding.
+    [[nodiscard]] bytes signed_message() const {
+        bytes out(signing_domain.begin(), signing_domain.end());
+        append(out, encode());
+        return out;
+    }
+
+    /// SHA-256 of the encoding: names the request in signatures and messages.
+    [[nodiscard]] digest256 digest() const { return sha256(encode()); }
+};
+
+/// One officer's signature over a recovery request.
+///
+/// Binary encoding, version 1: magic "\x89ESCSIG\n" | version u16 = 1 | officer public key [32]
+/// | request digest [32] | Ed25519 signature [64]. The digest only lets the authority tell "a
+/// signature over another request" apart in its refusal; the signature itself covers the request.
+struct officer_signature {
+    static constexpr std::uint16_t version = 1;
+    static constexpr std::array<byte, 8> magic = {0x89, 'E', 'S', 'C', 'S', 'I', 'G', '\n'};
+    static constexpr std::size_t encoded_size = 8 + 2 + 32 + 32 + 64;
+
+    bytes officer;             ///< the signer's raw Ed25519 public key (32 bytes)
+    digest256 request_digest{};  ///< `recovery_request::digest()` of the request signed
+    ed25519_signature signature{};
+
+    /// Signs `request` with an officer's key.
+    [[nodiscard]] static officer_signature sign(const recovery_request& request, const officer_private_key& key) {
+        officer_signature s;
+        const officer_public_key pub = key.public_key();
+        s.officer.assign(pub.raw().begin(), pub.raw().end());
+        s.request_digest = request.digest();
+        s.signature = key.sign(request.signed_message());
+        return s;
+    }
+
+    /// True when the signature verifies over `request` under the key it names.
+    [[nodiscard]] bool verifies(const recovery_request& request) const {
+        if (officer.size() != ed25519_public_size) return false;
+        return officer_public_key::from_raw(officer).verify(request.signed_message(), signature);
+    }
+
+    [[nodiscard]] bytes encode() const {
+        if (officer.size() != ed25519_public_size)
+            throw error(errc::invalid_argument, "officer signature: the officer key must be 32 bytes");
+        bytes out;
+        append(out, magic);
+        le::put<std::uint16_t>(out, version);
+        append(out, officer);
+        append(out, request_digest);
+        append(out, signature);
+        return out;
+    }
+
+    /// @throws escrow::error `malformed_blob`, `unsupported_version`, `trailing_data`, `limit_exceeded`.
+    [[nodiscard]] static officer_signature decode(byte_view b) {
+        if (b.size() > 1024) throw error(errc::limit_exceeded, "officer signature larger than 1 KiB");
+        escrow::detail::byte_reader r(b, errc::malformed_blob, "officer signature");
+        escrow::detail::expect_magic_and_version(r, magic, version, "an officer signature");
+        officer_signature s;
+        auto k = r.take(32, "officer key");
+        s.officer.assign(k.begin(), k.end());
+        auto d = r.take(32, "request digest");
+        std::memcpy(s.request_digest.data(), d.data(), 32);
+        auto sig = r.take(64, "signature");
+        std::memcpy(s.signature.data(), sig.data(), 64);
+        r.expect_end();
+        return s;
+    }
+};
+
+}  // namespace escrow::authority

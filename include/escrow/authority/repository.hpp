@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: MIT
+/// @file
+/// The `repository` concept: where a backup authority keeps escrow records, officers, used
+/// request nonces and its audit log, changed only inside transactions.
+#pragma once
+
+#include <concepts>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "escrow/authority/audit.hpp"
+#include "escrow/core/bytes.hpp"
+
+namespace escrow::authority {
+
+/// Whether a stored record may still be recovered.
+enum class record_status : std::uint8_t {
+    active = 1,   ///< recoverable
+    revoked = 2,  ///< kept for the audit trail, never recovered again
+};
+
+/// A record as a repository stores it: the encoded escrow record, with its serial and owner
+/// copied out for look-ups. The encoding (and its MAC) is the truth; the copies are checked
+/// against it whenever the record is used.
+struct stored_record {
+    std::string serial;
+    std::string owner;
+    record_status status = record_status::active;
+    bytes encoded;               ///< `escrow_record::encode()`
+    std::uint64_t deposited = 0; ///< Unix seconds
+};
+
+/// A registered recovery officer.
+struct officer_entry {
+    std::string name;             ///< unique
+    bytes public_key;             ///< raw Ed25519 key, 32 bytes, unique
+    std::uint64_t registered = 0; ///< Unix seconds
+};
+
+/// Keys of the settings (`get_meta`/`set_meta`) a backup authority keeps in its repository.
+namespace meta_keys {
+inline constexpr std::string_view fingerprint = "authority.fingerprint";  ///< SHA-256 of the authority key
+inline constexpr std::string_view wrap_id = "authority.wrap_id";          ///< u16 little-endian
+inline constexpr std::string_view public_key = "authority.public_key";    ///< `public_key_codec` bytes
+}  // namespace meta_keys
+
+/// One transaction on a repository. Every change is visible to others only after `commit()`;
+/// destroying an uncommitted transaction rolls it back. Requirements, on a transaction `t`:
+/// - records: `t.find_record(serial)` → `std::optional<stored_record>`; `t.insert_record(r)`;
+///   `t.set_status(serial, status)`; `t.list_records(owner)` (every record for an empty owner),
+///   ordered by serial;
+/// - officers: `t.find_officer(name)`, `t.find_officer_by_key(raw)` → `std::optional<officer_entry>`;
+///   `t.insert_officer(o)`; `t.list_officers()`;
+/// - nonces of granted requests: `t.nonce_used(nonce)` → `bool`; `t.insert_nonce(nonce, expires)`;
+/// - settings: `t.get_meta(key)` → `std::optional<bytes>`; `t.set_meta(key, value)`;
+/// - audit: `t.audit_head()` → `audit_head`; `t.append_audit(entry)` stores the entry and makes it
+///   the head; `t.audit_entries()` → every entry in ascending `seq` order as stored;
+/// - `t.commit()`.
+///
+/// Laws: transactions are serialisable (two never interleave their changes); a committed
+/// transaction survives a crash of the process; a failure throws `escrow::error` (`io_error`).
+template <class T>
+concept repository_transaction =
+    requires(T& t, std::string_view s, const stored_record& r, record_status st, const officer_entry& o, byte_view b,
+             std::uint64_t n, const audit_entry& e) {
+        { t.find_record(s) } -> std::same_as<std::optional<stored_record>>;
+        t.insert_record(r);
+        t.set_status(s, st);
+        { t.list_records(s) } -> std::same_as<std::vector<stored_record>>;
+        { t.find_officer(s) } -> std::same_as<std::optional<officer_entry>>;
+        { t.find_officer_by_key(b) } -> std::same_as<std::optional<officer_entry>>;
+        t.insert_officer(o);
+        { t.list_officers() } -> std::same_as<std::vector<officer_entry>>;
+        { t.nonce_used(b) } -> std::same_as<bool>;
+        t.insert_nonce(b, n);
+        { t.get_meta(s) } -> std::same_as<std::optional<bytes>>;
+        t.set_meta(s, b);
+        { t.audit_head() } -> std::same_as<authority::audit_head>;
+        t.append_audit(e);
+        { t.audit_entries() } -> std::same_as<std::vector<audit_entry>>;
+        t.commit();
+    };
+
+/// A repository: `r.begin()` starts a transaction (waiting for writers in other threads or
+/// processes as the repository allows). Models: `memory_repository`, `sqlite_repository`.
+template <class R>
+concept repository = requires(R& r) {
+    typename R::transaction;
+    { r.begin() } -> std::same_as<typename R::transaction>;
+} && repository_transaction<typename R::transaction>;
+
+}  // namespace escrow::authority
