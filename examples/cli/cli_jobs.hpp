@@ -26,6 +26,7 @@ struct encrypt_job {
     std::vector<std::string> record_paths;      ///< --record, none or one per authority
     escrow::key_info info;                      ///< serial (may be empty), description, owner id
     bool armor = false;                         ///< --armor
+    unsigned aes_bits = 256;                    ///< --aes-bits (--format cryptoapi only)
 };
 
 /// `escrow decrypt`, parsed.

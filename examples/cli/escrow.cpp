@@ -61,13 +61,13 @@ constexpr std::string_view main_help =
     "      --version  show the version\n"
     "\n"
     "'-' or no file operand means standard input or output. Key files are PEM or DER (PKCS#8\n"
-    "private keys, SubjectPublicKeyInfo public keys, as openssl writes them), recognised from\n"
-    "their content. Outputs are written to a temporary file and renamed only on success; an\n"
-    "existing file is never overwritten.\n"
+    "private keys, SubjectPublicKeyInfo public keys, as openssl writes them) or CryptoAPI key\n"
+    "blobs (PRIVATEKEYBLOB, PUBLICKEYBLOB), recognised from their content. Outputs are written\n"
+    "to a temporary file and renamed only on success; an existing file is never overwritten.\n"
     "\n";
 
 constexpr std::string_view keygen_help =
-    "Usage: escrow keygen --type rsa|x25519 [--bits N] -o PREFIX\n"
+    "Usage: escrow keygen --type rsa|x25519 [--bits N] [--key-format pem|msblob] -o PREFIX\n"
     "\n"
     "Generates a key pair: PREFIX.key, the private key (PKCS#8 PEM, mode 0600), and PREFIX.pub,\n"
     "the public key (SubjectPublicKeyInfo PEM). Existing files are never overwritten.\n"
@@ -75,6 +75,8 @@ constexpr std::string_view keygen_help =
     "Options:\n"
     "  --type rsa|x25519   key type; x25519 arrives with the age format (not in this version)\n"
     "  --bits N            RSA modulus size, 2048 to 16384 (default 3072)\n"
+    "  --key-format F      pem (default), or msblob: CryptoAPI's PRIVATEKEYBLOB and\n"
+    "                      PUBLICKEYBLOB, which CryptImportKey and 'openssl rsa -inform MSBLOB' read\n"
     "  -o, --output PREFIX write PREFIX.key and PREFIX.pub\n"
     "  -h, --help          show this help\n"
     "\n";
@@ -83,17 +85,23 @@ constexpr std::string_view encrypt_help =
     "Usage: escrow encrypt [--format native|age|cryptoapi] --owner RECIPIENT\n"
     "                      --authority RECIPIENT [--authority RECIPIENT ...]\n"
     "                      [--description TEXT] [--serial S] [--owner-id TEXT]\n"
-    "                      [--record FILE ...] [--armor] [-o OUT] [IN]\n"
+    "                      [--record FILE ...] [--armor] [--aes-bits N] [-o OUT] [IN]\n"
     "\n"
     "Encrypts IN (default: standard input) to OUT (default: standard output, never a terminal)\n"
     "under a fresh session key, wrapped for the owner and, as a copy in the header, for each\n"
     "authority. Each --record FILE receives the escrow record of the --authority in the same\n"
     "position: give none, or one per authority.\n"
     "\n"
-    "A RECIPIENT is a public key file (PEM or DER), e.g. PREFIX.pub from 'escrow keygen'.\n"
+    "A RECIPIENT is a public key file (PEM, DER or PUBLICKEYBLOB), e.g. PREFIX.pub from\n"
+    "'escrow keygen'.\n"
+    "\n"
+    "--format cryptoapi writes what CryptoAPI itself reads (Microsoft's \"Encrypting a File\"\n"
+    "layout: the owner's SIMPLEBLOB, then CryptEncrypt's AES-CBC output). It has no integrity\n"
+    "check (docs/threat-model.md) and room for the owner's blob only: each authority's\n"
+    "SIMPLEBLOB goes to its escrow record, so --record is required.\n"
     "\n"
     "Options:\n"
-    "  --format F          native (default); age and cryptoapi arrive in later versions\n"
+    "  --format F          native (default) or cryptoapi; age arrives in a later version\n"
     "  --owner RECIPIENT   the owner's public key (once)\n"
     "  --authority RECIPIENT\n"
     "                      a backup authority's public key (one or more, up to 31)\n"
@@ -103,6 +111,7 @@ constexpr std::string_view encrypt_help =
     "                      (default: a fresh random ESC-... serial)\n"
     "  --owner-id TEXT     the owner's identity in the record (default: $USER, else 'unknown')\n"
     "  -a, --armor         ASCII armor; arrives with the age format (not in this version)\n"
+    "  --aes-bits N        --format cryptoapi: the AES key size, 128, 192 or 256 (default)\n"
     "  -o, --output OUT    write the ciphertext to OUT (a new file)\n"
     "  -h, --help          show this help\n"
     "\n";
@@ -111,17 +120,20 @@ constexpr std::string_view decrypt_help =
     "Usage: escrow decrypt --key IDENTITY [--record FILE] [--format F] [-o OUT] [IN]\n"
     "\n"
     "Decrypts IN (default: standard input) to OUT (default: standard output). IDENTITY is a\n"
-    "private key file (PEM or DER): the owner's, or an authority's, which opens the copy of its\n"
-    "blob in the header. With --record, IDENTITY is the authority's key and the escrow record\n"
-    "supplies the session key (the record's MAC is checked too).\n"
+    "private key file (PEM, DER or PRIVATEKEYBLOB): the owner's, or an authority's, which opens\n"
+    "the copy of its blob in the header (native files). With --record, IDENTITY is the\n"
+    "authority's key and the escrow record supplies the session key (the record's MAC is\n"
+    "checked too).\n"
     "\n"
     "The format is recognised from the input's first bytes unless --format is given. Nothing is\n"
-    "written to OUT unless the whole file authenticates.\n"
+    "written to OUT unless the whole file authenticates. A CryptoAPI file cannot authenticate:\n"
+    "its plaintext appears in OUT (required, not standard output) only once the final padding\n"
+    "checks out, and a wrong key or a modified file is noticed only there (not always).\n"
     "\n"
     "Options:\n"
     "  --key IDENTITY      the private key file\n"
     "  --record FILE       an escrow record made for the authority whose key is IDENTITY\n"
-    "  --format F          native; age and cryptoapi arrive in later versions\n"
+    "  --format F          native or cryptoapi; age arrives in a later version\n"
     "  -o, --output OUT    write the plaintext to OUT (a new file)\n"
     "  -h, --help          show this help\n"
     "\n";
@@ -172,8 +184,11 @@ bool help_requested(const parsed_args& a) { return a.has("help"); }
 // ---- keygen --------------------------------------------------------------------------------------
 
 int cmd_keygen(std::span<char* const> argv) {
-    static constexpr option_spec specs[] = {
-        {"type", 0, true, false}, {"bits", 0, true, false}, {"output", 'o', true, false}, {"help", 'h', false, false}};
+    static constexpr option_spec specs[] = {{"type", 0, true, false},
+                                            {"bits", 0, true, false},
+                                            {"key-format", 0, true, false},
+                                            {"output", 'o', true, false},
+                                            {"help", 'h', false, false}};
     auto a = parse_args("keygen", specs, argv);
     if (help_requested(a)) {
         std::cout << keygen_help << exit_codes_help;
@@ -185,6 +200,10 @@ int cmd_keygen(std::span<char* const> argv) {
     if (*type == "x25519") throw usage_error(not_available("keygen --type x25519", "the age format"));
     if (*type != "rsa") throw usage_error("keygen: unknown --type '" + *type + "' (expected rsa or x25519)");
     unsigned bits = a.get("bits") ? parse_unsigned(*a.get("bits"), "--bits") : 3072;
+    const std::string key_format = a.get("key-format").value_or("pem");
+    if (key_format != "pem" && key_format != "msblob")
+        throw usage_error("keygen: unknown --key-format '" + key_format + "' (expected pem or msblob)");
+    const bool msblob = key_format == "msblob";
     auto prefix = a.get("output");
     if (!prefix) throw usage_error("keygen: -o PREFIX is required (see 'escrow keygen --help')");
     if (*prefix == "-" || prefix->empty()) throw usage_error("keygen: -o needs a file name prefix, not standard output");
@@ -195,7 +214,10 @@ int cmd_keygen(std::span<char* const> argv) {
     auto key = escrow::rsa_private_key::generate(bits);
     auto pub = key.public_key();
     output_file key_out(key_path), pub_out(pub_path);
-    {
+    if (msblob) {
+        key_out.write(escrow::ms_blob::unsafe_private_key_blob(key).unsafe_bytes());  // the blob wipes itself
+        pub_out.write(escrow::ms_blob::public_key_blob(pub));
+    } else {
         std::string pem = key.unsafe_pem();
         try {
             key_out.write(bytes_of(pem));
@@ -204,8 +226,8 @@ int cmd_keygen(std::span<char* const> argv) {
             throw;
         }
         CryptoPP::SecureWipeArray(pem.data(), pem.size());
+        pub_out.write(bytes_of(pub.pem()));
     }
-    pub_out.write(bytes_of(pub.pem()));
     commit_all({{&key_out, 0600}, {&pub_out, new_file_mode}});
     std::cerr << "escrow: wrote " << key_path << " (private key, keep it secret) and " << pub_path << " (RSA-"
               << pub.bits() << " public key, SHA-256 " << escrow::hex::encode(pub.fingerprint()) << ")\n";
@@ -226,7 +248,7 @@ int cmd_encrypt(std::span<char* const> argv) {
         {"format", 0, true, false},      {"owner", 0, true, false},       {"authority", 0, true, true},
         {"description", 0, true, false}, {"serial", 0, true, false},      {"owner-id", 0, true, false},
         {"record", 0, true, true},       {"armor", 'a', false, false},    {"output", 'o', true, false},
-        {"help", 'h', false, false}};
+        {"aes-bits", 0, true, false},    {"help", 'h', false, false}};
     auto a = parse_args("encrypt", specs, argv);
     if (help_requested(a)) {
         std::cout << encrypt_help << exit_codes_help;
@@ -238,6 +260,12 @@ int cmd_encrypt(std::span<char* const> argv) {
     job.out_path = a.get("output");
     if (!a.operands().empty()) job.in_path = a.operands().front();
     job.armor = a.has("armor");
+    if (auto bits = a.get("aes-bits")) {
+        if (fmt != format::cryptoapi) throw usage_error("--aes-bits applies to --format cryptoapi only");
+        job.aes_bits = parse_unsigned(*bits, "--aes-bits");
+        if (job.aes_bits != 128 && job.aes_bits != 192 && job.aes_bits != 256)
+            throw usage_error("--aes-bits must be 128, 192 or 256");
+    }
 
     auto owner = a.get("owner");
     job.authorities = a.all("authority");
@@ -293,9 +321,12 @@ format detect_format(const decrypt_input& in) {
         throw escrow::error(errc::malformed_header,
                             "unknown format: the input is an escrow record, not an encrypted file (give it with --record)");
     if (in.starts_with(bytes_of(age_magic)) || in.starts_with(bytes_of(age_armor))) return format::age;
+    // A CryptoAPI file has no magic, but its first 16 bytes leave no doubt: a DWORD blob length
+    // of 12 + an RSA block, then 01 02 00 00, an AES ALG_ID and CALG_RSA_KEYX.
+    if (escrow::store::cryptoapi::peek_aes_bits(in.head())) return format::cryptoapi;
     if (in.head().empty()) throw escrow::error(errc::malformed_header, "unknown format: the input is empty");
     throw escrow::error(errc::malformed_header,
-                        "unknown format: the input is not an escrow native or age file (CryptoAPI files need --format cryptoapi)");
+                        "unknown format: the input is not an escrow native, age or CryptoAPI file");
 }
 
 int cmd_decrypt(std::span<char* const> argv) {

@@ -101,13 +101,14 @@ struct cryptoapi_aes_cbc {
             cbc_.SetKeyWithIV(key.unsafe_bytes().data(), key.size(), zero_iv, block_size);
         }
 
-        /// @throws escrow::error `malformed_header` for a chunk that is not whole blocks (a payload
-        /// CryptEncrypt cannot have written), `authentication_failed` when the final padding is
-        /// bad: a wrong key or a modified file, which this format cannot tell apart.
+        /// @throws escrow::error `truncated` for a chunk that is not whole blocks (a payload
+        /// CryptEncrypt cannot have written: cut or extended), `authentication_failed` when the
+        /// final padding is bad: a wrong key or a modified file, which this format cannot tell apart.
         [[nodiscard]] std::size_t open(std::uint64_t, byte_view sealed, bool last, mutable_byte_view out) {
-            if (sealed.size() % block_size != 0 || sealed.size() > max_final_sealed_size ||
-                (last && sealed.empty()) || out.size() < sealed.size())
-                throw error(errc::malformed_header, "CBC payload is not a whole number of 16-byte blocks");
+            if (sealed.size() > max_final_sealed_size || out.size() < sealed.size())
+                throw error(errc::invalid_argument, "CBC chunk larger than the framing allows, or output buffer too small");
+            if (sealed.size() % block_size != 0 || (last && sealed.empty()))
+                throw error(errc::truncated, "the CBC payload ends inside a 16-byte block (cut or extended)");
             cbc_.ProcessData(out.data(), sealed.data(), sealed.size());
             if (!last) return sealed.size();
             // The padding is checked over the whole last block, with no branch on its bytes.
