@@ -62,7 +62,6 @@ struct cryptoapi {
                           boost::hana::contains(wrap_ids, boost::hana::integral_c<std::uint16_t, W::id>),
                       "escrow::store::cryptoapi carries only escrow::legacy::cryptoapi_aes_cbc<128|192|256> with "
                       "wrap::rsa_pkcs1v15: use the preset escrow::legacy::cryptoapi_encryptor");
-        static_assert(C::nonce_size == 0, "escrow::store::cryptoapi has no room for a nonce (CryptoAPI's IV is zero)");
         return true;
     }
 
