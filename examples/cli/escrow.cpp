@@ -142,8 +142,9 @@ constexpr std::string_view inspect_help =
     "Usage: escrow inspect [--json] [FILE|RECORD]\n"
     "\n"
     "Describes an encrypted file (format, version, policies, recipients, key info, header and\n"
-    "payload sizes) or an escrow record (as JSON), without any key. Nothing is verified: the\n"
-    "header MAC and the record MAC need the session key.\n"
+    "payload sizes; for a CryptoAPI file its SIMPLEBLOB and payload size) or an escrow record\n"
+    "(as JSON), without any key. Nothing is verified: the header MAC and the record MAC need the\n"
+    "session key, and a CryptoAPI file has none.\n"
     "\n"
     "Options:\n"
     "  --json              describe an encrypted file as JSON too\n"
@@ -465,6 +466,48 @@ void print_native_json(const std::string& name, const escrow::file_header& h, co
     std::cout << j;
 }
 
+// A CryptoAPI file: the SIMPLEBLOB's fields and the payload size. There is no key info, no MAC
+// and no chunking in this format: say so rather than leave fields out silently.
+template <class Source>
+void print_cryptoapi(const std::string& name, Source& in, unsigned aes_bits, bool json) {
+    escrow::file_header h;
+    auto parse = [&](auto enc) {
+        h = enc.read_header(in);
+        return 0;
+    };
+    (void)detail::with_cryptoapi_preset(aes_bits, parse);
+    payload_stats st = count_payload(in, h);
+    const std::size_t block = h.recipients.front().key.body.size();
+    const std::uint16_t cipher_id = h.cipher_id, wrap_id = h.wrap_id, store_id = escrow::store::cryptoapi::id;
+    if (json) {
+        auto id = [](std::string_view family, std::uint16_t v) {
+            return "{\"id\": \"" + hex_id(v) + "\", \"name\": " + json_str(policy_name(family, v)) + "}";
+        };
+        std::string j = "{\n";
+        j += "  \"file\": " + json_str(name) + ",\n";
+        j += "  \"format\": \"cryptoapi\",\n";
+        j += "  \"authenticated\": false,\n";
+        j += "  \"store\": " + id("store", store_id) + ",\n";
+        j += "  \"cipher\": " + id("cipher", cipher_id) + ",\n";
+        j += "  \"wrap\": " + id("wrap", wrap_id) + ",\n";
+        j += "  \"simpleblob_size\": " + std::to_string(block + 12) + ",\n";
+        j += "  \"rsa_block_size\": " + std::to_string(block) + ",\n";
+        j += "  \"payload_size\": " + std::to_string(st.size) + "\n}\n";
+        std::cout << j;
+        return;
+    }
+    auto& o = std::cout;
+    o << "file:          " << one_line(name) << "\n";
+    o << "format:        CryptoAPI (\"Encrypting a File\" layout, unauthenticated; store " << hex_id(store_id) << ")\n";
+    o << "cipher:        " << policy_name("cipher", cipher_id) << " (" << hex_id(cipher_id) << "), SIMPLEBLOB aiKeyAlg CALG_AES_"
+      << aes_bits << "\n";
+    o << "wrap:          " << policy_name("wrap", wrap_id) << " (" << hex_id(wrap_id) << "), algid CALG_RSA_KEYX\n";
+    o << "recipients:    1\n  0: owner, SIMPLEBLOB " << block + 12 << " bytes (RSA block " << block << " bytes)\n";
+    o << "payload:       " << st.size << " bytes";
+    if (st.size >= 16 && st.size % 16 == 0) o << " (" << st.size - 16 << " to " << st.size - 1 << " bytes of plaintext)";
+    o << "\n";
+}
+
 int cmd_inspect(std::span<char* const> argv) {
     static constexpr option_spec specs[] = {{"json", 0, false, false}, {"help", 'h', false, false}};
     auto a = parse_args("inspect", specs, argv);
@@ -489,9 +532,11 @@ int cmd_inspect(std::span<char* const> argv) {
         std::cout << rec.to_json();
     } else if (in.starts_with(bytes_of(age_magic)) || in.starts_with(bytes_of(age_armor))) {
         throw usage_error(not_available("inspecting an age file", "age format support"));
+    } else if (auto bits = escrow::store::cryptoapi::peek_aes_bits(in.head())) {
+        print_cryptoapi(name, in, *bits, a.has("json"));
     } else {
         throw escrow::error(errc::malformed_header, "unknown format: " + in_quotes(name) +
-                                                        " is neither an escrow native file nor an escrow record");
+                                                        " is neither an escrow native or CryptoAPI file nor an escrow record");
     }
     std::cout.flush();
     if (!std::cout) throw escrow::error(errc::io_error, "writing to standard output failed");

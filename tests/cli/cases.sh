@@ -429,6 +429,17 @@ case_cryptoapi_round_trip() {
         [[ "$(head_hex wk.bin 12)" == "01 02 00 00 $alg 00 a4 00 00" ]] || fail "the record's wrapped key is not a SIMPLEBLOB"
         [[ $(size_of wk.bin) -eq 268 ]] || fail "the record's SIMPLEBLOB is not 268 bytes"
     done
+    note "inspect describes a CryptoAPI file"
+    ok "$ESCROW" inspect big-192.enc >inspect.txt
+    assert_contains inspect.txt "cryptoapi-aes192-cbc (0x0181), SIMPLEBLOB aiKeyAlg CALG_AES_192"
+    assert_contains inspect.txt "rsa-pkcs1v15 (0x0202)"
+    assert_contains inspect.txt "0: owner, SIMPLEBLOB 268 bytes (RSA block 256 bytes)"
+    assert_contains inspect.txt "payload:       204816 bytes (204800 to 204815 bytes of plaintext)"
+    ok "$ESCROW" inspect --json big-128.enc >inspect.json
+    [[ "$(json_get inspect.json "cipher;name")" == cryptoapi-aes128-cbc ]] || fail "inspect --json: wrong cipher"
+    [[ "$(json_get inspect.json authenticated)" == OFF || "$(json_get inspect.json authenticated)" == false ]] ||
+        fail "inspect --json: authenticated is not false"
+    [[ "$(json_get inspect.json payload_size)" == 204816 ]] || fail "inspect --json: wrong payload size"
     note "the default AES size is 256; the format is recognised without --format"
     ok "$ESCROW" encrypt --format cryptoapi --owner "$FIX/owner.pub" --authority "$FIX/auth1.pub" --authority "$FIX/auth2.pub" \
         --record r1.rec --record r2.rec -o default.enc "$FIX/plain.txt"
