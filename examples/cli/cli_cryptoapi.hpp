@@ -73,14 +73,7 @@ inline int decrypt_cryptoapi(const decrypt_job& job, decrypt_input& in) {
                           "appears only once the whole file decrypts: give -o OUT");
     const unsigned bits = cryptoapi_aes_bits(in);
     auto key = load_identity(job.key_path, "--key");
-    std::optional<escrow::escrow_record> record;
-    if (job.record_path) {
-        record = load_record(*job.record_path);
-        if (!escrow::constant_time_equal(record->authority_fingerprint, key.public_key().fingerprint()))
-            throw escrow::error(escrow::errc::no_matching_key,
-                                "--record " + in_quotes(*job.record_path) +
-                                    " was made for a different authority key than --key " + in_quotes(job.key_path));
-    }
+    std::optional<escrow::escrow_record> record = load_record_for(job, key.public_key());
     return detail::with_cryptoapi_preset(bits, [&](auto enc) {
         output_file out(job.out_path);
         if (record) enc.decrypt_with_record(in, out, *record, key);

@@ -65,11 +65,7 @@ struct cryptoapi_aes_cbc {
     /// Encrypts the chunks of one payload, in order.
     class sealer {
     public:
-        sealer(const session_key& key, byte_view nonce) {
-            check(key, nonce);
-            static constexpr byte zero_iv[block_size] = {};
-            cbc_.SetKeyWithIV(key.unsafe_bytes().data(), key.size(), zero_iv, block_size);
-        }
+        sealer(const session_key& key, byte_view nonce) { keyed(cbc_, key, nonce); }
 
         [[nodiscard]] std::size_t seal(std::uint64_t, byte_view plain, bool last, mutable_byte_view out) {
             if (plain.size() > chunk_size || (!last && plain.size() != chunk_size) ||
@@ -95,11 +91,7 @@ struct cryptoapi_aes_cbc {
     /// Decrypts the chunks of one payload, in order, and checks the final padding.
     class opener {
     public:
-        opener(const session_key& key, byte_view nonce) {
-            check(key, nonce);
-            static constexpr byte zero_iv[block_size] = {};
-            cbc_.SetKeyWithIV(key.unsafe_bytes().data(), key.size(), zero_iv, block_size);
-        }
+        opener(const session_key& key, byte_view nonce) { keyed(cbc_, key, nonce); }
 
         /// @throws escrow::error `truncated` for a chunk that is not whole blocks (a payload
         /// CryptEncrypt cannot have written: cut or extended), `authentication_failed` when the
@@ -132,10 +124,14 @@ struct cryptoapi_aes_cbc {
     };
 
 private:
-    static void check(const session_key& key, byte_view nonce) {
+    // Keys a CBC encryption or decryption with the session key and CryptoAPI's default IV (zeros).
+    template <class Mode>
+    static void keyed(Mode& cbc, const session_key& key, byte_view nonce) {
         if (key.size() != key_size)
             throw error(errc::bad_key, std::string(name) + " needs a " + std::to_string(key_size) + "-byte session key");
         if (!nonce.empty()) throw error(errc::malformed_header, std::string(name) + " takes no nonce");
+        static constexpr byte zero_iv[block_size] = {};
+        cbc.SetKeyWithIV(key.unsafe_bytes().data(), key.size(), zero_iv, block_size);
     }
 };
 
