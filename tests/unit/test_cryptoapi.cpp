@@ -340,30 +340,6 @@ TEST_CASE("A wrong private key never yields the plaintext", "[cryptoapi]") {
     REQUIRE(failed >= 12);
 }
 
-namespace {
-
-/// A sink that lends its memory (escrow::buffer_byte_sink), so the host opens chunks straight into it.
-class lending_sink {
-public:
-    void write(escrow::byte_view in) { escrow::append(out_, in); }
-    escrow::mutable_byte_view prepare(std::size_t n) {
-        lent_.assign(n, escrow::byte{0xA5});
-        return lent_;
-    }
-    void commit(std::size_t n) {
-        REQUIRE(n <= lent_.size());
-        escrow::append(out_, escrow::byte_view(lent_).first(n));
-        lent_.clear();
-    }
-    [[nodiscard]] const escrow::bytes& data() const noexcept { return out_; }
-
-private:
-    escrow::bytes out_, lent_;
-};
-static_assert(escrow::buffer_byte_sink<lending_sink>);
-
-}  // namespace
-
 TEST_CASE("A lending sink takes the padded final chunk whatever its padding length", "[host][cryptoapi][io]") {
     // The final CBC chunk's plaintext is 1 to 16 bytes shorter than its ciphertext, so its size is
     // not known before opening: the host must not lend a buffer sized by guess.
