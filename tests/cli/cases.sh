@@ -492,12 +492,18 @@ case_cryptoapi_msblob_keys() {
 # malformed blobs; short files; standard output refused. Nothing is ever written.
 case_cryptoapi_errors() {
     cd "$W"
-    ok "$ESCROW" encrypt --format cryptoapi --owner "$FIX/owner.pub" --authority "$FIX/auth1.pub" --record r.rec -o big.enc "$FIX/big.bin"
+    # The file is made for whichever of owner and other has the smaller modulus, so that its RSA
+    # block is below the other key's modulus too and the wrong key gets as far as the padding (a
+    # block above a key's modulus is, publicly, "not for this key").
+    local small=owner large=other
+    modulus() { "$OPENSSL" rsa -in "$1" -noout -modulus 2>/dev/null | cut -d= -f2; }
+    if [[ "$(modulus "$FIX/owner.key")" > "$(modulus "$FIX/other.key")" ]]; then small=other large=owner; fi
+    ok "$ESCROW" encrypt --format cryptoapi --owner "$FIX/$small.pub" --authority "$FIX/auth1.pub" --record r.rec -o big.enc "$FIX/big.bin"
     local size
     size=$(size_of big.enc)
     note "wrong key, broken padding: one message"
     local wrong="" padding="" rc
-    rc=0; "$ESCROW" decrypt --key "$FIX/other.key" -o w.out big.enc 2>w.err || rc=$?
+    rc=0; "$ESCROW" decrypt --key "$FIX/$large.key" -o w.out big.enc 2>w.err || rc=$?
     if [[ $rc -eq 0 ]]; then
         ! cmp -s w.out "$FIX/big.bin" || fail "a wrong key gave the plaintext"
         note "the wrong key's padding happened to parse (1 in 256): garbage, not the plaintext"
@@ -507,38 +513,38 @@ case_cryptoapi_errors() {
         wrong=$(cat w.err)
     fi
     flip_byte big.enc pad.enc $(( size - 20 ))   # the second-last block: the last block's padding breaks
-    fails_cleanly 1 "CBC padding is wrong" out.bin pad.enc "$ESCROW" decrypt --key "$FIX/owner.key" -o out.bin pad.enc
+    fails_cleanly 1 "CBC padding is wrong" out.bin pad.enc "$ESCROW" decrypt --key "$FIX/$small.key" -o out.bin pad.enc
     padding=$(cat "$CAP/stderr")
     [[ -z "$wrong" || "$wrong" == "$padding" ]] || fail "wrong key and bad padding differ: '$wrong' vs '$padding'"
     note "a key of another size is not for this file"
     ok "$ESCROW" keygen --type rsa --bits 3072 -o k3072
     fails_cleanly 1 "no_matching_key" out.bin big.enc "$ESCROW" decrypt --key k3072.key -o out.bin big.enc
-    note "the record path is authenticated: a wrong authority key or a wrong file always fails"
+    note "the record is authenticated: a wrong authority key or an altered record always fails"
     fails_cleanly 1 "different authority key" out.bin big.enc "$ESCROW" decrypt --key "$FIX/auth2.key" --record r.rec -o out.bin big.enc
-    ok "$ESCROW" encrypt --format cryptoapi --owner "$FIX/owner.pub" --authority "$FIX/auth1.pub" --record r2.rec -o other.enc "$FIX/plain.txt"
-    fails_cleanly 1 "authentication_failed" out.bin big.enc "$ESCROW" decrypt --key "$FIX/auth1.key" --record r2.rec -o out.bin big.enc
+    flip_byte r.rec altered.rec "$(offset_of r.rec big.bin)"
+    fails_cleanly 1 "record MAC" out.bin big.enc "$ESCROW" decrypt --key "$FIX/auth1.key" --record altered.rec -o out.bin big.enc
     note "malformed SIMPLEBLOBs"
     local at value what
     for at_value in "4 06 bType" "5 03 bVersion" "8 01 aiKeyAlg" "13 a0 algid"; do
         read -r at value what <<<"$at_value"
         cp big.enc m.enc
         printf "\x$value" | dd of=m.enc bs=1 seek="$at" conv=notrunc status=none
-        fails_cleanly 5 "$what" out.bin m.enc "$ESCROW" decrypt --format cryptoapi --key "$FIX/owner.key" -o out.bin m.enc
+        fails_cleanly 5 "$what" out.bin m.enc "$ESCROW" decrypt --format cryptoapi --key "$FIX/$small.key" -o out.bin m.enc
     done
     cp big.enc len.enc
     printf '\x0b' | dd of=len.enc bs=1 seek=0 conv=notrunc status=none
-    fails_cleanly 5 "blob length 267" out.bin len.enc "$ESCROW" decrypt --format cryptoapi --key "$FIX/owner.key" -o out.bin len.enc
+    fails_cleanly 5 "blob length 267" out.bin len.enc "$ESCROW" decrypt --format cryptoapi --key "$FIX/$small.key" -o out.bin len.enc
     note "short files"
     head -c 2 big.enc >s2.enc
-    fails_cleanly 1 "input ended inside the blob length" out.bin s2.enc "$ESCROW" decrypt --format cryptoapi --key "$FIX/owner.key" -o out.bin s2.enc
+    fails_cleanly 1 "input ended inside the blob length" out.bin s2.enc "$ESCROW" decrypt --format cryptoapi --key "$FIX/$small.key" -o out.bin s2.enc
     head -c 200 big.enc >s200.enc
-    fails_cleanly 1 "truncated" out.bin s200.enc "$ESCROW" decrypt --format cryptoapi --key "$FIX/owner.key" -o out.bin s200.enc
+    fails_cleanly 1 "truncated" out.bin s200.enc "$ESCROW" decrypt --format cryptoapi --key "$FIX/$small.key" -o out.bin s200.enc
     head -c 272 big.enc >s272.enc
-    fails_cleanly 1 "payload is missing" out.bin s272.enc "$ESCROW" decrypt --key "$FIX/owner.key" -o out.bin s272.enc
+    fails_cleanly 1 "payload is missing" out.bin s272.enc "$ESCROW" decrypt --key "$FIX/$small.key" -o out.bin s272.enc
     head -c $(( size - 1 )) big.enc >s1.enc
-    fails_cleanly 1 "ends inside a 16-byte block" out.bin s1.enc "$ESCROW" decrypt --key "$FIX/owner.key" -o out.bin s1.enc
+    fails_cleanly 1 "ends inside a 16-byte block" out.bin s1.enc "$ESCROW" decrypt --key "$FIX/$small.key" -o out.bin s1.enc
     note "standard output is refused"
-    fails_cleanly 2 "give -o OUT" "" big.enc "$ESCROW" decrypt --format cryptoapi --key "$FIX/owner.key" big.enc
+    fails_cleanly 2 "give -o OUT" "" big.enc "$ESCROW" decrypt --format cryptoapi --key "$FIX/$small.key" big.enc
 }
 
 # ---- errors ------------------------------------------------------------------------------------

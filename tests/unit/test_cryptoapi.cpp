@@ -292,11 +292,29 @@ TEST_CASE("The sized unwrap treats a well-padded block of the wrong length exact
     REQUIRE(a->size() == 32);
     REQUIRE(escrow::constant_time_equal(*a, *b));
     REQUIRE_FALSE(escrow::detail::pkcs1v15_decrypt(k.owner, w.body, 32).valid);
-    // Another private key of the same size: also a synthetic key, no error.
+    // Another private key of the same size: also a synthetic key, no error, as long as the block
+    // is below its modulus; at or above it, the block is publicly "not for this key".
     auto other = pkcs1::unwrap(w, k.stranger, 16);
-    REQUIRE(other);
-    REQUIRE(other->size() == 16);
-    REQUIRE_FALSE(escrow::constant_time_equal(*other, key16));
+    const bool below = CryptoPP::Integer(w.body.data(), w.body.size()) < k.stranger.cryptopp().GetModulus();
+    REQUIRE(other.has_value() == below);
+    if (other) {
+        REQUIRE(other->size() == 16);
+        REQUIRE_FALSE(escrow::constant_time_equal(*other, key16));
+    }
+    // Both outcomes, from blocks made for the smaller of the two moduli and for the larger.
+    const bool owner_smaller = k.owner.cryptopp().GetModulus() < k.stranger.cryptopp().GetModulus();
+    const auto& small = owner_smaller ? k.owner : k.stranger;
+    const auto& large = owner_smaller ? k.stranger : k.owner;
+    auto to_small = pkcs1::wrap(key16, small.public_key(), escrow::default_random());
+    auto synthetic = pkcs1::unwrap(to_small, large, 16);
+    REQUIRE(synthetic);
+    REQUIRE_FALSE(escrow::constant_time_equal(*synthetic, key16));
+    const escrow::bytes at_modulus = [&] {
+        escrow::bytes m(256);
+        small.cryptopp().GetModulus().Encode(m.data(), m.size());
+        return m;
+    }();
+    REQUIRE_FALSE(pkcs1::unwrap(escrow::wrapped_key{{}, at_modulus}, small, 16).has_value());
     // A block of another key's size is "not for this key".
     auto big = escrow::rsa_private_key::generate(3072);
     REQUIRE_FALSE(pkcs1::unwrap(pkcs1::wrap(key16, big.public_key(), escrow::default_random()), k.owner, 16).has_value());
@@ -304,20 +322,27 @@ TEST_CASE("The sized unwrap treats a well-padded block of the wrong length exact
 
 TEST_CASE("Bad padding and a wrong key are indistinguishable to the caller", "[wrap][rsa_pkcs1v15][cryptoapi]") {
     const auto& k = keys();
+    // The file's key has the smaller modulus, so every block made for it is also below the wrong
+    // key's modulus: the wrong key then gets as far as the padding. (With the roles swapped, a
+    // block can exceed the wrong modulus, a public fact reported as "not for this key": see the
+    // next test.)
+    const bool owner_smaller = k.owner.cryptopp().GetModulus() < k.stranger.cryptopp().GetModulus();
+    const auto& right = owner_smaller ? k.owner : k.stranger;
+    const auto& wrong = owner_smaller ? k.stranger : k.owner;
     auto plain = pattern(1000, 9);
     std::set<std::string> bad_padding, wrong_key;
     for (int trial = 0; trial < 8; ++trial) {
-        auto file = encrypt_capi(plain, k.owner, k.authority);
-        // The owner's blob replaced by a block with broken padding under the owner's own key.
+        auto file = encrypt_capi(plain, right, k.authority);
+        // The blob replaced by a block with broken padding under the right key.
         auto broken = file;
-        set_rsa_block(broken, raw_block(k.owner.public_key(), pattern(32, 100 + trial), true));
-        bad_padding.insert(outcome(broken, k.owner, plain));
+        set_rsa_block(broken, raw_block(right.public_key(), pattern(32, 100 + trial), true));
+        bad_padding.insert(outcome(broken, right, plain));
         // A block with valid padding but a 16-byte key in a 32-byte-key file.
         auto short_key = file;
-        set_rsa_block(short_key, raw_block(k.owner.public_key(), pattern(16, 200 + trial), false));
-        bad_padding.insert(outcome(short_key, k.owner, plain));
+        set_rsa_block(short_key, raw_block(right.public_key(), pattern(16, 200 + trial), false));
+        bad_padding.insert(outcome(short_key, right, plain));
         // The intact file opened with the wrong private key.
-        wrong_key.insert(outcome(file, k.stranger, plain));
+        wrong_key.insert(outcome(file, wrong, plain));
     }
     // One failure shape for all of them (a rare "success" with garbage is possible for both).
     bad_padding.erase("success");
@@ -330,13 +355,19 @@ TEST_CASE("Bad padding and a wrong key are indistinguishable to the caller", "[w
 TEST_CASE("A wrong private key never yields the plaintext", "[cryptoapi]") {
     const auto& k = keys();
     auto plain = pattern(4096, 11);
-    int failed = 0;
+    int failed = 0, not_for_key = 0;
     for (int trial = 0; trial < 16; ++trial) {
-        auto file = encrypt_capi(plain, k.owner, k.authority);
-        std::string o = outcome(file, k.stranger, plain);  // asserts the output is never the plaintext
+        // Both directions between two keys of the same size: a block at or above the other
+        // modulus is "not for this key", any other fails at the padding (or, rarely, gives garbage).
+        const bool flip = trial % 2;
+        auto file = encrypt_capi(plain, flip ? k.stranger : k.owner, k.authority);
+        std::string o = outcome(file, flip ? k.owner : k.stranger, plain);  // never the plaintext
         failed += o != "success";
+        not_for_key += o.rfind("no_matching_key", 0) == 0;
+        REQUIRE((o == "success" || o.rfind("no_matching_key", 0) == 0 || o.rfind("authentication_failed", 0) == 0));
     }
     // A random key passes the final padding check about 1 time in 256; 16 trials all passing is impossible in practice.
+    CAPTURE(not_for_key);
     REQUIRE(failed >= 12);
 }
 
@@ -393,13 +424,15 @@ TEST_CASE("Malformed SIMPLEBLOBs and short files are rejected with clear errors"
     REQUIRE_ESCROW_ERROR(decrypt_capi(with(2, 0x01), k.owner), errc::malformed_header);
     // 269: the blob takes one payload byte and its RSA block (257 bytes) fits no 2048-bit key.
     REQUIRE_ESCROW_ERROR(decrypt_capi(with(0, 0x0D), k.owner), errc::no_matching_key);
-    // RSA block not below the modulus.
+    // RSA block not below the modulus: it cannot have been made for this key.
     auto big = file;
     escrow::bytes n(256);
     k.owner.cryptopp().GetModulus().Encode(n.data(), n.size());
     set_rsa_block(big, n);
-    REQUIRE_ESCROW_ERROR(decrypt_capi(big, k.owner), errc::malformed_blob);
-    REQUIRE_THAT(msg_of(big), Catch::Matchers::Contains("not less than the modulus"));
+    REQUIRE_ESCROW_ERROR(decrypt_capi(big, k.owner), errc::no_matching_key);
+    REQUIRE_FALSE(pkcs1::unwrap(escrow::wrapped_key{{}, n}, k.owner, 32).has_value());
+    REQUIRE_ESCROW_ERROR(escrow::detail::pkcs1v15_decrypt(k.owner, n), errc::malformed_blob);
+    REQUIRE_THAT(msg_of(big), Catch::Matchers::Contains("wrong key?"));
     // Short files.
     REQUIRE_ESCROW_ERROR(decrypt_capi(escrow::bytes{}, k.owner), errc::malformed_header);
     REQUIRE_ESCROW_ERROR(decrypt_capi(escrow::byte_view(file).first(3), k.owner), errc::truncated);

@@ -25,8 +25,10 @@ namespace escrow::wrap {
 /// caller learns nothing until the key it gets fails later (a header MAC, a record MAC, the
 /// payload's padding). A wrong private key of the same size looks exactly like bad padding.
 ///
-/// What is not hidden: a block whose size differs from the key's modulus size (`std::nullopt`:
-/// not for this key) and a block not below the modulus (`malformed_blob`); both are public facts.
+/// What is not hidden: a block whose size differs from the key's modulus size, or whose value is
+/// not below the modulus, was not made for this key (`std::nullopt`). Both are public facts that
+/// anyone can check against the public key; a different key of the same size often gives the
+/// second (a block below one modulus may be above another), damage to the block may too.
 struct rsa_pkcs1v15 {
     static constexpr std::string_view name = "rsa-pkcs1v15";
     static constexpr std::string_view stanza_type = "rsa-pkcs1v15";
@@ -43,9 +45,8 @@ struct rsa_pkcs1v15 {
     }
 
     /// The session key, or a pseudo-random one when the padding is bad; `std::nullopt` when the
-    /// block is not the size of this key's modulus.
-    /// @throws escrow::error `bad_key` (key under 2048 bits), `malformed_blob` (arguments present,
-    /// or the block is not below the modulus).
+    /// block cannot have been made for this key (not the modulus size, or not below the modulus).
+    /// @throws escrow::error `bad_key` (key under 2048 bits), `malformed_blob` (arguments present).
     [[nodiscard]] static std::optional<session_key> unwrap(const wrapped_key& w, const private_key& priv) {
         if (!usable(w, priv)) return std::nullopt;
         return detail::pkcs1v15_decrypt(priv, w.body).message;
@@ -70,7 +71,8 @@ private:
     static bool usable(const wrapped_key& w, const private_key& priv) {
         check_bits(priv.bits());
         if (!w.args.empty()) throw error(errc::malformed_blob, "an RSA PKCS#1 v1.5 wrapped key takes no arguments");
-        return w.body.size() == priv.cryptopp().GetModulus().ByteCount();
+        const CryptoPP::Integer& n = priv.cryptopp().GetModulus();
+        return w.body.size() == n.ByteCount() && CryptoPP::Integer(w.body.data(), w.body.size()) < n;
     }
 };
 
