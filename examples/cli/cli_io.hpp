@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -74,11 +75,19 @@ private:
 };
 
 namespace detail {
+/// Loads a key of type `Key` from a key file's content: PEM, DER, or a CryptoAPI key blob
+/// (PUBLICKEYBLOB for a public key, PRIVATEKEYBLOB for a private one), told apart by the content.
+template <class Key>
+Key load_content(escrow::byte_view content) {
+    if constexpr (std::is_same_v<Key, escrow::rsa_public_key>) return escrow::ms_blob::load_public_key(content);
+    else return escrow::ms_blob::load_private_key(content);
+}
+
 /// True when `content` loads as a `Key` (used to say "this is the other kind of key").
 template <class Key>
 bool parses_as(escrow::byte_view content) {
     try {
-        (void)Key::load(content);
+        (void)load_content<Key>(content);
         return true;
     } catch (const escrow::error&) {
         return false;
@@ -92,15 +101,15 @@ inline void require_rsa_bits(unsigned bits, const std::string& context) {
 }  // namespace detail
 
 namespace detail {
-/// Loads a `Key` from a key file, PEM or DER, told apart by its content. When the file holds the
-/// other kind of key (`Other`), the error says so and names the file the option takes.
+/// Loads a `Key` from a key file, PEM, DER or a CryptoAPI key blob, told apart by its content. When
+/// the file holds the other kind of key (`Other`), the error says so and names the file the option takes.
 template <class Key, class Other>
 Key load_key(const std::string& path, std::string_view option, std::string_view other_kind, std::string_view takes) {
     const std::string context = std::string(option) + " " + in_quotes(path);
     key_file_bytes content(path, option);
     std::optional<Key> key;
     try {
-        key.emplace(Key::load(content.view()));
+        key.emplace(load_content<Key>(content.view()));
     } catch (const escrow::error& e) {
         if (e.kind() != escrow::errc::bad_key) throw with_context(e, context);
         if (parses_as<Other>(content.view()))
@@ -113,14 +122,14 @@ Key load_key(const std::string& path, std::string_view option, std::string_view 
 }
 }  // namespace detail
 
-/// Loads a RECIPIENT: a public key file, PEM or DER, told apart by its content.
+/// Loads a RECIPIENT: a public key file, PEM, DER or PUBLICKEYBLOB, told apart by its content.
 /// @throws escrow::error `bad_key` (with a clear word when it is a private key), `not_found`, `io_error`.
 inline escrow::rsa_public_key load_recipient(const std::string& path, std::string_view option) {
     return detail::load_key<escrow::rsa_public_key, escrow::rsa_private_key>(
         path, option, "a private key", "the public key file (PREFIX.pub from escrow keygen)");
 }
 
-/// Loads an IDENTITY: a private key file, PEM or DER, told apart by its content.
+/// Loads an IDENTITY: a private key file, PEM, DER or PRIVATEKEYBLOB, told apart by its content.
 /// @throws escrow::error `bad_key` (with a clear word when it is a public key), `not_found`, `io_error`.
 inline escrow::rsa_private_key load_identity(const std::string& path, std::string_view option) {
     return detail::load_key<escrow::rsa_private_key, escrow::rsa_public_key>(

@@ -26,6 +26,7 @@ struct encrypt_job {
     std::vector<std::string> record_paths;      ///< --record, none or one per authority
     escrow::key_info info;                      ///< serial (may be empty), description, owner id
     bool armor = false;                         ///< --armor
+    unsigned aes_bits = 256;                    ///< --aes-bits (--format cryptoapi only)
 };
 
 /// `escrow decrypt`, parsed.
@@ -61,6 +62,19 @@ inline escrow::escrow_record load_record(const std::string& path) {
     } catch (const escrow::error& e) {
         throw with_context(e, "--record " + in_quotes(path));
     }
+}
+
+/// Reads the job's --record, if any, and checks that it was made for the authority whose key is
+/// --key (public half `key_pub`): said before the library's own check, so that a wrong key reads
+/// as one (exit 1).
+inline std::optional<escrow::escrow_record> load_record_for(const decrypt_job& job, const escrow::rsa_public_key& key_pub) {
+    if (!job.record_path) return std::nullopt;
+    escrow::escrow_record record = load_record(*job.record_path);
+    if (!escrow::constant_time_equal(record.authority_fingerprint, key_pub.fingerprint()))
+        throw escrow::error(escrow::errc::no_matching_key, "--record " + in_quotes(*job.record_path) +
+                                                               " was made for a different authority key than --key " +
+                                                               in_quotes(job.key_path));
+    return record;
 }
 
 }  // namespace escrow_cli

@@ -34,15 +34,7 @@ inline int encrypt_native(const encrypt_job& job) {
 /// authority's key and its escrow record.
 inline int decrypt_native(const decrypt_job& job, decrypt_input& in) {
     auto key = load_identity(job.key_path, "--key");
-    std::optional<escrow::escrow_record> record;
-    if (job.record_path) {
-        record = load_record(*job.record_path);
-        // Said here, before the library's check, so that a wrong key reads as one (exit 1).
-        if (!escrow::constant_time_equal(record->authority_fingerprint, key.public_key().fingerprint()))
-            throw escrow::error(escrow::errc::no_matching_key,
-                                "--record " + in_quotes(*job.record_path) +
-                                    " was made for a different authority key than --key " + in_quotes(job.key_path));
-    }
+    std::optional<escrow::escrow_record> record = load_record_for(job, key.public_key());
     output_file out(job.out_path);
     escrow::native_encryptor enc;
     if (record) enc.decrypt_with_record(in, out, *record, key);

@@ -59,13 +59,14 @@ constexpr std::string_view main_help =
     "      --version  show the version\n"
     "\n"
     "'-' or no file operand means standard input or output. Key files are PEM or DER (PKCS#8\n"
-    "private keys, SubjectPublicKeyInfo public keys, as openssl writes them), recognised from\n"
-    "their content; the age format takes age and OpenSSH keys (see 'escrow encrypt --help'). Outputs are written to a temporary file and renamed only on success; an\n"
-    "existing file is never overwritten.\n"
+    "private keys, SubjectPublicKeyInfo public keys, as openssl writes them) or CryptoAPI key\n"
+    "blobs (PRIVATEKEYBLOB, PUBLICKEYBLOB), recognised from their content; the age format takes\n"
+    "age and OpenSSH keys (see 'escrow encrypt --help'). Outputs are written to a temporary file\n"
+    "and renamed only on success; an existing file is never overwritten.\n"
     "\n";
 
 constexpr std::string_view keygen_help =
-    "Usage: escrow keygen --type rsa|x25519 [--bits N] -o PREFIX\n"
+    "Usage: escrow keygen --type rsa|x25519 [--bits N] [--key-format pem|msblob] -o PREFIX\n"
     "\n"
     "Generates a key pair: PREFIX.key, the private key (mode 0600), and PREFIX.pub, the public\n"
     "key. RSA: PKCS#8 PEM and SubjectPublicKeyInfo PEM. X25519 (the age format): an age identity\n"
@@ -74,6 +75,8 @@ constexpr std::string_view keygen_help =
     "Options:\n"
     "  --type rsa|x25519   key type (x25519: for --format age)\n"
     "  --bits N            RSA modulus size, 2048 to 16384 (default 3072)\n"
+    "  --key-format F      pem (default), or msblob: CryptoAPI's PRIVATEKEYBLOB and\n"
+    "                      PUBLICKEYBLOB, which CryptImportKey and 'openssl rsa -inform MSBLOB' read\n"
     "  -o, --output PREFIX write PREFIX.key and PREFIX.pub\n"
     "  -h, --help          show this help\n"
     "\n";
@@ -82,20 +85,26 @@ constexpr std::string_view encrypt_help =
     "Usage: escrow encrypt [--format native|age|cryptoapi] --owner RECIPIENT\n"
     "                      --authority RECIPIENT [--authority RECIPIENT ...]\n"
     "                      [--description TEXT] [--serial S] [--owner-id TEXT]\n"
-    "                      [--record FILE ...] [--armor] [-o OUT] [IN]\n"
+    "                      [--record FILE ...] [--armor] [--aes-bits N] [-o OUT] [IN]\n"
     "\n"
     "Encrypts IN (default: standard input) to OUT (default: standard output, never a terminal)\n"
     "under a fresh session key, wrapped for the owner and, as a copy in the header, for each\n"
     "authority. Each --record FILE receives the escrow record of the --authority in the same\n"
     "position: give none, or one per authority.\n"
     "\n"
-    "A RECIPIENT is a public key file (PEM or DER), e.g. PREFIX.pub from 'escrow keygen'. With\n"
-    "--format age it is an age1... recipient, or an age recipient file, or an OpenSSH ssh-rsa\n"
-    "public key (a line or a .pub file); the owner and authorities must be of one kind.\n"
+    "A RECIPIENT is a public key file (PEM, DER or PUBLICKEYBLOB), e.g. PREFIX.pub from\n"
+    "'escrow keygen'. With --format age it is an age1... recipient, or an age recipient file, or\n"
+    "an OpenSSH ssh-rsa public key (a line or a .pub file); the owner and authorities must be of\n"
+    "one kind.\n"
+    "\n"
+    "--format cryptoapi writes what CryptoAPI itself reads (Microsoft's \"Encrypting a File\"\n"
+    "layout: the owner's SIMPLEBLOB, then CryptEncrypt's AES-CBC output). It has no integrity\n"
+    "check (docs/threat-model.md) and room for the owner's blob only: each authority's\n"
+    "SIMPLEBLOB goes to its escrow record, so --record is required.\n"
     "\n"
     "Options:\n"
-    "  --format F          native (default) or age (age-encryption.org/v1, for the age tool);\n"
-    "                      cryptoapi arrives in a later version\n"
+    "  --format F          native (default), age (age-encryption.org/v1, for the age tool) or\n"
+    "                      cryptoapi (legacy, unauthenticated)\n"
     "  --owner RECIPIENT   the owner's public key (once)\n"
     "  --authority RECIPIENT\n"
     "                      a backup authority's public key (one or more, up to 31)\n"
@@ -105,6 +114,7 @@ constexpr std::string_view encrypt_help =
     "                      (default: a fresh random ESC-... serial)\n"
     "  --owner-id TEXT     the owner's identity in the record (default: $USER, else 'unknown')\n"
     "  -a, --armor         ASCII armor (--format age only)\n"
+    "  --aes-bits N        --format cryptoapi: the AES key size, 128, 192 or 256 (default)\n"
     "  -o, --output OUT    write the ciphertext to OUT (a new file)\n"
     "  -h, --help          show this help\n"
     "\n";
@@ -113,21 +123,24 @@ constexpr std::string_view decrypt_help =
     "Usage: escrow decrypt --key IDENTITY [--record FILE] [--format F] [-o OUT] [IN]\n"
     "\n"
     "Decrypts IN (default: standard input) to OUT (default: standard output). IDENTITY is a\n"
-    "private key file (PEM or DER): the owner's, or an authority's, which opens the copy of its\n"
-    "blob in the header. With --record, IDENTITY is the authority's key and the escrow record\n"
-    "supplies the session key (the record's MAC is checked too).\n"
+    "private key file (PEM, DER or PRIVATEKEYBLOB): the owner's, or an authority's, which opens\n"
+    "the copy of its blob in the header (native files). With --record, IDENTITY is the\n"
+    "authority's key and the escrow record supplies the session key (the record's MAC is\n"
+    "checked too).\n"
     "\n"
     "For age files IDENTITY is an age identity file (AGE-SECRET-KEY-1..., e.g. from age-keygen)\n"
     "or an unencrypted RSA private key (ssh-keygen's OpenSSH format, or PEM).\n"
     "\n"
-    "The format (native, age binary or armored) is recognised from the input's first bytes\n"
-    "unless --format is given. Nothing is\n"
-    "written to OUT unless the whole file authenticates.\n"
+    "The format (native, age binary or armored, CryptoAPI) is recognised from the input's first\n"
+    "bytes unless --format is given. Nothing is written to OUT unless the whole file\n"
+    "authenticates. A CryptoAPI file cannot authenticate: its plaintext appears in OUT (required,\n"
+    "not standard output) only once the final padding checks out, and a wrong key or a modified\n"
+    "file is noticed only there (not always).\n"
     "\n"
     "Options:\n"
     "  --key IDENTITY      the private key file\n"
     "  --record FILE       an escrow record made for the authority whose key is IDENTITY\n"
-    "  --format F          native or age; cryptoapi arrives in a later version\n"
+    "  --format F          native, age or cryptoapi\n"
     "  -o, --output OUT    write the plaintext to OUT (a new file)\n"
     "  -h, --help          show this help\n"
     "\n";
@@ -135,10 +148,10 @@ constexpr std::string_view decrypt_help =
 constexpr std::string_view inspect_help =
     "Usage: escrow inspect [--json] [FILE|RECORD]\n"
     "\n"
-    "Describes an encrypted file (native or age, binary or armored: format, version, policies,\n"
-    "recipients, key info, header and\n"
-    "payload sizes) or an escrow record (as JSON), without any key. Nothing is verified: the\n"
-    "header MAC and the record MAC need the session key.\n"
+    "Describes an encrypted file (native, age binary or armored, or CryptoAPI: format, version,\n"
+    "policies, recipients, key info, header and payload sizes; for a CryptoAPI file its SIMPLEBLOB\n"
+    "and payload size) or an escrow record (as JSON), without any key. Nothing is verified: the\n"
+    "header MAC and the record MAC need the session key, and a CryptoAPI file has none.\n"
     "\n"
     "Options:\n"
     "  --json              describe an encrypted file as JSON too\n"
@@ -203,8 +216,11 @@ int keygen_x25519(const std::string& key_path, const std::string& pub_path) {
 }
 
 int cmd_keygen(std::span<char* const> argv) {
-    static constexpr option_spec specs[] = {
-        {"type", 0, true, false}, {"bits", 0, true, false}, {"output", 'o', true, false}, {"help", 'h', false, false}};
+    static constexpr option_spec specs[] = {{"type", 0, true, false},
+                                            {"bits", 0, true, false},
+                                            {"key-format", 0, true, false},
+                                            {"output", 'o', true, false},
+                                            {"help", 'h', false, false}};
     auto a = parse_args("keygen", specs, argv);
     if (help_requested(a)) {
         std::cout << keygen_help << exit_codes_help;
@@ -216,6 +232,10 @@ int cmd_keygen(std::span<char* const> argv) {
     if (*type != "rsa" && *type != "x25519") throw usage_error("keygen: unknown --type '" + *type + "' (expected rsa or x25519)");
     if (*type == "x25519" && a.get("bits")) throw usage_error("keygen: --bits applies to --type rsa only");
     unsigned bits = a.get("bits") ? parse_unsigned(*a.get("bits"), "--bits") : 3072;
+    const std::string key_format = a.get("key-format").value_or("pem");
+    if (key_format != "pem" && key_format != "msblob")
+        throw usage_error("keygen: unknown --key-format '" + key_format + "' (expected pem or msblob)");
+    const bool msblob = key_format == "msblob";
     auto prefix = a.get("output");
     if (!prefix) throw usage_error("keygen: -o PREFIX is required (see 'escrow keygen --help')");
     if (*prefix == "-" || prefix->empty()) throw usage_error("keygen: -o needs a file name prefix, not standard output");
@@ -227,7 +247,10 @@ int cmd_keygen(std::span<char* const> argv) {
     auto key = escrow::rsa_private_key::generate(bits);
     auto pub = key.public_key();
     output_file key_out(key_path), pub_out(pub_path);
-    {
+    if (msblob) {
+        key_out.write(escrow::ms_blob::unsafe_private_key_blob(key).unsafe_bytes());  // the blob wipes itself
+        pub_out.write(escrow::ms_blob::public_key_blob(pub));
+    } else {
         std::string pem = key.unsafe_pem();
         try {
             key_out.write(bytes_of(pem));
@@ -236,8 +259,8 @@ int cmd_keygen(std::span<char* const> argv) {
             throw;
         }
         CryptoPP::SecureWipeArray(pem.data(), pem.size());
+        pub_out.write(bytes_of(pub.pem()));
     }
-    pub_out.write(bytes_of(pub.pem()));
     commit_all({{&key_out, 0600}, {&pub_out, new_file_mode}});
     std::cerr << "escrow: wrote " << key_path << " (private key, keep it secret) and " << pub_path << " (RSA-"
               << pub.bits() << " public key, SHA-256 " << escrow::hex::encode(pub.fingerprint()) << ")\n";
@@ -258,7 +281,7 @@ int cmd_encrypt(std::span<char* const> argv) {
         {"format", 0, true, false},      {"owner", 0, true, false},       {"authority", 0, true, true},
         {"description", 0, true, false}, {"serial", 0, true, false},      {"owner-id", 0, true, false},
         {"record", 0, true, true},       {"armor", 'a', false, false},    {"output", 'o', true, false},
-        {"help", 'h', false, false}};
+        {"aes-bits", 0, true, false},    {"help", 'h', false, false}};
     auto a = parse_args("encrypt", specs, argv);
     if (help_requested(a)) {
         std::cout << encrypt_help << exit_codes_help;
@@ -270,6 +293,12 @@ int cmd_encrypt(std::span<char* const> argv) {
     job.out_path = a.get("output");
     if (!a.operands().empty()) job.in_path = a.operands().front();
     job.armor = a.has("armor");
+    if (auto bits = a.get("aes-bits")) {
+        if (fmt != format::cryptoapi) throw usage_error("--aes-bits applies to --format cryptoapi only");
+        job.aes_bits = parse_unsigned(*bits, "--aes-bits");
+        if (job.aes_bits != 128 && job.aes_bits != 192 && job.aes_bits != 256)
+            throw usage_error("--aes-bits must be 128, 192 or 256");
+    }
 
     auto owner = a.get("owner");
     job.authorities = a.all("authority");
@@ -325,9 +354,12 @@ format detect_format(const decrypt_input& in) {
         throw escrow::error(errc::malformed_header,
                             "unknown format: the input is an escrow record, not an encrypted file (give it with --record)");
     if (in.starts_with(bytes_of(age_magic)) || in.starts_with(bytes_of(age_armor))) return format::age;
+    // A CryptoAPI file has no magic, but its first 16 bytes leave no doubt: a DWORD blob length
+    // of 12 + an RSA block, then 01 02 00 00, an AES ALG_ID and CALG_RSA_KEYX.
+    if (escrow::store::cryptoapi::peek_aes_bits(in.head())) return format::cryptoapi;
     if (in.head().empty()) throw escrow::error(errc::malformed_header, "unknown format: the input is empty");
     throw escrow::error(errc::malformed_header,
-                        "unknown format: the input is not an escrow native or age file (CryptoAPI files need --format cryptoapi)");
+                        "unknown format: the input is not an escrow native, age or CryptoAPI file");
 }
 
 int cmd_decrypt(std::span<char* const> argv) {
@@ -516,6 +548,48 @@ void inspect_age(const std::string& name, Source& in, bool armored, bool as_json
     o << "\n";
 }
 
+// A CryptoAPI file: the SIMPLEBLOB's fields and the payload size. There is no key info, no MAC
+// and no chunking in this format: say so rather than leave fields out silently.
+template <class Source>
+void print_cryptoapi(const std::string& name, Source& in, unsigned aes_bits, bool json) {
+    escrow::file_header h;
+    auto parse = [&](auto enc) {
+        h = enc.read_header(in);
+        return 0;
+    };
+    (void)detail::with_cryptoapi_preset(aes_bits, parse);
+    payload_stats st = count_payload(in, h);
+    const std::size_t block = h.recipients.front().key.body.size();
+    const std::uint16_t cipher_id = h.cipher_id, wrap_id = h.wrap_id, store_id = escrow::store::cryptoapi::id;
+    if (json) {
+        auto id = [](std::string_view family, std::uint16_t v) {
+            return "{\"id\": \"" + hex_id(v) + "\", \"name\": " + json_str(policy_name(family, v)) + "}";
+        };
+        std::string j = "{\n";
+        j += "  \"file\": " + json_str(name) + ",\n";
+        j += "  \"format\": \"cryptoapi\",\n";
+        j += "  \"authenticated\": false,\n";
+        j += "  \"store\": " + id("store", store_id) + ",\n";
+        j += "  \"cipher\": " + id("cipher", cipher_id) + ",\n";
+        j += "  \"wrap\": " + id("wrap", wrap_id) + ",\n";
+        j += "  \"simpleblob_size\": " + std::to_string(block + 12) + ",\n";
+        j += "  \"rsa_block_size\": " + std::to_string(block) + ",\n";
+        j += "  \"payload_size\": " + std::to_string(st.size) + "\n}\n";
+        std::cout << j;
+        return;
+    }
+    auto& o = std::cout;
+    o << "file:          " << one_line(name) << "\n";
+    o << "format:        CryptoAPI (\"Encrypting a File\" layout, unauthenticated; store " << hex_id(store_id) << ")\n";
+    o << "cipher:        " << policy_name("cipher", cipher_id) << " (" << hex_id(cipher_id) << "), SIMPLEBLOB aiKeyAlg CALG_AES_"
+      << aes_bits << "\n";
+    o << "wrap:          " << policy_name("wrap", wrap_id) << " (" << hex_id(wrap_id) << "), algid CALG_RSA_KEYX\n";
+    o << "recipients:    1\n  0: owner, SIMPLEBLOB " << block + 12 << " bytes (RSA block " << block << " bytes)\n";
+    o << "payload:       " << st.size << " bytes";
+    if (st.size >= 16 && st.size % 16 == 0) o << " (" << st.size - 16 << " to " << st.size - 1 << " bytes of plaintext)";
+    o << "\n";
+}
+
 int cmd_inspect(std::span<char* const> argv) {
     static constexpr option_spec specs[] = {{"json", 0, false, false}, {"help", 'h', false, false}};
     auto a = parse_args("inspect", specs, argv);
@@ -546,9 +620,11 @@ int cmd_inspect(std::span<char* const> argv) {
         } else {
             inspect_age(name, in, false, a.has("json"));
         }
+    } else if (auto bits = escrow::store::cryptoapi::peek_aes_bits(in.head())) {
+        print_cryptoapi(name, in, *bits, a.has("json"));
     } else {
         throw escrow::error(errc::malformed_header, "unknown format: " + in_quotes(name) +
-                                                        " is neither an escrow native file nor an escrow record");
+                                                        " is neither an escrow native, age or CryptoAPI file nor an escrow record");
     }
     std::cout.flush();
     if (!std::cout) throw escrow::error(errc::io_error, "writing to standard output failed");

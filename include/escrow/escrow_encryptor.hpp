@@ -452,10 +452,12 @@ private:
         };
         if constexpr (buffer_byte_sink<Sink>) {
             // The plaintext size `sealed` holds, when `sealed_size` is plaintext plus a fixed overhead
-            // (every STREAM cipher); any other cipher takes the scratch buffer below.
+            // (every STREAM cipher) and so determines it; any other cipher (a padded CBC final
+            // chunk, whose plaintext may be 1 to 16 bytes shorter) takes the scratch buffer below.
             std::size_t overhead = Cipher::sealed_size(0, last);
             std::size_t expect = sealed.size() >= overhead ? sealed.size() - overhead : 0;
-            if (sealed.size() >= overhead && Cipher::sealed_size(expect, last) == sealed.size()) {
+            if (sealed.size() >= overhead && Cipher::sealed_size(expect, last) == sealed.size() &&
+                Cipher::sealed_size(expect + 1, last) != sealed.size()) {
                 mutable_byte_view dst = out.prepare(expect);
                 try {
                     std::size_t n = opener.open(i, sealed, last, dst);

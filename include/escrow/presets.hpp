@@ -14,9 +14,12 @@
 #include "escrow/cipher/aes256_gcm_stream.hpp"
 #include "escrow/cipher/chacha20_poly1305_stream.hpp"
 #include "escrow/escrow_encryptor.hpp"
+#include "escrow/legacy/cryptoapi_aes_cbc.hpp"
 #include "escrow/store/age.hpp"
+#include "escrow/store/cryptoapi.hpp"
 #include "escrow/store/native.hpp"
 #include "escrow/wrap/rsa_oaep_sha256.hpp"
+#include "escrow/wrap/rsa_pkcs1v15.hpp"
 #include "escrow/wrap/scrypt.hpp"
 #include "escrow/wrap/ssh_rsa.hpp"
 #include "escrow/wrap/x25519.hpp"
@@ -34,14 +37,19 @@ inline constexpr bool ids_unique = [] {
 
 /// The library's policies, by family.
 namespace policies {
-using ciphers = boost::hana::tuple<cipher::aes256_gcm_stream, cipher::chacha20_poly1305_stream>;
-using wraps = boost::hana::tuple<wrap::rsa_oaep_sha256, wrap::x25519, wrap::ssh_rsa, wrap::scrypt>;
-using stores = boost::hana::tuple<store::native, store::age>;
+using ciphers = boost::hana::tuple<cipher::aes256_gcm_stream, cipher::chacha20_poly1305_stream,
+                                   legacy::cryptoapi_aes_cbc<128>, legacy::cryptoapi_aes_cbc<192>,
+                                   legacy::cryptoapi_aes_cbc<256>>;
+using wraps = boost::hana::tuple<wrap::rsa_oaep_sha256, wrap::rsa_pkcs1v15, wrap::x25519, wrap::ssh_rsa, wrap::scrypt>;
+using stores = boost::hana::tuple<store::native, store::cryptoapi, store::age>;
 }  // namespace policies
 
-static_assert(ids_unique<cipher::aes256_gcm_stream, cipher::chacha20_poly1305_stream>, "cipher ids must be unique");
-static_assert(ids_unique<wrap::rsa_oaep_sha256, wrap::x25519, wrap::ssh_rsa, wrap::scrypt>, "wrap ids must be unique");
-static_assert(ids_unique<store::native, store::age>, "store ids must be unique");
+static_assert(ids_unique<cipher::aes256_gcm_stream, cipher::chacha20_poly1305_stream, legacy::cryptoapi_aes_cbc<128>,
+                         legacy::cryptoapi_aes_cbc<192>, legacy::cryptoapi_aes_cbc<256>>,
+              "cipher ids must be unique");
+static_assert(ids_unique<wrap::rsa_oaep_sha256, wrap::rsa_pkcs1v15, wrap::x25519, wrap::ssh_rsa, wrap::scrypt>,
+              "wrap ids must be unique");
+static_assert(ids_unique<store::native, store::cryptoapi, store::age>, "store ids must be unique");
 
 /// The native format: AES-256-GCM STREAM payload, RSA-OAEP-SHA-256 recipients, `store::native`.
 using native_encryptor = escrow_encryptor<cipher::aes256_gcm_stream, wrap::rsa_oaep_sha256, store::native>;

@@ -381,29 +381,6 @@ private:
 static_assert(escrow::byte_source<read_only_source> && !escrow::contiguous_byte_source<read_only_source>);
 static_assert(escrow::contiguous_byte_source<escrow::memory_source>);
 
-/// A sink that lends its memory. Prepared bytes beyond the committed size are kept in `lent_` until
-/// the next prepare, so that a test can see what the host left in them.
-class lending_sink {
-public:
-    void write(escrow::byte_view in) { escrow::append(out_, in); }
-    escrow::mutable_byte_view prepare(std::size_t n) {
-        lent_.assign(n, escrow::byte{0xA5});  // not zero, so that a wipe shows
-        ++prepares_;
-        return lent_;
-    }
-    void commit(std::size_t n) {
-        REQUIRE(n <= lent_.size());
-        escrow::append(out_, escrow::byte_view(lent_).first(n));
-        lent_.clear();
-    }
-    [[nodiscard]] const escrow::bytes& data() const noexcept { return out_; }
-    [[nodiscard]] const escrow::bytes& lent() const noexcept { return lent_; }
-    [[nodiscard]] std::size_t prepares() const noexcept { return prepares_; }
-
-private:
-    escrow::bytes out_, lent_;
-    std::size_t prepares_ = 0;
-};
 static_assert(escrow::buffer_byte_sink<lending_sink> && !escrow::buffer_byte_sink<escrow::memory_sink>);
 
 template <class Source, class Sink>
