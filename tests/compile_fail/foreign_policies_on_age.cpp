@@ -1,14 +1,10 @@
 // SPDX-License-Identifier: MIT
 /// @file
 /// Compile-fail: store::age carries only age's own policies (ChaCha20-Poly1305 STREAM with the
-/// X25519, ssh-rsa or scrypt wraps); a host with AES-256-GCM STREAM and an RSA wrap in store::age
-/// does not compile, and the message names what the age store carries and the preset to use.
-/// With ESCROW_COMPILE_OK the age preset's policies are used and the host compiles.
-//
-// The issue's case is `escrow_encryptor<cipher::aes256_gcm_stream, wrap::rsa_pkcs1v15, store::age>`;
-// wrap::rsa_pkcs1v15 arrives with the CryptoAPI format (issue 3) on another branch, so this case
-// uses wrap::rsa_oaep_sha256 for now. The lead switches it to wrap::rsa_pkcs1v15 when issue 3
-// lands: the cipher's check fires first either way, with the same message.
+/// X25519, ssh-rsa or scrypt wraps); `escrow_encryptor<cipher::aes256_gcm_stream,
+/// wrap::rsa_pkcs1v15, store::age>` does not compile, and the message names what the age store
+/// carries and the preset to use. With ESCROW_COMPILE_OK the age preset's policies are used and the
+/// host compiles.
 #include <escrow/escrow.hpp>
 
 #include "host_use.hpp"
@@ -21,7 +17,7 @@ void compile_fail_foreign_policies_on_age(const escrow::x25519_public_key& pub, 
 }
 #else
 void compile_fail_foreign_policies_on_age(const escrow::rsa_public_key& pub, const escrow::rsa_private_key& priv) {
-    using host = escrow::escrow_encryptor<escrow::cipher::aes256_gcm_stream, escrow::wrap::rsa_oaep_sha256, escrow::store::age>;
+    using host = escrow::escrow_encryptor<escrow::cipher::aes256_gcm_stream, escrow::wrap::rsa_pkcs1v15, escrow::store::age>;
     escrow_compile_fail::use_host<host>(pub, pub, priv);
 }
 #endif
