@@ -25,10 +25,24 @@ AES_SIZES="128 192 256"
 # 0 bytes, 1 byte, an exact multiple of 16 (and of the library's 64 KiB chunks), several MiB.
 FILE_SIZES="0 1 131072 3145733"
 
+# Runs winpeer.exe on a script. winpeer ends every run with a "winpeer: N operations, M failed"
+# line on standard output; when that line is missing, the program never ran (Wine could not reach
+# its server, which happens when one case starts while the server of another is shutting down):
+# that is retried, twice, and reported as such. A failed operation is never retried.
 winpeer() {  # SCRIPT
-    local rc=0
-    "$WINE" "$WINEPEER" "$1" || rc=$?
-    [[ $rc -eq 0 ]] || fail "winpeer: $rc operation(s) of $1 failed"
+    local rc attempt out
+    for attempt in 1 2 3; do
+        rc=0
+        out="$("$WINE" "$WINEPEER" "$1")" || rc=$?
+        printf '%s\n' "$out"
+        if grep -q '^winpeer: [0-9]* operations' <<<"$out"; then
+            [[ $rc -eq 0 ]] || fail "winpeer: $rc operation(s) of $1 failed"
+            return 0
+        fi
+        note "Wine did not run winpeer.exe (exit status $rc, attempt $attempt of 3)"
+        sleep 2
+    done
+    fail "Wine did not start winpeer.exe three times (last exit status $rc)"
 }
 
 case_setup() {
@@ -162,6 +176,7 @@ case_cli() {
 
 case "$case_name" in
     setup) case_setup ;;
+    teardown) "$WINESERVER" -k 2>/dev/null || true ;;
     to_cryptoapi.*) case_to_cryptoapi "${case_name#to_cryptoapi.}" ;;
     from_cryptoapi.*) case_from_cryptoapi "${case_name#from_cryptoapi.}" ;;
     cli) case_cli ;;
