@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cli_age.hpp"
 #include "cli_args.hpp"
 #include "cli_io.hpp"
 #include "cli_jobs.hpp"
@@ -122,22 +123,6 @@ struct cli_wrap;
 
 namespace detail {
 
-/// The one non-blank, non-comment line of a small text file (LF or CRLF), or nullopt.
-inline std::optional<std::string_view> only_line(escrow::byte_view content) {
-    std::string_view text(reinterpret_cast<const char*>(content.data()), content.size());
-    std::optional<std::string_view> found;
-    while (!text.empty()) {
-        auto nl = text.find('\n');
-        std::string_view line = text.substr(0, nl);
-        text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-        if (line.ends_with('\r')) line.remove_suffix(1);
-        if (line.empty() || line.starts_with('#')) continue;
-        if (found) return std::nullopt;
-        found = line;
-    }
-    return found;
-}
-
 /// Parses a key file's content with `parse`, the error naming the option and the file.
 template <class F>
 auto parse_key_file(const std::string& path, std::string_view option, F&& parse) {
@@ -149,18 +134,31 @@ auto parse_key_file(const std::string& path, std::string_view option, F&& parse)
     }
 }
 
-/// An age X25519 recipient file (one `age1...` line, as `escrow keygen --type x25519` writes PREFIX.pub).
-inline escrow::x25519_public_key x25519_public_of(escrow::byte_view content) {
-    auto line = only_line(content);
-    if (!line) throw escrow::error(escrow::errc::bad_key, "not an age recipient file (one 'age1...' line)");
-    return escrow::x25519_public_key::parse(*line);
+/// True when `parse(content)` succeeds.
+template <class F>
+bool parses_with(escrow::byte_view content, F&& parse) {
+    try {
+        (void)parse(content);
+        return true;
+    } catch (const escrow::error&) {
+        return false;
+    }
 }
 
-/// An OpenSSH `ssh-rsa` public key line, or an RSA public key in PEM, DER or PUBLICKEYBLOB.
+/// An age X25519 recipient file (one `age1...` line, as `escrow keygen --type x25519` writes PREFIX.pub).
+inline escrow::x25519_public_key x25519_public_of(escrow::byte_view content) {
+    if (escrow::pem::looks_like_pem(text_of(content)))
+        throw escrow::error(escrow::errc::bad_key, "is a PEM key, not an age X25519 recipient (age1...)");
+    age_recipient r = age_recipient_of(content);
+    if (const auto* x = std::get_if<escrow::x25519_public_key>(&r)) return *x;
+    throw escrow::error(escrow::errc::bad_key, "is an OpenSSH key, not an age X25519 recipient (age1...)");
+}
+
+/// An RSA public key in PEM, DER or PUBLICKEYBLOB, or an OpenSSH `ssh-rsa` public key file.
 inline escrow::ssh_rsa_public_key ssh_rsa_public_of(escrow::byte_view content) {
-    auto line = only_line(content);
-    if (line && line->starts_with("ssh-")) return escrow::ssh_rsa_public_key::parse(*line);
-    return escrow::ssh_rsa_public_key(escrow::ms_blob::load_public_key(content));
+    if (parses_as<escrow::rsa_public_key>(content))
+        return escrow::ssh_rsa_public_key(escrow::ms_blob::load_public_key(content));
+    return escrow::ssh_rsa_public_key::load(content);
 }
 
 }  // namespace detail
@@ -185,14 +183,7 @@ struct cli_wrap<escrow::wrap::rsa_pkcs1v15> : cli_wrap<escrow::wrap::rsa_oaep_sh
 /// x25519` (or age-keygen) writes.
 template <>
 struct cli_wrap<escrow::wrap::x25519> {
-    static bool is_public_key(escrow::byte_view content) {
-        try {
-            (void)detail::x25519_public_of(content);
-            return true;
-        } catch (const escrow::error&) {
-            return false;
-        }
-    }
+    static bool is_public_key(escrow::byte_view content) { return detail::parses_with(content, detail::x25519_public_of); }
     static escrow::x25519_public_key load_public(const std::string& path, std::string_view option) {
         return detail::parse_key_file(path, option, detail::x25519_public_of);
     }
@@ -206,14 +197,7 @@ struct cli_wrap<escrow::wrap::x25519> {
 /// RSA public key file the tool reads; the private key in OpenSSH's format or PEM/DER.
 template <>
 struct cli_wrap<escrow::wrap::ssh_rsa> {
-    static bool is_public_key(escrow::byte_view content) {
-        try {
-            (void)detail::ssh_rsa_public_of(content);
-            return true;
-        } catch (const escrow::error&) {
-            return false;
-        }
-    }
+    static bool is_public_key(escrow::byte_view content) { return detail::parses_with(content, detail::ssh_rsa_public_of); }
     static escrow::ssh_rsa_public_key load_public(const std::string& path, std::string_view option) {
         auto k = detail::parse_key_file(path, option, detail::ssh_rsa_public_of);
         detail::require_rsa_bits(k.bits(), std::string(option) + " " + in_quotes(path));

@@ -965,6 +965,10 @@ authority_recovery_flow() {  # FORMAT WRAP KEYGEN-OPTIONS...
     note "officers sign a request for the owner's new key"
     fails_cleanly 2 "is not a wrap an authority handles" req.bin "" "$ESCROW" officer request --serial "$serial" \
         --new-owner newowner.pub --authority authority.pub --wrap rsa-oaep -o req.bin
+    if [[ $fmt == age && -z $wrap_name ]]; then
+        fails_cleanly 4 "is a PEM key, not an age X25519 recipient" req.bin "" "$ESCROW" officer request --serial "$serial" \
+            --new-owner "$FIX/owner.pub" --authority authority.pub -o req.bin
+    fi
     ok "$ESCROW" officer request --serial "$serial" --new-owner newowner.pub --authority authority.pub "${wrap[@]}" -o req.bin
     ok "$ESCROW" officer request --serial "$serial" --new-owner newowner.pub --authority authority.pub "${wrap[@]}" -o other-req.bin
     for o in alice bob mallory; do ok "$ESCROW" officer sign --key "$o.key" -o "$o.sig" req.bin; done
