@@ -42,6 +42,28 @@ inline age_recipient parse_age_recipient(std::string_view s) {
     throw escrow::error(escrow::errc::bad_key, "not an age recipient: expected age1..., ssh-rsa AAAA..., or a file holding one");
 }
 
+/// The one recipient in the content of an age recipients file or an OpenSSH `.pub` file (blank
+/// and `#` lines skipped). @throws escrow::error `bad_key`.
+inline age_recipient age_recipient_of(escrow::byte_view content) {
+    std::string_view text = text_of(content);
+    if (escrow::pem::looks_like_pem(text))
+        throw escrow::error(escrow::errc::bad_key, "is a PEM key; --format age takes age1... recipients or "
+                                                   "OpenSSH public keys (ssh-rsa, e.g. id_rsa.pub)");
+    std::vector<std::string_view> lines;
+    while (!text.empty()) {
+        auto nl = text.find('\n');
+        std::string_view line = text.substr(0, nl);
+        text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+        if (line.ends_with('\r')) line.remove_suffix(1);
+        if (!line.empty() && !line.starts_with('#')) lines.push_back(line);
+    }
+    if (lines.size() != 1)
+        throw escrow::error(escrow::errc::bad_key, lines.empty() ? "holds no recipient"
+                                                                 : "holds " + std::to_string(lines.size()) +
+                                                                       " recipients; give one per option");
+    return parse_age_recipient(lines.front());
+}
+
 }  // namespace detail
 
 /// Loads an age RECIPIENT given to --owner or --authority: an `age1…` string, an `ssh-rsa …`
@@ -57,23 +79,7 @@ inline age_recipient load_age_recipient(const std::string& value, std::string_vi
     try {
         if (value.starts_with("age1") || value.starts_with("ssh-")) return detail::parse_age_recipient(value);
         key_file_bytes content(value, option);
-        std::string_view text = detail::text_of(content.view());
-        if (escrow::pem::looks_like_pem(text))
-            throw escrow::error(escrow::errc::bad_key, "is a PEM key; --format age takes age1... recipients or "
-                                                       "OpenSSH public keys (ssh-rsa, e.g. id_rsa.pub)");
-        std::vector<std::string_view> lines;
-        while (!text.empty()) {
-            auto nl = text.find('\n');
-            std::string_view line = text.substr(0, nl);
-            text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-            if (line.ends_with('\r')) line.remove_suffix(1);
-            if (!line.empty() && !line.starts_with('#')) lines.push_back(line);
-        }
-        if (lines.size() != 1)
-            throw escrow::error(escrow::errc::bad_key, lines.empty() ? "holds no recipient"
-                                                                     : "holds " + std::to_string(lines.size()) +
-                                                                           " recipients; give one per option");
-        return detail::parse_age_recipient(lines.front());
+        return detail::age_recipient_of(content.view());
     } catch (const escrow::error& e) {
         throw with_context(e, context);
     }

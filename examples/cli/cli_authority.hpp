@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cli_age.hpp"
 #include "cli_args.hpp"
 #include "cli_io.hpp"
 #include "cli_jobs.hpp"
@@ -47,7 +48,9 @@ constexpr std::string_view authority_help =
     "  init --authority-key PUB [--quorum K] [--wrap NAME]\n"
     "                     create FILE for the authority's public key; recoveries will need\n"
     "                     K distinct officers' signatures (default 2); the key's type selects\n"
-    "                     the wrap (RSA: rsa-oaep-sha256, the native format) unless --wrap names it\n"
+    "                     the wrap: an RSA key rsa-oaep-sha256 (native files), or with --wrap\n"
+    "                     rsa-pkcs1v15 (CryptoAPI files) or ssh-rsa (age files); an age1... key\n"
+    "                     x25519 (age files); an OpenSSH ssh-rsa line ssh-rsa\n"
     "  register-officer NAME PUB\n"
     "                     register an officer's Ed25519 public key (from 'escrow officer keygen')\n"
     "  officers           list the registered officers, one per line\n"
@@ -95,22 +98,74 @@ constexpr std::string_view rewrap_help =
     "owner entry is replaced; the payload is copied unchanged. FILE is replaced through a\n"
     "temporary file and a rename, keeping its permission bits, and only on success.\n"
     "\n"
+    "Native and age files: the blob must verify FILE's header MAC. age files (binary, not\n"
+    "armored) need --record: age stanzas carry no roles, and the owner's stanza is the one\n"
+    "that is not the record's. CryptoAPI files have no MAC: the payload is decrypted as it is\n"
+    "copied and its final CBC padding must check out (a blob made for another file still\n"
+    "passes about once in 256); give --record too, so that the blob must also verify the\n"
+    "record's MAC.\n"
+    "\n"
     "Options:\n"
     "  --blob BLOB        the re-wrapped owner blob\n"
     "  --key NEW_PRIV     the owner's new private key\n"
-    "  --record RECORD    the escrow record the blob came from (formats without recipient roles)\n"
+    "  --record RECORD    the escrow record the blob came from (required for age files); the\n"
+    "                     blob's key must verify its MAC\n"
     "  -h, --help         show this help\n"
     "\n";
 
 // ---- wraps the tool knows --------------------------------------------------------------------------
 
-/// How the tool loads one wrap's keys. Specialise for each wrap in `authority_wraps`.
+/// How the tool loads one wrap's keys. Specialise for each wrap in `authority_wraps`:
+/// `is_public_key(content)` (true when a public key file's content is this wrap's kind of key),
+/// `load_public(path, option)` and `load_private(path, option)`.
 template <class Wrap>
 struct cli_wrap;
 
+namespace detail {
+
+/// Parses a key file's content with `parse`, the error naming the option and the file.
+template <class F>
+auto parse_key_file(const std::string& path, std::string_view option, F&& parse) {
+    key_file_bytes content(path, option);
+    try {
+        return parse(content.view());
+    } catch (const escrow::error& e) {
+        throw with_context(e, std::string(option) + " " + in_quotes(path));
+    }
+}
+
+/// True when `parse(content)` succeeds.
+template <class F>
+bool parses_with(escrow::byte_view content, F&& parse) {
+    try {
+        (void)parse(content);
+        return true;
+    } catch (const escrow::error&) {
+        return false;
+    }
+}
+
+/// An age X25519 recipient file (one `age1...` line, as `escrow keygen --type x25519` writes PREFIX.pub).
+inline escrow::x25519_public_key x25519_public_of(escrow::byte_view content) {
+    if (escrow::pem::looks_like_pem(text_of(content)))
+        throw escrow::error(escrow::errc::bad_key, "is a PEM key, not an age X25519 recipient (age1...)");
+    age_recipient r = age_recipient_of(content);
+    if (const auto* x = std::get_if<escrow::x25519_public_key>(&r)) return *x;
+    throw escrow::error(escrow::errc::bad_key, "is an OpenSSH key, not an age X25519 recipient (age1...)");
+}
+
+/// An RSA public key in PEM, DER or PUBLICKEYBLOB, or an OpenSSH `ssh-rsa` public key file.
+inline escrow::ssh_rsa_public_key ssh_rsa_public_of(escrow::byte_view content) {
+    if (parses_as<escrow::rsa_public_key>(content))
+        return escrow::ssh_rsa_public_key(escrow::ms_blob::load_public_key(content));
+    return escrow::ssh_rsa_public_key::load(content);
+}
+
+}  // namespace detail
+
+/// RSA keys (PEM, DER or CryptoAPI key blobs) for the native format's wrap...
 template <>
 struct cli_wrap<escrow::wrap::rsa_oaep_sha256> {
-    /// True when a public key file's content is this wrap's kind of key.
     static bool is_public_key(escrow::byte_view content) { return detail::parses_as<escrow::rsa_public_key>(content); }
     static escrow::rsa_public_key load_public(const std::string& path, std::string_view option) {
         return load_recipient(path, option);
@@ -120,11 +175,57 @@ struct cli_wrap<escrow::wrap::rsa_oaep_sha256> {
     }
 };
 
-/// The wraps an authority database can be bound to, tried in order when `init` reads a key.
-using authority_wraps = hana::tuple<hana::type<escrow::wrap::rsa_oaep_sha256>>;
+/// ...and, the same keys, for CryptoAPI's (`--wrap rsa-pkcs1v15`).
+template <>
+struct cli_wrap<escrow::wrap::rsa_pkcs1v15> : cli_wrap<escrow::wrap::rsa_oaep_sha256> {};
+
+/// age X25519 keys: the `age1...` recipient file and the identity file `escrow keygen --type
+/// x25519` (or age-keygen) writes.
+template <>
+struct cli_wrap<escrow::wrap::x25519> {
+    static bool is_public_key(escrow::byte_view content) { return detail::parses_with(content, detail::x25519_public_of); }
+    static escrow::x25519_public_key load_public(const std::string& path, std::string_view option) {
+        return detail::parse_key_file(path, option, detail::x25519_public_of);
+    }
+    static escrow::x25519_private_key load_private(const std::string& path, std::string_view option) {
+        return detail::parse_key_file(path, option,
+                                      [](escrow::byte_view c) { return escrow::x25519_private_key::load(c); });
+    }
+};
+
+/// RSA keys for age's ssh-rsa recipients (`--wrap ssh-rsa`): an OpenSSH public key line or any
+/// RSA public key file the tool reads; the private key in OpenSSH's format or PEM/DER.
+template <>
+struct cli_wrap<escrow::wrap::ssh_rsa> {
+    static bool is_public_key(escrow::byte_view content) { return detail::parses_with(content, detail::ssh_rsa_public_of); }
+    static escrow::ssh_rsa_public_key load_public(const std::string& path, std::string_view option) {
+        auto k = detail::parse_key_file(path, option, detail::ssh_rsa_public_of);
+        detail::require_rsa_bits(k.bits(), std::string(option) + " " + in_quotes(path));
+        return k;
+    }
+    static escrow::ssh_rsa_private_key load_private(const std::string& path, std::string_view option) {
+        auto k = detail::parse_key_file(path, option, [](escrow::byte_view c) {
+            std::string_view text(reinterpret_cast<const char*>(c.data()), c.size());
+            if (text.find("-----BEGIN OPENSSH PRIVATE KEY-----") != std::string_view::npos)
+                return escrow::ssh_rsa_private_key::load(c);
+            return escrow::ssh_rsa_private_key(escrow::ms_blob::load_private_key(c));
+        });
+        detail::require_rsa_bits(k.bits(), std::string(option) + " " + in_quotes(path));
+        return k;
+    }
+};
+
+/// The wraps an authority database can be bound to, tried in order when `init` reads a key: an
+/// RSA key selects rsa-oaep-sha256 (the native format) unless --wrap names rsa-pkcs1v15
+/// (CryptoAPI) or ssh-rsa (age); an `age1...` key selects x25519 (age); an OpenSSH line, ssh-rsa.
+using authority_wraps = hana::tuple<hana::type<escrow::wrap::rsa_oaep_sha256>, hana::type<escrow::wrap::rsa_pkcs1v15>,
+                                    hana::type<escrow::wrap::x25519>, hana::type<escrow::wrap::ssh_rsa>>;
 
 /// The presets whose files `escrow rewrap` rewrites, found by the blob's store, cipher and wrap ids.
-using rewrap_encryptors = hana::tuple<hana::type<escrow::native_encryptor>>;
+using rewrap_encryptors =
+    hana::tuple<hana::type<escrow::native_encryptor>, hana::type<escrow::age_encryptor>,
+                hana::type<escrow::age_ssh_encryptor>, hana::type<escrow::legacy::cryptoapi_encryptor<128>>,
+                hana::type<escrow::legacy::cryptoapi_encryptor<192>>, hana::type<escrow::legacy::cryptoapi_encryptor<256>>>;
 
 /// Calls `f(hana::type_c<Wrap>)` for the wrap whose id is `id`.
 template <class F>
@@ -145,6 +246,16 @@ int with_wrap(std::uint16_t id, F&& f) {
 /// @throws escrow::error `bad_key` when no wrap of the tool takes that key.
 template <class F>
 int with_key_wrap(const std::string& path, std::string_view option, const std::optional<std::string>& wrap_name, F&& f) {
+    if (wrap_name) {
+        std::string names;
+        bool known = false;
+        hana::for_each(authority_wraps{}, [&](auto t) {
+            using W = typename decltype(t)::type;
+            known |= *wrap_name == W::name;
+            names += (names.empty() ? "" : ", ") + std::string(W::name);
+        });
+        if (!known) throw usage_error("--wrap '" + *wrap_name + "' is not a wrap an authority handles (" + names + ")");
+    }
     key_file_bytes content(path, option);
     std::optional<int> rc;
     hana::for_each(authority_wraps{}, [&](auto t) {
@@ -154,7 +265,8 @@ int with_key_wrap(const std::string& path, std::string_view option, const std::o
     if (!rc)
         throw escrow::error(escrow::errc::bad_key,
                             std::string(option) + " " + in_quotes(path) +
-                                " is not a public key of a kind an authority handles (RSA, wrap rsa-oaep-sha256)" +
+                                " is not a public key of a kind an authority handles (RSA: wrap rsa-oaep-sha256, "
+                                                                 "rsa-pkcs1v15 or ssh-rsa; age1...: x25519; ssh-rsa line: ssh-rsa)" +
                                 (wrap_name ? " with --wrap " + *wrap_name : std::string()));
     return *rc;
 }
@@ -598,6 +710,18 @@ inline int cmd_rewrap(std::span<char* const> argv) {
     std::optional<escrow::escrow_record> record;
     if (auto r = a.get("record")) record = load_record(*r);
     if (!fs::exists(file)) throw escrow::error(escrow::errc::not_found, "rewrap: " + in_quotes(file) + " does not exist");
+    if (blob.store_id == escrow::store::age::id) {
+        if (!record)
+            throw usage_error("rewrap: age stanzas carry no recipient roles, so the owner's stanza is told from the "
+                              "authority's by the escrow record: give --record RECORD");
+        escrow::file_source probe{fs::path(file)};
+        escrow::bytes head(escrow::store::age_armor::begin_line.size());
+        head.resize(probe.read(head));
+        if (std::string_view(reinterpret_cast<const char*>(head.data()), head.size()) == escrow::store::age_armor::begin_line)
+            throw escrow::error(escrow::errc::malformed_header,
+                                "rewrap: " + in_quotes(file) + " is an ASCII-armored age file; rewrap takes the binary "
+                                "form: remove the armor first (base64-decode the lines between BEGIN and END)");
+    }
     std::optional<int> rc;
     hana::for_each(rewrap_encryptors{}, [&](auto t) {
         using E = typename decltype(t)::type;

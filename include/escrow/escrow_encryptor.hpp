@@ -234,24 +234,36 @@ public:
     ///
     /// The blob is first unwrapped with `new_owner` (the new private key) and the session key must
     /// verify the header MAC, so a blob made for another file, or for another key, is refused
-    /// before anything is written. The entry replaced is the recipient whose role is `owner`; in a
-    /// format without roles it is the first entry of this wrap's type that is not
-    /// `authority_blob` (the blob the escrow record carries, decoded), which must then be given.
+    /// before anything is written. A format whose header has no MAC (`file_header::mac` empty:
+    /// CryptoAPI) cannot refuse it there; the payload is then decrypted as it is copied, into
+    /// nothing, and must pass the cipher's own checks (the CBC padding: a key of another file
+    /// fails 255 times in 256), so write to a sink committed only when this returns (an
+    /// `atomic_file_sink`, as `authority::apply_owner_blob_in_place` does).
+    ///
+    /// The entry replaced is the recipient whose role is `owner`; in a format without roles it is
+    /// the first entry of this wrap's type that is not `authority_blob` (the blob the escrow record
+    /// carries, decoded), which must then be given.
     /// @throws escrow::error `authentication_failed` (blob not for this file or key),
-    /// `malformed_header` (no owner entry to replace), and the header parsing errors.
+    /// `malformed_header` (no owner entry to replace), and the header and payload parsing errors.
     template <byte_source Source, byte_sink Sink>
     void apply_owner_blob(Source& in, Sink& out, const wrapped_key& new_owner_blob, const private_key& new_owner,
                           const wrapped_key* authority_blob = nullptr) {
-        file_header h = read_header(in);
-        std::optional<session_key> key = wrap::unwrap_expecting(wrap_, new_owner_blob, new_owner, Cipher::key_size);
-        if (!key || key->size() != Cipher::key_size || !store_.template verify_header<Cipher, Wrap>(h, *key))
-            throw error(errc::authentication_failed,
-                        "the re-wrapped owner blob does not open this file: it was made for another file, or for "
-                        "another key than the one given");
-        recipient_entry& slot = owner_entry(h, authority_blob);
-        slot.key = new_owner_blob;
-        store_.template write_header<Cipher, Wrap>(out, h, *key);
-        copy_rest(in, out);
+        apply_blob(in, out, new_owner_blob, new_owner, authority_blob, nullptr);
+    }
+
+    /// As above, with the escrow record the blob was recovered from: its blob tells the
+    /// authority's entry apart, and the blob's session key must also verify the record's MAC (so a
+    /// blob for another record, or a wrong private key, is refused even where the file has no MAC).
+    /// @throws escrow::error as above, and `unknown_policy_id` for a record of other policies.
+    template <byte_source Source, byte_sink Sink>
+    void apply_owner_blob(Source& in, Sink& out, const wrapped_key& new_owner_blob, const private_key& new_owner,
+                          const escrow_record& record) {
+        if (record.cipher_id != Cipher::id || record.wrap_id != Wrap::id || record.store_id != Store::id)
+            throw error(errc::unknown_policy_id, "the escrow record was made for other policies (cipher 0x" +
+                                                     id_hex(record.cipher_id) + ", wrap 0x" + id_hex(record.wrap_id) +
+                                                     ", store 0x" + id_hex(record.store_id) + ")");
+        wrapped_key authority = store_.template decode_blob<Cipher, Wrap>(record.wrapped_key);
+        apply_blob(in, out, new_owner_blob, new_owner, &authority, &record);
     }
 
     /// Parses and bounds the file header, without a key. Leaves `in` at the payload.
@@ -306,6 +318,57 @@ private:
         store_.template write_header<Cipher, Wrap>(out, h, key);
         copy_rest(in, out);
     }
+
+    template <byte_source Source, byte_sink Sink>
+    void apply_blob(Source& in, Sink& out, const wrapped_key& new_owner_blob, const private_key& new_owner,
+                    const wrapped_key* authority_blob, const escrow_record* record) {
+        file_header h = read_header(in);
+        std::optional<session_key> key = wrap::unwrap_expecting(wrap_, new_owner_blob, new_owner, Cipher::key_size);
+        if (!key || key->size() != Cipher::key_size || !store_.template verify_header<Cipher, Wrap>(h, *key))
+            throw error(errc::authentication_failed,
+                        "the re-wrapped owner blob does not open this file: it was made for another file, or for "
+                        "another key than the one given");
+        if (record && !record->verify(*key))
+            throw error(errc::authentication_failed,
+                        "the re-wrapped owner blob does not open the escrow record given: it was made for another "
+                        "record, or for another key than the one given");
+        recipient_entry& slot = owner_entry(h, authority_blob);
+        slot.key = new_owner_blob;
+        store_.template write_header<Cipher, Wrap>(out, h, *key);
+        if (!h.mac.empty()) {
+            copy_rest(in, out);
+            return;
+        }
+        // No header MAC: the payload's own checks are the only evidence that the key is this file's.
+        copying_source<Source, Sink> tee{in, out};
+        discarding_sink nothing;
+        try {
+            open_payload(tee, nothing, *key, h.nonce);
+        } catch (const error& e) {
+            if (e.kind() != errc::authentication_failed) throw;
+            throw error(errc::authentication_failed,
+                        "the re-wrapped owner blob does not open this file: the payload does not decrypt under "
+                        "its session key (this format has no header MAC): it was made for another file, or the "
+                        "file was modified");
+        }
+    }
+
+    // Reads from `in` and writes what it read to `out`: the payload is copied while it is checked.
+    template <byte_source Source, byte_sink Sink>
+    struct copying_source {
+        Source& in;
+        Sink& out;
+        std::size_t read(mutable_byte_view b) {
+            std::size_t n = in.read(b);
+            if (n) out.write(byte_view(b.data(), n));
+            return n;
+        }
+    };
+
+    // Takes plaintext and keeps none of it.
+    struct discarding_sink {
+        void write(byte_view) noexcept {}
+    };
 
     template <byte_source Source, byte_sink Sink>
     static void copy_rest(Source& in, Sink& out) {

@@ -913,13 +913,24 @@ case_age_ssh_keys() {
 # options for the owner's keys (old and new) and the authority's key. Every format runs this same
 # function from its own case (case_authority_recovery_<format>).
 authority_recovery_flow() {  # FORMAT WRAP KEYGEN-OPTIONS...
-    local fmt=$1
+    local fmt=$1 wrap_name=$2
     local -a wrap=()
-    [[ -n $2 ]] && wrap=(--wrap "$2")
+    [[ -n $wrap_name ]] && wrap=(--wrap "$wrap_name")
     shift 2
-    local db=authority.db serial="CLI-$fmt-0001" input="$FIX/big.bin"
-    ok "$ESCROW" keygen "$@" -o owner
-    ok "$ESCROW" keygen "$@" -o authority
+    local db=authority.db serial="CLI-$fmt-${wrap_name:-default}-0001" input="$FIX/big.bin"
+    local -a keygen=("$@")
+    # A key pair PREFIX.key and PREFIX.pub; for age's ssh-rsa recipients the public key is the
+    # OpenSSH line that 'encrypt --format age' takes, made by ssh-keygen from the PEM private key.
+    flow_keygen() {
+        ok "$ESCROW" keygen "${keygen[@]}" -o "$1"
+        if [[ $fmt == age && $wrap_name == ssh-rsa ]]; then
+            command -v ssh-keygen >/dev/null || fail "ssh-keygen is needed (Debian package openssh-client)"
+            ssh-keygen -y -f "$1.key" >"$1.ssh" && mv "$1.ssh" "$1.pub"
+            assert_matches "$1.pub" '^ssh-rsa AAAA'
+        fi
+    }
+    flow_keygen owner
+    flow_keygen authority
     ok "$ESCROW" authority --db "$db" init --authority-key authority.pub --quorum 2 "${wrap[@]}"
     [[ -s "$db" ]] || fail "init did not create the database"
     local o
@@ -935,6 +946,12 @@ authority_recovery_flow() {  # FORMAT WRAP KEYGEN-OPTIONS...
     assert_contains deposit.txt "deposited $serial"
     ok "$ESCROW" authority --db "$db" deposit file.rec >deposit2.txt
     assert_contains deposit2.txt "already present $serial"
+    if [[ $fmt == cryptoapi ]]; then
+        note "cryptoapi: an RSA key alone selects rsa-oaep-sha256, and that authority refuses a PKCS#1 v1.5 record"
+        ok "$ESCROW" authority --db oaep.db init --authority-key authority.pub --quorum 1
+        assert_contains "$CAP/stderr" "for the rsa-oaep-sha256 authority key"
+        fails_cleanly 5 "is not this authority's (rsa-oaep-sha256)" "" file.rec "$ESCROW" authority --db oaep.db deposit file.rec
+    fi
     ok "$ESCROW" authority --db "$db" list >list.txt
     [[ $(wc -l <list.txt) -eq 1 ]] || fail "list: expected one line"
     assert_matches list.txt "^$serial	active	alice@example.org	"
@@ -943,9 +960,15 @@ authority_recovery_flow() {  # FORMAT WRAP KEYGEN-OPTIONS...
 
     note "the owner loses the key"
     rm owner.key
-    ok "$ESCROW" keygen "$@" -o newowner
+    flow_keygen newowner
 
     note "officers sign a request for the owner's new key"
+    fails_cleanly 2 "is not a wrap an authority handles" req.bin "" "$ESCROW" officer request --serial "$serial" \
+        --new-owner newowner.pub --authority authority.pub --wrap rsa-oaep -o req.bin
+    if [[ $fmt == age && -z $wrap_name ]]; then
+        fails_cleanly 4 "is a PEM key, not an age X25519 recipient" req.bin "" "$ESCROW" officer request --serial "$serial" \
+            --new-owner "$FIX/owner.pub" --authority authority.pub -o req.bin
+    fi
     ok "$ESCROW" officer request --serial "$serial" --new-owner newowner.pub --authority authority.pub "${wrap[@]}" -o req.bin
     ok "$ESCROW" officer request --serial "$serial" --new-owner newowner.pub --authority authority.pub "${wrap[@]}" -o other-req.bin
     for o in alice bob mallory; do ok "$ESCROW" officer sign --key "$o.key" -o "$o.sig" req.bin; done
@@ -981,12 +1004,51 @@ authority_recovery_flow() {  # FORMAT WRAP KEYGEN-OPTIONS...
     note "the owner rewraps the file in place and decrypts with the new key"
     local before
     before=$(sha file.enc)
-    fails_cleanly 1 "does not open this file" "" file.enc "$ESCROW" rewrap --blob blob.bin --key authority.key file.enc
+    # With the record, a wrong private key is refused deterministically in every format: where the
+    # unwrap cannot tell (PKCS#1 v1.5's implicit rejection), the record's MAC does.
+    fails_cleanly 1 "or for another key than the one given" "" file.enc "$ESCROW" rewrap --blob blob.bin \
+        --key authority.key --record file.rec file.enc
+    fails_cleanly 2 "--blob BLOB and --key NEW_PRIV are required" "" file.enc "$ESCROW" rewrap --blob blob.bin file.enc
+    case $fmt in
+        age)
+            note "age: stanzas carry no roles, so the record is needed to tell the owner's stanza"
+            fails_cleanly 2 "give --record RECORD" "" file.enc "$ESCROW" rewrap --blob blob.bin --key newowner.key file.enc
+            ok "$ESCROW" encrypt --format age --armor --owner newowner.pub --authority authority.pub -o armored.age "$FIX/plain.txt"
+            fails_cleanly 5 "ASCII-armored age file" "" armored.age "$ESCROW" rewrap --blob blob.bin --key newowner.key \
+                --record file.rec armored.age
+            ;;
+        cryptoapi)
+            note "cryptoapi: no header MAC, so the payload's final padding is checked as the file is copied"
+            # Complementing the last byte of the next-to-last CBC block complements the last padding
+            # byte (1..16 becomes 239..254): the padding check fails whatever the key, every time.
+            local size
+            size=$(size_of file.enc)
+            flip_byte file.enc tampered.enc $((size - 17))
+            fails_cleanly 1 "the payload does not decrypt under its session key" "" tampered.enc \
+                "$ESCROW" rewrap --blob blob.bin --key newowner.key tampered.enc
+            note "cryptoapi: the file names its owner's blob, so the record is optional"
+            cp file.enc norecord.enc
+            ok "$ESCROW" rewrap --blob blob.bin --key newowner.key norecord.enc
+            ok "$ESCROW" decrypt --format cryptoapi --key newowner.key -o norecord.out norecord.enc
+            cmp "$input" norecord.out || fail "the file rewrapped without the record does not decrypt to the original"
+            ;;
+    esac
     ok "$ESCROW" rewrap --blob blob.bin --key newowner.key --record file.rec file.enc
     [[ "$(sha file.enc)" != "$before" ]] || fail "rewrap did not change the file"
     assert_no_temp "$W"
     ok "$ESCROW" decrypt --format "$fmt" --key newowner.key -o file.out file.enc
     cmp "$input" file.out || fail "the file decrypted with the new key differs from the original"
+    # The authority's copy (in the file where the format has room for it) still opens it.
+    ok "$ESCROW" decrypt --format "$fmt" --key authority.key --record file.rec -o auth.out file.enc
+    cmp "$input" auth.out || fail "the authority's path no longer opens the rewrapped file"
+    if [[ $fmt == age ]]; then
+        note "age: the rewritten header (new stanza, the authority's kept, a new MAC) opens with age itself"
+        command -v age >/dev/null || fail "the age tool is needed (Debian package age)"
+        age -d -i newowner.key -o age.out file.enc || fail "age -d with the new identity refused the rewrapped file"
+        cmp "$input" age.out || fail "age -d of the rewrapped file differs from the original"
+        age -d -i authority.key -o age-auth.out file.enc || fail "age -d with the authority's identity refused the rewrapped file"
+        cmp "$input" age-auth.out || fail "age -d (authority) of the rewrapped file differs from the original"
+    fi
 
     note "the audit log holds every step and verifies; revocation stops recovery"
     ok "$ESCROW" authority --db "$db" verify-audit >verify.txt
@@ -1006,6 +1068,22 @@ authority_recovery_flow() {  # FORMAT WRAP KEYGEN-OPTIONS...
 case_authority_recovery_native() {
     cd "$W"
     authority_recovery_flow native "" --type rsa --bits 2048
+}
+
+case_authority_recovery_age() {
+    cd "$W"
+    authority_recovery_flow age "" --type x25519
+}
+
+# age with ssh-rsa recipients: RSA keys, the authority bound with --wrap ssh-rsa.
+case_authority_recovery_age_ssh() {
+    cd "$W"
+    authority_recovery_flow age ssh-rsa --type rsa --bits 2048
+}
+
+case_authority_recovery_cryptoapi() {
+    cd "$W"
+    authority_recovery_flow cryptoapi rsa-pkcs1v15 --type rsa --bits 2048
 }
 
 # The authority's database can be examined and edited with the sqlite3 shell, as an attacker with

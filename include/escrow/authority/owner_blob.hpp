@@ -82,9 +82,12 @@ struct owner_blob {
 /// file is left exactly as it was.
 ///
 /// The blob is unwrapped with `new_owner` and must open the file's header (its MAC), so a blob for
-/// another file or another key is refused. `record`, the escrow record the blob was recovered
-/// from, tells the authority's entry apart in formats whose headers record no roles (age); it may
-/// be null for formats that do (native).
+/// another file or another key is refused. In a format without a header MAC (CryptoAPI) the
+/// payload is decrypted as it is copied and must pass the cipher's final check instead (the CBC
+/// padding, which a key of another file fails 255 times in 256). `record`, the escrow record the
+/// blob was recovered from, tells the authority's entry apart in formats whose headers record no
+/// roles (age), and the blob's key must verify its MAC (refusing a blob of another record, or a
+/// wrong private key, whatever the format); it may be null for formats with roles (native, CryptoAPI).
 ///
 /// @tparam Encryptor the `escrow_encryptor` of the file's policies (matching the blob's ids).
 /// @throws escrow::error `unknown_policy_id` (blob for other policies), `authentication_failed`,
@@ -103,8 +106,6 @@ void apply_owner_blob_in_place(const std::filesystem::path& path, const owner_bl
                                                 record->info.serial + ") differ");
     S store{};
     wrapped_key wk = store.template decode_blob<C, W>(blob.blob);
-    std::optional<wrapped_key> authority;
-    if (record) authority = store.template decode_blob<C, W>(record->wrapped_key);
 
     // Rename over the file itself, not over a symbolic link that names it.
     std::filesystem::path target = std::filesystem::canonical(path);
@@ -115,7 +116,8 @@ void apply_owner_blob_in_place(const std::filesystem::path& path, const owner_bl
     file_source in(target);
     atomic_file_sink out(target);
     Encryptor enc;
-    enc.apply_owner_blob(in, out, wk, new_owner, authority ? &*authority : nullptr);
+    if (record) enc.apply_owner_blob(in, out, wk, new_owner, *record);
+    else enc.apply_owner_blob(in, out, wk, new_owner);
     out.commit(mode);
     // commit() applies the umask; the file keeps exactly the bits it had.
     if ((mode & ~escrow::detail::current_umask()) != mode) ::chmod(target.c_str(), mode);

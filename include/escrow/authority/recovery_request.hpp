@@ -18,6 +18,8 @@
 #include "escrow/core/key_info.hpp"
 #include "escrow/detail/byte_reader.hpp"
 #include "escrow/wrap/concept.hpp"
+#include "escrow/wrap/ssh_rsa.hpp"
+#include "escrow/wrap/x25519.hpp"
 
 namespace escrow::authority {
 
@@ -41,6 +43,22 @@ struct public_key_codec {
     {
         return public_key::from_der(b);
     }
+};
+
+/// An age X25519 recipient as its 32 raw bytes (the bytes its fingerprint hashes).
+template <>
+struct public_key_codec<wrap::x25519> {
+    [[nodiscard]] static bytes encode(const x25519_public_key& k) { return bytes(k.bytes().begin(), k.bytes().end()); }
+    /// @throws escrow::error `bad_key` for another size.
+    [[nodiscard]] static x25519_public_key decode(byte_view b) { return x25519_public_key(b); }
+};
+
+/// An OpenSSH RSA key as its SSH wire encoding (the bytes its fingerprint hashes).
+template <>
+struct public_key_codec<wrap::ssh_rsa> {
+    [[nodiscard]] static bytes encode(const ssh_rsa_public_key& k) { return bytes(k.wire().begin(), k.wire().end()); }
+    /// @throws escrow::error `bad_key` for anything else, a non-canonical encoding included.
+    [[nodiscard]] static ssh_rsa_public_key decode(byte_view b) { return ssh_rsa_public_key::from_wire(b); }
 };
 
 /// True when `public_key_codec<Wrap>` can encode and decode `Wrap`'s public keys.

@@ -66,6 +66,12 @@ struct age {
                                                            boost::hana::integral_c<std::uint16_t, ids::wrap::ssh_rsa>,
                                                            boost::hana::integral_c<std::uint16_t, ids::wrap::scrypt>);
 
+    /// True when this format carries `C` and `W` (the rule `accepts` enforces, without asserting).
+    template <class C, class W>
+    static constexpr bool can_carry = boost::hana::contains(cipher_ids, boost::hana::integral_c<std::uint16_t, C::id>) &&
+                                      boost::hana::contains(wrap_ids, boost::hana::integral_c<std::uint16_t, W::id>) &&
+                                      C::nonce_size == nonce_size;
+
     /// Checks at compile time that this format carries `C` and `W`.
     template <class C, class W>
     static consteval bool accepts() {

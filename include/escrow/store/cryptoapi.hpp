@@ -55,6 +55,11 @@ struct cryptoapi {
     static constexpr auto wrap_ids =
         boost::hana::make_set(boost::hana::integral_c<std::uint16_t, ids::wrap::rsa_pkcs1v15>);
 
+    /// True when this format carries `C` and `W` (the rule `accepts` enforces, without asserting).
+    template <class C, class W>
+    static constexpr bool can_carry = boost::hana::contains(cipher_ids, boost::hana::integral_c<std::uint16_t, C::id>) &&
+                                      boost::hana::contains(wrap_ids, boost::hana::integral_c<std::uint16_t, W::id>);
+
     /// Checks at compile time that this format carries `C` and `W`.
     template <class C, class W>
     static consteval bool accepts() {

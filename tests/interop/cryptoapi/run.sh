@@ -146,10 +146,29 @@ case_cli() {
     : >"$d/script.txt"
     for aes in $AES_SIZES; do
         "$ESCROW" encrypt --format cryptoapi --aes-bits "$aes" --owner "$d/owner.pub" --authority "$d/auth.pub" \
-            --record "$d/aes$aes.rec" -o "$d/aes$aes.enc" "$W/data/plain-3145733"
+            --serial "WIN-$aes" --record "$d/aes$aes.rec" -o "$d/aes$aes.enc" "$W/data/plain-3145733"
         "$PEER" record-blob "$d/aes$aes.rec" "$d/aes$aes.simpleblob"
         echo "decrypt $d/owner.priv $d/aes$aes.enc $d/aes$aes.win.out" >>"$d/script.txt"
         echo "decrypt-blob $d/auth.priv $d/aes$aes.simpleblob $d/aes$aes.enc $d/aes$aes.winauth.out" >>"$d/script.txt"
+    done
+    # Recovery through the backup authority: a copy of each file rewrapped (its SIMPLEBLOB replaced
+    # by the one the authority re-wrapped) opens in CryptoAPI with the new owner's key.
+    "$ESCROW" keygen --type rsa --bits 2048 -o "$d/newowner" 2>/dev/null
+    "$OPENSSL" rsa -in "$d/newowner.key" -outform MSBLOB -out "$d/newowner.priv" 2>/dev/null
+    "$ESCROW" authority --db "$d/authority.db" init --authority-key "$d/auth.pub" --wrap rsa-pkcs1v15 --quorum 1 2>/dev/null
+    "$ESCROW" officer keygen -o "$d/officer" 2>/dev/null
+    "$ESCROW" authority --db "$d/authority.db" register-officer olivia "$d/officer.pub" 2>/dev/null
+    for aes in $AES_SIZES; do
+        "$ESCROW" authority --db "$d/authority.db" deposit "$d/aes$aes.rec" >/dev/null
+        "$ESCROW" officer request --serial "WIN-$aes" --new-owner "$d/newowner.pub" --authority "$d/auth.pub" \
+            --wrap rsa-pkcs1v15 -o "$d/req$aes.bin" 2>/dev/null
+        "$ESCROW" officer sign --key "$d/officer.key" -o "$d/sig$aes.bin" "$d/req$aes.bin" 2>/dev/null
+        "$ESCROW" authority --db "$d/authority.db" recover --request "$d/req$aes.bin" --signature "$d/sig$aes.bin" \
+            --key "$d/auth.key" -o "$d/blob$aes.bin" 2>/dev/null
+        cp "$d/aes$aes.enc" "$d/aes$aes.rewrapped.enc"
+        "$ESCROW" rewrap --blob "$d/blob$aes.bin" --key "$d/newowner.key" --record "$d/aes$aes.rec" "$d/aes$aes.rewrapped.enc" 2>/dev/null
+        echo "decrypt $d/newowner.priv $d/aes$aes.rewrapped.enc $d/aes$aes.rewrapped.win.out" >>"$d/script.txt"
+        echo "expect-fail $d/owner.priv $d/aes$aes.rewrapped.enc" >>"$d/script.txt"
     done
     # CryptoAPI's own files for the CLI to open.
     echo "keygen 2048 $d/win.priv $d/win.pub" >>"$d/script.txt"
@@ -158,6 +177,7 @@ case_cli() {
     for aes in $AES_SIZES; do
         same "$W/data/plain-3145733" "$d/aes$aes.win.out"
         same "$W/data/plain-3145733" "$d/aes$aes.winauth.out"
+        same "$W/data/plain-3145733" "$d/aes$aes.rewrapped.win.out"
         # The authority's path through the tool, the owner's key out of the picture.
         "$ESCROW" decrypt --format cryptoapi --record "$d/aes$aes.rec" --key "$d/auth.key" -o "$d/aes$aes.rec.out" "$d/aes$aes.enc"
         same "$W/data/plain-3145733" "$d/aes$aes.rec.out"
