@@ -5,10 +5,17 @@
 #
 #   source cmake/ensure-deps.sh && escrow_ensure_deps "$ESCROW_DEBIAN_PACKAGES"
 
-# Every Debian 12 package the build, the tests, the examples and the benchmarks use.
+# The Debian 12 packages that the library, its examples and the escrow tool build with (the
+# README's demonstration, examples/run-demo.sh, needs only these).
 # shellcheck disable=SC2034  # used by the scripts that source this file
-ESCROW_DEBIAN_PACKAGES="g++ cmake make pkg-config libcrypto++-dev libboost-dev catch2 libbenchmark-dev nlohmann-json3-dev openssl
-  wine64 gcc-mingw-w64-x86-64 age openssh-client libsqlite3-dev sqlite3 zlib1g-dev"
+ESCROW_BUILD_PACKAGES="g++ cmake make pkg-config libcrypto++-dev libboost-dev libsqlite3-dev"
+# What the tests and benchmarks add: Catch2, Google Benchmark, JSON and zlib for the vectors, and
+# the real peers of the interoperability tests (openssl; age, age-keygen, ssh-keygen; the sqlite3
+# shell; MinGW and Wine for CryptoAPI).
+ESCROW_TEST_PACKAGES="catch2 libbenchmark-dev nlohmann-json3-dev zlib1g-dev openssl age openssh-client sqlite3
+  wine64 gcc-mingw-w64-x86-64"
+# Every package the build, the tests, the examples and the benchmarks use (tests/run-all.sh).
+ESCROW_DEBIAN_PACKAGES="$ESCROW_BUILD_PACKAGES $ESCROW_TEST_PACKAGES"
 
 # Prints the packages of the given space-separated list that are not installed.
 escrow_missing_packages() {

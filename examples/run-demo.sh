@@ -25,7 +25,7 @@ input="$(cd "$(dirname "$input")" && pwd)/$(basename "$input")"
 cd "$repo_root"
 # shellcheck source=SCRIPTDIR/../cmake/ensure-deps.sh
 source cmake/ensure-deps.sh
-escrow_ensure_deps "$ESCROW_DEBIAN_PACKAGES"
+escrow_ensure_deps "$ESCROW_BUILD_PACKAGES"
 
 build_dir="${ESCROW_BUILD_DIR:-build}"
 build_type="${ESCROW_BUILD_TYPE:-Release}"
