@@ -85,19 +85,17 @@ inline age_recipient load_age_recipient(const std::string& value, std::string_vi
     }
 }
 
-/// Loads an age IDENTITY given to --key: an age identity file (`AGE-SECRET-KEY-1…`, as age-keygen
-/// and `escrow keygen --type x25519` write), or an RSA private key for ssh-rsa recipients (the
-/// OpenSSH format `ssh-keygen` writes, unencrypted, or PEM/DER).
-/// @throws escrow::error `bad_key`, `not_found`, `io_error`.
-inline age_identity load_age_identity(const std::string& path, std::string_view option) {
-    const std::string context = std::string(option) + " " + in_quotes(path);
-    key_file_bytes content(path, option);
-    std::string_view text = detail::text_of(content.view());
+/// An age IDENTITY from the content of the key file: an age identity file with one identity
+/// (`AGE-SECRET-KEY-1…`, as age-keygen and `escrow keygen --type x25519` write), or an RSA private
+/// key for ssh-rsa recipients (the OpenSSH format `ssh-keygen` writes, unencrypted, or PEM/DER).
+/// @throws escrow::error `bad_key`, with `context` (the option and file) in the message.
+inline age_identity age_identity_of(escrow::byte_view content, const std::string& context) {
+    std::string_view text = detail::text_of(content);
     try {
-        if (text.find("AGE-SECRET-KEY-1") != std::string_view::npos) return escrow::x25519_private_key::load(content.view());
+        if (text.find("AGE-SECRET-KEY-1") != std::string_view::npos) return escrow::x25519_private_key::load(content);
         if (text.starts_with("age1") || text.starts_with("ssh-"))
             throw escrow::error(escrow::errc::bad_key, "is a public key; --key takes the identity (private key) file");
-        auto k = escrow::ssh_rsa_private_key::load(content.view());
+        auto k = escrow::ssh_rsa_private_key::load(content);
         if (k.bits() < escrow::wrap::ssh_rsa::min_bits)
             throw escrow::error(escrow::errc::bad_key, "an RSA key of " + std::to_string(k.bits()) +
                                                            " bits is too small (at least 2048 bits)");
@@ -105,6 +103,12 @@ inline age_identity load_age_identity(const std::string& path, std::string_view 
     } catch (const escrow::error& e) {
         throw with_context(e, context);
     }
+}
+
+/// Reads and loads the age IDENTITY file given to `option` (see `age_identity_of`).
+inline age_identity load_age_identity(const std::string& path, std::string_view option) {
+    key_file_bytes content(path, option);
+    return age_identity_of(content.view(), std::string(option) + " " + in_quotes(path));
 }
 
 namespace detail {
@@ -162,18 +166,79 @@ inline int encrypt_age(const encrypt_job& job) {
     return detail::encrypt_age_with<escrow::age_ssh_encryptor>(job, std::get<escrow::ssh_rsa_public_key>(owner), authorities);
 }
 
+namespace detail {
+
+// Decrypts with the identities of an identity file that holds several (as `age -d -i` does): the
+// first identity that unwraps a stanza opens the file; one that unwraps a stanza whose key fails
+// the header MAC stops there (the header was modified). With --record, the identity the record
+// was made for is used.
+template <class Source>
+void decrypt_age_with_identities(const decrypt_job& job, Source& in, const std::vector<escrow::x25519_private_key>& keys,
+                                 const std::optional<escrow::escrow_record>& record) {
+    using wrap = escrow::wrap::x25519;
+    escrow::age_encryptor enc;
+    if (record) {
+        for (const auto& k : keys)
+            if (escrow::constant_time_equal(record->authority_fingerprint, wrap::fingerprint(wrap::public_of(k))))
+                return decrypt_age_with<escrow::age_encryptor>(job, in, k, record);
+        throw escrow::error(escrow::errc::no_matching_key, "--record " + in_quotes(*job.record_path) +
+                                                               " was made for an authority key that none of the " +
+                                                               std::to_string(keys.size()) + " identities in --key " +
+                                                               in_quotes(job.key_path) + " is");
+    }
+    escrow::file_header h = enc.read_header(in);
+    std::optional<escrow::session_key> key;
+    for (const auto& k : keys) {
+        try {
+            key.emplace(enc.open_header(h, k));
+            break;
+        } catch (const escrow::error& e) {
+            if (e.kind() != escrow::errc::no_matching_key) throw;
+        }
+    }
+    if (!key)
+        throw escrow::error(escrow::errc::no_matching_key, "none of the " + std::to_string(keys.size()) +
+                                                               " identities in --key " + in_quotes(job.key_path) +
+                                                               " opens any of the file's " +
+                                                               std::to_string(h.recipients.size()) + " stanzas (wrong key?)");
+    output_file out(job.out_path);
+    enc.decrypt_payload(in, out, *key, h);
+    commit_all({{&out, new_file_mode}});
+}
+
+}  // namespace detail
+
 /// Decrypts an age file, binary or armored (told apart by its first bytes), with an X25519
 /// identity or an RSA private key, or with an authority's key and its escrow record.
 inline int decrypt_age(const decrypt_job& job, decrypt_input& in) {
-    age_identity key = load_age_identity(job.key_path, "--key");
+    // An identity file with several identities gives them all, as `age -d -i` takes them; any
+    // other key file gives one key.
+    std::vector<escrow::x25519_private_key> several;
+    std::optional<age_identity> key;
+    {
+        const std::string context = "--key " + in_quotes(job.key_path);
+        key_file_bytes content(job.key_path, "--key");
+        std::string_view text = detail::text_of(content.view());
+        if (text.find("AGE-SECRET-KEY-1") != text.rfind("AGE-SECRET-KEY-1")) {
+            try {
+                several = escrow::x25519_private_key::load_all(content.view());
+            } catch (const escrow::error& e) {
+                throw with_context(e, context);
+            }
+        } else {
+            key.emplace(age_identity_of(content.view(), context));
+        }
+    }
     std::optional<escrow::escrow_record> record;
     if (job.record_path) record = load_record(*job.record_path);
     const bool armored = !in.starts_with(escrow::as_bytes(escrow::store::age::version_prefix));
     auto run = [&](auto& src) {
-        if (const auto* x = std::get_if<escrow::x25519_private_key>(&key))
+        if (!several.empty())
+            detail::decrypt_age_with_identities(job, src, several, record);
+        else if (const auto* x = std::get_if<escrow::x25519_private_key>(&*key))
             detail::decrypt_age_with<escrow::age_encryptor>(job, src, *x, record);
         else
-            detail::decrypt_age_with<escrow::age_ssh_encryptor>(job, src, std::get<escrow::ssh_rsa_private_key>(key), record);
+            detail::decrypt_age_with<escrow::age_ssh_encryptor>(job, src, std::get<escrow::ssh_rsa_private_key>(*key), record);
     };
     if (armored) {
         escrow::store::age_dearmor_source<decrypt_input> src(in);

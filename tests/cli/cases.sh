@@ -871,6 +871,34 @@ case_age_round_trip() {
 # --format age takes OpenSSH RSA keys: .pub files or lines for recipients, PEM private keys for
 # --key (ssh-keygen's own format is crossed with the real tools in the interop test); recipients
 # of two kinds in one file, PEM public keys and private keys as recipients are refused clearly.
+# An identity file with several identities (age-keygen's output appended to one file, as age users
+# keep them): each identity opens what was made for it, through the file and through --record,
+# `age -d -i` agrees, and a file made for none of them is refused with nothing written.
+case_age_identity_files() {
+    cd "$W"
+    ok "$ESCROW" keygen --type x25519 -o k1
+    ok "$ESCROW" keygen --type x25519 -o k2
+    ok "$ESCROW" keygen --type x25519 -o k3
+    cat k1.key k2.key >both.key
+    ok "$ESCROW" encrypt --format age --owner k1.pub --authority k3.pub -o one.age "$FIX/big.bin"
+    ok "$ESCROW" encrypt --format age --owner k3.pub --authority k2.pub --record two.rec -o two.age "$FIX/chunk.bin"
+    ok "$ESCROW" decrypt --key both.key -o one.out one.age
+    assert_same_content one.out "$FIX/big.bin"
+    ok "$ESCROW" decrypt --key both.key -o two.out two.age
+    assert_same_content two.out "$FIX/chunk.bin"
+    ok "$ESCROW" decrypt --key both.key --record two.rec -o two.rec.out two.age
+    assert_same_content two.rec.out "$FIX/chunk.bin"
+    age -d -i both.key -o two.age.out two.age || fail "age -d -i both.key did not open two.age"
+    assert_same_content two.age.out "$FIX/chunk.bin"
+    ok "$ESCROW" encrypt --format age --owner k3.pub --authority k3.pub --record three.rec -o three.age "$FIX/chunk.bin"
+    fails_cleanly 1 "none of the 2 identities in --key 'both.key' opens any of the file's 2 stanzas" out.bin three.age \
+        "$ESCROW" decrypt --key both.key -o out.bin three.age
+    fails_cleanly 1 "none of the 2 identities in --key 'both.key' is" out.bin three.age \
+        "$ESCROW" decrypt --key both.key --record three.rec -o out.bin three.age
+    { cat both.key; echo "age1notanidentity"; } >bad.key
+    fails_cleanly 4 "not an age identity file" out.bin one.age "$ESCROW" decrypt --key bad.key -o out.bin one.age
+}
+
 case_age_ssh_keys() {
     cd "$W"
     local k

@@ -154,6 +154,20 @@ TEST_CASE("age keys round-trip through Bech32 and reject damaged strings", "[cor
     CHECK(escrow::x25519_private_key::load(escrow::as_bytes(file)).public_key().str() == pub.str());
     std::string two = file + id + "\n";
     CHECK_THROWS_AS(escrow::x25519_private_key::load(escrow::as_bytes(two)), escrow::error);
+    // load_all takes every identity of a file, in order, as age -d -i does.
+    const auto other = escrow::x25519_private_key::generate();
+    std::string other_id = other.unsafe_str();
+    std::string several = file + "\n# another key\n" + other_id + "\r\n";
+    auto keys = escrow::x25519_private_key::load_all(escrow::as_bytes(several));
+    REQUIRE(keys.size() == 2);
+    CHECK(keys[0].public_key().str() == pub.str());
+    CHECK(keys[1].public_key().str() == other.public_key().str());
+    CHECK_THROWS_AS(escrow::x25519_private_key::load_all(escrow::as_bytes(std::string("# only a comment\n"))), escrow::error);
+    CHECK_THROWS_AS(escrow::x25519_private_key::load_all(escrow::as_bytes(several + "age1notanidentity\n")), escrow::error);
+    std::string too_many;
+    for (std::size_t i = 0; i <= escrow::x25519_private_key::max_identities_per_file; ++i) too_many += other_id + "\n";
+    CHECK_THROWS_AS(escrow::x25519_private_key::load_all(escrow::as_bytes(too_many)), escrow::error);
+    CryptoPP::SecureWipeBuffer(other_id.data(), other_id.size());
 }
 
 TEST_CASE("age presets round-trip at chunk boundaries, and the owner and each authority open the file alone",

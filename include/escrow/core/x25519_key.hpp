@@ -11,6 +11,7 @@
 #include <ctime>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "escrow/core/bech32.hpp"
 #include "escrow/core/bytes.hpp"
@@ -109,13 +110,16 @@ public:
         return x25519_private_key(d.data);
     }
 
-    /// Loads an identity file as age-keygen writes it: `#` comment lines, blank lines, and exactly
-    /// one `AGE-SECRET-KEY-1…` line (LF or CRLF line ends).
-    /// @throws escrow::error `bad_key` for anything else (several identities included).
-    [[nodiscard]] static x25519_private_key load(byte_view content) {
+    /// Most identities `load_all` reads from one file.
+    static constexpr std::size_t max_identities_per_file = 1024;
+
+    /// Loads every identity of an identity file as age reads it with `-i`: `#` comment lines,
+    /// blank lines, and one or more `AGE-SECRET-KEY-1…` lines (LF or CRLF line ends), in order.
+    /// @throws escrow::error `bad_key` for any other line, for no identity, and for more than
+    /// `max_identities_per_file` (a key file that is not usable, whatever the reason).
+    [[nodiscard]] static std::vector<x25519_private_key> load_all(byte_view content) {
         std::string_view text(reinterpret_cast<const char*>(content.data()), content.size());
-        std::string_view found;
-        std::size_t count = 0;
+        std::vector<x25519_private_key> keys;
         while (!text.empty()) {
             auto nl = text.find('\n');
             std::string_view line = text.substr(0, nl);
@@ -124,14 +128,24 @@ public:
             if (line.empty() || line.starts_with('#')) continue;
             if (!line.starts_with("AGE-SECRET-KEY-1"))
                 throw error(errc::bad_key, "not an age identity file (a line is neither a comment nor 'AGE-SECRET-KEY-1...')");
-            found = line;
-            ++count;
+            if (keys.size() == max_identities_per_file)
+                throw error(errc::bad_key, "the identity file holds more than " + std::to_string(max_identities_per_file) +
+                                               " identities");
+            keys.push_back(parse(line));
         }
-        if (count != 1)
-            throw error(errc::bad_key, count == 0 ? "no 'AGE-SECRET-KEY-1...' identity in the file"
-                                                  : "the identity file holds " + std::to_string(count) +
-                                                        " identities; give a file with one");
-        return parse(found);
+        if (keys.empty()) throw error(errc::bad_key, "no 'AGE-SECRET-KEY-1...' identity in the file");
+        return keys;
+    }
+
+    /// Loads an identity file that holds exactly one identity (a key that must be one key: an
+    /// authority's, say); otherwise as `load_all`.
+    /// @throws escrow::error `bad_key` for anything else (several identities included).
+    [[nodiscard]] static x25519_private_key load(byte_view content) {
+        std::vector<x25519_private_key> keys = load_all(content);
+        if (keys.size() != 1)
+            throw error(errc::bad_key, "the identity file holds " + std::to_string(keys.size()) +
+                                           " identities; give a file with one");
+        return std::move(keys.front());
     }
 
     /// The `AGE-SECRET-KEY-1…` string. Secret: the caller wipes it.
