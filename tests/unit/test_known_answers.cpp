@@ -186,10 +186,10 @@ TEST_CASE("Wycheproof HKDF-SHA-256 vectors pass through the key derivation", "[c
 
 TEST_CASE("The STREAM chunk nonce is an 11-byte big-endian counter and a final flag",
           "[cipher][aes256_gcm_stream]") {
-    auto n = escrow::cipher::detail::stream_nonce(0x0102030405060708ull, true);
+    auto n = escrow::detail::stream_nonce(0x0102030405060708ull, true);
     const std::array<escrow::byte, 12> expected = {0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 1};
     CHECK(n == expected);
-    CHECK(escrow::cipher::detail::stream_nonce(0, false) == std::array<escrow::byte, 12>{});
+    CHECK(escrow::detail::stream_nonce(0, false) == std::array<escrow::byte, 12>{});
     // Sealing chunk i as final and opening it as non-final (or as another index) fails.
     auto key = escrow::session_key::generate(32);
     escrow::bytes salt = escrow_test::pattern(32, 1);

@@ -14,6 +14,7 @@
 #include "escrow/core/crypto.hpp"
 #include "escrow/core/error.hpp"
 #include "escrow/core/ids.hpp"
+#include "escrow/detail/stream_nonce.hpp"
 
 namespace escrow::cipher {
 
@@ -57,14 +58,6 @@ private:
     CryptoPP::GCM<CryptoPP::AES>::Decryption dec_;
 };
 
-/// The STREAM nonce: an 11-byte big-endian chunk counter, then 0x01 for the final chunk, else 0x00.
-inline std::array<byte, 12> stream_nonce(std::uint64_t index, bool last) noexcept {
-    std::array<byte, 12> n{};
-    for (int i = 0; i < 8; ++i) n[10 - i] = static_cast<byte>(index >> (8 * i));
-    n[11] = last ? 1 : 0;
-    return n;
-}
-
 }  // namespace detail
 
 /// AES-256-GCM STREAM (Hoang, Reyhanitabar, Rogaway, Vizár 2015), as the native format uses it.
@@ -96,7 +89,7 @@ struct aes256_gcm_stream {
         [[nodiscard]] std::size_t seal(std::uint64_t index, byte_view plain, bool last, mutable_byte_view out) {
             if (plain.size() > chunk_size || out.size() < plain.size() + tag_size)
                 throw error(errc::invalid_argument, "chunk larger than 64 KiB or output buffer too small");
-            auto iv = detail::stream_nonce(index, last);
+            auto iv = escrow::detail::stream_nonce(index, last);
             gcm_.seal(iv.data(), {}, plain, out.data());
             return plain.size() + tag_size;
         }
@@ -113,7 +106,7 @@ struct aes256_gcm_stream {
         [[nodiscard]] std::size_t open(std::uint64_t index, byte_view sealed, bool last, mutable_byte_view out) {
             if (sealed.size() < tag_size || sealed.size() > sealed_chunk_size || out.size() < sealed.size() - tag_size)
                 throw error(errc::malformed_header, "sealed chunk of impossible size");
-            auto iv = detail::stream_nonce(index, last);
+            auto iv = escrow::detail::stream_nonce(index, last);
             if (!gcm_.open(iv.data(), {}, sealed, out.data()))
                 throw error(errc::authentication_failed,
                             "chunk " + std::to_string(index) + " failed authentication (tampered, truncated or wrong key)");

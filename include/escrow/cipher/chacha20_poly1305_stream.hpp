@@ -12,6 +12,7 @@
 #include "escrow/core/error.hpp"
 #include "escrow/core/ids.hpp"
 #include "escrow/detail/chacha20_poly1305.hpp"
+#include "escrow/detail/stream_nonce.hpp"
 
 namespace escrow::cipher {
 
@@ -40,14 +41,6 @@ struct chacha20_poly1305_stream {
 
     [[nodiscard]] static constexpr std::size_t sealed_size(std::size_t n, bool) noexcept { return n + tag_size; }
 
-    /// The 12-byte STREAM nonce: an 11-byte big-endian chunk counter, then 0x01 for the final chunk.
-    [[nodiscard]] static std::array<byte, 12> chunk_nonce(std::uint64_t index, bool last) noexcept {
-        std::array<byte, 12> n{};
-        for (int i = 0; i < 8; ++i) n[10 - i] = static_cast<byte>(index >> (8 * i));
-        n[11] = last ? 1 : 0;
-        return n;
-    }
-
     /// Seals chunks of one file.
     class sealer {
     public:
@@ -56,7 +49,7 @@ struct chacha20_poly1305_stream {
         [[nodiscard]] std::size_t seal(std::uint64_t index, byte_view plain, bool last, mutable_byte_view out) {
             if (plain.size() > chunk_size || out.size() < plain.size() + tag_size)
                 throw error(errc::invalid_argument, "chunk larger than 64 KiB or output buffer too small");
-            auto n = chunk_nonce(index, last);
+            auto n = escrow::detail::stream_nonce(index, last);
             aead_.seal(n, {}, plain, out.data());
             return plain.size() + tag_size;
         }
@@ -73,7 +66,7 @@ struct chacha20_poly1305_stream {
         [[nodiscard]] std::size_t open(std::uint64_t index, byte_view sealed, bool last, mutable_byte_view out) {
             if (sealed.size() < tag_size || sealed.size() > sealed_chunk_size || out.size() < sealed.size() - tag_size)
                 throw error(errc::truncated, "sealed chunk of impossible size");
-            auto n = chunk_nonce(index, last);
+            auto n = escrow::detail::stream_nonce(index, last);
             if (!aead_.open(n, {}, sealed, out.data()))
                 throw error(errc::authentication_failed,
                             "chunk " + std::to_string(index) + " failed authentication (tampered, truncated or wrong key)");
