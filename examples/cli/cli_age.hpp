@@ -49,14 +49,7 @@ inline age_recipient age_recipient_of(escrow::byte_view content) {
     if (escrow::pem::looks_like_pem(text))
         throw escrow::error(escrow::errc::bad_key, "is a PEM key; --format age takes age1... recipients or "
                                                    "OpenSSH public keys (ssh-rsa, e.g. id_rsa.pub)");
-    std::vector<std::string_view> lines;
-    while (!text.empty()) {
-        auto nl = text.find('\n');
-        std::string_view line = text.substr(0, nl);
-        text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-        if (line.ends_with('\r')) line.remove_suffix(1);
-        if (!line.empty() && !line.starts_with('#')) lines.push_back(line);
-    }
+    std::vector<std::string_view> lines = escrow::detail::key_file_lines(content);
     if (lines.size() != 1)
         throw escrow::error(escrow::errc::bad_key, lines.empty() ? "holds no recipient"
                                                                  : "holds " + std::to_string(lines.size()) +

@@ -10,12 +10,14 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "escrow/core/bytes.hpp"
 #include "escrow/core/crypto.hpp"
 #include "escrow/core/encoding.hpp"
 #include "escrow/core/error.hpp"
 #include "escrow/core/rsa_key.hpp"
+#include "escrow/detail/key_file_lines.hpp"
 
 namespace escrow {
 
@@ -135,22 +137,11 @@ public:
 
     /// Loads a `.pub` file: blank and `#` lines ignored, exactly one key line.
     [[nodiscard]] static ssh_rsa_public_key load(byte_view content) {
-        std::string_view text(reinterpret_cast<const char*>(content.data()), content.size());
-        std::string_view found;
-        std::size_t count = 0;
-        while (!text.empty()) {
-            auto nl = text.find('\n');
-            std::string_view line = text.substr(0, nl);
-            text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-            if (line.ends_with('\r')) line.remove_suffix(1);
-            if (line.empty() || line.starts_with('#')) continue;
-            found = line;
-            ++count;
-        }
-        if (count != 1)
-            throw error(errc::bad_key, count == 0 ? "no OpenSSH public key line in the file"
-                                                  : "the file holds " + std::to_string(count) + " key lines; give one");
-        return parse(found);
+        std::vector<std::string_view> lines = detail::key_file_lines(content);
+        if (lines.size() != 1)
+            throw error(errc::bad_key, lines.empty() ? "no OpenSSH public key line in the file"
+                                                     : "the file holds " + std::to_string(lines.size()) + " key lines; give one");
+        return parse(lines.front());
     }
 
     /// `ssh-rsa <base64>` (no comment).

@@ -19,6 +19,7 @@
 #include "escrow/core/error.hpp"
 #include "escrow/core/random.hpp"
 #include "escrow/core/secret.hpp"
+#include "escrow/detail/key_file_lines.hpp"
 
 namespace escrow {
 
@@ -118,14 +119,8 @@ public:
     /// @throws escrow::error `bad_key` for any other line, for no identity, and for more than
     /// `max_identities_per_file` (a key file that is not usable, whatever the reason).
     [[nodiscard]] static std::vector<x25519_private_key> load_all(byte_view content) {
-        std::string_view text(reinterpret_cast<const char*>(content.data()), content.size());
         std::vector<x25519_private_key> keys;
-        while (!text.empty()) {
-            auto nl = text.find('\n');
-            std::string_view line = text.substr(0, nl);
-            text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-            if (line.ends_with('\r')) line.remove_suffix(1);
-            if (line.empty() || line.starts_with('#')) continue;
+        for (std::string_view line : detail::key_file_lines(content)) {
             if (!line.starts_with("AGE-SECRET-KEY-1"))
                 throw error(errc::bad_key, "not an age identity file (a line is neither a comment nor 'AGE-SECRET-KEY-1...')");
             if (keys.size() == max_identities_per_file)
