@@ -23,6 +23,7 @@
 #include "escrow/core/key_info.hpp"
 #include "escrow/core/random.hpp"
 #include "escrow/core/secret.hpp"
+#include "escrow/detail/chunk_pipeline.hpp"
 #include "escrow/record.hpp"
 #include "escrow/store/concept.hpp"
 #include "escrow/wrap/concept.hpp"
@@ -55,6 +56,12 @@ namespace escrow {
 /// Memory stays bounded by a few chunks whatever the input size. Decryption writes a chunk only
 /// after it authenticates; a failure part-way leaves earlier authenticated chunks in the sink, so
 /// callers that must leave nothing behind write to an `atomic_file_sink` (as the CLI does).
+///
+/// Between streams (files, pipes, iostreams: a source that is not `contiguous_byte_source` and a
+/// sink that is not `buffer_byte_sink`), a cipher whose chunks are independent
+/// (`Cipher::parallel_chunks`, the STREAM ciphers) runs through a pipeline: the calling thread
+/// reads and writes batches of chunks while worker threads seal or open them, and the output keeps
+/// the input's order (see `threads`). In memory, chunks are sealed and opened in place instead.
 ///
 /// @tparam Cipher a `cipher_policy` (e.g. `cipher::aes256_gcm_stream`)
 /// @tparam Wrap   a `wrap_policy` (e.g. `wrap::rsa_oaep_sha256`)
@@ -112,6 +119,23 @@ public:
     /// A host with default-constructed (or given) policy objects.
     explicit escrow_encryptor(Cipher c = Cipher{}, Wrap w = Wrap{}, Store s = Store{})
         : cipher_(std::move(c)), wrap_(std::move(w)), store_(std::move(s)) {}
+
+    /// Sets the threads that seal and open payloads: 0 (the default) runs one worker per hardware
+    /// thread, at most 8, beside the calling thread, which reads and writes; 1 does everything on
+    /// the calling thread. A payload that fits in one batch (256 KiB) never starts a thread; a
+    /// cipher without independent chunks (`Cipher::parallel_chunks`), and in-memory sources and
+    /// lending sinks (which are worked on in place), always run on the caller.
+    escrow_encryptor& threads(unsigned n) noexcept {
+        threads_ = n;
+        return *this;
+    }
+
+    /// The threads setting (0: automatic).
+    [[nodiscard]] unsigned threads() const noexcept { return threads_; }
+
+    /// True when this host's cipher can run in the parallel pipeline.
+    static constexpr bool parallel_payload = requires { requires Cipher::parallel_chunks; } &&
+                                             Cipher::sealed_chunk_size == Cipher::max_final_sealed_size;
 
     /// Steps 1–3: encrypts `in` to `out` under a fresh session key, wrapped for `owner` and, as a
     /// copy in the header where the format has room, for each authority. Returns one escrow
@@ -303,6 +327,7 @@ private:
     [[no_unique_address]] Cipher cipher_;
     [[no_unique_address]] Wrap wrap_;
     [[no_unique_address]] Store store_;
+    unsigned threads_ = 0;
 
     static std::string id_hex(std::uint16_t v) {
         byte b[2] = {static_cast<byte>(v >> 8), static_cast<byte>(v)};
@@ -401,6 +426,10 @@ private:
     // into, so that in-memory work copies nothing beyond what the cipher itself reads and writes.
     template <byte_source Source, byte_sink Sink>
     void seal_payload(Source& in, Sink& out, const session_key& key, byte_view nonce) {
+        if constexpr (parallel_payload && !contiguous_byte_source<Source> && !buffer_byte_sink<Sink>) {
+            if (unsigned workers = detail::resolve_threads(threads_); workers > 1)
+                return seal_parallel(in, out, key, nonce, workers);
+        }
         typename Cipher::sealer sealer(key, nonce);
         bytes sealed(buffer_byte_sink<Sink> ? 0 : Cipher::max_final_sealed_size);
         if constexpr (contiguous_byte_source<Source>) {
@@ -446,6 +475,10 @@ private:
     // one byte more than the largest final chunk to tell the two apart.
     template <byte_source Source, byte_sink Sink>
     void open_payload(Source& in, Sink& out, const session_key& key, byte_view nonce) {
+        if constexpr (parallel_payload && !contiguous_byte_source<Source> && !buffer_byte_sink<Sink>) {
+            if (unsigned workers = detail::resolve_threads(threads_); workers > 1)
+                return open_parallel(in, out, key, nonce, workers);
+        }
         typename Cipher::opener opener(key, nonce);
         constexpr std::size_t window = Cipher::max_final_sealed_size + 1;
         bytes buf(contiguous_byte_source<Source> ? 0 : window);
@@ -475,6 +508,136 @@ private:
                 have -= take;
             }
         }
+    }
+
+
+    // ---- The parallel pipeline (ciphers with independent chunks) ----------------------------------
+    //
+    // The calling thread reads batches of whole chunks and writes their output in order; workers,
+    // each with a sealer or opener of its own, process the batches in between. A batch is known to
+    // end the payload once the next read comes back short, so a full batch waits for that next
+    // read before it is submitted: the same one-step look-ahead as the sequential path, per batch.
+
+    static constexpr std::size_t batch_chunks = std::max<std::size_t>(1, (256 * 1024) / Cipher::chunk_size);
+
+    // Batches in the ring: two per worker keep every worker busy while the caller writes one and
+    // reads the next; memory is slots × (batch in + batch out), about 3 MiB for two workers.
+    static std::size_t pipeline_slots(unsigned workers) { return 2 * std::size_t{workers} + 2; }
+
+    template <class State, byte_source Source, byte_sink Sink, class Finish>
+    static void run_pipeline(detail::chunk_pipeline<State>& p, Source& in, Sink& out, std::size_t stride, Finish finish) {
+        const std::size_t batch_bytes = batch_chunks * stride;
+        detail::chunk_batch* pending = nullptr;
+        std::uint64_t next_index = 0;
+        bool eof = false;
+        auto submit = [&](detail::chunk_batch& b, bool at_end) {
+            b.final = at_end;
+            finish(b);
+            p.submit();
+        };
+        for (;;) {
+            while (!eof && p.in_flight() < p.slots()) {
+                detail::chunk_batch& b = p.acquire();
+                b.in_len = in.read(mutable_byte_view(b.in.data(), batch_bytes));
+                b.first_index = next_index;
+                next_index += batch_chunks;
+                if (b.in_len == batch_bytes) {
+                    if (pending) submit(*pending, false);
+                    pending = &b;
+                    continue;
+                }
+                eof = true;
+                if (pending && b.in_len == 0) {
+                    p.unacquire();
+                    submit(*pending, true);
+                } else {
+                    if (pending) submit(*pending, false);
+                    submit(b, true);
+                }
+                pending = nullptr;
+            }
+            if (eof && p.in_flight() == 0) return;
+            detail::chunk_batch& b = p.wait();
+            if (b.out_len) out.write(byte_view(b.out.data(), b.out_len));
+            if (b.error) std::rethrow_exception(b.error);
+            if (b.tail_error) std::rethrow_exception(b.tail_error);
+            p.release();
+        }
+    }
+
+    template <byte_source Source, byte_sink Sink>
+    void seal_parallel(Source& in, Sink& out, const session_key& key, byte_view nonce, unsigned workers) {
+        using sealer = typename Cipher::sealer;
+        detail::chunk_pipeline<sealer> p(
+            pipeline_slots(workers), batch_chunks * Cipher::chunk_size, batch_chunks * Cipher::sealed_chunk_size, workers,
+            [&] { return std::make_unique<sealer>(key, nonce); },
+            [](sealer& s, detail::chunk_batch& b) {
+                detail::batch_sink sink{mutable_byte_view(b.out.data(), b.out.size())};
+                bytes unused;
+                try {
+                    // An empty payload is one empty final chunk.
+                    std::size_t n = b.in_len, chunks = n == 0 ? 1 : (n + Cipher::chunk_size - 1) / Cipher::chunk_size;
+                    for (std::size_t j = 0; j < chunks; ++j) {
+                        std::size_t off = j * Cipher::chunk_size, len = std::min(Cipher::chunk_size, n - off);
+                        seal_chunk(s, b.first_index + j, byte_view(b.in.data() + off, len), b.final && j + 1 == chunks,
+                                   sink, unused);
+                    }
+                } catch (...) {
+                    b.error = std::current_exception();
+                }
+                b.out_len = b.error ? 0 : sink.len;
+            });
+        run_pipeline(p, in, out, Cipher::chunk_size, [](detail::chunk_batch&) {});
+    }
+
+    template <byte_source Source, byte_sink Sink>
+    void open_parallel(Source& in, Sink& out, const session_key& key, byte_view nonce, unsigned workers) {
+        using opener = typename Cipher::opener;
+        struct worker {
+            opener o;
+            CryptoPP::SecByteBlock scratch;
+            worker(const session_key& k, byte_view n) : o(k, n) {}
+        };
+        detail::chunk_pipeline<worker> p(
+            pipeline_slots(workers), batch_chunks * Cipher::sealed_chunk_size, batch_chunks * Cipher::chunk_size, workers,
+            [&] { return std::make_unique<worker>(key, nonce); },
+            [](worker& w, detail::chunk_batch& b) {
+                // Chunks: whole ones, then in a final batch the final chunk, which may be shorter.
+                detail::batch_sink sink{mutable_byte_view(b.out.data(), b.out.size())};
+                try {
+                    std::size_t n = b.in_len, chunks = (n + Cipher::sealed_chunk_size - 1) / Cipher::sealed_chunk_size;
+                    for (std::size_t j = 0; j < chunks; ++j) {
+                        std::size_t off = j * Cipher::sealed_chunk_size;
+                        std::size_t len = std::min(Cipher::sealed_chunk_size, n - off);
+                        byte_view sealed(b.in.data() + off, len);
+                        bool last = b.final && j + 1 == chunks;
+                        if (full_chunks_try_both_flags && len == Cipher::sealed_chunk_size)
+                            open_full_chunk(w.o, b.first_index + j, sealed, last, sink, w.scratch);
+                        else
+                            open_chunk(w.o, b.first_index + j, sealed, last, sink, w.scratch);
+                    }
+                } catch (...) {
+                    b.error = std::current_exception();
+                }
+                // What opened before a failure (and, for a format that releases it, the chunk that
+                // opened under the other flag) is authenticated and is released in order.
+                b.out_len = sink.len;
+            });
+        run_pipeline(p, in, out, Cipher::sealed_chunk_size, [](detail::chunk_batch& b) {
+            // The reader's framing checks, as in the sequential path: a final batch that ends in
+            // a piece too short for a chunk has its chunks opened as not final, then fails.
+            if (!b.final) return;
+            std::size_t tail = b.in_len % Cipher::sealed_chunk_size;
+            if (b.in_len == 0) {
+                b.final = false;
+                b.tail_error = std::make_exception_ptr(
+                    error(errc::truncated, b.first_index == 0 ? "the payload is missing" : "the payload ends inside a chunk"));
+            } else if (tail != 0 && tail < Cipher::min_final_sealed_size) {
+                b.in_len -= tail;
+                b.final = false;
+                b.tail_error = std::make_exception_ptr(error(errc::truncated, "the payload ends inside a chunk"));
+            }
+        });
     }
 
     static constexpr bool full_chunks_try_both_flags = requires { requires Store::full_chunks_try_both_flags; };

@@ -78,6 +78,8 @@ struct aes256_gcm_stream {
     static constexpr std::size_t min_final_sealed_size = tag_size;
     static constexpr std::size_t max_final_sealed_size = chunk_size + tag_size;
     static constexpr std::string_view payload_info = "escrow/v1 payload";
+    /// Chunks depend only on (key, nonce, index, last): hosts may seal and open them in parallel.
+    static constexpr bool parallel_chunks = true;
 
     [[nodiscard]] static constexpr std::size_t sealed_size(std::size_t n, bool) noexcept { return n + tag_size; }
 

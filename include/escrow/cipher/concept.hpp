@@ -26,6 +26,12 @@ namespace cipher {
 /// `chunk_size` plaintext bytes and the last holds 1 to `chunk_size` (0 only when the whole payload
 /// is empty). `sealed_chunk_size <= max_final_sealed_size`, so a reader knows a chunk is the last
 /// exactly when what remains of the input is at most `max_final_sealed_size` bytes.
+///
+/// Optional: `C::parallel_chunks` (`bool`), true when a chunk's output depends only on the key, the
+/// nonce, its index and its final flag, never on other chunks, so that separate sealers (openers)
+/// built from the same key and nonce may process chunks in any order on any thread. Hosts then
+/// run the payload through their parallel pipeline (when also `sealed_chunk_size ==
+/// max_final_sealed_size`). A cipher that chains state from chunk to chunk (CBC) leaves it out.
 template <class C>
 concept cipher_traits = requires(std::size_t n, bool last) {
     { C::name } -> std::convertible_to<std::string_view>;
