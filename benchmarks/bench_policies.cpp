@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: MIT
+// In-memory figures for every policy the library ships: each cipher's sealer and opener over
+// 16 MiB, each wrap's wrap and unwrap of one session key, and the host's parallel pipeline over a
+// stream against the same host on one thread.
+//
+//   cmake --build build-release --target bench_policies && build-release/benchmarks/bench_policies
+//
+// Cipher figures are the policy alone: one sealer (opener), chunk after chunk, into a
+// preallocated buffer, on one thread. MB = 10^6 bytes.
+#include <benchmark/benchmark.h>
+
+#include <escrow/escrow.hpp>
+#include <escrow/legacy/presets.hpp>
+
+#include <cstring>
+#include <vector>
+
+namespace {
+
+using escrow::byte;
+using escrow::byte_view;
+using escrow::bytes;
+using escrow::mutable_byte_view;
+
+constexpr std::size_t mib = 1024 * 1024;
+
+bytes random_bytes(std::size_t n) {
+    bytes b(n);
+    escrow::default_random().fill(b);
+    return b;
+}
+
+template <class Cipher>
+void cipher_seal(benchmark::State& state) {
+    const std::size_t n = 16 * mib;
+    bytes plain = random_bytes(n);
+    bytes out(n + (n / Cipher::chunk_size + 1) * (Cipher::max_final_sealed_size - Cipher::chunk_size + 16));
+    escrow::session_key key = escrow::session_key::generate(Cipher::key_size);
+    bytes nonce = random_bytes(Cipher::nonce_size);
+    for (auto _ : state) {
+        typename Cipher::sealer s(key, nonce);
+        std::size_t at = 0;
+        for (std::size_t off = 0, i = 0; off < n; off += Cipher::chunk_size, ++i) {
+            std::size_t len = std::min(Cipher::chunk_size, n - off);
+            at += s.seal(i, byte_view(plain).subspan(off, len), off + len == n, mutable_byte_view(out).subspan(at));
+        }
+        benchmark::DoNotOptimize(out.data());
+    }
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * n));
+}
+
+template <class Cipher>
+void cipher_open(benchmark::State& state) {
+    const std::size_t n = 16 * mib;
+    bytes plain = random_bytes(n);
+    bytes sealed(n + (n / Cipher::chunk_size + 1) * (Cipher::max_final_sealed_size - Cipher::chunk_size + 16));
+    escrow::session_key key = escrow::session_key::generate(Cipher::key_size);
+    bytes nonce = random_bytes(Cipher::nonce_size);
+    std::vector<std::size_t> sizes;
+    {
+        typename Cipher::sealer s(key, nonce);
+        std::size_t at = 0;
+        for (std::size_t off = 0, i = 0; off < n; off += Cipher::chunk_size, ++i) {
+            std::size_t len = std::min(Cipher::chunk_size, n - off);
+            sizes.push_back(s.seal(i, byte_view(plain).subspan(off, len), off + len == n, mutable_byte_view(sealed).subspan(at)));
+            at += sizes.back();
+        }
+    }
+    bytes out(n + Cipher::max_final_sealed_size);
+    for (auto _ : state) {
+        typename Cipher::opener o(key, nonce);
+        std::size_t at = 0, put = 0;
+        for (std::size_t i = 0; i < sizes.size(); ++i) {
+            put += o.open(i, byte_view(sealed).subspan(at, sizes[i]), i + 1 == sizes.size(), mutable_byte_view(out).subspan(put));
+            at += sizes[i];
+        }
+        if (std::memcmp(out.data(), plain.data(), n) != 0) state.SkipWithError("opened plaintext differs");
+    }
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * n));
+}
+
+// Session keys: 32 bytes for the native and CryptoAPI ciphers, 16 for age's file key.
+template <class Wrap, class Priv, std::size_t KeySize>
+void wrap_seal(benchmark::State& state, const Priv& priv) {
+    Wrap w;
+    auto pub = w.public_of(priv);
+    escrow::session_key key = escrow::session_key::generate(KeySize);
+    for (auto _ : state) benchmark::DoNotOptimize(w.wrap(key, pub, escrow::default_random()));
+}
+
+template <class Wrap, class Priv, std::size_t KeySize>
+void wrap_open(benchmark::State& state, const Priv& priv) {
+    Wrap w;
+    escrow::session_key key = escrow::session_key::generate(KeySize);
+    escrow::wrapped_key wk = w.wrap(key, w.public_of(priv), escrow::default_random());
+    for (auto _ : state) {
+        auto k = w.unwrap(wk, priv);
+        if (!k) state.SkipWithError("unwrap failed");
+        benchmark::DoNotOptimize(k);
+    }
+}
+
+// A source that only streams, so that the host runs its pipeline.
+struct stream_source {
+    escrow::memory_source in;
+    std::size_t read(mutable_byte_view out) { return in.read(out); }
+};
+
+// A sink that keeps nothing (the pipeline's own work is what is timed).
+struct null_sink {
+    std::size_t total = 0;
+    void write(byte_view b) noexcept { total += b.size(); }
+};
+
+template <class Host, class Pub>
+void host_stream_encrypt(benchmark::State& state, const Pub& owner, const Pub& authority) {
+    const std::size_t n = 256 * mib;
+    bytes plain = random_bytes(n);
+    Host host;
+    host.threads(static_cast<unsigned>(state.range(0)));
+    for (auto _ : state) {
+        stream_source in{escrow::memory_source(plain)};
+        null_sink out;
+        host.encrypt(in, out, owner, authority);
+        benchmark::DoNotOptimize(out.total);
+    }
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * n));
+}
+
+template <class Host, class Priv>
+void host_stream_decrypt(benchmark::State& state, const Priv& owner, const Priv& authority) {
+    const std::size_t n = 256 * mib;
+    bytes plain = random_bytes(n);
+    Host host;
+    escrow::memory_sink file;
+    {
+        escrow::memory_source in(plain);
+        host.encrypt(in, file, owner.public_key(), authority.public_key());
+    }
+    host.threads(static_cast<unsigned>(state.range(0)));
+    for (auto _ : state) {
+        stream_source in{escrow::memory_source(file.data())};
+        null_sink out;
+        host.decrypt(in, out, owner);
+        if (out.total != n) state.SkipWithError("decrypted size differs");
+    }
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * n));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using namespace escrow;
+    static const rsa_private_key rsa = rsa_private_key::generate(3072);
+    static const rsa_private_key rsa2 = rsa_private_key::generate(3072);
+    static const ssh_rsa_private_key ssh(rsa);
+    static const x25519_private_key x = x25519_private_key::generate();
+    static const x25519_private_key x2 = x25519_private_key::generate();
+
+    benchmark::RegisterBenchmark("cipher/aes256-gcm-stream/seal", cipher_seal<cipher::aes256_gcm_stream>)->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("cipher/aes256-gcm-stream/open", cipher_open<cipher::aes256_gcm_stream>)->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("cipher/chacha20-poly1305-stream/seal", cipher_seal<cipher::chacha20_poly1305_stream>)
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("cipher/chacha20-poly1305-stream/open", cipher_open<cipher::chacha20_poly1305_stream>)
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("cipher/cryptoapi-aes256-cbc/seal", cipher_seal<legacy::cryptoapi_aes_cbc<256>>)
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("cipher/cryptoapi-aes256-cbc/open", cipher_open<legacy::cryptoapi_aes_cbc<256>>)
+        ->Unit(benchmark::kMillisecond);
+
+    benchmark::RegisterBenchmark("wrap/rsa-oaep-sha256-3072/wrap", wrap_seal<wrap::rsa_oaep_sha256, rsa_private_key, 32>, rsa)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark("wrap/rsa-oaep-sha256-3072/unwrap", wrap_open<wrap::rsa_oaep_sha256, rsa_private_key, 32>, rsa)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark("wrap/rsa-pkcs1v15-3072/wrap", wrap_seal<wrap::rsa_pkcs1v15, rsa_private_key, 32>, rsa)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark("wrap/rsa-pkcs1v15-3072/unwrap", wrap_open<wrap::rsa_pkcs1v15, rsa_private_key, 32>, rsa)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark("wrap/ssh-rsa-3072/wrap", wrap_seal<wrap::ssh_rsa, ssh_rsa_private_key, 16>, ssh)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark("wrap/ssh-rsa-3072/unwrap", wrap_open<wrap::ssh_rsa, ssh_rsa_private_key, 16>, ssh)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark("wrap/x25519/wrap", wrap_seal<wrap::x25519, x25519_private_key, 16>, x)->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark("wrap/x25519/unwrap", wrap_open<wrap::x25519, x25519_private_key, 16>, x)->Unit(benchmark::kMicrosecond);
+
+    // threads: 1 = everything on the calling thread; 0 = the pipeline with one worker per core.
+    benchmark::RegisterBenchmark("host-stream/native/encrypt", host_stream_encrypt<native_encryptor, rsa_public_key>,
+                                 rsa.public_key(), rsa2.public_key())
+        ->Arg(1)->Arg(0)->ArgName("threads")->Unit(benchmark::kMillisecond)->UseRealTime();
+    benchmark::RegisterBenchmark("host-stream/native/decrypt", host_stream_decrypt<native_encryptor, rsa_private_key>, rsa, rsa2)
+        ->Arg(1)->Arg(0)->ArgName("threads")->Unit(benchmark::kMillisecond)->UseRealTime();
+    benchmark::RegisterBenchmark("host-stream/age/encrypt", host_stream_encrypt<age_encryptor, x25519_public_key>,
+                                 x.public_key(), x2.public_key())
+        ->Arg(1)->Arg(0)->ArgName("threads")->Unit(benchmark::kMillisecond)->UseRealTime();
+    benchmark::RegisterBenchmark("host-stream/age/decrypt", host_stream_decrypt<age_encryptor, x25519_private_key>, x, x2)
+        ->Arg(1)->Arg(0)->ArgName("threads")->Unit(benchmark::kMillisecond)->UseRealTime();
+
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}
