@@ -174,9 +174,11 @@ int run(int argc, char** argv) {
         write_file(authority_key_path, authority.unsafe_pem(), 0600);
         write_file(authority_pub_path, authority.public_key().pem(), 0644);
     }
+    // [tutorial:load-keys]
     // From here on each party loads what it holds from its own files.
     const auto owner_public = escrow::rsa_public_key::load(read_small_file(owner_pub_path));
     const auto authority_public = escrow::rsa_public_key::load(read_small_file(authority_pub_path));
+    // [tutorial:load-keys-end]
     std::cout << "   owner     : " << owner_key_path.string() << " (private, mode 0600), " << owner_pub_path.string()
               << "\n   authority : " << authority_key_path.string() << " (private, mode 0600), "
               << authority_pub_path.string() << "\n   authority key fingerprint (SHA-256 of its SubjectPublicKeyInfo): "
@@ -204,8 +206,10 @@ int run(int argc, char** argv) {
     // ---- step 2 --------------------------------------------------------------------------------
     std::cout << "== step 2: the session key, wrapped with the owner's public key, is stored in the file header\n";
     {
+        // [tutorial:read-header]
         escrow::file_source in(encrypted);
         escrow::file_header h = host.read_header(in);  // parses and bounds; needs no key
+        // [tutorial:read-header-end]
         std::size_t header_size = h.authenticated.size() + h.mac.size();
         std::cout << "   format " << escrow::store::native::name << " v" << escrow::store::native::version
                   << ", cipher " << escrow::ids::name_of("cipher", h.cipher_id) << ", wrap "
@@ -222,7 +226,9 @@ int run(int argc, char** argv) {
 
     // ---- step 3 --------------------------------------------------------------------------------
     std::cout << "== step 3: the session key, wrapped again with the authority's public key, is sent to the authority\n";
+    // [tutorial:write-record]
     write_file(record_path, record.encode());
+    // [tutorial:write-record-end]
     std::cout << "   escrow record written to " << record_path.string() << " (" << fs::file_size(record_path)
               << " bytes); its JSON rendering:\n"
               << record.to_json() << "\n";
@@ -248,8 +254,10 @@ int run(int argc, char** argv) {
     // The authority side: it holds the record it received and its own private key.
     escrow::wrapped_key returned_key;
     {
+        // [tutorial:authority-loads]
         auto held = escrow::escrow_record::decode(read_small_file(record_path));
         auto authority_private = escrow::rsa_private_key::load(read_small_file(authority_key_path));
+        // [tutorial:authority-loads-end]
 
         std::cout << "   authority: a request from 'mallory@example.com' for serial " << held.info.serial << "\n";
         try {
@@ -266,33 +274,41 @@ int run(int argc, char** argv) {
         identity_check(held, req, responder);
         std::cout << "   authority: identity established\n";
 
+        // [tutorial:recover-session-key]
         escrow::session_key key = host.recover_session_key(held, authority_private);
         std::cout << "   authority: unwrapped the session key from the record and verified the record's MAC\n";
         // The session key travels only wrapped, to the key the requester just proved to hold.
         returned_key = escrow::wrap::rsa_oaep_sha256::wrap(key, req.new_owner, escrow::default_random());
+        // [tutorial:recover-session-key-end]
         std::cout << "   authority: returned the session key wrapped to the owner's new public key ("
                   << returned_key.body.size() << " bytes)\n";
     }
 
     // The owner unwraps the key and hands the file to the new key pair: only the header changes.
     {
+        // [tutorial:unwrap-returned]
         std::optional<escrow::session_key> key = escrow::wrap::rsa_oaep_sha256::unwrap(returned_key, new_owner_private);
         if (!key) throw escrow::error(escrow::errc::authentication_failed, "the returned key does not unwrap");
+        // [tutorial:unwrap-returned-end]
         auto t0 = std::chrono::steady_clock::now();
+        // [tutorial:rewrap-owner]
         escrow::file_source in(encrypted);
         escrow::atomic_file_sink out(encrypted);  // a temporary beside it, renamed over it on commit
         host.rewrap_owner(in, out, *key, new_owner_private.public_key());
         out.commit();
+        // [tutorial:rewrap-owner-end]
         std::cout << "   owner: rewrapped " << encrypted.string() << " to the new key (payload copied unchanged) in "
                   << seconds_since(t0) << " s\n";
     }
     {
         auto t0 = std::chrono::steady_clock::now();
+        // [tutorial:decrypt]
         auto key = escrow::rsa_private_key::load(read_small_file(new_owner_key_path));
         escrow::file_source in(encrypted);
         escrow::atomic_file_sink out(recovered);
         host.decrypt(in, out, key);
         out.commit();
+        // [tutorial:decrypt-end]
         std::cout << "   owner: decrypted with the new key to " << recovered.string() << " in " << seconds_since(t0)
                   << " s\n\n";
     }

@@ -88,6 +88,7 @@ private:
 /// A KEK is symmetric, so the "public" and "private" keys are the same thing: a handle naming a
 /// KEK inside the HSM. The policy holds a pointer to the HSM: it is a stateful policy, called
 /// through the host's policy object rather than statically.
+// [policies:hsm-kek-wrap]
 struct hsm_kek_wrap {
     static constexpr std::string_view name = "hsm-kek-aes256-gcm";
     static constexpr std::string_view stanza_type = "hsm-kek";
@@ -141,7 +142,9 @@ private:
     }
 };
 static_assert(escrow::wrap_policy<hsm_kek_wrap>);
+// [policies:hsm-kek-wrap-end]
 
+// [policies:ids]
 // Ids: the library's wrap and ours must differ (a Boost.Hana set checks it at compile time) ...
 static_assert(escrow::ids_unique<escrow::wrap::rsa_oaep_sha256, hsm_kek_wrap>);
 static_assert(escrow::ids::is_user_defined(hsm_kek_wrap::id));
@@ -150,9 +153,12 @@ struct another_teams_wrap {
     static constexpr std::uint16_t id = 0x8001;
 };
 static_assert(!escrow::ids_unique<escrow::wrap::rsa_oaep_sha256, hsm_kek_wrap, another_teams_wrap>);
+// [policies:ids-end]
 
+// [policies:host-type]
 /// The host with our policy in the middle.
 using hsm_encryptor = escrow::escrow_encryptor<escrow::cipher::aes256_gcm_stream, hsm_kek_wrap, escrow::store::native>;
+// [policies:host-type-end]
 
 }  // namespace
 
@@ -162,7 +168,9 @@ int main() {
         hsm.generate_kek("alice-kek");
         hsm.generate_kek("recovery-kek");
         hsm.generate_kek("bob-kek");
+        // [policies:host]
         hsm_encryptor host(escrow::cipher::aes256_gcm_stream{}, hsm_kek_wrap{&hsm}, escrow::store::native{});
+        // [policies:host-end]
 
         namespace hana = boost::hana;
         std::cout << "policy " << hsm_kek_wrap::name << ", id 0x" << escrow::store::native::hex_id(hsm_kek_wrap::id)

@@ -55,16 +55,19 @@ int main(int argc, char** argv) {
         std::cout << "working in " << dir << "\n";
 
         // 1. Key pairs, saved as CryptoAPI key blobs (RSA2 / RSA1, little-endian).
+        // [tutorial:cryptoapi-keys]
         std::optional<escrow::rsa_private_key> owner(escrow::rsa_private_key::generate(2048));
         const auto authority = escrow::rsa_private_key::generate(3072);
         write_file(dir / "owner.privatekeyblob", escrow::ms_blob::unsafe_private_key_blob(*owner).unsafe_bytes(), 0600);
         write_file(dir / "owner.publickeyblob", escrow::ms_blob::public_key_blob(owner->public_key()));
         write_file(dir / "authority.privatekeyblob", escrow::ms_blob::unsafe_private_key_blob(authority).unsafe_bytes(), 0600);
+        // [tutorial:cryptoapi-keys-end]
         std::cout << "1. keys saved as PRIVATEKEYBLOB/PUBLICKEYBLOB (openssl rsa -inform MSBLOB reads them too)\n";
 
         // 2. Encrypt for the owner (public key read back from its PUBLICKEYBLOB) and the authority.
         const std::string text = "Quarterly figures, for the owner and, if need be, the backup authority.\n";
         write_file(dir / "report.txt", escrow::as_bytes(text));
+        // [tutorial:cryptoapi-encrypt]
         escrow::legacy::cryptoapi_encryptor<256> enc;
         escrow::key_info info;
         info.description = "report.txt";
@@ -77,6 +80,7 @@ int main(int argc, char** argv) {
             record = enc.encrypt(in, out, owner_pub, authority.public_key(), info);
             out.commit(0644);
         }
+        // [tutorial:cryptoapi-encrypt-end]
         write_file(dir / "report.rec", record.encode());
         const auto file = read_file(dir / "report.enc");
         std::cout << "2. report.enc starts " << hex_head(file, 16)
@@ -97,6 +101,7 @@ int main(int argc, char** argv) {
         owner.reset();
         fs::remove(dir / "owner.privatekeyblob");
         {
+            // [tutorial:cryptoapi-record]
             auto rec = escrow::escrow_record::decode(read_file(dir / "report.rec"));
             std::cout << "4. the record's SIMPLEBLOB starts " << hex_head(rec.wrapped_key, 12) << " ("
                       << rec.wrapped_key.size() - 12 << "-byte RSA block)\n";
@@ -104,6 +109,7 @@ int main(int argc, char** argv) {
             escrow::atomic_file_sink out(dir / "report.recovered.txt");
             enc.decrypt_with_record(in, out, rec, authority);  // the record's MAC is checked too
             out.commit(0644);
+            // [tutorial:cryptoapi-record-end]
         }
         const auto owner_copy = read_file(dir / "report.owner.txt");
         const auto recovered = read_file(dir / "report.recovered.txt");

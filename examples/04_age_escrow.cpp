@@ -47,10 +47,12 @@ int main(int argc, char** argv) try {
     fs::create_directories(dir);
 
     // 1. Keys: the owner's and the backup authority's X25519 identities (age1... recipients).
+    // [tutorial:age-keys]
     auto owner = escrow::x25519_private_key::generate();
     auto authority = escrow::x25519_private_key::generate();
     write_identity(dir / "owner.txt", owner);
     write_identity(dir / "authority.txt", authority);
+    // [tutorial:age-keys-end]
     std::cout << "owner recipient:     " << owner.public_key().str() << "\n"
               << "authority recipient: " << authority.public_key().str() << "\n";
 
@@ -60,6 +62,7 @@ int main(int argc, char** argv) try {
     for (int i = 0; i < 5000; ++i) report += "quarterly figures, line " + std::to_string(i) + "\n";
     write_file(dir / "report.txt", escrow::as_bytes(report));
 
+    // [tutorial:age-encrypt]
     escrow::age_encryptor enc;
     escrow::key_info info;
     info.description = "report.txt";
@@ -72,6 +75,7 @@ int main(int argc, char** argv) try {
         out.commit();
     }
     write_file(dir / "report.rec", record.encode());
+    // [tutorial:age-encrypt-end]
     std::cout << "wrote report.age (age-encryption.org/v1) and report.rec; the record carries:\n"
               << std::string(record.wrapped_key.begin(), record.wrapped_key.end());
 
@@ -88,11 +92,13 @@ int main(int argc, char** argv) try {
     //    (checking the record's MAC) and decrypts.
     fs::remove(dir / "owner.txt.lost");
     fs::rename(dir / "owner.txt", dir / "owner.txt.lost");
+    // [tutorial:age-record]
     const auto rec = escrow::escrow_record::decode(read_file(dir / "report.rec"));
     const auto auth_key = escrow::x25519_private_key::load(read_file(dir / "authority.txt"));
     escrow::file_source in(dir / "report.age");
     escrow::memory_sink out;
     enc.decrypt_with_record(in, out, rec, auth_key);
+    // [tutorial:age-record-end]
     fs::rename(dir / "owner.txt.lost", dir / "owner.txt");
     if (out.data() != escrow::bytes(report.begin(), report.end())) throw std::runtime_error("recovered copy differs");
     std::cout << "OK: the authority recovered report.age through its escrow record (serial " << rec.info.serial << ")\n";

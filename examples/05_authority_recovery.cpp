@@ -12,8 +12,10 @@
 /// FILE defaults to this program's own source; WORKDIR to a new temporary directory. Exit status
 /// 0 only when the file decrypted with the new key is byte for byte the original.
 
+// [tutorial:includes]
 #include <escrow/authority/sqlite_repository.hpp>
 #include <escrow/escrow.hpp>
+// [tutorial:includes-end]
 
 #include <cstdlib>
 #include <exception>
@@ -39,9 +41,11 @@ fs::path make_temp_dir() {
     return tmpl;
 }
 
+// [tutorial:authority-type]
 // The authority of this example: RSA-OAEP records, the SQLite repository, two officers of the
 // registered ones must sign. Its private key stays inside this object.
 using authority_t = ea::backup_authority<escrow::wrap::rsa_oaep_sha256, ea::sqlite_repository, ea::officer_quorum<2>>;
+// [tutorial:authority-type-end]
 
 int run(int argc, char** argv) {
     const fs::path input = argc > 1 ? fs::path(argv[1]) : fs::path(__FILE__);
@@ -53,18 +57,23 @@ int run(int argc, char** argv) {
     std::cout << "input: " << input.string() << " (" << fs::file_size(input) << " bytes), work dir: " << work.string() << "\n";
 
     std::cout << "== keys: the owner's and the authority's RSA-3072 key pairs, three officers' Ed25519 keys\n";
+    // [tutorial:keys]
     std::optional<escrow::rsa_private_key> owner = escrow::rsa_private_key::generate(3072);
     auto authority_key = escrow::rsa_private_key::generate(3072);
     std::vector<ea::officer_private_key> officer_keys;
     for (int i = 0; i < 3; ++i) officer_keys.push_back(ea::officer_private_key::generate());
+    // [tutorial:keys-end]
 
     std::cout << "== the authority opens its database " << db.string() << " and registers its officers\n";
+    // [tutorial:authority-open]
     ea::sqlite_repository repo(db);
     authority_t authority(repo, {}, authority_key);
     const char* names[] = {"olivia", "oscar", "opal"};
     for (int i = 0; i < 3; ++i) authority.register_officer(names[i], officer_keys[static_cast<std::size_t>(i)].public_key());
+    // [tutorial:authority-open-end]
 
     std::cout << "== steps 1-3: the owner encrypts the file; the escrow record goes to the authority\n";
+    // [tutorial:encrypt]
     escrow::native_encryptor host;
     escrow::key_info info;
     info.description = input.filename().string();
@@ -76,8 +85,11 @@ int run(int argc, char** argv) {
         record = host.encrypt(in, out, owner->public_key(), authority_key.public_key(), info);
         out.commit();
     }
+    // [tutorial:encrypt-end]
+    // [tutorial:deposit]
     std::cout << "   deposit " << record.info.serial << ": "
               << (authority.deposit(record) == ea::deposit_result::stored ? "stored" : "already present") << "\n";
+    // [tutorial:deposit-end]
     std::cout << "   deposit again: "
               << (authority.deposit(record) == ea::deposit_result::stored ? "stored" : "already present") << "\n";
 
@@ -85,10 +97,13 @@ int run(int argc, char** argv) {
     owner.reset();
     auto new_owner = escrow::rsa_private_key::generate(3072);
 
+    // [tutorial:request]
     auto request = ea::recovery_request::make<escrow::wrap::rsa_oaep_sha256>(
         record.info.serial, new_owner.public_key(), authority.fingerprint(), ea::unix_now() + 3600);
+    // [tutorial:request-end]
     std::cout << "   recovery request " << escrow::hex::encode(request.digest()).substr(0, 16) << "... for "
               << request.serial << ", valid for an hour\n";
+    // [tutorial:recover]
     std::vector<ea::officer_signature> one = {ea::officer_signature::sign(request, officer_keys[0])};
     try {
         (void)authority.recover(request, one);
@@ -100,6 +115,7 @@ int run(int argc, char** argv) {
     std::vector<ea::officer_signature> two = one;
     two.push_back(ea::officer_signature::sign(request, officer_keys[2]));
     ea::owner_blob blob = authority.recover(request, two);
+    // [tutorial:recover-end]
     std::cout << "   two signatures (olivia, opal): granted; the session key comes back wrapped to the new key ("
               << blob.blob.size() << "-byte blob)\n";
     try {
@@ -111,17 +127,21 @@ int run(int argc, char** argv) {
     }
 
     std::cout << "== the owner applies the blob to the file in place and decrypts with the new key\n";
+    // [tutorial:apply-blob]
     ea::apply_owner_blob_in_place<escrow::native_encryptor>(encrypted, blob, new_owner);
     escrow::memory_sink plain;
     {
         escrow::file_source in(encrypted);
         host.decrypt(in, plain, new_owner);
     }
+    // [tutorial:apply-blob-end]
 
     std::cout << "== the audit log\n";
+    // [tutorial:audit]
     for (const auto& e : authority.audit_log())
         std::cout << "   " << e.seq << " " << e.kind << " " << e.serial << " " << e.outcome << " " << e.actor << "\n";
     ea::audit_report rep = authority.verify_audit();
+    // [tutorial:audit-end]
     std::cout << "   verify_audit: " << (rep.valid ? "valid" : "BROKEN: " + rep.problem) << ", " << rep.entries
               << " entries, head " << escrow::hex::encode(rep.head) << "\n";
 
