@@ -184,24 +184,25 @@ int run(int argc, char** argv) {
               << authority_pub_path.string() << "\n   authority key fingerprint (SHA-256 of its SubjectPublicKeyInfo): "
               << escrow::hex::encode(authority_public.fingerprint()) << "\n\n";
 
-    escrow::native_encryptor host;
-
     // ---- step 1 --------------------------------------------------------------------------------
     std::cout << "== step 1: encrypt the file under a fresh random session key (" << escrow::cipher::aes256_gcm_stream::name
               << ", 64 KiB chunks)\n";
-    escrow::key_info info;
+    auto t0 = std::chrono::steady_clock::now();
+    // [readme:encrypt]
+    escrow::native_encryptor host;  // escrow_encryptor<cipher::aes256_gcm_stream, wrap::rsa_oaep_sha256, store::native>
+    escrow::key_info info;          // the serial and the creation time are filled in when left empty
     info.description = input.filename().string();
     info.owner = "alice@example.com";
     escrow::escrow_record record;
     {
-        auto t0 = std::chrono::steady_clock::now();
         escrow::file_source in(input);
         escrow::atomic_file_sink out(encrypted);
         record = host.encrypt(in, out, owner_public, authority_public, info);
-        out.commit();
-        std::cout << "   wrote " << encrypted.string() << " (" << human_size(fs::file_size(encrypted)) << ") in "
-                  << seconds_since(t0) << " s\n\n";
+        out.commit();  // nothing is left behind unless this line is reached
     }
+    // [readme:encrypt-end]
+    std::cout << "   wrote " << encrypted.string() << " (" << human_size(fs::file_size(encrypted)) << ") in "
+              << seconds_since(t0) << " s\n\n";
 
     // ---- step 2 --------------------------------------------------------------------------------
     std::cout << "== step 2: the session key, wrapped with the owner's public key, is stored in the file header\n";
