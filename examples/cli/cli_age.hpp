@@ -110,7 +110,7 @@ template <class Encryptor, class Key>
 int encrypt_age_with(const encrypt_job& job, const Key& owner, const std::vector<age_recipient>& authority_keys) {
     std::vector<Key> authorities;
     for (const auto& a : authority_keys) authorities.push_back(std::get<Key>(a));
-    input_file in(job.in_path);
+    input_file in(job.in_path, job.progress);
     output_file out(job.out_path);
     Encryptor enc;
     std::vector<escrow::escrow_record> records;

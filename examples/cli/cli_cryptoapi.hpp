@@ -41,7 +41,7 @@ inline int encrypt_cryptoapi(const encrypt_job& job) {
     for (const auto& p : job.authorities) authorities.push_back(load_recipient(p, "--authority"));
 
     return detail::with_cryptoapi_preset(job.aes_bits, [&](auto enc) {
-        input_file in(job.in_path);
+        input_file in(job.in_path, job.progress);
         output_file out(job.out_path);
         std::vector<escrow::escrow_record> records =
             enc.encrypt(in, out, owner, std::span<const escrow::rsa_public_key>(authorities), job.info);

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "cli_args.hpp"
+#include "cli_progress.hpp"
 
 namespace escrow_cli {
 
@@ -181,15 +182,23 @@ inline constexpr mode_t new_file_mode = 0666;
 
 // ---- streams -------------------------------------------------------------------------------------
 
-/// The input: a named file, or standard input for `-` and no operand.
+/// The input: a named file, or standard input for `-` and no operand. Every format reads it
+/// through `read`, so that is where a progress meter, when given, counts the bytes.
 class input_file {
 public:
-    explicit input_file(const std::optional<std::string>& path)
-        : src_(is_std_stream(path) ? escrow::file_source::borrow(STDIN_FILENO) : escrow::file_source(fs::path(*path))) {}
-    std::size_t read(escrow::mutable_byte_view out) { return src_.read(out); }
+    /// Opens `path`; `progress` (optional, outliving this object) is advanced by each read.
+    explicit input_file(const std::optional<std::string>& path, progress_meter* progress = nullptr)
+        : src_(is_std_stream(path) ? escrow::file_source::borrow(STDIN_FILENO) : escrow::file_source(fs::path(*path))),
+          progress_(progress) {}
+    std::size_t read(escrow::mutable_byte_view out) {
+        std::size_t n = src_.read(out);
+        if (progress_) progress_->advance(n);
+        return n;
+    }
 
 private:
     escrow::file_source src_;
+    progress_meter* progress_;
 };
 
 /// A source that reads the first bytes ahead, to recognise a format by its magic, then replays them.

@@ -27,6 +27,7 @@ struct encrypt_job {
     escrow::key_info info;                      ///< serial (may be empty), description, owner id
     bool armor = false;                         ///< --armor
     unsigned aes_bits = 256;                    ///< --aes-bits (--format cryptoapi only)
+    progress_meter* progress = nullptr;         ///< counts the input as it is read (may draw nothing)
 };
 
 /// `escrow decrypt`, parsed.

@@ -22,7 +22,7 @@ inline int encrypt_native(const encrypt_job& job) {
     std::vector<escrow::rsa_public_key> authorities;
     for (const auto& p : job.authorities) authorities.push_back(load_recipient(p, "--authority"));
 
-    input_file in(job.in_path);
+    input_file in(job.in_path, job.progress);
     output_file out(job.out_path);
     std::vector<escrow::escrow_record> records = escrow::native_encryptor{}.encrypt(
         in, out, owner, std::span<const escrow::rsa_public_key>(authorities), job.info);

@@ -26,6 +26,7 @@
 #include "cli_io.hpp"
 #include "cli_jobs.hpp"
 #include "cli_native.hpp"
+#include "cli_progress.hpp"
 
 #ifndef ESCROW_CLI_VERSION
 #define ESCROW_CLI_VERSION "0.1.0"
@@ -85,7 +86,7 @@ constexpr std::string_view encrypt_help =
     "Usage: escrow encrypt [--format native|age|cryptoapi] --owner RECIPIENT\n"
     "                      --authority RECIPIENT [--authority RECIPIENT ...]\n"
     "                      [--description TEXT] [--serial S] [--owner-id TEXT]\n"
-    "                      [--record FILE ...] [--armor] [--aes-bits N] [-o OUT] [IN]\n"
+    "                      [--record FILE ...] [--armor] [--aes-bits N] [-q] [-o OUT] [IN]\n"
     "\n"
     "Encrypts IN (default: standard input) to OUT (default: standard output, never a terminal)\n"
     "under a fresh session key, wrapped for the owner and, as a copy in the header, for each\n"
@@ -102,6 +103,9 @@ constexpr std::string_view encrypt_help =
     "check (docs/threat-model.md) and room for the owner's blob only: each authority's\n"
     "SIMPLEBLOB goes to its escrow record, so --record is required.\n"
     "\n"
+    "While IN, a regular file larger than 4 MiB, is read, a progress bar is drawn on standard\n"
+    "error if it is a terminal and OUT is not (never otherwise, nor with --quiet).\n"
+    "\n"
     "Options:\n"
     "  --format F          native (default), age (age-encryption.org/v1, for the age tool) or\n"
     "                      cryptoapi (legacy, unauthenticated)\n"
@@ -115,12 +119,13 @@ constexpr std::string_view encrypt_help =
     "  --owner-id TEXT     the owner's identity in the record (default: $USER, else 'unknown')\n"
     "  -a, --armor         ASCII armor (--format age only)\n"
     "  --aes-bits N        --format cryptoapi: the AES key size, 128, 192 or 256 (default)\n"
+    "  -q, --quiet         draw no progress bar\n"
     "  -o, --output OUT    write the ciphertext to OUT (a new file)\n"
     "  -h, --help          show this help\n"
     "\n";
 
 constexpr std::string_view decrypt_help =
-    "Usage: escrow decrypt --key IDENTITY [--record FILE] [--format F] [-o OUT] [IN]\n"
+    "Usage: escrow decrypt --key IDENTITY [--record FILE] [--format F] [-q] [-o OUT] [IN]\n"
     "\n"
     "Decrypts IN (default: standard input) to OUT (default: standard output). IDENTITY is a\n"
     "private key file (PEM, DER or PRIVATEKEYBLOB): the owner's, or an authority's, which opens\n"
@@ -137,10 +142,14 @@ constexpr std::string_view decrypt_help =
     "not standard output) only once the final padding checks out, and a wrong key or a modified\n"
     "file is noticed only there (not always).\n"
     "\n"
+    "While IN, a regular file larger than 4 MiB, is read, a progress bar is drawn on standard\n"
+    "error if it is a terminal and OUT is not (never otherwise, nor with --quiet).\n"
+    "\n"
     "Options:\n"
     "  --key IDENTITY      the private key file\n"
     "  --record FILE       an escrow record made for the authority whose key is IDENTITY\n"
     "  --format F          native, age or cryptoapi\n"
+    "  -q, --quiet         draw no progress bar\n"
     "  -o, --output OUT    write the plaintext to OUT (a new file)\n"
     "  -h, --help          show this help\n"
     "\n";
@@ -188,6 +197,12 @@ std::string policy_name(std::string_view family, std::uint16_t id) {
 }
 
 bool help_requested(const parsed_args& a) { return a.has("help"); }
+
+// True when no progress bar may be drawn: --quiet, or an output that goes to the terminal (it
+// would be interleaved with the bar's redraws).
+bool quiet_progress(const parsed_args& a, const std::optional<std::string>& out_path) {
+    return a.has("quiet") || (is_std_stream(out_path) && ::isatty(STDOUT_FILENO));
+}
 
 // ---- keygen --------------------------------------------------------------------------------------
 
@@ -276,12 +291,22 @@ void check_serial(const std::string& s) {
         if (c <= 0x20 || c > 0x7e) throw usage_error("--serial must be printable ASCII without spaces");
 }
 
+// Encrypts with the format's implementation, which returns only once the outputs are committed.
+int encrypt_as(format fmt, const encrypt_job& job) {
+    switch (fmt) {
+        case format::age: return encrypt_age(job);
+        case format::cryptoapi: return encrypt_cryptoapi(job);
+        case format::native: break;
+    }
+    return encrypt_native(job);
+}
+
 int cmd_encrypt(std::span<char* const> argv) {
     static constexpr option_spec specs[] = {
         {"format", 0, true, false},      {"owner", 0, true, false},       {"authority", 0, true, true},
         {"description", 0, true, false}, {"serial", 0, true, false},      {"owner-id", 0, true, false},
         {"record", 0, true, true},       {"armor", 'a', false, false},    {"output", 'o', true, false},
-        {"aes-bits", 0, true, false},    {"help", 'h', false, false}};
+        {"aes-bits", 0, true, false},    {"quiet", 'q', false, false},    {"help", 'h', false, false}};
     auto a = parse_args("encrypt", specs, argv);
     if (help_requested(a)) {
         std::cout << encrypt_help << exit_codes_help;
@@ -337,12 +362,14 @@ int cmd_encrypt(std::span<char* const> argv) {
     }
     check_outputs(job.in_path, outputs);
 
-    switch (fmt) {
-        case format::age: return encrypt_age(job);
-        case format::cryptoapi: return encrypt_cryptoapi(job);
-        case format::native: break;
-    }
-    return encrypt_native(job);
+    // The format's function returns only once every output is committed: the bar reaches 100%
+    // there. When it throws instead, the meter's destructor ends the bar's line before `main`
+    // reports the error.
+    progress_meter progress(job.in_path, quiet_progress(a, job.out_path), "encrypting");
+    job.progress = &progress;
+    const int rc = encrypt_as(fmt, job);
+    progress.finish();
+    return rc;
 }
 
 // ---- decrypt -------------------------------------------------------------------------------------
@@ -362,10 +389,20 @@ format detect_format(const decrypt_input& in) {
                         "unknown format: the input is not an escrow native, age or CryptoAPI file");
 }
 
+// Decrypts with the format's implementation, which returns only once the output is committed.
+int decrypt_as(format fmt, const decrypt_job& job, decrypt_input& in) {
+    switch (fmt) {
+        case format::age: return decrypt_age(job, in);
+        case format::cryptoapi: return decrypt_cryptoapi(job, in);
+        case format::native: break;
+    }
+    return decrypt_native(job, in);
+}
+
 int cmd_decrypt(std::span<char* const> argv) {
     static constexpr option_spec specs[] = {{"key", 0, true, false},    {"record", 0, true, false},
                                             {"format", 0, true, false}, {"output", 'o', true, false},
-                                            {"help", 'h', false, false}};
+                                            {"quiet", 'q', false, false}, {"help", 'h', false, false}};
     auto a = parse_args("decrypt", specs, argv);
     if (help_requested(a)) {
         std::cout << decrypt_help << exit_codes_help;
@@ -386,15 +423,15 @@ int cmd_decrypt(std::span<char* const> argv) {
     if (!is_std_stream(job.out_path)) outputs.emplace_back(*job.out_path, "-o");
     check_outputs(job.in_path, outputs);
 
-    input_file raw(job.in_path);
+    // As for encrypt: 100% once the format's function has returned (the plaintext committed), the
+    // line ended by the meter's destructor when it throws. The meter outlives the input it counts.
+    progress_meter progress(job.in_path, quiet_progress(a, job.out_path), "decrypting");
+    input_file raw(job.in_path, &progress);
     decrypt_input in(raw, peek_size);
     if (!fmt) fmt = detect_format(in);
-    switch (*fmt) {
-        case format::age: return decrypt_age(job, in);
-        case format::cryptoapi: return decrypt_cryptoapi(job, in);
-        case format::native: break;
-    }
-    return decrypt_native(job, in);
+    const int rc = decrypt_as(*fmt, job, in);
+    progress.finish();
+    return rc;
 }
 
 // ---- inspect -------------------------------------------------------------------------------------

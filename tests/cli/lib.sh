@@ -119,3 +119,28 @@ json_get() {  # FILE MEMBER-PATH (a CMake list, e.g. "recipients;0;role")
 json_length() {  # FILE MEMBER-PATH
     "$CMAKE" -DJSON_FILE="$1" -DMEMBER="$2" -DOP=LENGTH -P "$HERE/json_get.cmake"
 }
+
+# Runs a command under a pseudo-terminal (util-linux `script`, from Debian's essential bsdutils),
+# so that its standard input, output and error are a terminal; what the terminal received goes to
+# $CAP/tty. It must exit with CODE. With --stderr FILE, the command's standard error goes to FILE
+# instead (the terminal keeps standard input and output).
+on_tty() {  # [--stderr FILE] CODE COMMAND...
+    local err=""
+    if [[ $1 == --stderr ]]; then
+        err=$2
+        shift 2
+    fi
+    local want=$1 cmd rc=0
+    shift
+    command -v script >/dev/null || fail "util-linux script is needed (Debian package bsdutils)"
+    printf -v cmd '%q ' "$@"
+    [[ -n "$err" ]] && cmd+="2>$(printf '%q' "$err")"
+    # -e: script exits with the command's status; -f: flush as it goes; -q: no banner of its own.
+    SHELL="$BASH" script -qfec "$cmd" /dev/null </dev/null >"$CAP/tty" || rc=$?
+    [[ $rc -eq $want ]] || { cat -v "$CAP/tty" >&2; fail "exit $rc under a terminal, expected $want, from: $*"; }
+}
+
+# Fails unless the terminal capture of the last `on_tty` is empty.
+assert_tty_silent() {  # WHAT
+    [[ ! -s "$CAP/tty" ]] || { cat -v "$CAP/tty" >&2; fail "$1: something was drawn on the terminal"; }
+}
