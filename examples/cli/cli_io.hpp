@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -238,12 +240,93 @@ private:
 /// end, once the stack has unwound and every temporary file is removed.
 struct broken_pipe {};
 
+/// One entry of `temporary_files`.
+struct temporary_file_slot {
+    std::atomic<bool> claimed{false}, live{false};
+    char path[4096] = {};
+};
+
+/// The temporary files of the outputs being written, for the handler of fatal signals: a signal
+/// that ends the process skips the destructors that would remove them, and a decryption's
+/// temporary file holds the plaintext authenticated so far.
+///
+/// A fixed table of fixed-size paths, so that the signal handler only reads memory and calls
+/// unlink(2), both async-signal-safe. A slot is claimed, filled, then published (`live`).
+class temporary_files {
+public:
+    static constexpr std::size_t slots = 16;
+
+    /// Registers `path` until the returned slot is released; -1 when the table is full or the
+    /// path too long (the file is then removed by its destructor only, as before).
+    static int add(const fs::path& path) noexcept {
+        const std::string& p = path.native();
+        if (p.size() >= sizeof(slot::path)) return -1;
+        for (std::size_t i = 0; i < slots; ++i) {
+            if (table_[i].claimed.exchange(true)) continue;
+            std::memcpy(table_[i].path, p.c_str(), p.size() + 1);
+            table_[i].live.store(true, std::memory_order_release);
+            return static_cast<int>(i);
+        }
+        return -1;
+    }
+
+    /// Forgets a slot (its file was renamed into place or removed).
+    static void release(int i) noexcept {
+        if (i < 0) return;
+        table_[i].live.store(false, std::memory_order_release);
+        table_[i].claimed.store(false, std::memory_order_release);
+    }
+
+    /// Installs the handler for the signals that end a process by default from outside: SIGINT
+    /// (Ctrl-C), SIGTERM, SIGHUP, SIGQUIT; a signal the process started with ignored (nohup, a
+    /// background job's SIGINT) stays ignored. SIGKILL cannot be caught: it leaves the file,
+    /// private (mode 0600) and named `.NAME.tmp-RANDOM` beside NAME.
+    static void install_handlers() noexcept {
+        struct sigaction sa{};
+        sa.sa_handler = &on_signal;
+        sigemptyset(&sa.sa_mask);
+        for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) {
+            struct sigaction old{};
+            if (::sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) continue;
+            ::sigaction(sig, &sa, nullptr);
+        }
+    }
+
+private:
+    using slot = temporary_file_slot;
+    static_assert(std::atomic<bool>::is_always_lock_free);
+
+    // Removes every live temporary file, then dies of the same signal, as if it had not been
+    // caught (the exit status shows the signal).
+    static void on_signal(int sig) {
+        for (auto& s : table_)
+            if (s.live.load(std::memory_order_acquire)) ::unlink(s.path);
+        ::signal(sig, SIG_DFL);
+        ::raise(sig);
+    }
+
+    static inline slot table_[slots];
+};
+
 /// An output: a file written through `atomic_file_sink` (renamed into place only by `commit`), or
 /// standard output for `-` and no operand.
+///
+/// A file output never replaces a file: the name was checked to be free before writing, and a
+/// file created under it meanwhile makes `commit` fail rather than be replaced.
 class output_file {
 public:
     explicit output_file(const std::optional<std::string>& path) {
-        if (!is_std_stream(path)) file_.emplace(fs::path(*path));
+        if (!is_std_stream(path)) {
+            file_.emplace(fs::path(*path));
+            registration_ = temporary_files::add(file_->temp_path());
+        }
+    }
+    output_file(const output_file&) = delete;
+    output_file& operator=(const output_file&) = delete;
+    ~output_file() {
+        // The sink removes its temporary file (when not committed) before the slot is released.
+        file_.reset();
+        temporary_files::release(registration_);
     }
     void write(escrow::byte_view in) {
         if (file_) return file_->write(in);
@@ -259,13 +342,16 @@ public:
     }
     /// Makes the output visible under its name (no-op for standard output).
     void commit(mode_t mode) {
-        if (file_) file_->commit(mode);
+        if (!file_) return;
+        file_->commit(mode, /*replace=*/false);
+        temporary_files::release(std::exchange(registration_, -1));
     }
     [[nodiscard]] bool is_file() const noexcept { return file_.has_value(); }
     [[nodiscard]] std::string path() const { return file_ ? file_->path().string() : std::string("-"); }
 
 private:
     std::optional<escrow::atomic_file_sink> file_;
+    int registration_ = -1;
 };
 
 /// Commits several outputs in order; when one fails, removes those already committed, so that

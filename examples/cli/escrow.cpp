@@ -137,8 +137,9 @@ constexpr std::string_view decrypt_help =
     "or an unencrypted RSA private key (ssh-keygen's OpenSSH format, or PEM).\n"
     "\n"
     "The format (native, age binary or armored, CryptoAPI) is recognised from the input's first\n"
-    "bytes unless --format is given. Nothing is written to OUT unless the whole file\n"
-    "authenticates. A CryptoAPI file cannot authenticate: its plaintext appears in OUT (required,\n"
+    "bytes unless --format is given. With -o, OUT appears only once the whole file\n"
+    "authenticates; on standard output each chunk is written once it authenticates, so a\n"
+    "failure part-way leaves the chunks before it there. A CryptoAPI file cannot authenticate: its plaintext appears in OUT (required,\n"
     "not standard output) only once the final padding checks out, and a wrong key or a modified\n"
     "file is noticed only there (not always).\n"
     "\n"
@@ -709,6 +710,9 @@ int main(int argc, char** argv) {
     // A closed pipe must not kill the process before its temporary files are removed: writes
     // report EPIPE instead, and the signal is raised again once the stack has unwound.
     std::signal(SIGPIPE, SIG_IGN);
+    // Ctrl-C, SIGTERM and the like remove the temporary files of unfinished outputs before the
+    // process dies (a decryption's holds plaintext).
+    temporary_files::install_handlers();
     try {
         return run(argc, argv);
     } catch (const broken_pipe&) {

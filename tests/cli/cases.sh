@@ -592,6 +592,39 @@ case_error_tampered() {
     fails_cleanly 1 "authentication_failed" out.bin big.enc "$ESCROW" decrypt --key "$FIX/auth1.key" --record wrapped.rec -o out.bin big.enc
 }
 
+# A decryption ended by a signal while it waits for more input (SIGTERM, SIGHUP) dies of
+# that signal and leaves neither the output nor its temporary file, which by then holds
+# authenticated plaintext.
+case_error_interrupted() {
+    cd "$W"
+    head -c $((4 * 1024 * 1024)) /dev/urandom >plain.bin
+    ok "$ESCROW" encrypt --owner "$FIX/owner.pub" --authority "$FIX/auth1.pub" -o plain.enc plain.bin
+    local sig num pid status i
+    for sig in TERM HUP; do
+        num=$(kill -l "$sig")
+        rm -f feed
+        mkfifo feed
+        "$ESCROW" decrypt --key "$FIX/owner.key" -o out.bin feed 2>err.txt &
+        pid=$!
+        exec 7>feed
+        head -c $((2 * 1024 * 1024)) plain.enc >&7   # half the file; the writer stays open
+        for i in $(seq 200); do
+            [[ -n "$(find . -name '.out.bin.tmp-*')" ]] && break
+            sleep 0.05
+        done
+        [[ -n "$(find . -name '.out.bin.tmp-*')" ]] || fail "no temporary output while decrypting"
+        [[ -s "$(find . -name '.out.bin.tmp-*')" ]] || fail "the temporary output is empty: nothing was decrypted yet"
+        kill -"$sig" "$pid"
+        status=0
+        wait "$pid" || status=$?
+        exec 7>&-
+        [[ $status -eq $((128 + num)) ]] || fail "SIG$sig: exit status $status, expected $((128 + num))"
+        assert_absent out.bin
+        assert_no_temp .
+        note "SIG$sig: died of the signal ($status), no output and no temporary file left"
+    done
+}
+
 # A file cut inside the header, after the header, at a chunk boundary, inside a chunk, or one
 # byte short: exit 1, nothing written.
 case_error_truncated() {

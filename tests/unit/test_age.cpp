@@ -322,3 +322,29 @@ TEST_CASE("The scrypt preset cannot encrypt an escrowed file: a scrypt stanza mu
                          Catch::Predicate<escrow::error>([](const auto& e) { return e.kind() == errc::invalid_argument; }));
     CHECK(out.data().empty());
 }
+
+TEST_CASE("An age stanza body is read up to exactly 16 KiB, the most the writer writes", "[store][age][bounds]") {
+    // A header with one stanza of a foreign type and a body of `n` bytes, then the payload nonce;
+    // read_header does not check the MAC, so any 32 bytes do.
+    auto header_with_body = [](std::size_t n) {
+        std::string b64 = escrow::base64::encode(escrow_test::pattern(n, 11), false);
+        std::string h = "age-encryption.org/v1\n-> bounds-test arg\n";
+        for (std::size_t i = 0; i < b64.size(); i += 64) h += b64.substr(i, 64) + "\n";
+        if (b64.size() % 64 == 0) h += "\n";
+        h += "--- " + escrow::base64::encode(escrow_test::pattern(32, 12), false) + "\n";
+        return h + std::string(16, 'n');  // the payload nonce, which read_header reads too
+    };
+    for (std::size_t n : {std::size_t{16383}, std::size_t{16384}}) {
+        std::string h = header_with_body(n);
+        escrow::memory_source in(escrow::byte_view(reinterpret_cast<const escrow::byte*>(h.data()), h.size()));
+        escrow::file_header parsed = escrow::age_encryptor{}.read_header(in);
+        REQUIRE(parsed.recipients.size() == 1);
+        CHECK(parsed.recipients[0].key.body.size() == n);
+    }
+    for (std::size_t n : {std::size_t{16385}, std::size_t{16386}, std::size_t{16387}, std::size_t{20000}}) {
+        CAPTURE(n);
+        std::string h = header_with_body(n);
+        escrow::memory_source in(escrow::byte_view(reinterpret_cast<const escrow::byte*>(h.data()), h.size()));
+        CHECK_THROWS_WITH(escrow::age_encryptor{}.read_header(in), Catch::Contains("larger than 16 KiB"));
+    }
+}

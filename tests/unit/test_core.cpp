@@ -290,6 +290,25 @@ TEST_CASE("atomic_file_sink leaves nothing behind without commit and replaces th
         auto perms = std::filesystem::status(dest).permissions();
         CHECK((perms & std::filesystem::perms::all) == (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
     }
+    SECTION("commit without replace: a file that appeared meanwhile is kept, and the commit fails") {
+        {
+            escrow::atomic_file_sink sink(dest);
+            sink.write(escrow::as_bytes("ours"));
+            write_text(dest, "someone else's");  // created after the sink checked nothing
+            CHECK_THROWS_MATCHES(sink.commit(0600, false), escrow::error, has_errc(errc::io_error));
+        }
+        CHECK(read_text(dest) == "someone else's");
+        CHECK(dir.entries() == 1);  // our temporary file is gone
+    }
+    SECTION("commit without replace: a free name is taken") {
+        {
+            escrow::atomic_file_sink sink(dest);
+            sink.write(escrow::as_bytes("ours"));
+            sink.commit(0600, false);
+        }
+        CHECK(read_text(dest) == "ours");
+        CHECK(dir.entries() == 1);
+    }
     SECTION("commit's default mode is 0666 less the umask, as for a newly created file") {
         const mode_t old = ::umask(027);
         {

@@ -290,22 +290,59 @@ public:
 #endif
     }
 
-    /// Flushes to disk and renames the temporary file over the destination.
+    /// Flushes to disk and renames the temporary file over the destination, then flushes the
+    /// directory, so that the new name survives a power failure too.
     /// @param mode permission bits as for open(2): the file gets `mode & ~umask`, so the default
     /// makes it as open as a newly created file would be, and 0600 keeps it private.
-    void commit(mode_t mode = 0666) {
+    /// @param replace false: the destination must not exist when the file is renamed into place
+    /// (a file created there meanwhile is kept, and this throws `io_error`); true: it is replaced.
+    void commit(mode_t mode = 0666, bool replace = true) {
         if (::fchmod(fd_, mode & ~detail::current_umask()) != 0 || ::fsync(fd_) != 0)
             throw error(errc::io_error, "cannot flush '" + tmp_.string() + "': " + std::strerror(errno));
         ::close(std::exchange(fd_, -1));
-        if (::rename(tmp_.c_str(), path_.c_str()) != 0)
-            throw error(errc::io_error, "cannot rename onto '" + path_.string() + "': " + std::strerror(errno));
+        if (replace ? ::rename(tmp_.c_str(), path_.c_str()) != 0 : !rename_no_replace())
+            throw error(errc::io_error, errno == EEXIST
+                                            ? "'" + path_.string() + "' was created by someone else while this was written; not replaced"
+                                            : "cannot rename onto '" + path_.string() + "': " + std::strerror(errno));
         committed_ = true;
+        sync_directory();
     }
+
+    /// The temporary file written until `commit` (for a caller that must remove it from a signal
+    /// handler, where destructors do not run).
+    [[nodiscard]] const std::filesystem::path& temp_path() const noexcept { return tmp_; }
 
     /// The destination path.
     [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
 
 private:
+    // Renames without replacing: renameat2(RENAME_NOREPLACE) where the file system has it, else a
+    // hard link (which never replaces either) and the removal of the temporary name.
+    bool rename_no_replace() {
+#ifdef RENAME_NOREPLACE
+        if (::renameat2(AT_FDCWD, tmp_.c_str(), AT_FDCWD, path_.c_str(), RENAME_NOREPLACE) == 0) return true;
+        if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) return false;
+#endif
+        if (::link(tmp_.c_str(), path_.c_str()) != 0) return false;
+        ::unlink(tmp_.c_str());
+        return true;
+    }
+
+    // The rename is an entry in the directory: it is durable once the directory is flushed.
+    // File systems that cannot flush a directory (EINVAL) have nothing to do.
+    void sync_directory() {
+        auto dir = path_.parent_path();
+        if (dir.empty()) dir = ".";
+        int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0) throw error(errc::io_error, "cannot open '" + dir.string() + "' to flush it: " + std::strerror(errno));
+        int rc = ::fsync(dfd);
+        int e = errno;
+        ::close(dfd);
+        if (rc != 0 && e != EINVAL)
+            throw error(errc::io_error, "'" + path_.string() + "' is written but its directory could not be flushed: " +
+                                            std::strerror(e));
+    }
+
     static constexpr std::uint64_t writeback_step = 8u << 20;
     std::filesystem::path path_, tmp_;
     int fd_ = -1;

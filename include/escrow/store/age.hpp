@@ -312,6 +312,9 @@ private:
                 if (line.size() < body_columns) break;
             }
             e.key.body = base64(body, "a stanza body");
+            // The character count above bounds memory while reading; this is the exact bound, the
+            // one the writer applies, so that every stanza read can be written back.
+            if (e.key.body.size() > max_body) fail("a stanza body is larger than 16 KiB");
             return e;
         }
 
