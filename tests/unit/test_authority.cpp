@@ -319,6 +319,33 @@ TEST_CASE("A repository is bound to one authority key", "[authority][sqlite]") {
     CHECK_ESCROW_ERROR((void)a.recover(req, sign_by(req, {0})), errc::bad_key);
 }
 
+TEST_CASE("A new SQLite database is created private, with its WAL files, and an existing one keeps its mode",
+          "[authority][sqlite]") {
+    fs::path dir = scratch("mode");
+    const mode_t old = ::umask(022);
+    {
+        ea::sqlite_repository repo(dir / "new.db");
+        rsa_authority<ea::sqlite_repository, ea::officer_quorum<1>> a(repo, {}, keys().authority.public_key());
+        a.register_officer("olivia", officer_keys()[0].public_key());
+        for (const char* name : {"new.db", "new.db-wal", "new.db-shm"}) {
+            CAPTURE(name);
+            REQUIRE(fs::exists(dir / name));
+            CHECK((fs::status(dir / name).permissions() & fs::perms::all) ==
+                  (fs::perms::owner_read | fs::perms::owner_write));
+        }
+    }
+    { std::ofstream(dir / "shared.db").flush(); }
+    fs::permissions(dir / "shared.db", fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                                           fs::perms::group_write);
+    {
+        ea::sqlite_repository repo(dir / "shared.db");
+        rsa_authority<ea::sqlite_repository, ea::officer_quorum<1>> a(repo, {}, keys().authority.public_key());
+    }
+    ::umask(old);
+    CHECK((fs::status(dir / "shared.db").permissions() & fs::perms::all) ==
+          (fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::group_write));
+}
+
 // ---- tampering in the database -------------------------------------------------------------------
 
 TEST_CASE("Record metadata changed in the SQLite file is detected at recovery", "[authority][sqlite][tamper]") {

@@ -4,7 +4,9 @@
 /// audit log in one SQLite database file (link `escrow::sqlite`).
 #pragma once
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstring>
@@ -57,6 +59,10 @@ public:
     explicit sqlite_repository(const std::filesystem::path& path,
                                std::chrono::milliseconds busy_timeout = std::chrono::seconds(60))
         : path_(path.string()), timeout_(busy_timeout) {
+        // A new database is created private (0600): it names owners and describes their files.
+        // SQLite opens an empty file as a new database, and gives its -wal and -shm files the
+        // database file's mode.
+        if (int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600); fd >= 0) ::close(fd);
         sqlite3* raw = nullptr;
         int rc = sqlite3_open_v2(path_.c_str(), &raw,
                                  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
