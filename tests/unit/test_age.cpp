@@ -4,6 +4,7 @@
 /// policies use, Bech32 keys, the presets' round trips (owner and authority stanzas, several
 /// authorities, sizes around the chunk boundary, armor), escrow records carrying a stanza, and
 /// files with stanzas of types the library does not know.
+#include <cryptopp/poly1305.h>
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -346,5 +347,95 @@ TEST_CASE("An age stanza body is read up to exactly 16 KiB, the most the writer 
         std::string h = header_with_body(n);
         escrow::memory_source in(escrow::byte_view(reinterpret_cast<const escrow::byte*>(h.data()), h.size()));
         CHECK_THROWS_WITH(escrow::age_encryptor{}.read_header(in), Catch::Contains("larger than 16 KiB"));
+    }
+}
+
+TEST_CASE("detail::poly1305 gives RFC 8439's tag and agrees with Crypto++'s Poly1305TLS on every length and split",
+          "[mac][poly1305]") {
+    // RFC 8439, section 2.5.2.
+    {
+        bytes key = escrow::hex::decode("85d6be7857556d337f4452fe42d506a80103808afb0db2fd4abff6af4149f51b");
+        std::string msg = "Cryptographic Forum Research Group";
+        escrow::detail::poly1305 mac(key.data());
+        mac.update(reinterpret_cast<const escrow::byte*>(msg.data()), msg.size());
+        bytes tag(16);
+        mac.finish(tag.data());
+        CHECK(escrow::hex::encode(tag) == "a8061dc1305136c6c22b8baf0c0127a9");
+    }
+    // Keys chosen to push the accumulator against the modulus: r and s all ones (as clamped), and
+    // messages of 0xff bytes, as well as random ones; every message fed whole and in two pieces.
+    auto reference = [](const bytes& key, const bytes& msg) {
+        CryptoPP::Poly1305TLS ref(key.data(), key.size());
+        ref.Update(msg.data(), msg.size());
+        bytes tag(16);
+        ref.Final(tag.data());
+        return tag;
+    };
+    std::vector<bytes> keys_to_try{bytes(32, 0xff), bytes(32, 0x00)};
+    for (std::uint64_t seed = 1; seed <= 6; ++seed) keys_to_try.push_back(escrow_test::pattern(32, seed));
+    int compared = 0;
+    for (const auto& key : keys_to_try)
+        for (std::size_t n : {0, 1, 15, 16, 17, 31, 32, 33, 63, 64, 65, 255, 256, 1000, 4096, 65536 + 16, 65536 + 7})
+            for (int fill = 0; fill < 2; ++fill) {
+                bytes msg = fill ? bytes(n, 0xff) : escrow_test::pattern(n, n + 99);
+                bytes expect = reference(key, msg);
+                for (std::size_t split : {std::size_t{0}, n / 3, n / 2 + 1}) {
+                    if (split > n) continue;
+                    CAPTURE(escrow::hex::encode(key), n, fill, split);
+                    escrow::detail::poly1305 mac(key.data());
+                    mac.update(msg.data(), split);
+                    mac.update(msg.data() + split, n - split);
+                    bytes tag(16);
+                    mac.finish(tag.data());
+                    CHECK(tag == expect);
+                    ++compared;
+                }
+            }
+    CHECK(compared > 700);
+
+    // The reduction's edge cases, after RFC 8439 appendix A.3 (vectors 5 to 11): small r, s of 0 or
+    // all ones, and blocks that leave the accumulator between 2^130 - 5 and 2^130 or wrap it.
+    auto key_of = [](const char* r_hex, bool s_ones) {
+        bytes k = escrow::hex::decode(r_hex);
+        k.resize(32, s_ones ? 0xff : 0x00);
+        return k;
+    };
+    auto blocks_of = [](std::initializer_list<const char*> parts) {
+        bytes m;
+        for (const char* p : parts) escrow::append(m, escrow::hex::decode(p));
+        return m;
+    };
+    const char* r2 = "02000000000000000000000000000000";
+    const char* r1 = "01000000000000000000000000000000";
+    const char* r1_4 = "01000000000000000400000000000000";
+    const char* ff16 = "ffffffffffffffffffffffffffffffff";
+    struct edge {
+        bytes key, msg;
+        const char* tag;  // from the RFC where it gives one here; otherwise only the comparison
+    } edges[] = {
+        {key_of(r2, false), blocks_of({ff16}), "03000000000000000000000000000000"},
+        {key_of(r2, true), blocks_of({"02000000000000000000000000000000"}), "03000000000000000000000000000000"},
+        {key_of(r1, false), blocks_of({ff16, "f0ffffffffffffffffffffffffffffff", "11000000000000000000000000000000"}),
+         "05000000000000000000000000000000"},
+        {key_of(r1, false), blocks_of({ff16, "fbfefefefefefefefefefefefefefefe", "01010101010101010101010101010101"}),
+         "00000000000000000000000000000000"},
+        {key_of(r2, false), blocks_of({"fdffffffffffffffffffffffffffffff"}), "faffffffffffffffffffffffffffffff"},
+        {key_of(r1_4, false),
+         blocks_of({"e33594d7505e43b90000000000000000", "3394d7505e4379cd0100000000000000",
+                    "00000000000000000000000000000000", "01000000000000000000000000000000"}),
+         "14000000000000005500000000000000"},
+        {key_of(r1_4, false),
+         blocks_of({"e33594d7505e43b90000000000000000", "3394d7505e4379cd0100000000000000",
+                    "00000000000000000000000000000000"}),
+         "13000000000000000000000000000000"},
+    };
+    for (const auto& e : edges) {
+        CAPTURE(escrow::hex::encode(e.key), escrow::hex::encode(e.msg));
+        escrow::detail::poly1305 mac(e.key.data());
+        mac.update(e.msg.data(), e.msg.size());
+        bytes tag(16);
+        mac.finish(tag.data());
+        CHECK(tag == reference(e.key, e.msg));
+        CHECK(escrow::hex::encode(tag) == e.tag);
     }
 }

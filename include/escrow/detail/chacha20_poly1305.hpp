@@ -4,15 +4,20 @@
 /// `cipher::chacha20_poly1305_stream` and age's `wrap::x25519` and `wrap::scrypt`.
 #pragma once
 
-#include <cryptopp/chachapoly.h>
+#include <cryptopp/chacha.h>
 #include <cryptopp/misc.h>
 
 #include "escrow/core/bytes.hpp"
 #include "escrow/core/error.hpp"
+#include "escrow/detail/poly1305.hpp"
 
 namespace escrow::detail {
 
-/// ChaCha20-Poly1305 with a 256-bit key, a 96-bit nonce and a 128-bit tag.
+/// ChaCha20-Poly1305 with a 256-bit key, a 96-bit nonce and a 128-bit tag (RFC 8439, section 2.8).
+///
+/// ChaCha20 is Crypto++'s (`ChaChaTLS`, vectorised); the MAC is `detail::poly1305`, about twice as
+/// fast as Crypto++'s. Opening checks the tag before it decrypts, so a forged message never
+/// produces plaintext, not even in `out`.
 class chacha20_poly1305 {
 public:
     static constexpr std::size_t key_size = 32;
@@ -23,36 +28,69 @@ public:
     explicit chacha20_poly1305(byte_view key) {
         if (key.size() != key_size) throw error(errc::invalid_argument, "ChaCha20-Poly1305 key must be 32 bytes");
         static constexpr byte zero_nonce[nonce_size] = {};
-        enc_.SetKeyWithIV(key.data(), key.size(), zero_nonce, nonce_size);
-        dec_.SetKeyWithIV(key.data(), key.size(), zero_nonce, nonce_size);
+        chacha_.SetKeyWithIV(key.data(), key.size(), zero_nonce, nonce_size);
     }
 
     /// Writes `plain.size() + 16` bytes (ciphertext then tag) to `out`.
     /// @throws escrow::error `invalid_argument` unless the nonce is 12 bytes.
     void seal(byte_view nonce, byte_view aad, byte_view plain, byte* out) {
-        check_nonce(nonce);
-        enc_.EncryptAndAuthenticate(out, out + plain.size(), tag_size, nonce.data(), static_cast<int>(nonce.size()),
-                                    aad.data(), aad.size(), plain.data(), plain.size());
+        CryptoPP::FixedSizeSecBlock<byte, 64> one_time_key;
+        start(nonce, one_time_key.data());
+        if (!plain.empty()) chacha_.ProcessData(out, plain.data(), plain.size());
+        tag(one_time_key.data(), aad, byte_view(out, plain.size()), out + plain.size());
     }
 
-    /// Opens `sealed` (ciphertext then tag) into `out`; on a bad tag wipes `out` and returns false.
+    /// Opens `sealed` (ciphertext then tag) into `out` when the tag verifies; otherwise returns
+    /// false and writes nothing to `out`.
     /// @throws escrow::error `invalid_argument` unless the nonce is 12 bytes.
     [[nodiscard]] bool open(byte_view nonce, byte_view aad, byte_view sealed, byte* out) {
-        check_nonce(nonce);
-        if (sealed.size() < tag_size) return false;
-        std::size_t n = sealed.size() - tag_size;
-        bool ok = dec_.DecryptAndVerify(out, sealed.data() + n, tag_size, nonce.data(), static_cast<int>(nonce.size()),
-                                        aad.data(), aad.size(), sealed.data(), n);
-        if (!ok && n) CryptoPP::SecureWipeArray(out, n);
-        return ok;
+        if (sealed.size() < tag_size) {
+            check_nonce(nonce);
+            return false;
+        }
+        const std::size_t n = sealed.size() - tag_size;
+        CryptoPP::FixedSizeSecBlock<byte, 64> one_time_key;
+        start(nonce, one_time_key.data());
+        byte expected[tag_size];
+        tag(one_time_key.data(), aad, sealed.first(n), expected);
+        const bool ok = CryptoPP::VerifyBufsEqual(expected, sealed.data() + n, tag_size);
+        CryptoPP::SecureWipeArray(expected, tag_size);
+        if (!ok) return false;
+        if (n) chacha_.ProcessData(out, sealed.data(), n);
+        return true;
     }
 
 private:
     static void check_nonce(byte_view nonce) {
         if (nonce.size() != nonce_size) throw error(errc::invalid_argument, "ChaCha20-Poly1305 nonce must be 12 bytes");
     }
-    CryptoPP::ChaCha20Poly1305::Encryption enc_;
-    CryptoPP::ChaCha20Poly1305::Decryption dec_;
+
+    // Sets the nonce and takes keystream block 0, whose first 32 bytes are the Poly1305 key; the
+    // cipher is left at block 1, where the message's keystream starts.
+    void start(byte_view nonce, byte* block0) {
+        check_nonce(nonce);
+        chacha_.Resynchronize(nonce.data(), static_cast<int>(nonce.size()));
+        std::memset(block0, 0, 64);
+        chacha_.ProcessData(block0, block0, 64);
+    }
+
+    // The tag over aad ‖ pad ‖ ciphertext ‖ pad ‖ le64(|aad|) ‖ le64(|ciphertext|).
+    static void tag(const byte* one_time_key, byte_view aad, byte_view ciphertext, byte* out) {
+        poly1305 mac(one_time_key);
+        mac.update(aad.data(), aad.size());
+        mac.pad16();
+        mac.update(ciphertext.data(), ciphertext.size());
+        mac.pad16();
+        byte lengths[16];
+        for (int i = 0; i < 8; ++i) {
+            lengths[i] = static_cast<byte>(std::uint64_t{aad.size()} >> (8 * i));
+            lengths[8 + i] = static_cast<byte>(std::uint64_t{ciphertext.size()} >> (8 * i));
+        }
+        mac.update(lengths, sizeof lengths);
+        mac.finish(out);
+    }
+
+    CryptoPP::ChaChaTLS::Encryption chacha_;
 };
 
 }  // namespace escrow::detail
