@@ -18,6 +18,10 @@
 
 #include "escrow/core/bytes.hpp"
 
+#if !defined(__SIZEOF_INT128__)
+#error "escrow's Poly1305 needs unsigned __int128 (GCC or Clang on a 64-bit target)"
+#endif
+
 namespace escrow::detail {
 
 class poly1305 {
@@ -68,14 +72,11 @@ public:
             blocks(buf_, 1, hibit);
             used_ = 0;
         }
-        if (std::size_t full = n / 16) {
-            blocks(m, full, hibit);
-            m += full * 16;
-            n -= full * 16;
-        }
-        if (n) {
-            std::memcpy(buf_, m, n);
-            used_ = n;
+        const std::size_t full = n / 16, rest = n % 16;
+        if (full) blocks(m, full, hibit);
+        if (rest) {
+            std::memcpy(buf_, m + full * 16, rest);
+            used_ = rest;
         }
     }
 
@@ -128,7 +129,7 @@ private:
     static constexpr std::uint64_t mask44 = (std::uint64_t{1} << 44) - 1;
     static constexpr std::uint64_t mask42 = (std::uint64_t{1} << 42) - 1;
     static constexpr std::uint64_t hibit = std::uint64_t{1} << 40;  // 2^128, in limb 2 (2^88 · 2^40)
-    using u128 = unsigned __int128;
+    __extension__ typedef unsigned __int128 u128;  // __extension__: a GCC and Clang type, named under -pedantic
 
     static std::uint64_t load64(const byte* p) noexcept {
         std::uint64_t v = 0;
