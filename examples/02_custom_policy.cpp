@@ -141,7 +141,9 @@ private:
         return a;
     }
 };
+// [policies:check]
 static_assert(escrow::wrap_policy<hsm_kek_wrap>);
+// [policies:check-end]
 // [policies:hsm-kek-wrap-end]
 
 // [policies:ids]
@@ -172,13 +174,16 @@ int main() {
         hsm_encryptor host(escrow::cipher::aes256_gcm_stream{}, hsm_kek_wrap{&hsm}, escrow::store::native{});
         // [policies:host-end]
 
-        namespace hana = boost::hana;
+        // [policies:ask-sets]
+        constexpr bool listed = boost::hana::contains(escrow::store::native::wrap_ids,
+                                                      boost::hana::integral_c<std::uint16_t, hsm_kek_wrap::id>);
+        constexpr bool accepted = escrow::store::native::accepts<escrow::cipher::aes256_gcm_stream, hsm_kek_wrap>();
+        static_assert(!listed && accepted);  // a user-defined id: not listed, and carried all the same
+        // [policies:ask-sets-end]
         std::cout << "policy " << hsm_kek_wrap::name << ", id 0x" << escrow::store::native::hex_id(hsm_kek_wrap::id)
                   << " (user-defined: " << std::boolalpha << escrow::ids::is_user_defined(hsm_kek_wrap::id)
-                  << "; listed in store::native::wrap_ids: "
-                  << hana::contains(escrow::store::native::wrap_ids, hana::integral_c<std::uint16_t, hsm_kek_wrap::id>)
-                  << "; accepted by store::native: "
-                  << escrow::store::native::accepts<escrow::cipher::aes256_gcm_stream, hsm_kek_wrap>() << ")\n";
+                  << "; listed in store::native::wrap_ids: " << listed << "; accepted by store::native: " << accepted
+                  << ")\n";
         std::cout << "ids unique {rsa_oaep_sha256, hsm_kek_wrap}: "
                   << escrow::ids_unique<escrow::wrap::rsa_oaep_sha256, hsm_kek_wrap>
                   << "; with another team's 0x8001 added: "
