@@ -16,27 +16,9 @@
 # any ```sh block is an error too.
 set -euo pipefail
 
-if [[ $# -ne 3 ]]; then
-    echo "usage: $0 DOC.md ESCROW SCRATCH_DIR" >&2
-    exit 2
-fi
-doc="$1"
-escrow_bin="$2"
-scratch="$3"
-[[ -f "$doc" ]] || { echo "run-shell-blocks: no such file: $doc" >&2; exit 2; }
-[[ -x "$escrow_bin" ]] || { echo "run-shell-blocks: not an executable: $escrow_bin" >&2; exit 2; }
-doc="$(cd "$(dirname "$doc")" && pwd)/$(basename "$doc")"
-escrow_bin="$(cd "$(dirname "$escrow_bin")" && pwd)/$(basename "$escrow_bin")"
-[[ "$(basename "$escrow_bin")" == escrow ]] || {
-    echo "run-shell-blocks: the tool must be named 'escrow' for the blocks to call it: $escrow_bin" >&2
-    exit 2
-}
-name="$(basename "$doc")"
-
-rm -rf "$scratch"
-mkdir -p "$scratch"
-scratch="$(cd "$scratch" && pwd)"
-script="$scratch.sh"
+# shellcheck source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+docs_arguments run-shell-blocks "$@"
 
 # The generated script: a prologue, then each block preceded by `__off=K`, where K maps the
 # script's line numbers back to the document's (doc line = LINENO + K).

@@ -32,28 +32,10 @@
 # the document's output after a change to the tool.
 set -euo pipefail
 
-if [[ $# -ne 3 ]]; then
-    echo "usage: $0 DOC.md ESCROW SCRATCH_DIR" >&2
-    exit 2
-fi
-doc="$1"
-escrow_bin="$2"
-scratch="$3"
-[[ -f "$doc" ]] || { echo "run-transcripts: no such file: $doc" >&2; exit 2; }
-[[ -x "$escrow_bin" ]] || { echo "run-transcripts: not an executable: $escrow_bin" >&2; exit 2; }
-doc="$(cd "$(dirname "$doc")" && pwd)/$(basename "$doc")"
-escrow_bin="$(cd "$(dirname "$escrow_bin")" && pwd)/$(basename "$escrow_bin")"
-[[ "$(basename "$escrow_bin")" == escrow ]] || {
-    echo "run-transcripts: the tool must be named 'escrow' for the transcripts to call it: $escrow_bin" >&2
-    exit 2
-}
+# shellcheck source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+docs_arguments run-transcripts "$@"
 source_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-name="$(basename "$doc")"
-
-rm -rf "$scratch"
-mkdir -p "$scratch"
-scratch="$(cd "$scratch" && pwd)"
-script="$scratch.sh"  # beside the scratch directory, as are the files below: `ls` must not see them
 
 # The generated script: for each command, its expected output into $__exp, the command into
 # $__cmd (quoted here-documents, so nothing is expanded), then `__run DOC_LINE STATUS`.
