@@ -510,7 +510,6 @@ private:
         }
     }
 
-
     // ---- The parallel pipeline (ciphers with independent chunks) ----------------------------------
     //
     // The calling thread reads batches of whole chunks and writes their output in order; workers,

@@ -51,7 +51,11 @@ struct batch_sink {
     mutable_byte_view buf;
     std::size_t len = 0;
 
-    void write(byte_view in) { std::memcpy(prepare(in.size()).data(), in.data(), in.size()), len += in.size(); }
+    void write(byte_view in) {
+        if (in.empty()) return;
+        std::memcpy(prepare(in.size()).data(), in.data(), in.size());
+        len += in.size();
+    }
     mutable_byte_view prepare(std::size_t n) {
         if (n > buf.size() - len) throw std::logic_error("chunk_pipeline: batch output buffer too small");
         return buf.subspan(len, n);
