@@ -4,13 +4,46 @@
 #pragma once
 
 #include <cryptopp/osrng.h>
+#if defined(ESCROW_TESTING_DETERMINISTIC_RANDOM)
+#include <cryptopp/chacha.h>
+#include <cryptopp/sha.h>
+#include <cstdint>
+#endif
 
+#include <cstring>
 #include <string>
 
 #include "escrow/core/bytes.hpp"
 #include "escrow/core/error.hpp"
 
 namespace escrow {
+
+#if defined(ESCROW_TESTING_DETERMINISTIC_RANDOM)
+namespace testing {
+/// A reproducible generator (ChaCha20 keystream under SHA-256 of a seed), compiled in only where
+/// `ESCROW_TESTING_DETERMINISTIC_RANDOM` is defined: by the golden-file test, which checks that
+/// the library writes the same bytes as before for the same random draws. Never for real use.
+class deterministic_generator final : public CryptoPP::RandomNumberGenerator {
+public:
+    deterministic_generator() { reseed(0); }
+    /// Restarts the stream from `seed`.
+    void reseed(std::uint64_t seed) {
+        byte in[8], key[32], iv[8] = {};
+        for (int i = 0; i < 8; ++i) in[i] = static_cast<byte>(seed >> (8 * i));
+        CryptoPP::SHA256().CalculateDigest(key, in, sizeof in);
+        cipher_.SetKeyWithIV(key, sizeof key, iv, sizeof iv);
+    }
+    void GenerateBlock(CryptoPP::byte* out, std::size_t n) override {
+        if (n == 0) return;
+        std::memset(out, 0, n);
+        cipher_.ProcessData(out, out, n);
+    }
+
+private:
+    CryptoPP::ChaCha::Encryption cipher_;
+};
+}  // namespace testing
+#endif
 
 /// A cryptographically secure random generator, seeded from the operating system.
 ///
@@ -32,8 +65,17 @@ public:
     /// The underlying Crypto++ generator, for Crypto++ calls that take one (RSA padding, keygen).
     [[nodiscard]] CryptoPP::RandomNumberGenerator& engine() noexcept { return pool_; }
 
+#if defined(ESCROW_TESTING_DETERMINISTIC_RANDOM)
+    /// Restarts this generator's reproducible stream (golden-file test builds only).
+    void reseed_for_testing(std::uint64_t seed) { pool_.reseed(seed); }
+#endif
+
 private:
+#if defined(ESCROW_TESTING_DETERMINISTIC_RANDOM)
+    testing::deterministic_generator pool_;
+#else
     CryptoPP::AutoSeededRandomPool pool_;
+#endif
 };
 
 /// This thread's generator.
