@@ -19,6 +19,7 @@
 #include "escrow/legacy/presets.hpp"
 #include "escrow/presets.hpp"
 #include "escrow/record.hpp"
+#include "escrow/registry.hpp"
 #include "escrow/store/age_armor.hpp"
 #include "escrow/authority/audit.hpp"
 #include "escrow/authority/backup_authority.hpp"

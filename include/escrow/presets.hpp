@@ -14,6 +14,7 @@
 #include "escrow/cipher/aes256_gcm_stream.hpp"
 #include "escrow/cipher/chacha20_poly1305_stream.hpp"
 #include "escrow/escrow_encryptor.hpp"
+#include "escrow/registry.hpp"
 #include "escrow/legacy/cryptoapi_aes_cbc.hpp"
 #include "escrow/store/age.hpp"
 #include "escrow/store/cryptoapi.hpp"
@@ -34,15 +35,6 @@ inline constexpr bool ids_unique = [] {
     constexpr auto ids = hana::make_tuple(hana::integral_c<std::uint16_t, Policies::id>...);
     return hana::length(hana::to_set(ids)) == hana::length(ids);
 }();
-
-/// The library's policies, by family.
-namespace policies {
-using ciphers = boost::hana::tuple<cipher::aes256_gcm_stream, cipher::chacha20_poly1305_stream,
-                                   legacy::cryptoapi_aes_cbc<128>, legacy::cryptoapi_aes_cbc<192>,
-                                   legacy::cryptoapi_aes_cbc<256>>;
-using wraps = boost::hana::tuple<wrap::rsa_oaep_sha256, wrap::rsa_pkcs1v15, wrap::x25519, wrap::ssh_rsa, wrap::scrypt>;
-using stores = boost::hana::tuple<store::native, store::cryptoapi, store::age>;
-}  // namespace policies
 
 static_assert(ids_unique<cipher::aes256_gcm_stream, cipher::chacha20_poly1305_stream, legacy::cryptoapi_aes_cbc<128>,
                          legacy::cryptoapi_aes_cbc<192>, legacy::cryptoapi_aes_cbc<256>>,

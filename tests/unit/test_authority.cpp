@@ -741,7 +741,7 @@ static_assert(escrow::store::carries<reversed_blob_store, escrow::cipher::aes256
 static_assert(escrow::store::carries<escrow::store::native, escrow::cipher::aes256_gcm_stream, escrow::wrap::rsa_oaep_sha256>);
 
 using test_encryptor = escrow::escrow_encryptor<escrow::cipher::aes256_gcm_stream, escrow::wrap::rsa_oaep_sha256, reversed_blob_store>;
-using two_stores = boost::hana::tuple<escrow::store::native, reversed_blob_store>;
+using two_stores = escrow::type_list<escrow::store::native, reversed_blob_store>;
 
 }  // namespace
 
@@ -844,7 +844,7 @@ TEST_CASE("In a format without recipient roles, the owner's entry is the first t
           "[authority][rewrap]") {
     ea::memory_repository repo;
     ea::backup_authority<escrow::wrap::rsa_oaep_sha256, ea::memory_repository, ea::officer_quorum<1>,
-                         boost::hana::tuple<roleless_store>>
+                         escrow::type_list<roleless_store>>
         authority(repo, {}, keys().authority);
     authority.register_officer("olivia", officer_keys()[0].public_key());
 

@@ -26,7 +26,7 @@
 #include "escrow/core/error.hpp"
 #include "escrow/core/random.hpp"
 #include "escrow/core/secret.hpp"
-#include "escrow/presets.hpp"
+#include "escrow/registry.hpp"
 #include "escrow/record.hpp"
 #include "escrow/store/concept.hpp"
 #include "escrow/wrap/concept.hpp"
@@ -58,7 +58,7 @@ enum class deposit_result {
 /// log in the same repository transaction as the change it records.
 ///
 /// The authority handles records whose wrap is `Wrap`; their blobs are in their store's format, so
-/// the store and the cipher are found by id among `Stores` and `Ciphers` (Boost.Hana tuples of
+/// the store and the cipher are found by id among `Stores` and `Ciphers` (`escrow::type_list`s of
 /// policy types, walked at compile time: no virtual call). A (store, cipher) pair is used only
 /// when the store carries that cipher with `Wrap` (`escrow::store::carries`).
 ///
@@ -68,10 +68,10 @@ enum class deposit_result {
 /// @tparam Wrap           a `wrap_policy` whose keys have a `public_key_codec`
 /// @tparam Repository     a `repository` (`sqlite_repository`, `memory_repository`)
 /// @tparam IdentityPolicy an `identity_policy` for the repository's transactions
-/// @tparam Stores         the store types to dispatch over (default: the library's)
-/// @tparam Ciphers        the cipher types to dispatch over (default: the library's)
-template <class Wrap, class Repository, class IdentityPolicy, class Stores = policies::stores,
-          class Ciphers = policies::ciphers>
+/// @tparam Stores         an `escrow::type_list` of the stores to dispatch over (default: the registry's)
+/// @tparam Ciphers        an `escrow::type_list` of the ciphers to dispatch over (default: the registry's)
+template <class Wrap, class Repository, class IdentityPolicy, class Stores = registry::stores,
+          class Ciphers = registry::ciphers>
 class backup_authority {
     static_assert(wrap_policy<Wrap>, "Wrap must be a wrap_policy (docs/policies.md#wrap)");
     static_assert(public_key_bytes<Wrap>,
@@ -290,12 +290,12 @@ private:
         namespace hana = boost::hana;
         std::optional<bytes> out;
         bool store_known = false, cipher_known = false;
-        hana::for_each(Stores{}, [&](auto s) {
-            using S = decltype(s);
+        hana::for_each(Stores::as_hana(), [&](auto s) {
+            using S = typename decltype(s)::type;
             if (S::id != store_id) return;
             store_known = true;
-            hana::for_each(Ciphers{}, [&](auto c) {
-                using C = decltype(c);
+            hana::for_each(Ciphers::as_hana(), [&](auto c) {
+                using C = typename decltype(c)::type;
                 if (C::id != cipher_id) return;
                 cipher_known = true;
                 if constexpr (store::carries<S, C, Wrap>) out = f(hana::type_c<S>, hana::type_c<C>);
