@@ -226,6 +226,16 @@ void output_file::commit(mode_t mode) {
     temporary_files::release(std::exchange(registration_, -1));
 }
 
+void write_then_wipe(output_file& out, std::string& secret) {
+    try {
+        out.write(escrow::as_bytes(secret));
+    } catch (...) {
+        CryptoPP::SecureWipeArray(secret.data(), secret.size());
+        throw;
+    }
+    CryptoPP::SecureWipeArray(secret.data(), secret.size());
+}
+
 void commit_all(std::vector<std::pair<output_file*, mode_t>> outputs) {
     std::vector<std::string> done;
     try {

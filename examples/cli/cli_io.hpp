@@ -196,6 +196,9 @@ private:
     int registration_ = -1;
 };
 
+/// Writes the text of a private key to `out`, then wipes `secret`, also when the write fails.
+void write_then_wipe(output_file& out, std::string& secret);
+
 /// Commits several outputs in order; when one fails, removes those already committed, so that
 /// a run leaves all of its files or none.
 void commit_all(std::vector<std::pair<output_file*, mode_t>> outputs);

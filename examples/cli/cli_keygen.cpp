@@ -4,8 +4,6 @@
 
 #include <escrow/escrow.hpp>
 
-#include <cryptopp/misc.h>
-
 #include <chrono>
 #include <cstdint>
 #include <iostream>
@@ -47,13 +45,7 @@ int keygen_x25519(const std::string& key_path, const std::string& pub_path) {
         auto now = std::chrono::system_clock::now().time_since_epoch();
         std::string file = key.unsafe_identity_file(
             static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(now).count()));
-        try {
-            key_out.write(escrow::as_bytes(file));
-        } catch (...) {
-            CryptoPP::SecureWipeArray(file.data(), file.size());
-            throw;
-        }
-        CryptoPP::SecureWipeArray(file.data(), file.size());
+        write_then_wipe(key_out, file);
     }
     pub_out.write(escrow::as_bytes(pub.str() + "\n"));
     commit_all({{&key_out, 0600}, {&pub_out, new_file_mode}});
@@ -101,13 +93,7 @@ int cmd_keygen(std::span<char* const> argv) {
         pub_out.write(escrow::ms_blob::public_key_blob(pub));
     } else {
         std::string pem = key.unsafe_pem();
-        try {
-            key_out.write(escrow::as_bytes(pem));
-        } catch (...) {
-            CryptoPP::SecureWipeArray(pem.data(), pem.size());
-            throw;
-        }
-        CryptoPP::SecureWipeArray(pem.data(), pem.size());
+        write_then_wipe(key_out, pem);
         pub_out.write(escrow::as_bytes(pub.pem()));
     }
     commit_all({{&key_out, 0600}, {&pub_out, new_file_mode}});

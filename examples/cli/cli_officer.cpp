@@ -4,8 +4,6 @@
 
 #include <escrow/escrow.hpp>
 
-#include <cryptopp/misc.h>
-
 #include <iostream>
 #include <span>
 #include <string>
@@ -55,13 +53,7 @@ int officer_keygen(std::span<char* const> argv) {
     output_file key_out(key_path), pub_out(pub_path);
     {
         std::string pem = key.unsafe_pem();
-        try {
-            key_out.write(escrow::as_bytes(pem));
-        } catch (...) {
-            CryptoPP::SecureWipeArray(pem.data(), pem.size());
-            throw;
-        }
-        CryptoPP::SecureWipeArray(pem.data(), pem.size());
+        write_then_wipe(key_out, pem);
     }
     pub_out.write(escrow::as_bytes(pub.pem()));
     commit_all({{&key_out, 0600}, {&pub_out, new_file_mode}});
