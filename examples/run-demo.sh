@@ -33,9 +33,10 @@ jobs="${ESCROW_JOBS:-$(nproc)}"
 
 # A fresh build directory builds only what the demo needs; one that tests/run-all.sh configured
 # keeps its options.
-options=(-DESCROW_BUILD_EXAMPLES=ON)
+options=(-DESCROW_BUILD_CLI=ON)
 if [[ ! -f "$build_dir/CMakeCache.txt" ]]; then
-    options+=(-DESCROW_BUILD_TESTS=OFF -DESCROW_BUILD_BENCHMARKS=OFF -DCMAKE_BUILD_TYPE="$build_type")
+    options+=(-DESCROW_BUILD_TESTS=OFF -DESCROW_BUILD_EXAMPLES=OFF -DESCROW_BUILD_BENCHMARKS=OFF
+              -DCMAKE_BUILD_TYPE="$build_type")
 fi
 cmake -S . -B "$build_dir" "${options[@]}" >/dev/null
 cmake --build "$build_dir" -j "$jobs" --target escrow_cli

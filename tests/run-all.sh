@@ -23,7 +23,8 @@ start=$(date +%s)
 
 echo "== configure ($build_type) in $build_dir"
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" \
-      -DESCROW_BUILD_TESTS=ON -DESCROW_BUILD_EXAMPLES=ON -DESCROW_BUILD_BENCHMARKS=ON -DESCROW_INSTALL=ON
+      -DESCROW_BUILD_TESTS=ON -DESCROW_BUILD_EXAMPLES=ON -DESCROW_BUILD_CLI=ON \
+      -DESCROW_BUILD_BENCHMARKS=ON -DESCROW_INSTALL=ON
 echo "== build (-j$jobs)"
 cmake --build "$build_dir" -j "$jobs"
 echo "== test (ctest -j$ctest_jobs)"

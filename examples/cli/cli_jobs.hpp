@@ -1,18 +1,18 @@
 // SPDX-License-Identifier: MIT
 /// @file
 /// What `escrow encrypt` and `escrow decrypt` hand to a format's implementation once the options
-/// common to every format are parsed and checked: one header per format (cli_native.hpp,
-/// cli_age.hpp, cli_cryptoapi.hpp) implements `encrypt_<format>` and `decrypt_<format>`.
+/// common to every format are parsed and checked: one unit per format (cli_native.cpp,
+/// cli_age.cpp, cli_cryptoapi.cpp) implements `encrypt_<format>` and `decrypt_<format>`.
 #pragma once
 
 #include <escrow/escrow.hpp>
 
+#include <cstddef>
 #include <optional>
 #include <string>
-#include <utility>
+#include <string_view>
 #include <vector>
 
-#include "cli_args.hpp"
 #include "cli_io.hpp"
 
 namespace escrow_cli {
@@ -41,41 +41,46 @@ struct decrypt_job {
 /// The input of `escrow decrypt`, with its first bytes peeked for format detection.
 using decrypt_input = peeked_source<input_file>;
 
+/// How many bytes of an input are peeked at to recognise its format.
+inline constexpr std::size_t peek_size = 64;
+/// The first bytes of a binary age file, and of an armored one.
+inline constexpr std::string_view age_magic = "age-encryption.org/";
+inline constexpr std::string_view age_armor = "-----BEGIN AGE ENCRYPTED FILE-----";
+
 /// Writes the ciphertext's escrow records to the job's --record files, then commits every output
 /// at once (the ciphertext and the records appear together, or none of them does).
-inline void commit_encrypt(const encrypt_job& job, output_file& out, const std::vector<escrow::escrow_record>& records) {
-    std::vector<std::optional<output_file>> record_outs(job.record_paths.size());
-    std::vector<std::pair<output_file*, mode_t>> to_commit{{&out, new_file_mode}};
-    for (std::size_t i = 0; i < job.record_paths.size() && i < records.size(); ++i) {
-        record_outs[i].emplace(job.record_paths[i]);
-        record_outs[i]->write(records[i].encode());
-        to_commit.emplace_back(&*record_outs[i], new_file_mode);
-    }
-    commit_all(std::move(to_commit));
-}
+void commit_encrypt(const encrypt_job& job, output_file& out, const std::vector<escrow::escrow_record>& records);
 
 /// Reads an escrow record file given with --record.
-inline escrow::escrow_record load_record(const std::string& path) {
-    if (path == "-") throw usage_error("--record needs a file name, not standard input");
-    escrow::file_source src{std::filesystem::path(path)};
-    try {
-        return escrow::escrow_record::decode(escrow::read_all(src, escrow::escrow_record::max_encoded));
-    } catch (const escrow::error& e) {
-        throw with_context(e, "--record " + in_quotes(path));
-    }
-}
+escrow::escrow_record load_record(const std::string& path);
 
 /// Reads the job's --record, if any, and checks that it was made for the authority whose key is
 /// --key (public half `key_pub`): said before the library's own check, so that a wrong key reads
 /// as one (exit 1).
-inline std::optional<escrow::escrow_record> load_record_for(const decrypt_job& job, const escrow::rsa_public_key& key_pub) {
-    if (!job.record_path) return std::nullopt;
-    escrow::escrow_record record = load_record(*job.record_path);
-    if (!escrow::constant_time_equal(record.authority_fingerprint, key_pub.fingerprint()))
-        throw escrow::error(escrow::errc::no_matching_key, "--record " + in_quotes(*job.record_path) +
-                                                               " was made for a different authority key than --key " +
-                                                               in_quotes(job.key_path));
-    return record;
-}
+std::optional<escrow::escrow_record> load_record_for(const decrypt_job& job, const escrow::rsa_public_key& key_pub);
+
+// Each returns only once its outputs are committed.
+
+/// Encrypts to the native format: RSA-OAEP-SHA-256 recipients from PEM/DER public keys.
+int encrypt_native(const encrypt_job& job);
+/// Decrypts a native file with the owner's or an authority's private key (PEM/DER), or with an
+/// authority's key and its escrow record.
+int decrypt_native(const decrypt_job& job, decrypt_input& in);
+
+/// Encrypts to the age format. The owner and every authority must be of one kind (all X25519 or
+/// all ssh-rsa): a file's recipients share the one wrap policy of the host that writes it.
+int encrypt_age(const encrypt_job& job);
+/// Decrypts an age file, binary or armored (told apart by its first bytes), with an X25519
+/// identity or an RSA private key, or with an authority's key and its escrow record.
+int decrypt_age(const decrypt_job& job, decrypt_input& in);
+
+/// Encrypts to the CryptoAPI format: the owner's SIMPLEBLOB in the file, each authority's in its
+/// escrow record (the file has room for one blob, so the records are required).
+int encrypt_cryptoapi(const encrypt_job& job);
+/// Decrypts a CryptoAPI file with the owner's private key (PEM, DER or PRIVATEKEYBLOB), or with an
+/// authority's key and its escrow record. Nothing in the file is authenticated: the plaintext goes
+/// to a temporary file that is renamed only once the final padding checks out (never to standard
+/// output).
+int decrypt_cryptoapi(const decrypt_job& job, decrypt_input& in);
 
 }  // namespace escrow_cli

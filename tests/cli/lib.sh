@@ -1,11 +1,16 @@
 # shellcheck shell=bash
 # SPDX-License-Identifier: MIT
-# Helpers for the escrow CLI test cases (sourced by cases.sh).
+# Helpers for the escrow CLI test cases (sourced by run.sh, before the cases/*.sh files).
 #
 # Every failing run is checked the same way by `fails_cleanly`: its exit code, a one-line message
 # on stderr that starts with "escrow: " and holds a stable fragment, the work directory listed
 # identically before and after (so no output and no temporary file is left behind), no
 # ".*.tmp-*" file anywhere in it, and the input's SHA-256 unchanged.
+
+# shellcheck disable=SC2034  # used by the cases (cases/*.sh)
+NATIVE_MAGIC="89 45 53 43 52 4f 57 0a"   # "\x89ESCROW\n"
+# shellcheck disable=SC2034
+RECORD_MAGIC="89 45 53 43 52 45 43 0a"   # "\x89ESCREC\n"
 
 fail() {
     echo "FAIL: $*" >&2
@@ -144,3 +149,6 @@ on_tty() {  # [--stderr FILE] CODE COMMAND...
 assert_tty_silent() {  # WHAT
     [[ ! -s "$CAP/tty" ]] || { cat -v "$CAP/tty" >&2; fail "$1: something was drawn on the terminal"; }
 }
+
+# Encrypts FIX/$1 for the owner and authority 1 to $2.
+encrypt_basic() { ok "$ESCROW" encrypt --owner "$FIX/owner.pub" --authority "$FIX/auth1.pub" -o "$2" "$FIX/$1"; }

@@ -1,20 +1,18 @@
 // SPDX-License-Identifier: MIT
 /// @file
 /// `escrow encrypt` and `escrow decrypt` for the native format (escrow::native_encryptor).
-#pragma once
 
 #include <escrow/escrow.hpp>
 
+#include <optional>
 #include <span>
-#include <string>
 #include <vector>
 
 #include "cli_jobs.hpp"
 
 namespace escrow_cli {
 
-/// Encrypts to the native format: RSA-OAEP-SHA-256 recipients from PEM/DER public keys.
-inline int encrypt_native(const encrypt_job& job) {
+int encrypt_native(const encrypt_job& job) {
     if (job.armor) throw usage_error("--armor applies to --format age only");
     if (job.authorities.size() > escrow::store::native::max_recipients - 1)
         throw usage_error("encrypt: at most 31 --authority keys fit in a native file");
@@ -30,9 +28,7 @@ inline int encrypt_native(const encrypt_job& job) {
     return exit_code::ok;
 }
 
-/// Decrypts a native file with the owner's or an authority's private key (PEM/DER), or with an
-/// authority's key and its escrow record.
-inline int decrypt_native(const decrypt_job& job, decrypt_input& in) {
+int decrypt_native(const decrypt_job& job, decrypt_input& in) {
     auto key = load_identity(job.key_path, "--key");
     std::optional<escrow::escrow_record> record = load_record_for(job, key.public_key());
     output_file out(job.out_path);

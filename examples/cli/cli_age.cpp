@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: MIT
+/// @file
+/// `escrow encrypt` and `escrow decrypt` for the age format (escrow::age_encryptor for X25519
+/// recipients, escrow::age_ssh_encryptor for ssh-rsa ones), binary or ASCII-armored.
+
+#include "cli_age.hpp"
+
+#include <escrow/escrow.hpp>
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "cli_jobs.hpp"
+
+namespace escrow_cli {
+
+std::string_view text_of(escrow::byte_view b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
+
+namespace {
+
+/// An age identity: an X25519 identity file, or an RSA private key (OpenSSH or PEM).
+using age_identity = std::variant<escrow::x25519_private_key, escrow::ssh_rsa_private_key>;
+
+std::string_view age_kind(std::size_t index) { return index == 0 ? "X25519 (age1...)" : "ssh-rsa"; }
+
+// One recipient string: age1…, or an OpenSSH public key line.
+age_recipient parse_age_recipient(std::string_view s) {
+    if (s.starts_with("age1")) return escrow::x25519_public_key::parse(s);
+    if (s.starts_with("ssh-") || s.starts_with("ecdsa-") || s.starts_with("sk-")) {
+        auto k = escrow::ssh_rsa_public_key::parse(s);
+        if (k.bits() < escrow::wrap::ssh_rsa::min_bits)
+            throw escrow::error(escrow::errc::bad_key, "an RSA key of " + std::to_string(k.bits()) +
+                                                           " bits is too small (at least 2048 bits)");
+        return k;
+    }
+    if (s.starts_with("AGE-SECRET-KEY-"))
+        throw escrow::error(escrow::errc::bad_key, "this is an age identity (a private key); give its recipient (age1...)");
+    throw escrow::error(escrow::errc::bad_key, "not an age recipient: expected age1..., ssh-rsa AAAA..., or a file holding one");
+}
+
+}  // namespace
+
+age_recipient age_recipient_of(escrow::byte_view content) {
+    std::string_view text = text_of(content);
+    if (escrow::pem::looks_like_pem(text))
+        throw escrow::error(escrow::errc::bad_key, "is a PEM key; --format age takes age1... recipients or "
+                                                   "OpenSSH public keys (ssh-rsa, e.g. id_rsa.pub)");
+    std::vector<std::string_view> lines = escrow::detail::key_file_lines(content);
+    if (lines.size() != 1)
+        throw escrow::error(escrow::errc::bad_key, lines.empty() ? "holds no recipient"
+                                                                 : "holds " + std::to_string(lines.size()) +
+                                                                       " recipients; give one per option");
+    return parse_age_recipient(lines.front());
+}
+
+namespace {
+
+/// Loads an age RECIPIENT given to --owner or --authority: an `age1…` string, an `ssh-rsa …`
+/// line, or a file holding exactly one of them (an age recipients file, an OpenSSH `.pub` file;
+/// blank and `#` lines are skipped).
+/// @throws escrow::error `bad_key`, `not_found`, `io_error`.
+age_recipient load_age_recipient(const std::string& value, std::string_view option) {
+    // An identity given by mistake is a secret: never echo it.
+    if (value.starts_with("AGE-SECRET-KEY-"))
+        throw escrow::error(escrow::errc::bad_key, std::string(option) + ": this is an age identity (a private key); "
+                                                                          "give its recipient (age1...)");
+    const std::string context = std::string(option) + " " + in_quotes(value);
+    try {
+        if (value.starts_with("age1") || value.starts_with("ssh-")) return parse_age_recipient(value);
+        key_file_bytes content(value, option);
+        return age_recipient_of(content.view());
+    } catch (const escrow::error& e) {
+        throw with_context(e, context);
+    }
+}
+
+/// An age IDENTITY from the content of the key file: an age identity file with one identity
+/// (`AGE-SECRET-KEY-1…`, as age-keygen and `escrow keygen --type x25519` write), or an RSA private
+/// key for ssh-rsa recipients (the OpenSSH format `ssh-keygen` writes, unencrypted, or PEM/DER).
+/// @throws escrow::error `bad_key`, with `context` (the option and file) in the message.
+age_identity age_identity_of(escrow::byte_view content, const std::string& context) {
+    std::string_view text = text_of(content);
+    try {
+        if (text.find("AGE-SECRET-KEY-1") != std::string_view::npos) return escrow::x25519_private_key::load(content);
+        if (text.starts_with("age1") || text.starts_with("ssh-"))
+            throw escrow::error(escrow::errc::bad_key, "is a public key; --key takes the identity (private key) file");
+        auto k = escrow::ssh_rsa_private_key::load(content);
+        if (k.bits() < escrow::wrap::ssh_rsa::min_bits)
+            throw escrow::error(escrow::errc::bad_key, "an RSA key of " + std::to_string(k.bits()) +
+                                                           " bits is too small (at least 2048 bits)");
+        return k;
+    } catch (const escrow::error& e) {
+        throw with_context(e, context);
+    }
+}
+
+/// Reads and loads the age IDENTITY file given to `option` (see `age_identity_of`).
+age_identity load_age_identity(const std::string& path, std::string_view option) {
+    key_file_bytes content(path, option);
+    return age_identity_of(content.view(), std::string(option) + " " + in_quotes(path));
+}
+
+template <class Encryptor, class Key>
+int encrypt_age_with(const encrypt_job& job, const Key& owner, const std::vector<age_recipient>& authority_keys) {
+    std::vector<Key> authorities;
+    for (const auto& a : authority_keys) authorities.push_back(std::get<Key>(a));
+    input_file in(job.in_path, job.progress);
+    output_file out(job.out_path);
+    Encryptor enc;
+    std::vector<escrow::escrow_record> records;
+    if (job.armor) {
+        escrow::store::age_armor_sink<output_file> armored(out);
+        records = enc.encrypt(in, armored, owner, std::span<const Key>(authorities), job.info);
+        armored.finish();
+    } else {
+        records = enc.encrypt(in, out, owner, std::span<const Key>(authorities), job.info);
+    }
+    commit_encrypt(job, out, records);
+    return exit_code::ok;
+}
+
+template <class Encryptor, class Key, class Source>
+void decrypt_age_with(const decrypt_job& job, Source& in, const Key& key, const std::optional<escrow::escrow_record>& record) {
+    Encryptor enc;
+    using wrap = typename Encryptor::wrap_type;
+    if (record && !escrow::constant_time_equal(record->authority_fingerprint, wrap::fingerprint(wrap::public_of(key))))
+        throw escrow::error(escrow::errc::no_matching_key, "--record " + in_quotes(*job.record_path) +
+                                                               " was made for a different authority key than --key " +
+                                                               in_quotes(job.key_path));
+    output_file out(job.out_path);
+    if (record) enc.decrypt_with_record(in, out, *record, key);
+    else enc.decrypt(in, out, key);
+    commit_all({{&out, new_file_mode}});
+}
+
+}  // namespace
+
+int encrypt_age(const encrypt_job& job) {
+    age_recipient owner = load_age_recipient(job.owner, "--owner");
+    std::vector<age_recipient> authorities;
+    for (const auto& a : job.authorities) {
+        authorities.push_back(load_age_recipient(a, "--authority"));
+        if (authorities.back().index() != owner.index())
+            throw usage_error("encrypt --format age: --owner is " + std::string(age_kind(owner.index())) +
+                              " but --authority " + in_quotes(a) + " is " +
+                              std::string(age_kind(authorities.back().index())) +
+                              "; give recipients of one kind (all age1... or all ssh-rsa)");
+    }
+    if (const auto* x = std::get_if<escrow::x25519_public_key>(&owner))
+        return encrypt_age_with<escrow::age_encryptor>(job, *x, authorities);
+    return encrypt_age_with<escrow::age_ssh_encryptor>(job, std::get<escrow::ssh_rsa_public_key>(owner), authorities);
+}
+
+namespace {
+
+// Decrypts with the identities of an identity file that holds several (as `age -d -i` does): the
+// first identity that unwraps a stanza opens the file; one that unwraps a stanza whose key fails
+// the header MAC stops there (the header was modified). With --record, the identity the record
+// was made for is used.
+template <class Source>
+void decrypt_age_with_identities(const decrypt_job& job, Source& in, const std::vector<escrow::x25519_private_key>& keys,
+                                 const std::optional<escrow::escrow_record>& record) {
+    using wrap = escrow::wrap::x25519;
+    escrow::age_encryptor enc;
+    if (record) {
+        for (const auto& k : keys)
+            if (escrow::constant_time_equal(record->authority_fingerprint, wrap::fingerprint(wrap::public_of(k))))
+                return decrypt_age_with<escrow::age_encryptor>(job, in, k, record);
+        throw escrow::error(escrow::errc::no_matching_key, "--record " + in_quotes(*job.record_path) +
+                                                               " was made for an authority key that none of the " +
+                                                               std::to_string(keys.size()) + " identities in --key " +
+                                                               in_quotes(job.key_path) + " is");
+    }
+    escrow::file_header h = enc.read_header(in);
+    std::optional<escrow::session_key> key;
+    for (const auto& k : keys) {
+        try {
+            key.emplace(enc.open_header(h, k));
+            break;
+        } catch (const escrow::error& e) {
+            if (e.kind() != escrow::errc::no_matching_key) throw;
+        }
+    }
+    if (!key)
+        throw escrow::error(escrow::errc::no_matching_key, "none of the " + std::to_string(keys.size()) +
+                                                               " identities in --key " + in_quotes(job.key_path) +
+                                                               " opens any of the file's " +
+                                                               std::to_string(h.recipients.size()) + " stanzas (wrong key?)");
+    output_file out(job.out_path);
+    enc.decrypt_payload(in, out, *key, h);
+    commit_all({{&out, new_file_mode}});
+}
+
+}  // namespace
+
+int decrypt_age(const decrypt_job& job, decrypt_input& in) {
+    // An identity file with several identities gives them all, as `age -d -i` takes them; any
+    // other key file gives one key.
+    std::vector<escrow::x25519_private_key> several;
+    std::optional<age_identity> key;
+    {
+        const std::string context = "--key " + in_quotes(job.key_path);
+        key_file_bytes content(job.key_path, "--key");
+        std::string_view text = text_of(content.view());
+        if (text.find("AGE-SECRET-KEY-1") != text.rfind("AGE-SECRET-KEY-1")) {
+            try {
+                several = escrow::x25519_private_key::load_all(content.view());
+            } catch (const escrow::error& e) {
+                throw with_context(e, context);
+            }
+        } else {
+            key.emplace(age_identity_of(content.view(), context));
+        }
+    }
+    std::optional<escrow::escrow_record> record;
+    if (job.record_path) record = load_record(*job.record_path);
+    const bool armored = !in.starts_with(escrow::as_bytes(escrow::store::age::version_prefix));
+    auto run = [&](auto& src) {
+        if (!several.empty())
+            decrypt_age_with_identities(job, src, several, record);
+        else if (const auto* x = std::get_if<escrow::x25519_private_key>(&*key))
+            decrypt_age_with<escrow::age_encryptor>(job, src, *x, record);
+        else
+            decrypt_age_with<escrow::age_ssh_encryptor>(job, src, std::get<escrow::ssh_rsa_private_key>(*key), record);
+    };
+    if (armored) {
+        escrow::store::age_dearmor_source<decrypt_input> src(in);
+        run(src);
+    } else {
+        run(in);
+    }
+    return exit_code::ok;
+}
+
+}  // namespace escrow_cli

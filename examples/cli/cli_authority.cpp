@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: MIT
+/// @file
+/// `escrow authority`: the backup authority over its SQLite database.
+
+#include <escrow/authority/sqlite_repository.hpp>
+#include <escrow/escrow.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <filesystem>
+#include <iostream>
+#include <iterator>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "cli_args.hpp"
+#include "cli_commands.hpp"
+#include "cli_io.hpp"
+#include "cli_jobs.hpp"
+#include "cli_wraps.hpp"
+
+namespace escrow_cli {
+
+namespace {
+
+namespace ea = escrow::authority;
+
+constexpr std::string_view authority_help =
+    "Usage: escrow authority --db FILE <subcommand> [options]\n"
+    "\n"
+    "The backup authority, over its SQLite database FILE (records, officers, used request\n"
+    "nonces and the hash-chained audit log). Several processes may use FILE at once.\n"
+    "\n"
+    "Subcommands:\n"
+    "  init --authority-key PUB [--quorum K] [--wrap NAME]\n"
+    "                     create FILE for the authority's public key; recoveries will need\n"
+    "                     K distinct officers' signatures (default 2); the key's type selects\n"
+    "                     the wrap: an RSA key rsa-oaep-sha256 (native files), or with --wrap\n"
+    "                     rsa-pkcs1v15 (CryptoAPI files) or ssh-rsa (age files); an age1... key\n"
+    "                     x25519 (age files); an OpenSSH ssh-rsa line ssh-rsa\n"
+    "  register-officer NAME PUB\n"
+    "                     register an officer's Ed25519 public key (from 'escrow officer keygen')\n"
+    "  officers           list the registered officers, one per line\n"
+    "  deposit RECORD...  store escrow records (the same record again changes nothing)\n"
+    "  list [--owner ID]  list the records, one per line: serial, status, owner, created,\n"
+    "                     store/cipher/wrap, description (tab-separated)\n"
+    "  revoke SERIAL      revoke a record: it is kept but never recovered again\n"
+    "  recover --request REQ --signature SIG [--signature SIG ...] --key PRIV -o BLOB\n"
+    "                     check the request (officer quorum, expiry, replay, revocation, the\n"
+    "                     record's MAC) and write the session key re-wrapped to the request's\n"
+    "                     new owner key, for 'escrow rewrap'; PRIV is the authority's private key\n"
+    "  audit              print the audit log, one entry per line\n"
+    "  verify-audit       check the audit log's hash chain (exit 1 when it is broken)\n"
+    "\n"
+    "Options:\n"
+    "  --db FILE          the authority's database (created by init only)\n"
+    "  -h, --help         show this help\n"
+    "\n";
+
+/// Calls `f(hana::type_c<Wrap>)` for the wrap whose id is `id`.
+template <class F>
+int with_wrap(std::uint16_t id, F&& f) {
+    std::optional<int> rc;
+    hana::for_each(authority_wraps{}, [&](auto t) {
+        using W = typename decltype(t)::type;
+        if (!rc && W::id == id) rc = f(t);
+    });
+    if (!rc)
+        throw escrow::error(escrow::errc::unknown_policy_id,
+                            "wrap id " + std::to_string(id) + " is not one this tool's authority handles");
+    return *rc;
+}
+
+/// A field for one tab-separated line: control characters (tabs and newlines too) become '?'.
+std::string tabless(std::string_view s) { return one_line(s); }
+
+std::uint16_t read_u16(const escrow::bytes& b) {
+    if (b.size() != 2) throw escrow::error(escrow::errc::malformed_blob, "authority database: malformed wrap id setting");
+    return escrow::le::get<std::uint16_t>(b.data());
+}
+
+/// An existing authority database, and what `init` stored in it.
+struct authority_db {
+    ea::sqlite_repository repo;
+    std::uint16_t wrap_id = 0;
+    std::size_t quorum = 0;
+
+    explicit authority_db(const std::string& path) : repo(open(path)) {
+        auto t = repo.begin();
+        auto w = t.get_meta(ea::meta_keys::wrap_id);
+        auto q = t.get_meta(quorum_key);
+        if (!w || !q)
+            throw escrow::error(escrow::errc::not_found, "--db " + in_quotes(path) +
+                                                             " is not initialised: run 'escrow authority --db FILE init' first");
+        wrap_id = read_u16(*w);
+        if (q->size() != 1 || (*q)[0] == 0) throw escrow::error(escrow::errc::malformed_blob, "authority database: malformed quorum");
+        quorum = (*q)[0];
+    }
+
+    static constexpr std::string_view quorum_key = "cli.quorum";
+
+private:
+    static ea::sqlite_repository open(const std::string& path) {
+        std::error_code ec;
+        if (!fs::exists(path, ec))
+            throw escrow::error(escrow::errc::not_found, "--db " + in_quotes(path) +
+                                                             " does not exist: run 'escrow authority --db FILE init' first");
+        return ea::sqlite_repository(path);
+    }
+};
+
+template <class Wrap>
+using cli_authority = ea::backup_authority<Wrap, ea::sqlite_repository, ea::dynamic_officer_quorum>;
+
+/// The authority of an initialised database, with its stored public key (no private key).
+template <class Wrap>
+cli_authority<Wrap> open_authority(authority_db& db) {
+    auto t = db.repo.begin();
+    auto key = t.get_meta(ea::meta_keys::public_key);
+    if (!key) throw escrow::error(escrow::errc::not_found, "authority database: no authority key stored");
+    auto pub = ea::public_key_codec<Wrap>::decode(*key);
+    t.commit();
+    return cli_authority<Wrap>(db.repo, ea::dynamic_officer_quorum(db.quorum), std::move(pub));
+}
+
+int authority_init(const std::string& db_path, std::span<char* const> argv) {
+    static constexpr option_spec specs[] = {
+        {"authority-key", 0, true, false}, {"quorum", 0, true, false}, {"wrap", 0, true, false}};
+    auto a = parse_args("authority init", specs, argv);
+    if (!a.operands().empty()) throw usage_error("authority init: unexpected operand '" + a.operands().front() + "'");
+    auto key_path = a.get("authority-key");
+    if (!key_path) throw usage_error("authority init: --authority-key PUB is required (see 'escrow authority --help')");
+    unsigned k = a.get("quorum") ? parse_unsigned(*a.get("quorum"), "--quorum") : 2;
+    if (k < 1 || k > 255) throw usage_error("--quorum must be 1 to 255");
+
+    return with_key_wrap(*key_path, "--authority-key", a.get("wrap"), [&](auto t) {
+        using W = typename decltype(t)::type;
+        auto pub = cli_wrap<W>::load_public(*key_path, "--authority-key");
+        bool existed = fs::exists(db_path);
+        ea::sqlite_repository repo(db_path);
+        // Binds the database to the key (refused when it is bound to another), then the quorum.
+        cli_authority<W> auth(repo, ea::dynamic_officer_quorum(k), pub);
+        {
+            auto tx = repo.begin();
+            auto q = tx.get_meta(authority_db::quorum_key);
+            if (q && (q->size() != 1 || (*q)[0] != k))
+                throw escrow::error(escrow::errc::invalid_argument,
+                                    "--db " + in_quotes(db_path) + " is initialised with another quorum");
+            escrow::byte kb = static_cast<escrow::byte>(k);
+            tx.set_meta(authority_db::quorum_key, escrow::byte_view(&kb, 1));
+            tx.commit();
+        }
+        std::cerr << "escrow: " << (existed ? "authority database already initialised: " : "initialised ") << db_path
+                  << " for the " << W::name << " authority key SHA-256 " << escrow::hex::encode(auth.fingerprint())
+                  << ", quorum " << k << "\n";
+        return exit_code::ok;
+    });
+}
+
+int authority_register_officer(authority_db& db, std::span<char* const> argv) {
+    auto a = parse_args("authority register-officer", {}, argv);
+    if (a.operands().size() != 2) throw usage_error("authority register-officer: expected NAME PUB");
+    const std::string& name = a.operands()[0];
+    const std::string& path = a.operands()[1];
+    key_file_bytes content(path, "register-officer");
+    ea::officer_public_key key = [&] {
+        try {
+            return ea::officer_public_key::load(content.view());
+        } catch (const escrow::error& e) {
+            throw with_context(e, "officer key " + in_quotes(path));
+        }
+    }();
+    return with_wrap(db.wrap_id, [&](auto t) {
+        auto auth = open_authority<typename decltype(t)::type>(db);
+        auth.register_officer(name, key);
+        std::cerr << "escrow: registered officer '" << name << "' (Ed25519 key SHA-256 "
+                  << escrow::hex::encode(key.fingerprint()) << ")\n";
+        return exit_code::ok;
+    });
+}
+
+int authority_officers(authority_db& db, std::span<char* const> argv) {
+    auto a = parse_args("authority officers", {}, argv);
+    if (!a.operands().empty()) throw usage_error("authority officers: unexpected operand '" + a.operands().front() + "'");
+    return with_wrap(db.wrap_id, [&](auto t) {
+        auto auth = open_authority<typename decltype(t)::type>(db);
+        for (const auto& o : auth.officers())
+            std::cout << tabless(o.name) << "\t" << escrow::hex::encode(escrow::sha256(o.public_key)) << "\t"
+                      << iso8601_utc(o.registered) << "\n";
+        return exit_code::ok;
+    });
+}
+
+int authority_deposit(authority_db& db, std::span<char* const> argv) {
+    auto a = parse_args("authority deposit", {}, argv);
+    if (a.operands().empty()) throw usage_error("authority deposit: expected one or more RECORD files");
+    // Every record parses before the first is stored.
+    std::vector<escrow::escrow_record> records;
+    for (const auto& p : a.operands()) records.push_back(load_record(p));
+    return with_wrap(db.wrap_id, [&](auto t) {
+        auto auth = open_authority<typename decltype(t)::type>(db);
+        for (std::size_t i = 0; i < records.size(); ++i) {
+            try {
+                auto r = auth.deposit(records[i]);
+                std::cout << (r == ea::deposit_result::stored ? "deposited " : "already present ")
+                          << records[i].info.serial << "\n";
+            } catch (const escrow::error& e) {
+                throw with_context(e, "record " + in_quotes(a.operands()[i]));
+            }
+        }
+        return exit_code::ok;
+    });
+}
+
+int authority_list(authority_db& db, std::span<char* const> argv) {
+    static constexpr option_spec specs[] = {{"owner", 0, true, false}};
+    auto a = parse_args("authority list", specs, argv);
+    if (!a.operands().empty()) throw usage_error("authority list: unexpected operand '" + a.operands().front() + "'");
+    std::string owner = a.get("owner").value_or("");
+    return with_wrap(db.wrap_id, [&](auto t) {
+        auto auth = open_authority<typename decltype(t)::type>(db);
+        for (const auto& e : auth.list(owner)) {
+            const auto& r = e.record;
+            std::cout << r.info.serial << "\t" << (e.status == ea::record_status::active ? "active" : "revoked") << "\t"
+                      << tabless(r.info.owner) << "\t" << iso8601_utc(r.info.created) << "\t"
+                      << id_name("store", r.store_id) << "/" << id_name("cipher", r.cipher_id) << "/"
+                      << id_name("wrap", r.wrap_id) << "\t" << tabless(r.info.description) << "\n";
+        }
+        std::cout.flush();
+        if (!std::cout) throw escrow::error(escrow::errc::io_error, "writing to standard output failed");
+        return exit_code::ok;
+    });
+}
+
+int authority_revoke(authority_db& db, std::span<char* const> argv) {
+    auto a = parse_args("authority revoke", {}, argv);
+    if (a.operands().size() != 1) throw usage_error("authority revoke: expected one SERIAL");
+    return with_wrap(db.wrap_id, [&](auto t) {
+        auto auth = open_authority<typename decltype(t)::type>(db);
+        bool changed = auth.revoke(a.operands()[0], "authority (escrow authority revoke)");
+        std::cerr << "escrow: " << (changed ? "revoked " : "already revoked: ") << a.operands()[0] << "\n";
+        return exit_code::ok;
+    });
+}
+
+int authority_recover(authority_db& db, std::span<char* const> argv) {
+    static constexpr option_spec specs[] = {{"request", 0, true, false},
+                                            {"signature", 0, true, true},
+                                            {"key", 0, true, false},
+                                            {"output", 'o', true, false}};
+    auto a = parse_args("authority recover", specs, argv);
+    if (!a.operands().empty()) throw usage_error("authority recover: unexpected operand '" + a.operands().front() + "'");
+    auto req_path = a.get("request");
+    auto key_path = a.get("key");
+    auto out_path = a.get("output");
+    if (!req_path) throw usage_error("authority recover: --request REQ is required");
+    if (!key_path) throw usage_error("authority recover: --key PRIV (the authority's private key) is required");
+    if (!out_path) throw usage_error("authority recover: -o BLOB is required");
+    if (a.all("signature").size() > 64) throw usage_error("authority recover: at most 64 --signature files");
+    if (*out_path == "-") throw usage_error("-o needs a file name, not standard output");
+    check_outputs(std::nullopt, {{*out_path, "-o"}});
+    auto request = decode_file<ea::recovery_request>(*req_path, "--request", ea::recovery_request::max_encoded);
+    std::vector<ea::officer_signature> sigs;
+    for (const auto& p : a.all("signature")) sigs.push_back(decode_file<ea::officer_signature>(p, "--signature", 1024));
+    return with_wrap(db.wrap_id, [&](auto t) {
+        using W = typename decltype(t)::type;
+        auto key = cli_wrap<W>::load_private(*key_path, "--key");
+        cli_authority<W> auth(db.repo, ea::dynamic_officer_quorum(db.quorum), std::move(key));
+        // The temporary output exists before the grant, so that a directory where it cannot be
+        // created fails the command before the request's nonce is spent.
+        output_file out(*out_path);
+        ea::owner_blob blob = auth.recover(request, sigs);
+        out.write(blob.encode());
+        commit_all({{&out, new_file_mode}});
+        std::cerr << "escrow: recovery of " << blob.serial << " granted; wrote the re-wrapped owner blob to " << *out_path
+                  << "\n";
+        return exit_code::ok;
+    });
+}
+
+int authority_audit(authority_db& db, std::span<char* const> argv, bool verify_only) {
+    auto a = parse_args(verify_only ? "authority verify-audit" : "authority audit", {}, argv);
+    if (!a.operands().empty()) throw usage_error("unexpected operand '" + a.operands().front() + "'");
+    return with_wrap(db.wrap_id, [&](auto t) {
+        auto auth = open_authority<typename decltype(t)::type>(db);
+        if (!verify_only) {
+            for (const auto& e : auth.audit_log())
+                std::cout << e.seq << "\t" << iso8601_utc(e.time) << "\t" << e.kind << "\t" << tabless(e.serial) << "\t"
+                          << e.outcome << "\t" << tabless(e.actor) << "\t" << tabless(e.reason) << "\n";
+            return exit_code::ok;
+        }
+        ea::audit_report rep = auth.verify_audit();
+        if (!rep.valid) throw escrow::error(escrow::errc::authentication_failed, "the audit log is broken: " + rep.problem);
+        std::cout << "audit log valid: " << rep.entries << " entries, head " << escrow::hex::encode(rep.head) << "\n";
+        return exit_code::ok;
+    });
+}
+
+}  // namespace
+
+int cmd_authority(std::span<char* const> argv) {
+    // The options before the subcommand: --db FILE and --help.
+    std::optional<std::string> db;
+    std::size_t i = 0;
+    for (; i < argv.size(); ++i) {
+        std::string_view w = argv[i];
+        if (w == "-h" || w == "--help") {
+            std::cout << authority_help << exit_codes_help_text;
+            return exit_code::ok;
+        }
+        if (w == "--db") {
+            if (i + 1 >= argv.size()) throw usage_error("authority: --db needs a value (see 'escrow authority --help')");
+            if (db) throw usage_error("authority: --db given more than once");
+            db = argv[++i];
+        } else if (w.starts_with("--db=")) {
+            if (db) throw usage_error("authority: --db given more than once");
+            db = std::string(w.substr(5));
+        } else if (w.starts_with("-")) {
+            throw usage_error("authority: unknown option '" + std::string(w) + "' (see 'escrow authority --help')");
+        } else {
+            break;
+        }
+    }
+    if (i >= argv.size()) throw usage_error("authority: a subcommand is required (see 'escrow authority --help')");
+    std::string_view sub = argv[i];
+    auto rest = argv.subspan(i + 1);
+    for (std::string_view w : rest)
+        if (w == "-h" || w == "--help") {
+            std::cout << authority_help << exit_codes_help_text;
+            return exit_code::ok;
+        }
+    if (!db || db->empty()) throw usage_error("authority: --db FILE is required (see 'escrow authority --help')");
+    if (sub == "init") return authority_init(*db, rest);
+    static constexpr std::string_view known[] = {"register-officer", "officers", "deposit", "list",
+                                                 "revoke", "recover", "audit", "verify-audit"};
+    if (std::find(std::begin(known), std::end(known), sub) == std::end(known))
+        throw usage_error("authority: unknown subcommand '" + std::string(sub) + "' (see 'escrow authority --help')");
+    authority_db d(*db);
+    if (sub == "register-officer") return authority_register_officer(d, rest);
+    if (sub == "officers") return authority_officers(d, rest);
+    if (sub == "deposit") return authority_deposit(d, rest);
+    if (sub == "list") return authority_list(d, rest);
+    if (sub == "revoke") return authority_revoke(d, rest);
+    if (sub == "recover") return authority_recover(d, rest);
+    if (sub == "audit") return authority_audit(d, rest, false);
+    return authority_audit(d, rest, true);
+}
+
+}  // namespace escrow_cli

@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: MIT
+/// @file
+/// `escrow encrypt` and `escrow decrypt`: the options every format shares, checked before
+/// anything is read or written; the formats' own work is in cli_native.cpp, cli_age.cpp and
+/// cli_cryptoapi.cpp.
+
+#include <escrow/escrow.hpp>
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "cli_args.hpp"
+#include "cli_commands.hpp"
+#include "cli_io.hpp"
+#include "cli_jobs.hpp"
+#include "cli_progress.hpp"
+
+namespace escrow_cli {
+
+namespace {
+
+using escrow::errc;
+
+constexpr std::string_view encrypt_help =
+    "Usage: escrow encrypt [--format native|age|cryptoapi] --owner RECIPIENT\n"
+    "                      --authority RECIPIENT [--authority RECIPIENT ...]\n"
+    "                      [--description TEXT] [--serial S] [--owner-id TEXT]\n"
+    "                      [--record FILE ...] [--armor] [--aes-bits N] [-q] [-o OUT] [IN]\n"
+    "\n"
+    "Encrypts IN (default: standard input) to OUT (default: standard output, never a terminal)\n"
+    "under a fresh session key, wrapped for the owner and, as a copy in the header, for each\n"
+    "authority. Each --record FILE receives the escrow record of the --authority in the same\n"
+    "position: give none, or one per authority.\n"
+    "\n"
+    "A RECIPIENT is a public key file (PEM, DER or PUBLICKEYBLOB), e.g. PREFIX.pub from\n"
+    "'escrow keygen'. With --format age it is an age1... recipient, or an age recipient file, or\n"
+    "an OpenSSH ssh-rsa public key (a line or a .pub file); the owner and authorities must be of\n"
+    "one kind.\n"
+    "\n"
+    "--format cryptoapi writes what CryptoAPI itself reads (Microsoft's \"Encrypting a File\"\n"
+    "layout: the owner's SIMPLEBLOB, then CryptEncrypt's AES-CBC output). It has no integrity\n"
+    "check (docs/threat-model.md) and room for the owner's blob only: each authority's\n"
+    "SIMPLEBLOB goes to its escrow record, so --record is required.\n"
+    "\n"
+    "While IN, a regular file larger than 4 MiB, is read, a progress bar is drawn on standard\n"
+    "error if it is a terminal and OUT is not (never otherwise, nor with --quiet).\n"
+    "\n"
+    "Options:\n"
+    "  --format F          native (default), age (age-encryption.org/v1, for the age tool) or\n"
+    "                      cryptoapi (legacy, unauthenticated)\n"
+    "  --owner RECIPIENT   the owner's public key (once)\n"
+    "  --authority RECIPIENT\n"
+    "                      a backup authority's public key (one or more, up to 31)\n"
+    "  --record FILE       write the escrow record for the matching --authority to FILE\n"
+    "  --description TEXT  what the key protects (up to 4096 bytes; default: the input's name)\n"
+    "  --serial S          serial number, 1-128 printable ASCII characters without spaces\n"
+    "                      (default: a fresh random ESC-... serial)\n"
+    "  --owner-id TEXT     the owner's identity in the record (default: $USER, else 'unknown')\n"
+    "  -a, --armor         ASCII armor (--format age only)\n"
+    "  --aes-bits N        --format cryptoapi: the AES key size, 128, 192 or 256 (default)\n"
+    "  -q, --quiet         draw no progress bar\n"
+    "  -o, --output OUT    write the ciphertext to OUT (a new file)\n"
+    "  -h, --help          show this help\n"
+    "\n";
+
+constexpr std::string_view decrypt_help =
+    "Usage: escrow decrypt --key IDENTITY [--record FILE] [--format F] [-q] [-o OUT] [IN]\n"
+    "\n"
+    "Decrypts IN (default: standard input) to OUT (default: standard output). IDENTITY is a\n"
+    "private key file (PEM, DER or PRIVATEKEYBLOB): the owner's, or an authority's, which opens\n"
+    "the copy of its blob in the header (native files). With --record, IDENTITY is the\n"
+    "authority's key and the escrow record supplies the session key (the record's MAC is\n"
+    "checked too).\n"
+    "\n"
+    "For age files IDENTITY is an age identity file (AGE-SECRET-KEY-1..., e.g. from age-keygen)\n"
+    "or an unencrypted RSA private key (ssh-keygen's OpenSSH format, or PEM).\n"
+    "\n"
+    "The format (native, age binary or armored, CryptoAPI) is recognised from the input's first\n"
+    "bytes unless --format is given. With -o, OUT appears only once the whole file\n"
+    "authenticates; on standard output each chunk is written once it authenticates, so a\n"
+    "failure part-way leaves the chunks before it there. A CryptoAPI file cannot authenticate: its plaintext appears in OUT (required,\n"
+    "not standard output) only once the final padding checks out, and a wrong key or a modified\n"
+    "file is noticed only there (not always).\n"
+    "\n"
+    "While IN, a regular file larger than 4 MiB, is read, a progress bar is drawn on standard\n"
+    "error if it is a terminal and OUT is not (never otherwise, nor with --quiet).\n"
+    "\n"
+    "Options:\n"
+    "  --key IDENTITY      the private key file\n"
+    "  --record FILE       an escrow record made for the authority whose key is IDENTITY\n"
+    "  --format F          native, age or cryptoapi\n"
+    "  -q, --quiet         draw no progress bar\n"
+    "  -o, --output OUT    write the plaintext to OUT (a new file)\n"
+    "  -h, --help          show this help\n"
+    "\n";
+
+enum class format { native, age, cryptoapi };
+
+format parse_format(const std::optional<std::string>& value) {
+    if (!value || *value == "native") return format::native;
+    if (*value == "age") return format::age;
+    if (*value == "cryptoapi") return format::cryptoapi;
+    throw usage_error("unknown --format '" + *value + "' (expected native, age or cryptoapi)");
+}
+
+// True when no progress bar may be drawn: --quiet, or an output that goes to the terminal (it
+// would be interleaved with the bar's redraws).
+bool quiet_progress(const parsed_args& a, const std::optional<std::string>& out_path) {
+    return a.has("quiet") || (is_std_stream(out_path) && ::isatty(STDOUT_FILENO));
+}
+
+void check_serial(const std::string& s) {
+    if (s.empty() || s.size() > escrow::limits::serial_max)
+        throw usage_error("--serial must be 1 to 128 characters");
+    for (char c : s)
+        if (c <= 0x20 || c > 0x7e) throw usage_error("--serial must be printable ASCII without spaces");
+}
+
+// Encrypts with the format's implementation, which returns only once the outputs are committed.
+int encrypt_as(format fmt, const encrypt_job& job) {
+    switch (fmt) {
+        case format::age: return encrypt_age(job);
+        case format::cryptoapi: return encrypt_cryptoapi(job);
+        case format::native: break;
+    }
+    return encrypt_native(job);
+}
+
+// The format of a file given without --format, from its first bytes.
+format detect_format(const decrypt_input& in) {
+    if (in.starts_with(escrow::store::native::magic)) return format::native;
+    if (in.starts_with(escrow::escrow_record::magic))
+        throw escrow::error(errc::malformed_header,
+                            "unknown format: the input is an escrow record, not an encrypted file (give it with --record)");
+    if (in.starts_with(escrow::as_bytes(age_magic)) || in.starts_with(escrow::as_bytes(age_armor))) return format::age;
+    // A CryptoAPI file has no magic, but its first 16 bytes leave no doubt: a DWORD blob length
+    // of 12 + an RSA block, then 01 02 00 00, an AES ALG_ID and CALG_RSA_KEYX.
+    if (escrow::store::cryptoapi::peek_aes_bits(in.head())) return format::cryptoapi;
+    if (in.head().empty()) throw escrow::error(errc::malformed_header, "unknown format: the input is empty");
+    throw escrow::error(errc::malformed_header,
+                        "unknown format: the input is not an escrow native, age or CryptoAPI file");
+}
+
+// Decrypts with the format's implementation, which returns only once the output is committed.
+int decrypt_as(format fmt, const decrypt_job& job, decrypt_input& in) {
+    switch (fmt) {
+        case format::age: return decrypt_age(job, in);
+        case format::cryptoapi: return decrypt_cryptoapi(job, in);
+        case format::native: break;
+    }
+    return decrypt_native(job, in);
+}
+
+}  // namespace
+
+int cmd_encrypt(std::span<char* const> argv) {
+    static constexpr option_spec specs[] = {
+        {"format", 0, true, false},      {"owner", 0, true, false},       {"authority", 0, true, true},
+        {"description", 0, true, false}, {"serial", 0, true, false},      {"owner-id", 0, true, false},
+        {"record", 0, true, true},       {"armor", 'a', false, false},    {"output", 'o', true, false},
+        {"aes-bits", 0, true, false},    {"quiet", 'q', false, false},    {"help", 'h', false, false}};
+    auto a = parse_args("encrypt", specs, argv);
+    if (a.has("help")) {
+        std::cout << encrypt_help << exit_codes_help_text;
+        return exit_code::ok;
+    }
+    format fmt = parse_format(a.get("format"));
+    if (a.operands().size() > 1) throw usage_error("encrypt: more than one input file (see 'escrow encrypt --help')");
+    encrypt_job job;
+    job.out_path = a.get("output");
+    if (!a.operands().empty()) job.in_path = a.operands().front();
+    job.armor = a.has("armor");
+    if (auto bits = a.get("aes-bits")) {
+        if (fmt != format::cryptoapi) throw usage_error("--aes-bits applies to --format cryptoapi only");
+        job.aes_bits = parse_unsigned(*bits, "--aes-bits");
+        if (job.aes_bits != 128 && job.aes_bits != 192 && job.aes_bits != 256)
+            throw usage_error("--aes-bits must be 128, 192 or 256");
+    }
+
+    auto owner = a.get("owner");
+    job.authorities = a.all("authority");
+    job.record_paths = a.all("record");
+    if (!owner) throw usage_error("encrypt: --owner RECIPIENT is required (see 'escrow encrypt --help')");
+    job.owner = *owner;
+    if (job.authorities.empty())
+        throw usage_error("encrypt: at least one --authority RECIPIENT is required (see 'escrow encrypt --help')");
+    if (!job.record_paths.empty() && job.record_paths.size() != job.authorities.size())
+        throw usage_error("encrypt: " + std::to_string(job.record_paths.size()) + " --record for " +
+                          std::to_string(job.authorities.size()) +
+                          " --authority; give one --record per --authority, in the same order, or none");
+
+    escrow::key_info& info = job.info;
+    if (auto s = a.get("serial")) {
+        check_serial(*s);
+        info.serial = *s;
+    }
+    if (auto d = a.get("description")) info.description = *d;
+    else info.description = job.in_path && *job.in_path != "-" ? std::filesystem::path(*job.in_path).filename().string() : "";
+    if (info.description.size() > escrow::limits::description_max)
+        throw usage_error("--description is longer than 4096 bytes");
+    if (auto o = a.get("owner-id")) info.owner = *o;
+    else if (const char* user = std::getenv("USER"); user && *user) info.owner = user;
+    else info.owner = "unknown";
+    if (info.owner.size() > escrow::limits::owner_max) throw usage_error("--owner-id is longer than 1024 bytes");
+
+    if (is_std_stream(job.out_path) && ::isatty(STDOUT_FILENO) && !job.armor)
+        throw usage_error("refusing to write binary ciphertext to a terminal; use -o FILE or redirect the output");
+
+    std::vector<std::pair<std::string, std::string>> outputs;
+    if (!is_std_stream(job.out_path)) outputs.emplace_back(*job.out_path, "-o");
+    for (const auto& r : job.record_paths) {
+        if (r == "-") throw usage_error("--record needs a file name, not standard output");
+        outputs.emplace_back(r, "--record");
+    }
+    check_outputs(job.in_path, outputs);
+
+    // The format's function returns only once every output is committed: the bar reaches 100%
+    // there. When it throws instead, the meter's destructor ends the bar's line before `main`
+    // reports the error.
+    progress_meter progress(job.in_path, quiet_progress(a, job.out_path), "encrypting");
+    job.progress = &progress;
+    const int rc = encrypt_as(fmt, job);
+    progress.finish();
+    return rc;
+}
+
+int cmd_decrypt(std::span<char* const> argv) {
+    static constexpr option_spec specs[] = {{"key", 0, true, false},    {"record", 0, true, false},
+                                            {"format", 0, true, false}, {"output", 'o', true, false},
+                                            {"quiet", 'q', false, false}, {"help", 'h', false, false}};
+    auto a = parse_args("decrypt", specs, argv);
+    if (a.has("help")) {
+        std::cout << decrypt_help << exit_codes_help_text;
+        return exit_code::ok;
+    }
+    std::optional<format> fmt;
+    if (auto f = a.get("format")) fmt = parse_format(f);
+    if (a.operands().size() > 1) throw usage_error("decrypt: more than one input file (see 'escrow decrypt --help')");
+    decrypt_job job;
+    job.out_path = a.get("output");
+    if (!a.operands().empty()) job.in_path = a.operands().front();
+    auto key_path = a.get("key");
+    if (!key_path) throw usage_error("decrypt: --key IDENTITY is required (see 'escrow decrypt --help')");
+    job.key_path = *key_path;
+    job.record_path = a.get("record");
+
+    std::vector<std::pair<std::string, std::string>> outputs;
+    if (!is_std_stream(job.out_path)) outputs.emplace_back(*job.out_path, "-o");
+    check_outputs(job.in_path, outputs);
+
+    // As for encrypt: 100% once the format's function has returned (the plaintext committed), the
+    // line ended by the meter's destructor when it throws. The meter outlives the input it counts.
+    progress_meter progress(job.in_path, quiet_progress(a, job.out_path), "decrypting");
+    input_file raw(job.in_path, &progress);
+    decrypt_input in(raw, peek_size);
+    if (!fmt) fmt = detect_format(in);
+    const int rc = decrypt_as(*fmt, job, in);
+    progress.finish();
+    return rc;
+}
+
+}  // namespace escrow_cli

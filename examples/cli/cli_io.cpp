@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: MIT
+/// @file
+/// The escrow tool's files: key files, paths, atomic outputs, temporary files and text helpers.
+
+#include "cli_io.hpp"
+
+#include <cryptopp/misc.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <ctime>
+#include <type_traits>
+
+namespace escrow_cli {
+
+std::string detail_of(const escrow::error& e) {
+    std::string_view w = e.what();
+    if (auto p = w.find("] "); w.starts_with("[escrow.") && p != std::string_view::npos) w.remove_prefix(p + 2);
+    return std::string(w);
+}
+
+escrow::error with_context(const escrow::error& e, std::string_view context) {
+    return escrow::error(e.kind(), std::string(context) + ": " + detail_of(e));
+}
+
+std::string in_quotes(const std::string& path) { return "'" + path + "'"; }
+
+bool is_std_stream(const std::optional<std::string>& path) { return !path || *path == "-"; }
+
+// ---- key files ---------------------------------------------------------------------------------
+
+key_file_bytes::key_file_bytes(const std::string& path, std::string_view option) {
+    if (path == "-") throw usage_error(std::string(option) + " needs a key file, not standard input");
+    escrow::file_source src{fs::path(path)};
+    data_.resize(max_size + 1);
+    data_.resize(src.read(data_));
+    if (data_.size() > max_size)
+        throw escrow::error(escrow::errc::bad_key,
+                            std::string(option) + " " + in_quotes(path) + " is larger than 64 KiB: not a key file");
+}
+
+key_file_bytes::~key_file_bytes() { CryptoPP::SecureWipeArray(data_.data(), data_.size()); }
+
+namespace {
+
+/// Loads a key of type `Key` from a key file's content: PEM, DER, or a CryptoAPI key blob
+/// (PUBLICKEYBLOB for a public key, PRIVATEKEYBLOB for a private one), told apart by the content.
+template <class Key>
+Key load_content(escrow::byte_view content) {
+    if constexpr (std::is_same_v<Key, escrow::rsa_public_key>) return escrow::ms_blob::load_public_key(content);
+    else return escrow::ms_blob::load_private_key(content);
+}
+
+/// True when `content` loads as a `Key` (used to say "this is the other kind of key").
+template <class Key>
+bool parses_as(escrow::byte_view content) {
+    try {
+        (void)load_content<Key>(content);
+        return true;
+    } catch (const escrow::error&) {
+        return false;
+    }
+}
+
+/// Loads a `Key` from a key file, PEM, DER or a CryptoAPI key blob, told apart by its content. When
+/// the file holds the other kind of key (`Other`), the error says so and names the file the option takes.
+template <class Key, class Other>
+Key load_key(const std::string& path, std::string_view option, std::string_view other_kind, std::string_view takes) {
+    const std::string context = std::string(option) + " " + in_quotes(path);
+    key_file_bytes content(path, option);
+    std::optional<Key> key;
+    try {
+        key.emplace(load_content<Key>(content.view()));
+    } catch (const escrow::error& e) {
+        if (e.kind() != escrow::errc::bad_key) throw with_context(e, context);
+        if (parses_as<Other>(content.view()))
+            throw escrow::error(escrow::errc::bad_key, context + " is " + std::string(other_kind) + "; " +
+                                                           std::string(option) + " takes " + std::string(takes));
+        throw with_context(e, context);
+    }
+    require_rsa_bits(key->bits(), context);
+    return std::move(*key);
+}
+
+}  // namespace
+
+bool is_rsa_public_key(escrow::byte_view content) { return parses_as<escrow::rsa_public_key>(content); }
+
+void require_rsa_bits(unsigned bits, const std::string& context) {
+    if (bits < escrow::wrap::rsa_oaep_sha256::min_bits)
+        throw escrow::error(escrow::errc::bad_key, context + ": an RSA key of " + std::to_string(bits) +
+                                                       " bits is too small (at least 2048 bits)");
+}
+
+escrow::rsa_public_key load_recipient(const std::string& path, std::string_view option) {
+    return load_key<escrow::rsa_public_key, escrow::rsa_private_key>(
+        path, option, "a private key", "the public key file (PREFIX.pub from escrow keygen)");
+}
+
+escrow::rsa_private_key load_identity(const std::string& path, std::string_view option) {
+    return load_key<escrow::rsa_private_key, escrow::rsa_public_key>(
+        path, option, "a public key", "the private key file (PREFIX.key from escrow keygen)");
+}
+
+// ---- paths ---------------------------------------------------------------------------------------
+
+namespace {
+
+/// True when the two paths name the same file: the same inode when both exist, else the same
+/// path once made absolute and normalised.
+bool same_file(const std::string& a, const std::string& b) {
+    std::error_code ec1, ec2;
+    if (fs::exists(a, ec1) && fs::exists(b, ec2)) {
+        std::error_code ec;
+        bool eq = fs::equivalent(a, b, ec);
+        if (!ec) return eq;
+    }
+    std::error_code ec;
+    fs::path ca = fs::weakly_canonical(a, ec);
+    if (ec) ca = fs::absolute(a).lexically_normal();
+    fs::path cb = fs::weakly_canonical(b, ec);
+    if (ec) cb = fs::absolute(b).lexically_normal();
+    return ca == cb;
+}
+
+}  // namespace
+
+void check_outputs(const std::optional<std::string>& input, const std::vector<std::pair<std::string, std::string>>& outputs) {
+    for (std::size_t i = 0; i < outputs.size(); ++i) {
+        const auto& [path, option] = outputs[i];
+        if (path.empty()) throw usage_error(option + " needs a file name");
+        if (!is_std_stream(input) && same_file(*input, path))
+            throw escrow::error(escrow::errc::io_error,
+                                option + " " + in_quotes(path) + " is the input file; refusing to overwrite the input");
+        for (std::size_t j = 0; j < i; ++j)
+            if (same_file(outputs[j].first, path))
+                throw usage_error(outputs[j].second + " and " + option + " both name " + in_quotes(path));
+        std::error_code ec;
+        if (fs::symlink_status(path, ec).type() != fs::file_type::not_found && !ec)
+            throw escrow::error(escrow::errc::io_error,
+                                option + " " + in_quotes(path) + " already exists; remove it or choose another name");
+    }
+}
+
+// ---- streams -------------------------------------------------------------------------------------
+
+input_file::input_file(const std::optional<std::string>& path, progress_meter* progress)
+    : src_(is_std_stream(path) ? escrow::file_source::borrow(STDIN_FILENO) : escrow::file_source(fs::path(*path))),
+      progress_(progress) {}
+
+std::size_t input_file::read(escrow::mutable_byte_view out) {
+    std::size_t n = src_.read(out);
+    if (progress_) progress_->advance(n);
+    return n;
+}
+
+temporary_file_slot temporary_files::table_[temporary_files::slots];
+
+int temporary_files::add(const fs::path& path) noexcept {
+    const std::string& p = path.native();
+    if (p.size() >= sizeof(slot::path)) return -1;
+    for (std::size_t i = 0; i < slots; ++i) {
+        if (table_[i].claimed.exchange(true)) continue;
+        std::memcpy(table_[i].path, p.c_str(), p.size() + 1);
+        table_[i].live.store(true, std::memory_order_release);
+        return static_cast<int>(i);
+    }
+    return -1;
+}
+
+void temporary_files::release(int i) noexcept {
+    if (i < 0) return;
+    table_[i].live.store(false, std::memory_order_release);
+    table_[i].claimed.store(false, std::memory_order_release);
+}
+
+void temporary_files::install_handlers() noexcept {
+    struct sigaction sa{};
+    sa.sa_handler = &on_signal;
+    sigemptyset(&sa.sa_mask);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) {
+        struct sigaction old{};
+        if (::sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) continue;
+        ::sigaction(sig, &sa, nullptr);
+    }
+}
+
+void temporary_files::on_signal(int sig) {
+    for (auto& s : table_)
+        if (s.live.load(std::memory_order_acquire)) ::unlink(s.path);
+    ::signal(sig, SIG_DFL);
+    ::raise(sig);
+}
+
+output_file::output_file(const std::optional<std::string>& path) {
+    if (!is_std_stream(path)) {
+        file_.emplace(fs::path(*path));
+        registration_ = temporary_files::add(file_->temp_path());
+    }
+}
+
+output_file::~output_file() {
+    // The sink removes its temporary file (when not committed) before the slot is released.
+    file_.reset();
+    temporary_files::release(registration_);
+}
+
+void output_file::write(escrow::byte_view in) {
+    if (file_) return file_->write(in);
+    std::size_t done = 0;
+    while (done < in.size()) {
+        ssize_t n = ::write(STDOUT_FILENO, in.data() + done, in.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EPIPE) throw broken_pipe{};
+        if (n < 0)
+            throw escrow::error(escrow::errc::io_error, std::string("writing to standard output failed: ") + std::strerror(errno));
+        done += static_cast<std::size_t>(n);
+    }
+}
+
+void output_file::commit(mode_t mode) {
+    if (!file_) return;
+    file_->commit(mode, /*replace=*/false);
+    temporary_files::release(std::exchange(registration_, -1));
+}
+
+void write_then_wipe(output_file& out, std::string& secret) {
+    try {
+        out.write(escrow::as_bytes(secret));
+    } catch (...) {
+        CryptoPP::SecureWipeArray(secret.data(), secret.size());
+        throw;
+    }
+    CryptoPP::SecureWipeArray(secret.data(), secret.size());
+}
+
+void commit_all(std::vector<std::pair<output_file*, mode_t>> outputs) {
+    std::vector<std::string> done;
+    try {
+        for (auto& [out, mode] : outputs) {
+            out->commit(mode);
+            if (out->is_file()) done.push_back(out->path());
+        }
+    } catch (...) {
+        for (const auto& p : done) ::unlink(p.c_str());
+        throw;
+    }
+}
+
+// ---- small files ---------------------------------------------------------------------------------
+
+escrow::bytes read_small(const std::string& path, std::string_view option, std::size_t limit) {
+    if (path == "-") throw usage_error(std::string(option) + " needs a file name, not standard input");
+    escrow::file_source src{fs::path(path)};
+    try {
+        return escrow::read_all(src, limit);
+    } catch (const escrow::error& e) {
+        throw with_context(e, std::string(option) + " " + in_quotes(path));
+    }
+}
+
+void write_new_file(const std::string& path, std::string_view option, escrow::byte_view data, mode_t mode) {
+    if (path == "-") throw usage_error(std::string(option) + " needs a file name, not standard output");
+    check_outputs(std::nullopt, {{path, std::string(option)}});
+    output_file out(path);
+    out.write(data);
+    commit_all({{&out, mode}});
+}
+
+// ---- text --------------------------------------------------------------------------------------
+
+std::string iso8601_utc(std::uint64_t seconds) {
+    if (seconds > 253402300799ULL) return "after 9999-12-31";  // beyond what the calendar format holds
+    std::time_t t = static_cast<std::time_t>(seconds);
+    std::tm tm{};
+    if (!::gmtime_r(&t, &tm)) return "invalid time";
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+std::string one_line(std::string_view s) {
+    std::string out(s);
+    for (char& c : out)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    return out;
+}
+
+std::string hex_id(std::uint16_t id) {
+    escrow::byte b[2] = {static_cast<escrow::byte>(id >> 8), static_cast<escrow::byte>(id)};
+    return "0x" + escrow::hex::encode(b);
+}
+
+}  // namespace escrow_cli

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: MIT
+/// @file
+/// `escrow keygen`: RSA key pairs (PEM or CryptoAPI key blobs) and age X25519 identities.
+
+#include <escrow/escrow.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <iostream>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "cli_args.hpp"
+#include "cli_commands.hpp"
+#include "cli_io.hpp"
+
+namespace escrow_cli {
+
+namespace {
+
+constexpr std::string_view keygen_help =
+    "Usage: escrow keygen --type rsa|x25519 [--bits N] [--key-format pem|msblob] -o PREFIX\n"
+    "\n"
+    "Generates a key pair: PREFIX.key, the private key (mode 0600), and PREFIX.pub, the public\n"
+    "key. RSA: PKCS#8 PEM and SubjectPublicKeyInfo PEM. X25519 (the age format): an age identity\n"
+    "file as age-keygen writes it, and the age1... recipient. Existing files are never overwritten.\n"
+    "\n"
+    "Options:\n"
+    "  --type rsa|x25519   key type (x25519: for --format age)\n"
+    "  --bits N            RSA modulus size, 2048 to 16384 (default 3072)\n"
+    "  --key-format F      pem (default), or msblob: CryptoAPI's PRIVATEKEYBLOB and\n"
+    "                      PUBLICKEYBLOB, which CryptImportKey and 'openssl rsa -inform MSBLOB' read\n"
+    "  -o, --output PREFIX write PREFIX.key and PREFIX.pub\n"
+    "  -h, --help          show this help\n"
+    "\n";
+
+// An age identity file as age-keygen writes it, and PREFIX.pub with the age1... recipient.
+int keygen_x25519(const std::string& key_path, const std::string& pub_path) {
+    auto key = escrow::x25519_private_key::generate();
+    auto pub = key.public_key();
+    output_file key_out(key_path), pub_out(pub_path);
+    {
+        auto now = std::chrono::system_clock::now().time_since_epoch();
+        std::string file = key.unsafe_identity_file(
+            static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(now).count()));
+        write_then_wipe(key_out, file);
+    }
+    pub_out.write(escrow::as_bytes(pub.str() + "\n"));
+    commit_all({{&key_out, 0600}, {&pub_out, new_file_mode}});
+    std::cerr << "escrow: wrote " << key_path << " (age identity, keep it secret) and " << pub_path
+              << " (recipient " << pub.str() << ")\n";
+    return exit_code::ok;
+}
+
+}  // namespace
+
+int cmd_keygen(std::span<char* const> argv) {
+    static constexpr option_spec specs[] = {{"type", 0, true, false},
+                                            {"bits", 0, true, false},
+                                            {"key-format", 0, true, false},
+                                            {"output", 'o', true, false},
+                                            {"help", 'h', false, false}};
+    auto a = parse_args("keygen", specs, argv);
+    if (a.has("help")) {
+        std::cout << keygen_help << exit_codes_help_text;
+        return exit_code::ok;
+    }
+    if (!a.operands().empty()) throw usage_error("keygen: unexpected operand '" + a.operands().front() + "'");
+    auto type = a.get("type");
+    if (!type) throw usage_error("keygen: --type rsa or --type x25519 is required (see 'escrow keygen --help')");
+    if (*type != "rsa" && *type != "x25519") throw usage_error("keygen: unknown --type '" + *type + "' (expected rsa or x25519)");
+    if (*type == "x25519" && a.get("bits")) throw usage_error("keygen: --bits applies to --type rsa only");
+    unsigned bits = a.get("bits") ? parse_unsigned(*a.get("bits"), "--bits") : 3072;
+    const std::string key_format = a.get("key-format").value_or("pem");
+    if (key_format != "pem" && key_format != "msblob")
+        throw usage_error("keygen: unknown --key-format '" + key_format + "' (expected pem or msblob)");
+    const bool msblob = key_format == "msblob";
+    auto prefix = a.get("output");
+    if (!prefix) throw usage_error("keygen: -o PREFIX is required (see 'escrow keygen --help')");
+    if (*prefix == "-" || prefix->empty()) throw usage_error("keygen: -o needs a file name prefix, not standard output");
+
+    const std::string key_path = *prefix + ".key", pub_path = *prefix + ".pub";
+    check_outputs(std::nullopt, {{key_path, "-o"}, {pub_path, "-o"}});
+
+    if (*type == "x25519") return keygen_x25519(key_path, pub_path);
+    auto key = escrow::rsa_private_key::generate(bits);
+    auto pub = key.public_key();
+    output_file key_out(key_path), pub_out(pub_path);
+    if (msblob) {
+        key_out.write(escrow::ms_blob::unsafe_private_key_blob(key).unsafe_bytes());  // the blob wipes itself
+        pub_out.write(escrow::ms_blob::public_key_blob(pub));
+    } else {
+        std::string pem = key.unsafe_pem();
+        write_then_wipe(key_out, pem);
+        pub_out.write(escrow::as_bytes(pub.pem()));
+    }
+    commit_all({{&key_out, 0600}, {&pub_out, new_file_mode}});
+    std::cerr << "escrow: wrote " << key_path << " (private key, keep it secret) and " << pub_path << " (RSA-"
+              << pub.bits() << " public key, SHA-256 " << escrow::hex::encode(pub.fingerprint()) << ")\n";
+    return exit_code::ok;
+}
+
+}  // namespace escrow_cli

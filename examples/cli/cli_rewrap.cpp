@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: MIT
+/// @file
+/// `escrow rewrap`: the owner applies a re-wrapped blob from the authority to the encrypted file.
+///
+/// Extension point for more formats: `rewrap_encryptors` lists the presets whose files
+/// `escrow rewrap` can rewrite.
+
+#include <escrow/escrow.hpp>
+
+#include <boost/hana/for_each.hpp>
+#include <boost/hana/tuple.hpp>
+#include <boost/hana/type.hpp>
+
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "cli_args.hpp"
+#include "cli_commands.hpp"
+#include "cli_io.hpp"
+#include "cli_jobs.hpp"
+#include "cli_wraps.hpp"
+
+namespace escrow_cli {
+
+namespace {
+
+namespace ea = escrow::authority;
+
+constexpr std::string_view rewrap_help =
+    "Usage: escrow rewrap --blob BLOB --key NEW_PRIV [--record RECORD] FILE\n"
+    "\n"
+    "Applies a re-wrapped owner blob (from 'escrow authority recover') to the encrypted FILE, in\n"
+    "place: the blob must open FILE with NEW_PRIV (the owner's new private key), then FILE's\n"
+    "owner entry is replaced; the payload is copied unchanged. FILE is replaced through a\n"
+    "temporary file and a rename, keeping its permission bits, and only on success.\n"
+    "\n"
+    "Native and age files: the blob must verify FILE's header MAC. age files (binary, not\n"
+    "armored) need --record: age stanzas carry no roles, and the owner's stanza is the one\n"
+    "that is not the record's. CryptoAPI files have no MAC: the payload is decrypted as it is\n"
+    "copied and its final CBC padding must check out (a blob made for another file still\n"
+    "passes about once in 256); give --record too, so that the blob must also verify the\n"
+    "record's MAC.\n"
+    "\n"
+    "Options:\n"
+    "  --blob BLOB        the re-wrapped owner blob\n"
+    "  --key NEW_PRIV     the owner's new private key\n"
+    "  --record RECORD    the escrow record the blob came from (required for age files); the\n"
+    "                     blob's key must verify its MAC\n"
+    "  -h, --help         show this help\n"
+    "\n";
+
+/// The presets whose files `escrow rewrap` rewrites, found by the blob's store, cipher and wrap ids.
+using rewrap_encryptors =
+    hana::tuple<hana::type<escrow::native_encryptor>, hana::type<escrow::age_encryptor>,
+                hana::type<escrow::age_ssh_encryptor>, hana::type<escrow::legacy::cryptoapi_encryptor<128>>,
+                hana::type<escrow::legacy::cryptoapi_encryptor<192>>, hana::type<escrow::legacy::cryptoapi_encryptor<256>>>;
+
+}  // namespace
+
+int cmd_rewrap(std::span<char* const> argv) {
+    static constexpr option_spec specs[] = {
+        {"blob", 0, true, false}, {"key", 0, true, false}, {"record", 0, true, false}, {"help", 'h', false, false}};
+    auto a = parse_args("rewrap", specs, argv);
+    if (a.has("help")) {
+        std::cout << rewrap_help << exit_codes_help_text;
+        return exit_code::ok;
+    }
+    if (a.operands().size() != 1) throw usage_error("rewrap: expected one FILE to rewrite in place (see 'escrow rewrap --help')");
+    const std::string& file = a.operands()[0];
+    if (file == "-") throw usage_error("rewrap: FILE is rewritten in place: give a file name, not standard input");
+    auto blob_path = a.get("blob");
+    auto key_path = a.get("key");
+    if (!blob_path || !key_path) throw usage_error("rewrap: --blob BLOB and --key NEW_PRIV are required (see 'escrow rewrap --help')");
+    auto blob = decode_file<ea::owner_blob>(*blob_path, "--blob", ea::owner_blob::max_encoded);
+    std::optional<escrow::escrow_record> record;
+    if (auto r = a.get("record")) record = load_record(*r);
+    if (!fs::exists(file)) throw escrow::error(escrow::errc::not_found, "rewrap: " + in_quotes(file) + " does not exist");
+    if (blob.store_id == escrow::store::age::id) {
+        if (!record)
+            throw usage_error("rewrap: age stanzas carry no recipient roles, so the owner's stanza is told from the "
+                              "authority's by the escrow record: give --record RECORD");
+        escrow::file_source probe{fs::path(file)};
+        escrow::bytes head(escrow::store::age_armor::begin_line.size());
+        head.resize(probe.read(head));
+        if (std::string_view(reinterpret_cast<const char*>(head.data()), head.size()) == escrow::store::age_armor::begin_line)
+            throw escrow::error(escrow::errc::malformed_header,
+                                "rewrap: " + in_quotes(file) + " is an ASCII-armored age file; rewrap takes the binary "
+                                "form: remove the armor first (base64-decode the lines between BEGIN and END)");
+    }
+    std::optional<int> rc;
+    hana::for_each(rewrap_encryptors{}, [&](auto t) {
+        using E = typename decltype(t)::type;
+        using C = typename E::cipher_type;
+        using W = typename E::wrap_type;
+        using S = typename E::store_type;
+        if (rc || blob.cipher_id != C::id || blob.wrap_id != W::id || blob.store_id != S::id) return;
+        auto key = cli_wrap<W>::load_private(*key_path, "--key");
+        try {
+            ea::apply_owner_blob_in_place<E>(file, blob, key, record ? &*record : nullptr);
+        } catch (const escrow::error& e) {
+            throw with_context(e, "rewrap " + in_quotes(file));
+        }
+        std::cerr << "escrow: rewrapped " << file << " for the new owner key (serial " << blob.serial << ")\n";
+        rc = exit_code::ok;
+    });
+    if (!rc)
+        throw escrow::error(escrow::errc::unknown_policy_id, "--blob " + in_quotes(*blob_path) + " is for store " +
+                                                                 id_name("store", blob.store_id) + ", cipher " +
+                                                                 id_name("cipher", blob.cipher_id) + ", wrap " +
+                                                                 id_name("wrap", blob.wrap_id) + ", which this tool cannot rewrap");
+    return *rc;
+}
+
+}  // namespace escrow_cli

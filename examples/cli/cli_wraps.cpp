@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: MIT
+/// @file
+/// How the tool's backup authority loads the keys of each wrap it handles.
+
+#include "cli_wraps.hpp"
+
+#include <variant>
+
+#include "cli_age.hpp"
+
+namespace escrow_cli {
+
+namespace {
+
+/// Parses a key file's content with `parse`, the error naming the option and the file.
+template <class F>
+auto parse_key_file(const std::string& path, std::string_view option, F&& parse) {
+    key_file_bytes content(path, option);
+    try {
+        return parse(content.view());
+    } catch (const escrow::error& e) {
+        throw with_context(e, std::string(option) + " " + in_quotes(path));
+    }
+}
+
+/// True when `parse(content)` succeeds.
+template <class F>
+bool parses_with(escrow::byte_view content, F&& parse) {
+    try {
+        (void)parse(content);
+        return true;
+    } catch (const escrow::error&) {
+        return false;
+    }
+}
+
+/// An age X25519 recipient file (one `age1...` line, as `escrow keygen --type x25519` writes PREFIX.pub).
+escrow::x25519_public_key x25519_public_of(escrow::byte_view content) {
+    if (escrow::pem::looks_like_pem(text_of(content)))
+        throw escrow::error(escrow::errc::bad_key, "is a PEM key, not an age X25519 recipient (age1...)");
+    age_recipient r = age_recipient_of(content);
+    if (const auto* x = std::get_if<escrow::x25519_public_key>(&r)) return *x;
+    throw escrow::error(escrow::errc::bad_key, "is an OpenSSH key, not an age X25519 recipient (age1...)");
+}
+
+/// An RSA public key in PEM, DER or PUBLICKEYBLOB, or an OpenSSH `ssh-rsa` public key file.
+escrow::ssh_rsa_public_key ssh_rsa_public_of(escrow::byte_view content) {
+    if (is_rsa_public_key(content)) return escrow::ssh_rsa_public_key(escrow::ms_blob::load_public_key(content));
+    return escrow::ssh_rsa_public_key::load(content);
+}
+
+}  // namespace
+
+// ---- RSA keys, for rsa-oaep-sha256 and rsa-pkcs1v15 ------------------------------------------------
+
+bool cli_wrap<escrow::wrap::rsa_oaep_sha256>::is_public_key(escrow::byte_view content) {
+    return is_rsa_public_key(content);
+}
+
+escrow::rsa_public_key cli_wrap<escrow::wrap::rsa_oaep_sha256>::load_public(const std::string& path, std::string_view option) {
+    return load_recipient(path, option);
+}
+
+escrow::rsa_private_key cli_wrap<escrow::wrap::rsa_oaep_sha256>::load_private(const std::string& path,
+                                                                              std::string_view option) {
+    return load_identity(path, option);
+}
+
+// ---- age X25519 keys -------------------------------------------------------------------------------
+
+bool cli_wrap<escrow::wrap::x25519>::is_public_key(escrow::byte_view content) {
+    return parses_with(content, x25519_public_of);
+}
+
+escrow::x25519_public_key cli_wrap<escrow::wrap::x25519>::load_public(const std::string& path, std::string_view option) {
+    return parse_key_file(path, option, x25519_public_of);
+}
+
+escrow::x25519_private_key cli_wrap<escrow::wrap::x25519>::load_private(const std::string& path, std::string_view option) {
+    return parse_key_file(path, option, [](escrow::byte_view c) { return escrow::x25519_private_key::load(c); });
+}
+
+// ---- RSA keys for age's ssh-rsa recipients -----------------------------------------------------------
+
+bool cli_wrap<escrow::wrap::ssh_rsa>::is_public_key(escrow::byte_view content) {
+    return parses_with(content, ssh_rsa_public_of);
+}
+
+escrow::ssh_rsa_public_key cli_wrap<escrow::wrap::ssh_rsa>::load_public(const std::string& path, std::string_view option) {
+    auto k = parse_key_file(path, option, ssh_rsa_public_of);
+    require_rsa_bits(k.bits(), std::string(option) + " " + in_quotes(path));
+    return k;
+}
+
+escrow::ssh_rsa_private_key cli_wrap<escrow::wrap::ssh_rsa>::load_private(const std::string& path, std::string_view option) {
+    auto k = parse_key_file(path, option, [](escrow::byte_view c) {
+        std::string_view text(reinterpret_cast<const char*>(c.data()), c.size());
+        if (text.find("-----BEGIN OPENSSH PRIVATE KEY-----") != std::string_view::npos)
+            return escrow::ssh_rsa_private_key::load(c);
+        return escrow::ssh_rsa_private_key(escrow::ms_blob::load_private_key(c));
+    });
+    require_rsa_bits(k.bits(), std::string(option) + " " + in_quotes(path));
+    return k;
+}
+
+std::string id_name(std::string_view family, std::uint16_t id) {
+    auto n = escrow::ids::name_of(family, id);
+    return n.empty() ? hex_id(id) : std::string(n);
+}
+
+}  // namespace escrow_cli
