@@ -9,7 +9,9 @@
 /// `rewrap_encryptors` lists the presets whose files `escrow rewrap` can rewrite.
 #pragma once
 
+#include <escrow/authority/apply_owner_blob.hpp>
 #include <escrow/authority/sqlite_repository.hpp>
+#include <escrow/core/posix_file.hpp>
 #include <escrow/escrow.hpp>
 
 #include <boost/hana/for_each.hpp>
