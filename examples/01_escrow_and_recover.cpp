@@ -10,6 +10,7 @@
 /// memory stays bounded whatever FILE's size. Exit status 0 only when the file recovered with the
 /// new key is byte for byte the original.
 
+#include <escrow/core/posix_file.hpp>
 #include <escrow/escrow.hpp>
 
 #include <cryptopp/sha.h>

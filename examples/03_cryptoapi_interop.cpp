@@ -15,6 +15,7 @@
 /// The CryptoAPI format has no integrity check (docs/threat-model.md): decrypt into an
 /// `atomic_file_sink` and commit only when `decrypt` returns, as below.
 
+#include <escrow/core/posix_file.hpp>
 #include <escrow/escrow.hpp>
 
 #include <filesystem>

@@ -6,6 +6,7 @@
 /// the file through the record.
 ///
 ///     04_age_escrow [WORK_DIR]    (default: ./example-04-work)
+#include <escrow/core/posix_file.hpp>
 #include <escrow/escrow.hpp>
 
 #include <cryptopp/misc.h>

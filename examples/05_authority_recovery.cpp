@@ -13,7 +13,9 @@
 /// 0 only when the file decrypted with the new key is byte for byte the original.
 
 // [tutorial:includes]
+#include <escrow/authority/apply_owner_blob.hpp>
 #include <escrow/authority/sqlite_repository.hpp>
+#include <escrow/core/posix_file.hpp>
 #include <escrow/escrow.hpp>
 // [tutorial:includes-end]
 

@@ -4,6 +4,7 @@
 /// their safety checks, outputs written atomically, and a source that can be peeked at.
 #pragma once
 
+#include <escrow/core/posix_file.hpp>
 #include <escrow/escrow.hpp>
 
 #include <sys/types.h>

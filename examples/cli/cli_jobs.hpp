@@ -5,6 +5,7 @@
 /// cli_age.cpp, cli_cryptoapi.cpp) implements `encrypt_<format>` and `decrypt_<format>`.
 #pragma once
 
+#include <escrow/core/posix_file.hpp>
 #include <escrow/escrow.hpp>
 
 #include <cstddef>

@@ -5,6 +5,7 @@
 /// Extension point for more formats: `rewrap_encryptors` lists the presets whose files
 /// `escrow rewrap` can rewrite.
 
+#include <escrow/authority/apply_owner_blob.hpp>
 #include <escrow/escrow.hpp>
 
 #include <boost/hana/for_each.hpp>

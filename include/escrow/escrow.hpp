@@ -29,3 +29,10 @@
 #include "escrow/authority/owner_blob.hpp"
 #include "escrow/authority/recovery_request.hpp"
 #include "escrow/authority/repository.hpp"
+
+// File I/O on POSIX systems: file sources and sinks, and rewriting an encrypted file in place.
+// Elsewhere (Windows) the rest of the library works over core/io.hpp's memory and stream adapters.
+#if !defined(_WIN32) && __has_include(<unistd.h>)
+#include "escrow/authority/apply_owner_blob.hpp"
+#include "escrow/core/posix_file.hpp"
+#endif

@@ -6,7 +6,9 @@
 
 #include "test_support.hpp"
 
+#include <escrow/authority/apply_owner_blob.hpp>
 #include <escrow/authority/sqlite_repository.hpp>
+#include <escrow/core/posix_file.hpp>
 #include <escrow/escrow.hpp>
 
 #include <sqlite3.h>

@@ -9,6 +9,8 @@
 
 #include <sys/stat.h>
 
+#include <escrow/core/posix_file.hpp>
+
 #include "test_support.hpp"
 
 using escrow::errc;

@@ -18,6 +18,8 @@
 #include <random>
 #include <set>
 
+#include <escrow/core/posix_file.hpp>
+
 #include "test_support.hpp"
 
 using namespace escrow_test;

@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <escrow/core/posix_file.hpp>
+
 using escrow::byte_view;
 using escrow::bytes;
 using escrow::errc;

@@ -8,10 +8,22 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
+#include <escrow/detail/chacha20_poly1305.hpp>
 #include <escrow/escrow.hpp>
+
+// The age tests are built twice (tests/unit/CMakeLists.txt), the second time with
+// ESCROW_POLY1305_PORTABLE: each build must run ChaCha20-Poly1305 on the Poly1305 it means to test.
+#if defined(ESCROW_POLY1305_PORTABLE)
+static_assert(std::is_same_v<escrow::detail::chacha20_poly1305::mac_type, escrow::detail::poly1305_cryptopp>,
+              "ESCROW_POLY1305_PORTABLE must select Crypto++'s Poly1305");
+#elif defined(__SIZEOF_INT128__)
+static_assert(std::is_same_v<escrow::detail::chacha20_poly1305::mac_type, escrow::detail::poly1305_limb64>,
+              "with unsigned __int128 the library's 64-bit-limb Poly1305 is the default");
+#endif
 
 // Catch prints an escrow::error by its message when an assertion about it fails.
 namespace Catch {

@@ -1,33 +1,24 @@
 // SPDX-License-Identifier: MIT
 /// @file
-/// Streaming byte sources and sinks, with adapters for memory, std streams and files.
+/// Streaming byte sources and sinks, with adapters for memory and std streams; portable C++
+/// (the POSIX file adapters are in core/posix_file.hpp).
 ///
 /// A *source* fills the buffer it is given as far as it can and returns how many bytes it wrote;
 /// fewer than asked means the end of the stream. A *sink* takes all the bytes it is given or
 /// throws. Hosts never hold more than a fixed number of chunks of either.
 #pragma once
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <concepts>
-#include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <istream>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "escrow/core/bytes.hpp"
 #include "escrow/core/error.hpp"
-#include "escrow/core/random.hpp"
-#include "escrow/core/encoding.hpp"
 
 namespace escrow {
 
@@ -155,199 +146,6 @@ public:
 
 private:
     std::ostream& out_;
-};
-
-/// A source over a POSIX file descriptor; owns it when opened from a path.
-class file_source {
-public:
-    /// Opens `path` for reading. @throws escrow::error `not_found` or `io_error`.
-    explicit file_source(const std::filesystem::path& path) : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)), owned_(true) {
-        if (fd_ < 0) {
-            int e = errno;
-            throw error(e == ENOENT ? errc::not_found : errc::io_error,
-                        "cannot open '" + path.string() + "' for reading: " + std::strerror(e));
-        }
-        struct stat st{};
-        if (::fstat(fd_, &st) == 0 && S_ISDIR(st.st_mode)) {
-            ::close(fd_);
-            throw error(errc::io_error, "'" + path.string() + "' is a directory");
-        }
-    }
-    /// Reads from a descriptor the caller keeps (e.g. 0 for standard input).
-    static file_source borrow(int fd) noexcept { return file_source(fd); }
-
-    file_source(file_source&& o) noexcept : fd_(std::exchange(o.fd_, -1)), owned_(o.owned_) {}
-    file_source& operator=(file_source&&) = delete;
-    ~file_source() {
-        if (owned_ && fd_ >= 0) ::close(fd_);
-    }
-
-    std::size_t read(mutable_byte_view out) {
-        std::size_t total = 0;
-        while (total < out.size()) {
-            ssize_t n = ::read(fd_, out.data() + total, out.size() - total);
-            if (n < 0) {
-                if (errno == EINTR) continue;
-                throw error(errc::io_error, std::string("read failed: ") + std::strerror(errno));
-            }
-            if (n == 0) break;
-            total += static_cast<std::size_t>(n);
-        }
-        return total;
-    }
-
-private:
-    explicit file_source(int fd) noexcept : fd_(fd), owned_(false) {}
-    int fd_;
-    bool owned_;
-};
-
-namespace detail {
-inline void write_fd(int fd, byte_view in) {
-    std::size_t done = 0;
-    while (done < in.size()) {
-        ssize_t n = ::write(fd, in.data() + done, in.size() - done);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            throw error(errc::io_error, std::string("write failed: ") + std::strerror(errno));
-        }
-        done += static_cast<std::size_t>(n);
-    }
-}
-
-/// The process umask, read without changing it: umask(2) reads it only by setting it, which would
-/// race with other threads creating files. Linux reports it in /proc/self/status; where that is not
-/// available, 077 is assumed, so that a file never ends up more open than intended.
-inline mode_t current_umask() noexcept {
-    int fd = ::open("/proc/self/status", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return 077;
-    char buf[8192];
-    std::size_t len = 0;
-    while (len < sizeof buf - 1) {
-        ssize_t n = ::read(fd, buf + len, sizeof buf - 1 - len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        len += static_cast<std::size_t>(n);
-    }
-    ::close(fd);
-    buf[len] = '\0';
-    const char* at = std::strstr(buf, "\nUmask:");
-    if (!at) return 077;
-    char* end = nullptr;
-    unsigned long mask = std::strtoul(at + 7, &end, 8);
-    return end == at + 7 ? mode_t{077} : static_cast<mode_t>(mask & 0777);
-}
-}  // namespace detail
-
-/// A sink over a POSIX file descriptor the caller keeps (e.g. 1 for standard output).
-class fd_sink {
-public:
-    explicit fd_sink(int fd) noexcept : fd_(fd) {}
-    void write(byte_view in) { detail::write_fd(fd_, in); }
-
-private:
-    int fd_;
-};
-
-/// A sink that writes to a temporary file beside `path` and renames it over `path` only on
-/// `commit()`. Destroyed without a commit, it deletes the temporary file: a failed run leaves
-/// nothing behind and never touches an existing `path`.
-class atomic_file_sink {
-public:
-    /// @throws escrow::error `io_error` when the temporary file cannot be created.
-    explicit atomic_file_sink(std::filesystem::path path) : path_(std::move(path)) {
-        auto dir = path_.parent_path();
-        if (dir.empty()) dir = ".";
-        byte rnd[8];
-        default_random().fill(rnd);
-        // At most 128 bytes of the name, so that the temporary name stays under NAME_MAX (255)
-        // whenever the destination's does.
-        tmp_ = dir / ("." + path_.filename().string().substr(0, 128) + ".tmp-" + hex::encode(rnd));
-        fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (fd_ < 0)
-            throw error(errc::io_error, "cannot create a temporary file in '" + dir.string() + "': " + std::strerror(errno));
-    }
-    atomic_file_sink(const atomic_file_sink&) = delete;
-    atomic_file_sink& operator=(const atomic_file_sink&) = delete;
-    ~atomic_file_sink() {
-        if (fd_ >= 0) ::close(fd_);
-        if (!committed_) ::unlink(tmp_.c_str());
-    }
-
-    void write(byte_view in) {
-        detail::write_fd(fd_, in);
-        written_ += in.size();
-#ifdef __linux__
-        // Starts writing back each 8 MiB as soon as it is written, without waiting for it, so that
-        // the fsync in `commit` finds little left to write: a large file is flushed while the
-        // rest of it is still being produced, rather than all at the end. A hint only: its errors
-        // are left to that fsync.
-        if (written_ - started_ >= writeback_step) {
-            (void)::sync_file_range(fd_, static_cast<off_t>(started_), static_cast<off_t>(written_ - started_),
-                                    SYNC_FILE_RANGE_WRITE);
-            started_ = written_;
-        }
-#endif
-    }
-
-    /// Flushes to disk and renames the temporary file over the destination, then flushes the
-    /// directory, so that the new name survives a power failure too.
-    /// @param mode permission bits as for open(2): the file gets `mode & ~umask`, so the default
-    /// makes it as open as a newly created file would be, and 0600 keeps it private.
-    /// @param replace false: the destination must not exist when the file is renamed into place
-    /// (a file created there meanwhile is kept, and this throws `io_error`); true: it is replaced.
-    void commit(mode_t mode = 0666, bool replace = true) {
-        if (::fchmod(fd_, mode & ~detail::current_umask()) != 0 || ::fsync(fd_) != 0)
-            throw error(errc::io_error, "cannot flush '" + tmp_.string() + "': " + std::strerror(errno));
-        ::close(std::exchange(fd_, -1));
-        if (replace ? ::rename(tmp_.c_str(), path_.c_str()) != 0 : !rename_no_replace())
-            throw error(errc::io_error, errno == EEXIST
-                                            ? "'" + path_.string() + "' was created by someone else while this was written; not replaced"
-                                            : "cannot rename onto '" + path_.string() + "': " + std::strerror(errno));
-        committed_ = true;
-        sync_directory();
-    }
-
-    /// The temporary file written until `commit` (for a caller that must remove it from a signal
-    /// handler, where destructors do not run).
-    [[nodiscard]] const std::filesystem::path& temp_path() const noexcept { return tmp_; }
-
-    /// The destination path.
-    [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
-
-private:
-    // Renames without replacing: renameat2(RENAME_NOREPLACE) where the file system has it, else a
-    // hard link (which never replaces either) and the removal of the temporary name.
-    bool rename_no_replace() {
-#ifdef RENAME_NOREPLACE
-        if (::renameat2(AT_FDCWD, tmp_.c_str(), AT_FDCWD, path_.c_str(), RENAME_NOREPLACE) == 0) return true;
-        if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) return false;
-#endif
-        if (::link(tmp_.c_str(), path_.c_str()) != 0) return false;
-        ::unlink(tmp_.c_str());
-        return true;
-    }
-
-    // The rename is an entry in the directory: it is durable once the directory is flushed.
-    // File systems that cannot flush a directory (EINVAL) have nothing to do.
-    void sync_directory() {
-        auto dir = path_.parent_path();
-        if (dir.empty()) dir = ".";
-        int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0) throw error(errc::io_error, "cannot open '" + dir.string() + "' to flush it: " + std::strerror(errno));
-        int rc = ::fsync(dfd);
-        int e = errno;
-        ::close(dfd);
-        if (rc != 0 && e != EINVAL)
-            throw error(errc::io_error, "'" + path_.string() + "' is written but its directory could not be flushed: " +
-                                            std::strerror(e));
-    }
-
-    static constexpr std::uint64_t writeback_step = 8u << 20;
-    std::filesystem::path path_, tmp_;
-    int fd_ = -1;
-    bool committed_ = false;
-    std::uint64_t written_ = 0, started_ = 0;
 };
 
 }  // namespace escrow

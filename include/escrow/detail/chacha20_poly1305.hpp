@@ -15,11 +15,16 @@ namespace escrow::detail {
 
 /// ChaCha20-Poly1305 with a 256-bit key, a 96-bit nonce and a 128-bit tag (RFC 8439, section 2.8).
 ///
-/// ChaCha20 is Crypto++'s (`ChaChaTLS`, vectorised); the MAC is `detail::poly1305`, about twice as
-/// fast as Crypto++'s. Opening checks the tag before it decrypts, so a forged message never
-/// produces plaintext, not even in `out`.
+/// ChaCha20 is Crypto++'s (`ChaChaTLS`, vectorised); the MAC is `detail::poly1305`, the library's
+/// own on 64-bit limbs where the compiler has `unsigned __int128`, Crypto++'s `Poly1305TLS`
+/// elsewhere or under `ESCROW_POLY1305_PORTABLE` (detail/poly1305.hpp). Either way, opening checks
+/// the tag, in constant time, before it decrypts, so a forged message never produces plaintext,
+/// not even in `out`.
 class chacha20_poly1305 {
 public:
+    /// The Poly1305 this build computes tags with (`poly1305_limb64` or `poly1305_cryptopp`).
+    using mac_type = poly1305;
+
     static constexpr std::size_t key_size = 32;
     static constexpr std::size_t nonce_size = 12;
     static constexpr std::size_t tag_size = 16;
@@ -76,7 +81,7 @@ private:
 
     // The tag over aad ‖ pad ‖ ciphertext ‖ pad ‖ le64(|aad|) ‖ le64(|ciphertext|).
     static void tag(const byte* one_time_key, byte_view aad, byte_view ciphertext, byte* out) {
-        poly1305 mac(one_time_key);
+        mac_type mac(one_time_key);
         mac.update(aad.data(), aad.size());
         mac.pad16();
         mac.update(ciphertext.data(), ciphertext.size());

@@ -12,6 +12,7 @@
 ///   peer decrypt-record AUTH RECORD IN OUT
 ///                                       the authority's path: record, then file
 /// Key files are recognised from their content: PEM, DER, PUBLICKEYBLOB or PRIVATEKEYBLOB.
+#include <escrow/core/posix_file.hpp>
 #include <escrow/escrow.hpp>
 
 #include <cryptopp/misc.h>

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: MIT
+/// @file
+/// `authority::apply_owner_blob_in_place`: the owner's last step of a recovery, the re-wrapped
+/// owner blob written into the encrypted file in place. POSIX only, like core/posix_file.hpp.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <string>
+
+#include "escrow/authority/owner_blob.hpp"
+#include "escrow/core/error.hpp"
+#include "escrow/core/posix_file.hpp"
+#include "escrow/record.hpp"
+#include "escrow/wrap/concept.hpp"
+
+namespace escrow::authority {
+
+/// Applies a re-wrapped owner blob to the encrypted file at `path`, in place: the new header and
+/// the unchanged payload go to a temporary file in the same directory, which replaces the file
+/// (keeping its permission bits) only once everything is written and flushed. On any failure the
+/// file is left exactly as it was.
+///
+/// The blob is unwrapped with `new_owner` and must open the file's header (its MAC), so a blob for
+/// another file or another key is refused. In a format without a header MAC (CryptoAPI) the
+/// payload is decrypted as it is copied and must pass the cipher's final check instead (the CBC
+/// padding, which a key of another file fails 255 times in 256). `record`, the escrow record the
+/// blob was recovered from, tells the authority's entry apart in formats whose headers record no
+/// roles (age), and the blob's key must verify its MAC (refusing a blob of another record, or a
+/// wrong private key, whatever the format); it may be null for formats with roles (native, CryptoAPI).
+///
+/// @tparam Encryptor the `escrow_encryptor` of the file's policies (matching the blob's ids).
+/// @throws escrow::error `unknown_policy_id` (blob for other policies), `authentication_failed`,
+/// `malformed_blob`, the file's parsing errors, `not_found` and `io_error`.
+template <class Encryptor>
+void apply_owner_blob_in_place(const std::filesystem::path& path, const owner_blob& blob,
+                               const typename Encryptor::private_key& new_owner, const escrow_record* record = nullptr) {
+    using C = typename Encryptor::cipher_type;
+    using W = typename Encryptor::wrap_type;
+    using S = typename Encryptor::store_type;
+    if (blob.cipher_id != C::id || blob.wrap_id != W::id || blob.store_id != S::id)
+        throw error(errc::unknown_policy_id, "the owner blob is for other policies than " + std::string(S::name) + "/" +
+                                                 std::string(C::name) + "/" + std::string(W::name));
+    if (record && record->info.serial != blob.serial)
+        throw error(errc::invalid_argument, "the owner blob (serial " + blob.serial + ") and the escrow record (serial " +
+                                                record->info.serial + ") differ");
+    S store{};
+    wrapped_key wk = store.template decode_blob<C, W>(blob.blob);
+
+    // Rename over the file itself, not over a symbolic link that names it.
+    std::filesystem::path target = std::filesystem::canonical(path);
+    struct stat st{};
+    if (::stat(target.c_str(), &st) != 0) throw error(errc::io_error, "cannot stat '" + target.string() + "'");
+    const mode_t mode = st.st_mode & 07777;
+
+    file_source in(target);
+    atomic_file_sink out(target);
+    Encryptor enc;
+    if (record) enc.apply_owner_blob(in, out, wk, new_owner, *record);
+    else enc.apply_owner_blob(in, out, wk, new_owner);
+    out.commit(mode);
+    // commit() applies the umask; the file keeps exactly the bits it had.
+    if ((mode & ~escrow::detail::current_umask()) != mode) ::chmod(target.c_str(), mode);
+}
+
+}  // namespace escrow::authority
