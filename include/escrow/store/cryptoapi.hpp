@@ -4,22 +4,20 @@
 /// sample, byte-compatible with CryptoAPI (docs/format.md). Unauthenticated by design.
 #pragma once
 
-#include <boost/hana/contains.hpp>
-#include <boost/hana/integral_constant.hpp>
-#include <boost/hana/set.hpp>
-
 #include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "escrow/core/encoding.hpp"
 #include "escrow/core/error.hpp"
-#include "escrow/core/ids.hpp"
 #include "escrow/core/io.hpp"
 #include "escrow/detail/byte_reader.hpp"
+#include "escrow/legacy/cryptoapi_aes_cbc.hpp"
 #include "escrow/store/concept.hpp"
+#include "escrow/wrap/rsa_pkcs1v15.hpp"
 
 namespace escrow::store {
 
@@ -40,7 +38,7 @@ namespace escrow::store {
 /// the payload (docs/threat-model.md).
 struct cryptoapi {
     static constexpr std::string_view name = "cryptoapi";
-    static constexpr std::uint16_t id = ids::store::cryptoapi;
+    static constexpr std::uint16_t id = 0x0302;
     static constexpr byte simpleblob_type = 0x01;
     static constexpr byte blob_version = 0x02;
     static constexpr std::uint32_t calg_rsa_keyx = 0xA400;
@@ -48,37 +46,21 @@ struct cryptoapi {
     static constexpr std::size_t min_rsa_block = 2048 / 8;      // the wrap's smallest key
     static constexpr std::size_t max_rsa_block = 16384 / 8;     // the library's largest key
 
-    static constexpr auto cipher_ids = boost::hana::make_set(
-        boost::hana::integral_c<std::uint16_t, ids::cipher::cryptoapi_aes128_cbc>,
-        boost::hana::integral_c<std::uint16_t, ids::cipher::cryptoapi_aes192_cbc>,
-        boost::hana::integral_c<std::uint16_t, ids::cipher::cryptoapi_aes256_cbc>);
-    static constexpr auto wrap_ids =
-        boost::hana::make_set(boost::hana::integral_c<std::uint16_t, ids::wrap::rsa_pkcs1v15>);
-
-    /// True when this format carries `C` and `W` (the rule `accepts` enforces, without asserting).
-    template <class C, class W>
-    static constexpr bool can_carry = boost::hana::contains(cipher_ids, boost::hana::integral_c<std::uint16_t, C::id>) &&
-                                      boost::hana::contains(wrap_ids, boost::hana::integral_c<std::uint16_t, W::id>);
-
-    /// Checks at compile time that this format carries `C` and `W`.
-    template <class C, class W>
-    static consteval bool accepts() {
-        static_assert(boost::hana::contains(cipher_ids, boost::hana::integral_c<std::uint16_t, C::id>) &&
-                          boost::hana::contains(wrap_ids, boost::hana::integral_c<std::uint16_t, W::id>),
-                      "escrow::store::cryptoapi carries only escrow::legacy::cryptoapi_aes_cbc<128|192|256> with "
-                      "wrap::rsa_pkcs1v15: use the preset escrow::legacy::cryptoapi_encryptor");
-        return true;
-    }
-
     /// CryptoAPI's ALG_ID for a cipher id of this store (0 for any other id).
     [[nodiscard]] static constexpr std::uint32_t calg_of(std::uint16_t cipher_id) noexcept {
         switch (cipher_id) {
-            case ids::cipher::cryptoapi_aes128_cbc: return 0x660E;
-            case ids::cipher::cryptoapi_aes192_cbc: return 0x660F;
-            case ids::cipher::cryptoapi_aes256_cbc: return 0x6610;
+            case legacy::cryptoapi_aes_cbc<128>::id: return legacy::cryptoapi_aes_cbc<128>::calg;
+            case legacy::cryptoapi_aes_cbc<192>::id: return legacy::cryptoapi_aes_cbc<192>::calg;
+            case legacy::cryptoapi_aes_cbc<256>::id: return legacy::cryptoapi_aes_cbc<256>::calg;
         }
         return 0;
     }
+
+    /// What the format carries, its one compatibility rule: CryptEncrypt's AES-CBC payload
+    /// (`legacy::cryptoapi_aes_cbc<128|192|256>`) with a SIMPLEBLOB's CALG_RSA_KEYX wrap
+    /// (`wrap::rsa_pkcs1v15`), and nothing else: CryptoAPI could not read anything else.
+    template <class C, class W>
+    static constexpr bool carries = calg_of(C::id) != 0 && std::is_same_v<W, wrap::rsa_pkcs1v15>;
 
     /// The AES key size in bits that a SIMPLEBLOB's aiKeyAlg names, or 0 when it names none.
     [[nodiscard]] static constexpr unsigned aes_bits_of(std::uint32_t calg) noexcept {
@@ -222,3 +204,9 @@ private:
 };
 
 }  // namespace escrow::store
+
+namespace escrow {
+/// No header MAC: only the payload's final padding tells a wrong key.
+template <>
+inline constexpr store::options store_options<store::cryptoapi> = {.header = store::header_check::payload};
+}  // namespace escrow

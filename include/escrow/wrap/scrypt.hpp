@@ -12,7 +12,6 @@
 
 #include "escrow/core/encoding.hpp"
 #include "escrow/core/error.hpp"
-#include "escrow/core/ids.hpp"
 #include "escrow/core/secret.hpp"
 #include "escrow/detail/chacha20_poly1305.hpp"
 #include "escrow/wrap/concept.hpp"
@@ -53,20 +52,23 @@ namespace wrap {
 /// a reader spend minutes and gigabytes. age allows a scrypt stanza only alone in a file, so this
 /// wrap serves decryption (the escrow host always adds authorities: its `encrypt` fails). A
 /// passphrase has no public identity: `fingerprint` is the same for every passphrase, so that it
-/// gives no verifier to guess passphrases against.
+/// gives no verifier to guess passphrases against (`wrap_options<scrypt>.identifies_key` is false,
+/// and the law suite checks exactly that).
 struct scrypt {
     static constexpr std::string_view name = "scrypt";
     static constexpr std::string_view stanza_type = "scrypt";
-    static constexpr std::uint16_t id = ids::wrap::scrypt;
+    static constexpr std::uint16_t id = 0x0205;
     static constexpr std::string_view label = "age-encryption.org/v1/scrypt";
     static constexpr unsigned max_work_factor = 22;
     static constexpr std::size_t salt_size = 16;
+    static constexpr std::size_t max_key_size = 64;
 
     using public_key = scrypt_passphrase;
     using private_key = scrypt_passphrase;
 
     [[nodiscard]] static wrapped_key wrap(const session_key& key, const public_key& pass, system_random& rng) {
-        if (key.empty() || key.size() > 64) throw error(errc::invalid_argument, "scrypt wraps session keys of 1 to 64 bytes");
+        if (key.empty() || key.size() > max_key_size)
+            throw error(errc::invalid_argument, "scrypt wraps session keys of 1 to 64 bytes");
         std::array<byte, salt_size> salt{};
         rng.fill(salt);
         detail::chacha20_poly1305 aead(derive(pass, salt, pass.work_factor()).unsafe_bytes());
@@ -78,10 +80,16 @@ struct scrypt {
         return w;
     }
 
+    /// Unwraps a key of the size the body holds (1 to 64 bytes, as `wrap` takes).
+    /// @throws escrow::error `malformed_header` for a malformed stanza or a work factor over 22.
     [[nodiscard]] static std::optional<session_key> unwrap(const wrapped_key& w, const private_key& pass) {
-        return unwrap(w, pass, 16);
+        const std::size_t tag = detail::chacha20_poly1305::tag_size;
+        if (w.body.size() <= tag || w.body.size() > max_key_size + tag)
+            throw error(errc::malformed_header, "scrypt stanza: the body is not a 1- to 64-byte wrapped key");
+        return unwrap(w, pass, w.body.size() - tag);
     }
 
+    /// Unwraps a key of `expected_size` bytes (an age file key: 16).
     /// @throws escrow::error `malformed_header` for a malformed stanza or a work factor over 22.
     [[nodiscard]] static std::optional<session_key> unwrap(const wrapped_key& w, const private_key& pass,
                                                            std::size_t expected_size) {
@@ -135,4 +143,11 @@ private:
 };
 
 }  // namespace wrap
+
+/// Session keys of 1 to 64 bytes, unwrapped at the host's cipher key size; the fingerprint names
+/// no passphrase.
+template <>
+inline constexpr wrap::options wrap_options<wrap::scrypt> = {
+    .min_key_size = 1, .max_key_size = 64, .sized_unwrap = true, .identifies_key = false};
+
 }  // namespace escrow

@@ -8,7 +8,6 @@
 
 #include "escrow/core/encoding.hpp"
 #include "escrow/core/error.hpp"
-#include "escrow/core/ids.hpp"
 #include "escrow/core/ssh_key.hpp"
 #include "escrow/detail/rsa_oaep.hpp"
 #include "escrow/wrap/concept.hpp"
@@ -26,7 +25,7 @@ namespace escrow::wrap {
 struct ssh_rsa {
     static constexpr std::string_view name = "ssh-rsa";
     static constexpr std::string_view stanza_type = "ssh-rsa";
-    static constexpr std::uint16_t id = ids::wrap::ssh_rsa;
+    static constexpr std::uint16_t id = 0x0204;
     static constexpr std::string_view label = "age-encryption.org/v1/ssh-rsa";
     static constexpr unsigned min_bits = 2048;
     static constexpr std::size_t tag_size = 4;
@@ -71,3 +70,9 @@ struct ssh_rsa {
 };
 
 }  // namespace escrow::wrap
+
+namespace escrow {
+/// OAEP with SHA-256 carries up to 190 bytes under the smallest key it takes (2048 bits).
+template <>
+inline constexpr wrap::options wrap_options<wrap::ssh_rsa> = {.min_key_size = 1, .max_key_size = 190};
+}  // namespace escrow

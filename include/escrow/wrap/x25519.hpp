@@ -9,7 +9,6 @@
 
 #include "escrow/core/encoding.hpp"
 #include "escrow/core/error.hpp"
-#include "escrow/core/ids.hpp"
 #include "escrow/core/x25519_key.hpp"
 #include "escrow/detail/chacha20_poly1305.hpp"
 #include "escrow/wrap/concept.hpp"
@@ -28,10 +27,9 @@ namespace escrow::wrap {
 struct x25519 {
     static constexpr std::string_view name = "x25519";
     static constexpr std::string_view stanza_type = "X25519";
-    static constexpr std::uint16_t id = ids::wrap::x25519;
+    static constexpr std::uint16_t id = 0x0203;
     static constexpr std::string_view label = "age-encryption.org/v1/X25519";
-    /// age wraps a 16-byte file key; other sizes are allowed for other formats (e.g. the native one).
-    static constexpr std::size_t default_key_size = 16;
+    /// age wraps a 16-byte file key; other sizes (1 to 64 bytes) serve other formats (the native one).
     static constexpr std::size_t max_key_size = 64;
 
     using public_key = x25519_public_key;
@@ -57,12 +55,17 @@ struct x25519 {
         return w;
     }
 
-    /// Unwraps a 16-byte age file key.
+    /// Unwraps a key of the size the body holds (1 to 64 bytes, as `wrap` takes).
+    /// @throws escrow::error `malformed_header` for a malformed stanza or an all-zero shared secret.
     [[nodiscard]] static std::optional<session_key> unwrap(const wrapped_key& w, const private_key& priv) {
-        return unwrap(w, priv, default_key_size);
+        const std::size_t tag = detail::chacha20_poly1305::tag_size;
+        if (w.body.size() <= tag || w.body.size() > max_key_size + tag)
+            throw error(errc::malformed_header, "X25519 stanza: the body is not a 1- to 64-byte wrapped key");
+        return unwrap(w, priv, w.body.size() - tag);
     }
 
-    /// Unwraps a key of `expected_size` bytes; the body must be exactly that plus the tag.
+    /// Unwraps a key of `expected_size` bytes (an age file key: 16); the body must be exactly that
+    /// plus the tag.
     /// @throws escrow::error `malformed_header` for a malformed stanza or an all-zero shared secret.
     [[nodiscard]] static std::optional<session_key> unwrap(const wrapped_key& w, const private_key& priv,
                                                            std::size_t expected_size) {
@@ -101,3 +104,10 @@ private:
 };
 
 }  // namespace escrow::wrap
+
+namespace escrow {
+/// Session keys of 1 to 64 bytes; hosts unwrap with their cipher's key size, so that a body of any
+/// other size is a malformed stanza (as age's reader has it).
+template <>
+inline constexpr wrap::options wrap_options<wrap::x25519> = {.min_key_size = 1, .max_key_size = 64, .sized_unwrap = true};
+}  // namespace escrow
