@@ -46,6 +46,10 @@ struct type_list {
     static constexpr auto as_hana() { return boost::hana::tuple_t<Policies...>; }
     /// One object of each policy, for hosts that take their policy objects (stateful policies).
     using objects = std::tuple<Policies...>;
+    /// The list with `More` added at its end: how a policy joins a list in one line
+    /// (`using my_wraps = escrow::registry::wraps::append<my_wrap>;`).
+    template <class... More>
+    using append = type_list<Policies..., More...>;
 };
 
 /// True when the `id`s of the given policy types are pairwise distinct (checked with a Hana set).
@@ -250,12 +254,17 @@ inline constexpr bool id_lawful = ids::is_user_defined(P::id) || contains<Family
 
 namespace detail {
 template <class List>
-inline constexpr bool library_ids_and_names = [] {
-    bool ok = true;
+inline constexpr bool unique_names = [] {
     auto all = names<List>();
-    for_each<List>([&](auto t) { ok = ok && decltype(t)::type::id != 0 && !ids::is_user_defined(decltype(t)::type::id); });
     for (std::size_t i = 0; i < all.size(); ++i)
-        for (std::size_t j = i + 1; j < all.size(); ++j) ok = ok && all[i] != all[j];
+        for (std::size_t j = i + 1; j < all.size(); ++j)
+            if (all[i] == all[j]) return false;
+    return true;
+}();
+template <class List>
+inline constexpr bool in_library_range = [] {
+    bool ok = true;
+    for_each<List>([&](auto t) { ok = ok && decltype(t)::type::id != 0 && !ids::is_user_defined(decltype(t)::type::id); });
     return ok;
 }();
 template <class... Ps>
@@ -270,14 +279,17 @@ constexpr bool all_stores(type_list<Ss...>) {
 }
 }  // namespace detail
 
+/// True when the policies of `List` (one family) have pairwise distinct ids and names: what the
+/// registry checks of its own lists, and what a list extended with `append` must keep.
+template <class List>
+inline constexpr bool well_formed = detail::unique_ids(List{}) && detail::unique_names<List>;
+
+static_assert(well_formed<ciphers> && well_formed<wraps> && well_formed<stores>,
+              "escrow registry: the ids and the names of one family must be unique");
+static_assert(detail::in_library_range<ciphers> && detail::in_library_range<wraps> && detail::in_library_range<stores>,
+              "escrow registry: the library's ids are 0x0001 to 0x7FFF (0x8000 up is the users')");
 static_assert(detail::all_ciphers(ciphers{}) && detail::all_wraps(wraps{}) && detail::all_stores(stores{}),
               "escrow registry: every listed policy models its family's concept");
-
-static_assert(detail::unique_ids(ciphers{}) && detail::unique_ids(wraps{}) && detail::unique_ids(stores{}),
-              "escrow registry: the ids of one family must be unique");
-static_assert(detail::library_ids_and_names<ciphers> && detail::library_ids_and_names<wraps> &&
-                  detail::library_ids_and_names<stores>,
-              "escrow registry: library ids are 0x0001 to 0x7FFF and names are unique within a family");
 
 }  // namespace registry
 
