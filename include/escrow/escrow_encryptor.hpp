@@ -240,9 +240,14 @@ public:
     void apply_owner_blob(Source& in, Sink& out, const wrapped_key& new_owner_blob, const private_key& new_owner,
                           const escrow_record& record) {
         check_policies(record, "the escrow record was made for other policies");
-        wrapped_key authority = store_.template decode_blob<Cipher, Wrap>(record.wrapped_key);
+        wrapped_key authority = decode_blob(record.wrapped_key);
         apply_blob(in, out, new_owner_blob, new_owner, &authority, &record);
     }
+
+    /// Parses a blob in this host's store format (an escrow record's wrapped key, or the blob an
+    /// authority re-wrapped for a new owner), with this host's store object.
+    /// @throws escrow::error `malformed_blob`, and the store's own errors.
+    [[nodiscard]] wrapped_key decode_blob(byte_view blob) { return store_.template decode_blob<Cipher, Wrap>(blob); }
 
     /// Parses and bounds the file header, without a key. Leaves `in` at the payload.
     template <byte_source Source>

@@ -250,6 +250,38 @@ constexpr void for_each_carried(F&& f) {
 template <class Family, class P>
 inline constexpr bool id_lawful = ids::is_user_defined(P::id) || contains<Family, P>;
 
+// ---- suggestions --------------------------------------------------------------------------------
+/// Named in the compiler's output when a host's store does not carry its cipher with its wrap:
+/// `C`, `W` and `S` are a combination of the library's policies that a format carries, the nearest
+/// to what was asked (same cipher and wrap in another store; else the same wrap; else the same
+/// cipher). The presets in escrow/presets.hpp name the common ones.
+template <class C, class W, class S>
+struct use_instead {
+    static_assert(std::is_void_v<S>,
+                  "escrow: this Store does not carry this Cipher with this Wrap (Store::carries<Cipher, Wrap> is "
+                  "false); the library carries the combination escrow::registry::use_instead<Cipher, Wrap, Store> "
+                  "names above: use it, or its preset from escrow/presets.hpp (docs/policies.md#compat)");
+    static constexpr bool value = false;
+};
+
+namespace detail {
+// The nearest combination the library's stores carry, as `use_instead<C, W, S>`.
+template <class C, class W>
+constexpr auto nearest_carried() {
+    if constexpr (stores_for<C, W>::size > 0) {
+        return std::type_identity<use_instead<C, W, registry::first<stores_for<C, W>>>>{};
+    } else {
+        using with_wrap = registry::filter<carrying_wrap<W>::template store, stores>;
+        if constexpr (with_wrap::size > 0) {
+            using S = registry::first<with_wrap>;
+            return std::type_identity<use_instead<registry::first<ciphers_for<S, W>>, W, S>>{};
+        } else {
+            return std::type_identity<use_instead<C, W, void>>{};
+        }
+    }
+}
+}  // namespace detail
+
 // ---- the registry's own laws, checked where it is defined ---------------------------------------
 
 namespace detail {

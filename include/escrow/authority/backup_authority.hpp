@@ -356,7 +356,8 @@ private:
         if (!stored) throw error(errc::not_found, "no escrow record with serial '" + request.serial + "'");
         if (stored->status == record_status::revoked)
             throw error(errc::identity_rejected, "the record '" + request.serial + "' is revoked");
-        actor = policy_.establish(request, signatures, transaction_view<transaction>(tx));
+        const transaction_view<transaction> view(tx);
+        actor = policy_.establish(request, signatures, view);
 
         record_entry entry = to_entry(*stored);
         const escrow_record& rec = entry.record;

@@ -15,41 +15,6 @@
 
 namespace escrow {
 
-namespace registry {
-
-/// Named in the compiler's output when a host's store does not carry its cipher with its wrap:
-/// `C`, `W` and `S` are a combination of the library's policies that a format carries, the nearest
-/// to what was asked (same cipher and wrap in another store; else the same wrap; else the same
-/// cipher). The presets in escrow/presets.hpp name the common ones.
-template <class C, class W, class S>
-struct use_instead {
-    static_assert(std::is_void_v<S>,
-                  "escrow: this Store does not carry this Cipher with this Wrap (Store::carries<Cipher, Wrap> is "
-                  "false); the library carries the combination escrow::registry::use_instead<Cipher, Wrap, Store> "
-                  "names above: use it, or its preset from escrow/presets.hpp (docs/policies.md#compat)");
-    static constexpr bool value = false;
-};
-
-namespace detail {
-// The nearest combination the library's stores carry, as `use_instead<C, W, S>`.
-template <class C, class W>
-constexpr auto nearest_carried() {
-    if constexpr (stores_for<C, W>::size > 0) {
-        return std::type_identity<use_instead<C, W, first<stores_for<C, W>>>>{};
-    } else {
-        using with_wrap = filter<carrying_wrap<W>::template store, stores>;
-        if constexpr (with_wrap::size > 0) {
-            using S = first<with_wrap>;
-            return std::type_identity<use_instead<first<ciphers_for<S, W>>, W, S>>{};
-        } else {
-            return std::type_identity<use_instead<C, W, void>>{};
-        }
-    }
-}
-}  // namespace detail
-
-}  // namespace registry
-
 namespace detail {
 
 /// The host's checks, in the order a reader fixes them. Checks that need an earlier one to hold

@@ -66,10 +66,8 @@ public:
     // into, so that in-memory work copies nothing beyond what the cipher itself reads and writes.
     template <byte_source Source, byte_sink Sink>
     static void seal(Source& in, Sink& out, const session_key& key, byte_view nonce, unsigned threads) {
-        if constexpr (parallel && !contiguous_byte_source<Source> && !buffer_byte_sink<Sink>) {
-            if (unsigned workers = resolve_threads(threads); workers > 1)
-                return seal_parallel(in, out, key, nonce, workers);
-        }
+        if (unsigned workers = pipeline_workers<Source, Sink>(threads); workers > 1)
+            return seal_parallel(in, out, key, nonce, workers);
         typename Cipher::sealer sealer(key, nonce);
         bytes sealed(buffer_byte_sink<Sink> ? 0 : Cipher::max_final_sealed_size);
         if constexpr (contiguous_byte_source<Source>) {
@@ -115,10 +113,8 @@ public:
     // one byte more than the largest final chunk to tell the two apart.
     template <byte_source Source, byte_sink Sink>
     static void open(Source& in, Sink& out, const session_key& key, byte_view nonce, unsigned threads) {
-        if constexpr (parallel && !contiguous_byte_source<Source> && !buffer_byte_sink<Sink>) {
-            if (unsigned workers = resolve_threads(threads); workers > 1)
-                return open_parallel(in, out, key, nonce, workers);
-        }
+        if (unsigned workers = pipeline_workers<Source, Sink>(threads); workers > 1)
+            return open_parallel(in, out, key, nonce, workers);
         typename Cipher::opener opener(key, nonce);
         constexpr std::size_t window = Cipher::max_final_sealed_size + 1;
         bytes buf(contiguous_byte_source<Source> ? 0 : window);
@@ -151,6 +147,14 @@ public:
     }
 
 private:
+    // The worker threads for a payload between `Source` and `Sink`: 0 when it runs on the caller
+    // (a cipher with dependent chunks, or memory that is worked on in place).
+    template <class Source, class Sink>
+    static unsigned pipeline_workers(unsigned threads) noexcept {
+        if constexpr (parallel && !contiguous_byte_source<Source> && !buffer_byte_sink<Sink>) return resolve_threads(threads);
+        else return 0;
+    }
+
     // ---- The parallel pipeline (ciphers with independent chunks) ------------------------------
     //
     // The calling thread reads batches of whole chunks and writes their output in order; workers,
