@@ -15,7 +15,7 @@ namespace escrow {
 namespace cipher {
 
 /// Names, sizes and framing. Requirements:
-/// - `C::name` (`std::string_view`), `C::id` (`std::uint16_t`, escrow/core/ids.hpp);
+/// - `C::name` (`std::string_view`), `C::id` (`std::uint16_t`; ranges in escrow/core/ids.hpp);
 /// - `C::key_size`: session key bytes; `C::nonce_size`: per-file nonce or salt bytes (may be 0);
 /// - `C::chunk_size`: plaintext bytes in every chunk but the last;
 /// - `C::sealed_chunk_size`: bytes of a sealed non-final chunk;

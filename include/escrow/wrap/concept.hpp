@@ -35,7 +35,8 @@ namespace wrap {
 
 /// Names and types. Requirements:
 /// - `W::name`: a `std::string_view`, the policy's exact algorithm;
-/// - `W::id`: a `std::uint16_t` written into files and records (escrow/core/ids.hpp);
+/// - `W::id`: a `std::uint16_t` written into files and records (the library's in 0x0001-0x7FFF,
+///   checked by escrow/registry.hpp; user-defined from 0x8000, escrow/core/ids.hpp);
 /// - `W::public_key`, `W::private_key`: the recipient's key types;
 /// - `W::stanza_type`: a `std::string_view`, the type a recipient line carries in text formats.
 template <class W>
