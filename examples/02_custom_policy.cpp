@@ -9,7 +9,6 @@
 
 #include <escrow/escrow.hpp>
 
-#include <boost/hana/contains.hpp>
 #include <cryptopp/aes.h>
 #include <cryptopp/gcm.h>
 
@@ -174,15 +173,14 @@ int main() {
         hsm_encryptor host(escrow::cipher::aes256_gcm_stream{}, hsm_kek_wrap{&hsm}, escrow::store::native{});
         // [policies:host-end]
 
-        // [policies:ask-sets]
-        constexpr bool listed = boost::hana::contains(escrow::store::native::wrap_ids,
-                                                      boost::hana::integral_c<std::uint16_t, hsm_kek_wrap::id>);
-        constexpr bool accepted = escrow::store::native::accepts<escrow::cipher::aes256_gcm_stream, hsm_kek_wrap>();
-        static_assert(!listed && accepted);  // a user-defined id: not listed, and carried all the same
-        // [policies:ask-sets-end]
+        // [policies:ask-carries]
+        constexpr bool listed = escrow::registry::contains<escrow::registry::wraps, hsm_kek_wrap>;
+        constexpr bool carried = escrow::store::native::carries<escrow::cipher::aes256_gcm_stream, hsm_kek_wrap>;
+        static_assert(!listed && carried);  // not the library's wrap, and carried all the same
+        // [policies:ask-carries-end]
         std::cout << "policy " << hsm_kek_wrap::name << ", id 0x" << escrow::store::native::hex_id(hsm_kek_wrap::id)
                   << " (user-defined: " << std::boolalpha << escrow::ids::is_user_defined(hsm_kek_wrap::id)
-                  << "; listed in store::native::wrap_ids: " << listed << "; accepted by store::native: " << accepted
+                  << "; in escrow::registry::wraps: " << listed << "; carried by store::native: " << carried
                   << ")\n";
         std::cout << "ids unique {rsa_oaep_sha256, hsm_kek_wrap}: "
                   << escrow::ids_unique<escrow::wrap::rsa_oaep_sha256, hsm_kek_wrap>

@@ -13,10 +13,10 @@
 #include "escrow/core/crypto.hpp"
 #include "escrow/core/encoding.hpp"
 #include "escrow/core/error.hpp"
-#include "escrow/core/ids.hpp"
 #include "escrow/core/key_info.hpp"
 #include "escrow/core/secret.hpp"
 #include "escrow/detail/byte_reader.hpp"
+#include "escrow/registry.hpp"  // ids::name_of, for the JSON rendering
 
 namespace escrow {
 

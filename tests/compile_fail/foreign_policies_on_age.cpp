@@ -2,9 +2,9 @@
 /// @file
 /// Compile-fail: store::age carries only age's own policies (ChaCha20-Poly1305 STREAM with the
 /// X25519, ssh-rsa or scrypt wraps); `escrow_encryptor<cipher::aes256_gcm_stream,
-/// wrap::rsa_pkcs1v15, store::age>` does not compile, and the message names what the age store
-/// carries and the preset to use. With ESCROW_COMPILE_OK the age preset's policies are used and the
-/// host compiles.
+/// wrap::rsa_pkcs1v15, store::age>` does not compile (`store::age::carries`), and the registry
+/// names a combination the library carries instead. With ESCROW_COMPILE_OK the age preset's
+/// policies are used and the host compiles.
 #include <escrow/escrow.hpp>
 
 #include "host_use.hpp"

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /// @file
 /// Compile-fail: the library's own AES-256-GCM STREAM cipher cannot be put in store::cryptoapi,
-/// whose files CryptoAPI must read; the error names escrow::legacy::cryptoapi_encryptor. With
+/// whose files CryptoAPI must read (`store::cryptoapi::carries`); the error names, through the
+/// registry, the combination the library carries instead (the CryptoAPI store's CBC cipher). With
 /// ESCROW_COMPILE_OK the host is that preset's combination and compiles.
 #include <escrow/escrow.hpp>
 

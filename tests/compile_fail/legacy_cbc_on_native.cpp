@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /// @file
 /// Compile-fail: the real legacy CryptoAPI cipher, escrow::legacy::cryptoapi_aes_cbc<256>, cannot be
-/// put in the authenticated store::native; the error names escrow::legacy::cryptoapi_encryptor.
+/// put in the authenticated store::native (`store::native::carries` asks for an authenticated
+/// cipher); the registry names the combination the library carries instead.
 /// With ESCROW_COMPILE_OK the cipher is AES-256-GCM STREAM and the host compiles.
 #include <escrow/escrow.hpp>
 

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /// @file
-/// Compile-fail: a complete cipher policy carrying the legacy CryptoAPI AES-256-CBC id cannot be put
-/// in store::native; the error names the preset to use instead. With ESCROW_COMPILE_OK the same
-/// cipher takes a user-defined id and the host compiles.
+/// Compile-fail: a cipher policy that is not the library's cannot claim an id of the library's
+/// range (here the legacy CryptoAPI AES-256-CBC id, as a user porting CryptoAPI code might): the
+/// host says that a policy outside the registry takes an id from 0x8000 up. With
+/// ESCROW_COMPILE_OK the same cipher takes a user-defined id and the host compiles.
 #include <cstdint>
 #include <string_view>
 
@@ -13,9 +14,9 @@
 namespace {
 
 #ifdef ESCROW_COMPILE_OK
-constexpr std::uint16_t legacy_cipher_id = 0x8101;  // user-defined range: store::native accepts it
+constexpr std::uint16_t legacy_cipher_id = 0x8101;  // user-defined range
 #else
-constexpr std::uint16_t legacy_cipher_id = escrow::ids::cipher::cryptoapi_aes256_cbc;
+constexpr std::uint16_t legacy_cipher_id = escrow::legacy::cryptoapi_aes_cbc<256>::id;
 #endif
 
 /// A complete cipher policy (it reuses the AES-256-GCM STREAM sealer and opener) that claims the

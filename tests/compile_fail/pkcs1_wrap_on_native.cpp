@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /// @file
-/// Compile-fail: a complete wrap policy carrying the RSA PKCS#1 v1.5 id cannot be put in
-/// store::native; the error names escrow::legacy::cryptoapi_encryptor. With ESCROW_COMPILE_OK the
-/// same wrap takes a user-defined id and the host compiles.
+/// Compile-fail: a user's wrap that states implicit rejection, as RSA PKCS#1 v1.5 does (a key for
+/// another recipient unwraps to a pseudo-random key), cannot be put in store::native, whose rule
+/// (`store::native::carries`) asks for a wrap that refuses such a key outright. With
+/// ESCROW_COMPILE_OK the same wrap states no implicit rejection and the host compiles.
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -14,18 +15,18 @@
 namespace {
 
 #ifdef ESCROW_COMPILE_OK
-constexpr std::uint16_t pkcs1_wrap_id = 0x8201;  // user-defined range: store::native accepts it
+constexpr bool implicit_rejection = false;
 #else
-constexpr std::uint16_t pkcs1_wrap_id = escrow::ids::wrap::rsa_pkcs1v15;
+constexpr bool implicit_rejection = true;
 #endif
 
-/// A complete wrap policy that claims the RSA PKCS#1 v1.5 id. (Its body delegates to RSA-OAEP: only
-/// the id matters to the compile-time check under test.)
+/// A complete wrap policy with a sized unwrap, as PKCS#1 v1.5's. (Its body delegates to RSA-OAEP:
+/// only its stated options matter to the compile-time check under test.)
 struct my_pkcs1_wrap {
     using base = escrow::wrap::rsa_oaep_sha256;
     static constexpr std::string_view name = "my-rsa-pkcs1v15";
     static constexpr std::string_view stanza_type = "my-rsa-pkcs1v15";
-    static constexpr std::uint16_t id = pkcs1_wrap_id;
+    static constexpr std::uint16_t id = 0x8201;
     using public_key = base::public_key;
     using private_key = base::private_key;
 
@@ -37,12 +38,20 @@ struct my_pkcs1_wrap {
                                                                    const private_key& priv) {
         return base::unwrap(w, priv);
     }
+    [[nodiscard]] static std::optional<escrow::session_key> unwrap(const escrow::wrapped_key& w, const private_key& priv,
+                                                                   std::size_t) {
+        return base::unwrap(w, priv);
+    }
     [[nodiscard]] static public_key public_of(const private_key& priv) { return base::public_of(priv); }
     [[nodiscard]] static escrow::digest256 fingerprint(const public_key& pub) { return base::fingerprint(pub); }
 };
-static_assert(escrow::wrap_policy<my_pkcs1_wrap>);
 
 }  // namespace
+
+template <>
+inline constexpr escrow::wrap::options escrow::wrap_options<my_pkcs1_wrap> = {
+    .min_key_size = 1, .max_key_size = 190, .sized_unwrap = true, .implicit_rejection = implicit_rejection};
+static_assert(escrow::wrap_policy<my_pkcs1_wrap>);
 
 void compile_fail_pkcs1_wrap_on_native(const escrow::rsa_public_key& pub, const escrow::rsa_private_key& priv) {
     using host = escrow::escrow_encryptor<escrow::cipher::aes256_gcm_stream, my_pkcs1_wrap, escrow::store::native>;

@@ -697,10 +697,8 @@ namespace {
 template <std::uint16_t Id>
 struct native_under_id {
     static constexpr std::uint16_t id = Id;
-    static constexpr auto cipher_ids = escrow::store::native::cipher_ids;
-    static constexpr auto wrap_ids = escrow::store::native::wrap_ids;
     template <class C, class W>
-    static consteval bool accepts() { return escrow::store::native::accepts<C, W>(); }
+    static constexpr bool carries = escrow::store::native::carries<C, W>;
     template <class C, class W, escrow::byte_sink Sink>
     static void write_header(Sink& sink, escrow::file_header& h, const escrow::session_key& key) {
         escrow::store::native::write_header<C, W>(sink, h, key);
@@ -837,6 +835,15 @@ struct roleless_store : native_under_id<0x8302> {
         return h;
     }
 };
+
+}  // namespace
+
+// The store states that its headers record no roles, as age does.
+template <>
+inline constexpr escrow::store::options escrow::store_options<roleless_store> = {
+    .owner_entry = escrow::store::owner_lookup::first_not_authority};
+
+namespace {
 
 using roleless_encryptor = escrow::escrow_encryptor<escrow::cipher::aes256_gcm_stream, escrow::wrap::rsa_oaep_sha256, roleless_store>;
 

@@ -143,7 +143,7 @@ TEST_CASE("A CryptoAPI file is the blob length, the owner's SIMPLEBLOB, then the
         // The owner's blob opens with the owner's key; the authority's is only in its record.
         auto owner_blob = store::decode_blob<escrow::legacy::cryptoapi_aes_cbc<256>, pkcs1>(escrow::byte_view(file).subspan(4, 268));
         REQUIRE(pkcs1::unwrap(owner_blob, k.owner, 32).has_value());
-        REQUIRE(rec.store_id == escrow::ids::store::cryptoapi);
+        REQUIRE(rec.store_id == escrow::store::cryptoapi::id);
         REQUIRE(rec.wrapped_key.size() == 268);
         REQUIRE(rec.wrapped_key[0] == 0x01);
         REQUIRE(same(decrypt_capi(file, k.owner), plain));

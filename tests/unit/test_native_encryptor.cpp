@@ -79,9 +79,9 @@ TEST_CASE("A file round-trips for the owner and opens for the authority by recor
     CHECK(rec.info.description == "quarterly report.xlsx");
     CHECK(rec.info.owner == "alice@example.org");
     CHECK(rec.info.created == 1700000000u);
-    CHECK(rec.cipher_id == escrow::ids::cipher::aes256_gcm_stream);
-    CHECK(rec.wrap_id == escrow::ids::wrap::rsa_oaep_sha256);
-    CHECK(rec.store_id == escrow::ids::store::native);
+    CHECK(rec.cipher_id == escrow::cipher::aes256_gcm_stream::id);
+    CHECK(rec.wrap_id == escrow::wrap::rsa_oaep_sha256::id);
+    CHECK(rec.store_id == escrow::store::native::id);
     CHECK(rec.authority_fingerprint == k.authority.public_key().fingerprint());
 
     SECTION("the owner's private key decrypts to the original") {
@@ -313,11 +313,11 @@ TEST_CASE("The native header parser refuses bad input with the documented error"
         REQUIRE_ESCROW_ERROR(decrypt(f, k.owner), errc::malformed_header);
     }
     SECTION("a file made for another cipher id is unknown_policy_id") {
-        put_u16(f, 10, escrow::ids::cipher::chacha20_poly1305_stream);
+        put_u16(f, 10, escrow::cipher::chacha20_poly1305_stream::id);
         REQUIRE_ESCROW_ERROR(decrypt(f, k.owner), errc::unknown_policy_id);
     }
     SECTION("a file made for another wrap id is unknown_policy_id") {
-        put_u16(f, 12, escrow::ids::wrap::x25519);
+        put_u16(f, 12, escrow::wrap::x25519::id);
         REQUIRE_ESCROW_ERROR(decrypt(f, k.owner), errc::unknown_policy_id);
     }
     SECTION("reserved flags set are malformed_header") {
@@ -343,8 +343,8 @@ TEST_CASE("The header a file is written with is read back field by field", "[sto
     escrow::native_encryptor enc;
     escrow::memory_source in(e.file);
     auto h = enc.read_header(in);
-    CHECK(h.cipher_id == escrow::ids::cipher::aes256_gcm_stream);
-    CHECK(h.wrap_id == escrow::ids::wrap::rsa_oaep_sha256);
+    CHECK(h.cipher_id == escrow::cipher::aes256_gcm_stream::id);
+    CHECK(h.wrap_id == escrow::wrap::rsa_oaep_sha256::id);
     CHECK(h.nonce.size() == 32);
     CHECK(h.info.serial == "TEST-0001");
     CHECK(h.info.description == "quarterly report.xlsx");

@@ -192,9 +192,9 @@ TEST_CASE("A changed field of an escrow record is detected by recover_session_ke
     SECTION("description") { r.info.description += "!"; check(r, errc::authentication_failed); }
     SECTION("owner") { r.info.owner = "mallory@example.org"; check(r, errc::authentication_failed); }
     SECTION("creation time") { r.info.created += 1; check(r, errc::authentication_failed); }
-    SECTION("cipher id") { r.cipher_id = escrow::ids::cipher::chacha20_poly1305_stream; check(r, errc::unknown_policy_id); }
-    SECTION("wrap id") { r.wrap_id = escrow::ids::wrap::x25519; check(r, errc::unknown_policy_id); }
-    SECTION("store id") { r.store_id = escrow::ids::store::age; check(r, errc::unknown_policy_id); }
+    SECTION("cipher id") { r.cipher_id = escrow::cipher::chacha20_poly1305_stream::id; check(r, errc::unknown_policy_id); }
+    SECTION("wrap id") { r.wrap_id = escrow::wrap::x25519::id; check(r, errc::unknown_policy_id); }
+    SECTION("store id") { r.store_id = escrow::store::age::id; check(r, errc::unknown_policy_id); }
     SECTION("authority fingerprint") { r.authority_fingerprint[5] ^= 0x40; check(r, errc::bad_key); }
     SECTION("wrapped key, one bit") { r.wrapped_key.back() ^= 1; check(r, errc::authentication_failed); }
     SECTION("wrapped key, replaced by the wrapped key of another file for the same authority") {

@@ -30,11 +30,13 @@ namespace escrow::authority {
 /// roles (age), and the blob's key must verify its MAC (refusing a blob of another record, or a
 /// wrong private key, whatever the format); it may be null for formats with roles (native, CryptoAPI).
 ///
+/// `enc` is the host that does the work, with its policy objects (a stateful store or wrap serves
+/// as it is).
 /// @tparam Encryptor the `escrow_encryptor` of the file's policies (matching the blob's ids).
 /// @throws escrow::error `unknown_policy_id` (blob for other policies), `authentication_failed`,
 /// `malformed_blob`, the file's parsing errors, `not_found` and `io_error`.
 template <class Encryptor>
-void apply_owner_blob_in_place(const std::filesystem::path& path, const owner_blob& blob,
+void apply_owner_blob_in_place(Encryptor& enc, const std::filesystem::path& path, const owner_blob& blob,
                                const typename Encryptor::private_key& new_owner, const escrow_record* record = nullptr) {
     using C = typename Encryptor::cipher_type;
     using W = typename Encryptor::wrap_type;
@@ -45,8 +47,7 @@ void apply_owner_blob_in_place(const std::filesystem::path& path, const owner_bl
     if (record && record->info.serial != blob.serial)
         throw error(errc::invalid_argument, "the owner blob (serial " + blob.serial + ") and the escrow record (serial " +
                                                 record->info.serial + ") differ");
-    S store{};
-    wrapped_key wk = store.template decode_blob<C, W>(blob.blob);
+    wrapped_key wk = enc.decode_blob(blob.blob);
 
     // Rename over the file itself, not over a symbolic link that names it.
     std::filesystem::path target = std::filesystem::canonical(path);
@@ -56,12 +57,19 @@ void apply_owner_blob_in_place(const std::filesystem::path& path, const owner_bl
 
     file_source in(target);
     atomic_file_sink out(target);
-    Encryptor enc;
     if (record) enc.apply_owner_blob(in, out, wk, new_owner, *record);
     else enc.apply_owner_blob(in, out, wk, new_owner);
     out.commit(mode);
     // commit() applies the umask; the file keeps exactly the bits it had.
     if ((mode & ~escrow::detail::current_umask()) != mode) ::chmod(target.c_str(), mode);
+}
+
+/// As above, with a default-constructed `Encryptor` (stateless policies, as the library's presets).
+template <class Encryptor>
+void apply_owner_blob_in_place(const std::filesystem::path& path, const owner_blob& blob,
+                               const typename Encryptor::private_key& new_owner, const escrow_record* record = nullptr) {
+    Encryptor enc;
+    apply_owner_blob_in_place(enc, path, blob, new_owner, record);
 }
 
 }  // namespace escrow::authority

@@ -4,14 +4,12 @@
 /// key escrow: deposit, look-up, revocation, identity-checked recovery, audit.
 #pragma once
 
-#include <boost/hana/for_each.hpp>
-#include <boost/hana/tuple.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <span>
+#include <tuple>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -26,6 +24,7 @@
 #include "escrow/core/error.hpp"
 #include "escrow/core/random.hpp"
 #include "escrow/core/secret.hpp"
+#include "escrow/open_record.hpp"
 #include "escrow/registry.hpp"
 #include "escrow/record.hpp"
 #include "escrow/store/concept.hpp"
@@ -60,14 +59,17 @@ enum class deposit_result {
 /// The authority handles records whose wrap is `Wrap`; their blobs are in their store's format, so
 /// the store and the cipher are found by id among `Stores` and `Ciphers` (`escrow::type_list`s of
 /// policy types, walked at compile time: no virtual call). A (store, cipher) pair is used only
-/// when the store carries that cipher with `Wrap` (`escrow::store::carries`).
+/// when the store carries that cipher with `Wrap` (`Store::carries<Cipher, Wrap>`). The wrap and
+/// the stores are objects the authority is given (a stateful wrap or store serves as it is); a
+/// session key is recovered through `escrow::open_record`, the path the owner's host takes too.
 ///
 /// The plaintext session key exists only inside `recover`, in wiped memory, between the unwrap
 /// and the re-wrap.
 ///
 /// @tparam Wrap           a `wrap_policy` whose keys have a `public_key_codec`
 /// @tparam Repository     a `repository` (`sqlite_repository`, `memory_repository`)
-/// @tparam IdentityPolicy an `identity_policy` for the repository's transactions
+/// @tparam IdentityPolicy an `identity_policy` for the repository's transactions (it reads them
+///                        through a `transaction_view`, which cannot change them)
 /// @tparam Stores         an `escrow::type_list` of the stores to dispatch over (default: the registry's)
 /// @tparam Ciphers        an `escrow::type_list` of the ciphers to dispatch over (default: the registry's)
 template <class Wrap, class Repository, class IdentityPolicy, class Stores = registry::stores,
@@ -81,7 +83,8 @@ class backup_authority {
                   "Repository must model escrow::authority::repository (escrow/authority/repository.hpp)");
     static_assert(identity_policy<IdentityPolicy, typename Repository::transaction>,
                   "IdentityPolicy must provide std::string establish(const recovery_request&, "
-                  "std::span<const officer_signature>, Repository::transaction&) const (escrow/authority/identity.hpp)");
+                  "std::span<const officer_signature>, const transaction_view<Repository::transaction>&) const "
+                  "(escrow/authority/identity.hpp)");
 
 public:
     using wrap_type = Wrap;
@@ -90,19 +93,25 @@ public:
     using transaction = typename Repository::transaction;
     /// The clock, in Unix seconds; replaceable for tests of expiry.
     using clock_function = std::function<std::uint64_t()>;
+    /// One object of each store of `Stores`, as the authority is given them (a `std::tuple`).
+    using store_objects = typename Stores::objects;
 
     /// An authority that can recover: it holds its private key. Binds the repository to this key
-    /// on first use; a repository bound to another key is refused.
+    /// on first use; a repository bound to another key is refused. `wrap` and `stores` are the
+    /// policy objects it works with (default-constructed only when not given).
     /// @throws escrow::error `bad_key` (the repository belongs to another authority key).
-    backup_authority(Repository& repo, IdentityPolicy policy, private_key key, Wrap wrap = Wrap{})
-        : repo_(repo), policy_(std::move(policy)), wrap_(std::move(wrap)), public_(wrap_.public_of(key)),
-          private_(std::move(key)) {
+    backup_authority(Repository& repo, IdentityPolicy policy, private_key key, Wrap wrap = Wrap{},
+                     store_objects stores = store_objects{})
+        : repo_(repo), policy_(std::move(policy)), wrap_(std::move(wrap)), stores_(std::move(stores)),
+          public_(wrap_.public_of(key)), private_(std::move(key)) {
         bind_key();
     }
 
     /// An authority that accepts deposits and answers look-ups but cannot recover (no private key).
-    backup_authority(Repository& repo, IdentityPolicy policy, public_key key, Wrap wrap = Wrap{})
-        : repo_(repo), policy_(std::move(policy)), wrap_(std::move(wrap)), public_(std::move(key)) {
+    backup_authority(Repository& repo, IdentityPolicy policy, public_key key, Wrap wrap = Wrap{},
+                     store_objects stores = store_objects{})
+        : repo_(repo), policy_(std::move(policy)), wrap_(std::move(wrap)), stores_(std::move(stores)),
+          public_(std::move(key)) {
         bind_key();
     }
 
@@ -239,6 +248,7 @@ private:
     Repository& repo_;
     IdentityPolicy policy_;
     [[no_unique_address]] Wrap wrap_;
+    store_objects stores_;
     public_key public_;
     std::optional<private_key> private_;
     clock_function now_ = unix_now;
@@ -283,22 +293,17 @@ private:
         tx.append_audit(e);
     }
 
-    // Calls f(type_c<Store>, type_c<Cipher>) for the (store, cipher) pair the ids name, when the
-    // store carries that cipher with Wrap; throws unknown_policy_id otherwise.
+    // Calls f(store, std::type_identity<Cipher>{}) with this authority's object of the store the
+    // ids name and the cipher they name, when the store carries that cipher with Wrap; throws
+    // unknown_policy_id otherwise.
     template <class F>
-    static bytes dispatch_impl(std::uint16_t store_id, std::uint16_t cipher_id, F&& f) {
-        namespace hana = boost::hana;
+    bytes dispatch_impl(std::uint16_t store_id, std::uint16_t cipher_id, F&& f) {
         std::optional<bytes> out;
-        bool store_known = false, cipher_known = false;
-        hana::for_each(Stores::as_hana(), [&](auto s) {
+        bool cipher_known = false;
+        bool store_known = registry::visit_id<Stores>(store_id, [&](auto s) {
             using S = typename decltype(s)::type;
-            if (S::id != store_id) return;
-            store_known = true;
-            hana::for_each(Ciphers::as_hana(), [&](auto c) {
-                using C = typename decltype(c)::type;
-                if (C::id != cipher_id) return;
-                cipher_known = true;
-                if constexpr (store::carries<S, C, Wrap>) out = f(hana::type_c<S>, hana::type_c<C>);
+            cipher_known = registry::visit_id<Ciphers>(cipher_id, [&](auto c) {
+                if constexpr (store::carries<S, typename decltype(c)::type, Wrap>) out = f(std::get<S>(stores_), c);
             });
         });
         if (out) return std::move(*out);
@@ -320,10 +325,8 @@ private:
                                                      std::string(Wrap::name) + ")");
         if (!constant_time_equal(record.authority_fingerprint, fingerprint()))
             throw error(errc::bad_key, "the record was made for a different authority key");
-        dispatch_impl(record.store_id, record.cipher_id, [&](auto s, auto c) {
-            using S = typename decltype(s)::type;
-            using C = typename decltype(c)::type;
-            (void)S{}.template decode_blob<C, Wrap>(record.wrapped_key);
+        dispatch_impl(record.store_id, record.cipher_id, [&](auto& st, auto c) {
+            (void)st.template decode_blob<typename decltype(c)::type, Wrap>(record.wrapped_key);
             return bytes{};
         });
     }
@@ -353,7 +356,8 @@ private:
         if (!stored) throw error(errc::not_found, "no escrow record with serial '" + request.serial + "'");
         if (stored->status == record_status::revoked)
             throw error(errc::identity_rejected, "the record '" + request.serial + "' is revoked");
-        actor = policy_.establish(request, signatures, tx);
+        const transaction_view<transaction> view(tx);
+        actor = policy_.establish(request, signatures, view);
 
         record_entry entry = to_entry(*stored);
         const escrow_record& rec = entry.record;
@@ -366,18 +370,10 @@ private:
         out.cipher_id = rec.cipher_id;
         out.wrap_id = rec.wrap_id;
         out.store_id = rec.store_id;
-        out.blob = dispatch_impl(rec.store_id, rec.cipher_id, [&](auto s, auto c) {
-            using S = typename decltype(s)::type;
+        out.blob = dispatch_impl(rec.store_id, rec.cipher_id, [&](auto& st, auto c) {
             using C = typename decltype(c)::type;
-            S st{};
-            wrapped_key w = st.template decode_blob<C, Wrap>(rec.wrapped_key);
-            std::optional<session_key> key = wrap::unwrap_expecting(wrap_, w, *private_, C::key_size);
-            if (!key || key->size() != C::key_size)
-                throw error(errc::authentication_failed, "the authority key does not unwrap this record's session key");
-            if (!rec.verify(*key))
-                throw error(errc::authentication_failed,
-                            "escrow record MAC does not verify: the record was altered in the repository");
-            return st.template encode_blob<C, Wrap>(wrap_.wrap(*key, new_owner, default_random()));
+            session_key key = open_record<C>(wrap_, st, rec, *private_, "the record was altered in the repository");
+            return st.template encode_blob<C, Wrap>(wrap_.wrap(key, new_owner, default_random()));
         });
         return out;
     }

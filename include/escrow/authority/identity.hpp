@@ -22,15 +22,17 @@
 namespace escrow::authority {
 
 /// An identity policy for repositories whose transactions are `Tx`. Requirement:
-/// `p.establish(request, signatures, tx)` returns who vouched for the request (a short text for
+/// `p.establish(request, signatures, view)` returns who vouched for the request (a short text for
 /// the audit log, never key material) or throws `escrow::error(errc::identity_rejected, reason)`.
-/// It may read the repository through `tx` (registered officers) and must not change it.
+/// It may read the repository (registered officers) through `view`, a `transaction_view<Tx>`,
+/// which offers look-ups only: a policy cannot change what the authority holds.
 ///
 /// The authority itself refuses expired and replayed requests, requests for another authority and
 /// revoked records before it asks the policy, whatever the policy.
 template <class P, class Tx>
-concept identity_policy = requires(const P& p, const recovery_request& r, std::span<const officer_signature> s, Tx& tx) {
-    { p.establish(r, s, tx) } -> std::convertible_to<std::string>;
+concept identity_policy = requires(const P& p, const recovery_request& r, std::span<const officer_signature> s,
+                                   const transaction_view<Tx>& view) {
+    { p.establish(r, s, view) } -> std::convertible_to<std::string>;
 };
 
 namespace detail {
@@ -41,7 +43,7 @@ namespace detail {
 /// else is ignored, and listed in the refusal when fewer than `k` counted.
 template <class Tx>
 std::string check_quorum(std::size_t k, const recovery_request& request, std::span<const officer_signature> signatures,
-                         Tx& tx) {
+                         const Tx& tx) {
     const digest256 digest = request.digest();
     const bytes message = request.signed_message();
     std::set<std::string> counted;  // raw keys, as strings
@@ -91,7 +93,7 @@ struct officer_quorum {
 
     template <class Tx>
     [[nodiscard]] std::string establish(const recovery_request& request, std::span<const officer_signature> signatures,
-                                        Tx& tx) const {
+                                        const Tx& tx) const {
         return detail::check_quorum(K, request, signatures, tx);
     }
 };
@@ -107,7 +109,7 @@ public:
 
     template <class Tx>
     [[nodiscard]] std::string establish(const recovery_request& request, std::span<const officer_signature> signatures,
-                                        Tx& tx) const {
+                                        const Tx& tx) const {
         return detail::check_quorum(k_, request, signatures, tx);
     }
 
@@ -138,7 +140,7 @@ public:
 
     template <class Tx>
     [[nodiscard]] std::string establish(const recovery_request& request, std::span<const officer_signature> signatures,
-                                        Tx&) const {
+                                        const Tx&) const {
         identity_verdict v = std::invoke(check_, request, signatures);
         if (!v.granted) throw error(errc::identity_rejected, name_ + " refused: " + v.detail);
         return name_ + ": " + v.detail;

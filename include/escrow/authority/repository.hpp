@@ -84,6 +84,28 @@ concept repository_transaction =
         t.commit();
     };
 
+/// A read-only view of a repository transaction: the look-ups of `repository_transaction` and
+/// nothing that changes the repository. What an identity policy is given, so that vouching for a
+/// request cannot change what the authority holds.
+template <class Tx>
+class transaction_view {
+public:
+    explicit transaction_view(Tx& tx) noexcept : tx_(tx) {}
+
+    [[nodiscard]] std::optional<stored_record> find_record(std::string_view serial) const { return tx_.find_record(serial); }
+    [[nodiscard]] std::vector<stored_record> list_records(std::string_view owner) const { return tx_.list_records(owner); }
+    [[nodiscard]] std::optional<officer_entry> find_officer(std::string_view name) const { return tx_.find_officer(name); }
+    [[nodiscard]] std::optional<officer_entry> find_officer_by_key(byte_view raw) const { return tx_.find_officer_by_key(raw); }
+    [[nodiscard]] std::vector<officer_entry> list_officers() const { return tx_.list_officers(); }
+    [[nodiscard]] bool nonce_used(byte_view nonce) const { return tx_.nonce_used(nonce); }
+    [[nodiscard]] std::optional<bytes> get_meta(std::string_view key) const { return tx_.get_meta(key); }
+    [[nodiscard]] authority::audit_head audit_head() const { return tx_.audit_head(); }
+    [[nodiscard]] std::vector<audit_entry> audit_entries() const { return tx_.audit_entries(); }
+
+private:
+    Tx& tx_;
+};
+
 /// A repository: `r.begin()` starts a transaction (waiting for writers in other threads or
 /// processes as the repository allows). Models: `memory_repository`, `sqlite_repository`.
 template <class R>

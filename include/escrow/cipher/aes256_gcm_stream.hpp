@@ -13,7 +13,6 @@
 #include "escrow/cipher/concept.hpp"
 #include "escrow/core/crypto.hpp"
 #include "escrow/core/error.hpp"
-#include "escrow/core/ids.hpp"
 #include "escrow/detail/stream_nonce.hpp"
 
 namespace escrow::cipher {
@@ -69,7 +68,7 @@ private:
 /// A fresh salt per file gives a fresh payload key, so nonces never repeat under one key.
 struct aes256_gcm_stream {
     static constexpr std::string_view name = "aes256-gcm-stream";
-    static constexpr std::uint16_t id = ids::cipher::aes256_gcm_stream;
+    static constexpr std::uint16_t id = 0x0101;
     static constexpr std::size_t key_size = 32;
     static constexpr std::size_t nonce_size = 32;
     static constexpr std::size_t tag_size = 16;
@@ -78,8 +77,6 @@ struct aes256_gcm_stream {
     static constexpr std::size_t min_final_sealed_size = tag_size;
     static constexpr std::size_t max_final_sealed_size = chunk_size + tag_size;
     static constexpr std::string_view payload_info = "escrow/v1 payload";
-    /// Chunks depend only on (key, nonce, index, last): hosts may seal and open them in parallel.
-    static constexpr bool parallel_chunks = true;
 
     [[nodiscard]] static constexpr std::size_t sealed_size(std::size_t n, bool) noexcept { return n + tag_size; }
 
@@ -128,3 +125,9 @@ private:
 };
 
 }  // namespace escrow::cipher
+
+namespace escrow {
+/// Chunks depend only on (key, nonce, index, last): hosts may seal and open them in parallel.
+template <>
+inline constexpr cipher::options cipher_options<cipher::aes256_gcm_stream> = {.parallel_chunks = true};
+}  // namespace escrow

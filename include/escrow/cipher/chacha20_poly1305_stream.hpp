@@ -10,7 +10,6 @@
 #include "escrow/cipher/concept.hpp"
 #include "escrow/core/crypto.hpp"
 #include "escrow/core/error.hpp"
-#include "escrow/core/ids.hpp"
 #include "escrow/detail/chacha20_poly1305.hpp"
 #include "escrow/detail/stream_nonce.hpp"
 
@@ -29,7 +28,7 @@ namespace escrow::cipher {
 /// when the whole payload is empty.
 struct chacha20_poly1305_stream {
     static constexpr std::string_view name = "chacha20-poly1305-stream";
-    static constexpr std::uint16_t id = ids::cipher::chacha20_poly1305_stream;
+    static constexpr std::uint16_t id = 0x0102;
     static constexpr std::size_t key_size = 16;
     static constexpr std::size_t nonce_size = 16;
     static constexpr std::size_t tag_size = 16;
@@ -38,8 +37,6 @@ struct chacha20_poly1305_stream {
     static constexpr std::size_t min_final_sealed_size = tag_size;
     static constexpr std::size_t max_final_sealed_size = chunk_size + tag_size;
     static constexpr std::string_view payload_info = "payload";
-    /// Chunks depend only on (key, nonce, index, last): hosts may seal and open them in parallel.
-    static constexpr bool parallel_chunks = true;
 
     [[nodiscard]] static constexpr std::size_t sealed_size(std::size_t n, bool) noexcept { return n + tag_size; }
 
@@ -88,3 +85,9 @@ private:
 };
 
 }  // namespace escrow::cipher
+
+namespace escrow {
+/// Chunks depend only on (key, nonce, index, last): hosts may seal and open them in parallel.
+template <>
+inline constexpr cipher::options cipher_options<cipher::chacha20_poly1305_stream> = {.parallel_chunks = true};
+}  // namespace escrow

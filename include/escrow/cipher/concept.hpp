@@ -15,7 +15,7 @@ namespace escrow {
 namespace cipher {
 
 /// Names, sizes and framing. Requirements:
-/// - `C::name` (`std::string_view`), `C::id` (`std::uint16_t`, escrow/core/ids.hpp);
+/// - `C::name` (`std::string_view`), `C::id` (`std::uint16_t`; ranges in escrow/core/ids.hpp);
 /// - `C::key_size`: session key bytes; `C::nonce_size`: per-file nonce or salt bytes (may be 0);
 /// - `C::chunk_size`: plaintext bytes in every chunk but the last;
 /// - `C::sealed_chunk_size`: bytes of a sealed non-final chunk;
@@ -27,11 +27,8 @@ namespace cipher {
 /// is empty). `sealed_chunk_size <= max_final_sealed_size`, so a reader knows a chunk is the last
 /// exactly when what remains of the input is at most `max_final_sealed_size` bytes.
 ///
-/// Optional: `C::parallel_chunks` (`bool`), true when a chunk's output depends only on the key, the
-/// nonce, its index and its final flag, never on other chunks, so that separate sealers (openers)
-/// built from the same key and nonce may process chunks in any order on any thread. Hosts then
-/// run the payload through their parallel pipeline (when also `sealed_chunk_size ==
-/// max_final_sealed_size`). A cipher that chains state from chunk to chunk (CBC) leaves it out.
+/// Optional capabilities are not members of `C`: they are stated in `escrow::cipher_options<C>`
+/// (below), whose defaults hold for a cipher that says nothing.
 template <class C>
 concept cipher_traits = requires(std::size_t n, bool last) {
     { C::name } -> std::convertible_to<std::string_view>;
@@ -69,10 +66,40 @@ concept cipher_open = requires(typename C::opener& o, std::uint64_t i, byte_view
     { o.open(i, in, last, out) } -> std::same_as<std::size_t>;
 };
 
+/// A cipher's optional capabilities, each an explicit opt-in with a default. A cipher states
+/// them by specialising `escrow::cipher_options` with designated initializers, so that a misspelt
+/// option is a compile error rather than a silent default:
+///
+///     template <> inline constexpr escrow::cipher::options escrow::cipher_options<my_cipher> = {.parallel_chunks = true};
+struct options {
+    /// A chunk's output depends only on the key, the nonce, its index and its final flag, never
+    /// on other chunks, so separate sealers (openers) built from the same key and nonce may process
+    /// chunks in any order on any thread. Hosts then run payloads between streams through their
+    /// parallel pipeline (when also `sealed_chunk_size == max_final_sealed_size`). A cipher that
+    /// chains state from chunk to chunk (CBC) leaves it false.
+    bool parallel_chunks = false;
+    /// Every chunk is authenticated: `open` throws `authentication_failed` for any changed byte,
+    /// index, flag, key or nonce, and releases nothing of that chunk. A cipher without integrity
+    /// (CryptoAPI's CBC, which only checks the final padding) sets it false; formats that require
+    /// integrity (`store::native`) refuse it.
+    bool authenticated = true;
+};
+
+/// Checks the options a cipher states: none of the old member hooks, which this library no longer
+/// reads (a cipher declaring `parallel_chunks` as a member would silently run sequentially).
+template <class C>
+concept cipher_options_stated = !requires { C::parallel_chunks; };
+
 }  // namespace cipher
 
-/// A complete cipher policy: `cipher_traits && cipher_seal && cipher_open`.
+/// The optional capabilities of cipher `C` (`cipher::options`); specialise it for your cipher.
 template <class C>
-concept cipher_policy = cipher::cipher_traits<C> && cipher::cipher_seal<C> && cipher::cipher_open<C>;
+inline constexpr cipher::options cipher_options = {};
+
+/// A complete cipher policy: `cipher_traits && cipher_seal && cipher_open`, with its options stated
+/// through `escrow::cipher_options` only.
+template <class C>
+concept cipher_policy =
+    cipher::cipher_traits<C> && cipher::cipher_seal<C> && cipher::cipher_open<C> && cipher::cipher_options_stated<C>;
 
 }  // namespace escrow

@@ -14,7 +14,6 @@
 
 #include "escrow/cipher/concept.hpp"
 #include "escrow/core/error.hpp"
-#include "escrow/core/ids.hpp"
 #include "escrow/core/secret.hpp"
 
 namespace escrow::legacy {
@@ -42,9 +41,7 @@ struct cryptoapi_aes_cbc {
     static constexpr std::string_view name = Bits == 128   ? "cryptoapi-aes128-cbc"
                                              : Bits == 192 ? "cryptoapi-aes192-cbc"
                                                            : "cryptoapi-aes256-cbc";
-    static constexpr std::uint16_t id = Bits == 128   ? ids::cipher::cryptoapi_aes128_cbc
-                                        : Bits == 192 ? ids::cipher::cryptoapi_aes192_cbc
-                                                      : ids::cipher::cryptoapi_aes256_cbc;
+    static constexpr std::uint16_t id = Bits == 128 ? 0x0180 : Bits == 192 ? 0x0181 : 0x0182;
     /// CryptoAPI's ALG_ID for this key size (CALG_AES_128 0x660E, CALG_AES_192 0x660F, CALG_AES_256 0x6610).
     static constexpr std::uint32_t calg = Bits == 128 ? 0x660E : Bits == 192 ? 0x660F : 0x6610;
     static constexpr unsigned bits = Bits;
@@ -136,3 +133,10 @@ private:
 };
 
 }  // namespace escrow::legacy
+
+namespace escrow {
+/// No integrity: a changed ciphertext decrypts to changed plaintext, non-final chunks are released
+/// before the final padding is checked, and each chunk chains to the one before (no parallelism).
+template <unsigned Bits>
+inline constexpr cipher::options cipher_options<legacy::cryptoapi_aes_cbc<Bits>> = {.authenticated = false};
+}  // namespace escrow

@@ -4,18 +4,15 @@
 /// `age` command-line tool reads and writes.
 #pragma once
 
-#include <boost/hana/contains.hpp>
-#include <boost/hana/integral_constant.hpp>
-#include <boost/hana/set.hpp>
-
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "escrow/core/crypto.hpp"
 #include "escrow/core/encoding.hpp"
 #include "escrow/core/error.hpp"
-#include "escrow/core/ids.hpp"
+#include "escrow/cipher/chacha20_poly1305_stream.hpp"
 #include "escrow/core/io.hpp"
 #include "escrow/store/concept.hpp"
 
@@ -44,7 +41,7 @@ namespace escrow::store {
 /// Key info is not carried: the escrow record holds it.
 struct age {
     static constexpr std::string_view name = "age";
-    static constexpr std::uint16_t id = ids::store::age;
+    static constexpr std::uint16_t id = 0x0303;
     static constexpr std::string_view version_line = "age-encryption.org/v1";
     static constexpr std::string_view version_prefix = "age-encryption.org/";
     static constexpr std::string_view header_info = "header";
@@ -55,35 +52,17 @@ struct age {
     static constexpr std::size_t max_stanzas = 4096;
     static constexpr std::size_t max_body = 16 * 1024;
     static constexpr std::size_t body_columns = 64;
-    /// age's reader opens a full-size payload chunk as a middle chunk, and then as the final one,
-    /// releasing what authenticates before it reports a framing error; the host does the same for
-    /// this format, so that what reaches the sink is exactly what age releases (CCTV "payload").
-    static constexpr bool full_chunks_try_both_flags = true;
+    /// The recipient types of the age v1 specification, the stanzas an age reader knows.
+    static constexpr std::string_view recipient_types[] = {"X25519", "ssh-rsa", "ssh-ed25519", "scrypt"};
 
-    static constexpr auto cipher_ids =
-        boost::hana::make_set(boost::hana::integral_c<std::uint16_t, ids::cipher::chacha20_poly1305_stream>);
-    static constexpr auto wrap_ids = boost::hana::make_set(boost::hana::integral_c<std::uint16_t, ids::wrap::x25519>,
-                                                           boost::hana::integral_c<std::uint16_t, ids::wrap::ssh_rsa>,
-                                                           boost::hana::integral_c<std::uint16_t, ids::wrap::scrypt>);
-
-    /// True when this format carries `C` and `W` (the rule `accepts` enforces, without asserting).
+    /// What the format carries, its one compatibility rule: age's own payload cipher
+    /// (`cipher::chacha20_poly1305_stream`) with a wrap whose stanza is one of age's recipient types.
     template <class C, class W>
-    static constexpr bool can_carry = boost::hana::contains(cipher_ids, boost::hana::integral_c<std::uint16_t, C::id>) &&
-                                      boost::hana::contains(wrap_ids, boost::hana::integral_c<std::uint16_t, W::id>) &&
-                                      C::nonce_size == nonce_size;
-
-    /// Checks at compile time that this format carries `C` and `W`.
-    template <class C, class W>
-    static consteval bool accepts() {
-        static_assert(boost::hana::contains(cipher_ids, boost::hana::integral_c<std::uint16_t, C::id>),
-                      "escrow::store::age carries cipher::chacha20_poly1305_stream with wrap::x25519, wrap::ssh_rsa "
-                      "or wrap::scrypt: use the preset escrow::age_encryptor");
-        static_assert(boost::hana::contains(wrap_ids, boost::hana::integral_c<std::uint16_t, W::id>),
-                      "escrow::store::age carries cipher::chacha20_poly1305_stream with wrap::x25519, wrap::ssh_rsa "
-                      "or wrap::scrypt: use the preset escrow::age_encryptor");
-        static_assert(C::nonce_size == nonce_size, "escrow::store::age: the payload nonce is 16 bytes");
-        return true;
-    }
+    static constexpr bool carries = std::is_same_v<C, cipher::chacha20_poly1305_stream> && [] {
+        for (std::string_view t : recipient_types)
+            if (t == W::stanza_type) return true;
+        return false;
+    }();
 
     // ---- stanzas -------------------------------------------------------------------------------
 
@@ -188,7 +167,7 @@ struct age {
             r.fail("not an age file (no 'age-encryption.org/v1' line)");
         }
         file_header h;
-        h.cipher_id = ids::cipher::chacha20_poly1305_stream;
+        h.cipher_id = cipher::chacha20_poly1305_stream::id;
         bool has_scrypt = false;
         for (;;) {
             if (!r.next(line, max_header_size)) throw error(errc::truncated, "age header: input ended before the MAC line");
@@ -330,3 +309,13 @@ private:
 };
 
 }  // namespace escrow::store
+
+namespace escrow {
+/// age records no roles, and its reader tries both final flags on a full-size payload chunk,
+/// releasing what authenticates before it reports a framing error; the host does the same for this
+/// format, so that what reaches the sink is exactly what age releases (CCTV "payload" cases).
+template <>
+inline constexpr store::options store_options<store::age> = {
+    .owner_entry = store::owner_lookup::first_not_authority,
+    .final_chunk = store::final_chunk_rule::try_both_on_full_chunks};
+}  // namespace escrow

@@ -4,10 +4,6 @@
 /// the blob format of escrow records.
 #pragma once
 
-#include <boost/hana/contains.hpp>
-#include <boost/hana/integral_constant.hpp>
-#include <boost/hana/set.hpp>
-
 #include <concepts>
 #include <cstdint>
 #include <string>
@@ -16,6 +12,7 @@
 
 #include "escrow/cipher/concept.hpp"
 #include "escrow/core/bytes.hpp"
+#include "escrow/core/error.hpp"
 #include "escrow/core/io.hpp"
 #include "escrow/core/key_info.hpp"
 #include "escrow/core/secret.hpp"
@@ -57,18 +54,22 @@ namespace store {
 
 // As for wraps, requirements are calls on an object `s`; static member functions satisfy them.
 
-/// Names and compatibility. Requirements:
-/// - `S::name` (`std::string_view`) and `S::id` (`std::uint16_t`);
-/// - `S::cipher_ids`, `S::wrap_ids`: Boost.Hana sets of `hana::integral_constant<std::uint16_t, id>`
-///   naming what the format can carry;
-/// - `S::template accepts<C, W>()`: a `consteval bool` that `static_assert`s, with a message naming
-///   the preset to use instead, that the format carries `C` and `W`.
+/// Names. Requirements: `S` is copyable; `S::name` (`std::string_view`) and `S::id`
+/// (`std::uint16_t`).
 template <class S>
 concept store_traits = std::copy_constructible<S> && requires {
     { S::name } -> std::convertible_to<std::string_view>;
     { S::id } -> std::convertible_to<std::uint16_t>;
-    S::cipher_ids;
-    S::wrap_ids;
+};
+
+/// Compatibility, the one place a store says what its format can carry. Requirement:
+/// `S::template carries<C, W>`, a `static constexpr bool` variable template, true when the format
+/// carries cipher `C` with wrap `W`. The host refuses (`static_assert`) a combination it is false
+/// for; code that picks among stores at compile time (the backup authority) asks it without
+/// stopping the build.
+template <class S, class C, class W>
+concept store_compatibility = requires {
+    { S::template carries<C, W> } -> std::convertible_to<bool>;
 };
 
 /// Headers. Requirements, for the cipher `C` and wrap `W` it accepts:
@@ -79,8 +80,11 @@ concept store_traits = std::copy_constructible<S> && requires {
 ///   (type empty or `W::stanza_type`) and, in typed formats, foreign entries with their `type` set;
 /// - `s.template verify_header<C, W>(header, key)` checks the MAC in constant time.
 ///
-/// Laws: `read_header(write_header(h))` gives back `h`'s fields; `verify_header` holds for the key
-/// the header was written with and fails for any other key or any changed header byte.
+/// Laws: `read_header(write_header(h))` gives back `h`'s fields (the roles too, unless the store
+/// states `owner_lookup::first_not_authority`: then they read back `unknown`); with
+/// `header_check::mac` (the default), `verify_header` holds for the key the header was written
+/// with and fails for any other key or any changed header byte; with `header_check::payload`, it
+/// holds for every key of the cipher's size.
 template <class S, class C, class W>
 concept store_header = requires(S& s, memory_sink& out, memory_source& in, file_header& h, const file_header& ch,
                                 const session_key& k) {
@@ -98,25 +102,98 @@ concept store_blob = requires(S& s, const wrapped_key& w, byte_view b) {
     { s.template decode_blob<C, W>(b) } -> std::same_as<wrapped_key>;
 };
 
-/// True when the store `S` can carry the cipher `C` and the wrap `W`: the non-asserting twin of
-/// `S::accepts<C, W>()`, for code that picks among stores at compile time (the backup authority).
-/// A store that states the rule itself declares `template <class C, class W> static constexpr bool
-/// can_carry`; otherwise the answer is membership of both ids in `S::cipher_ids` and `S::wrap_ids`.
+/// How a format authenticates its header (`store::options::header_check`).
+enum class header_check : std::uint8_t {
+    /// `verify_header(h, k)` checks a MAC keyed from the session key: it holds for the key the
+    /// header was written with and fails for any other key or any changed header byte.
+    mac,
+    /// The header has no MAC (CryptoAPI): `verify_header` holds for any key of the cipher's size,
+    /// and only the payload's own checks (a CBC padding) tell a wrong key. A host that must know a
+    /// key is the file's (to apply a re-wrapped owner blob) decrypts the payload, keeping nothing.
+    payload,
+};
+
+/// How the owner's entry of a header is found (`store::options::owner_entry`).
+enum class owner_lookup : std::uint8_t {
+    /// Each entry's role is written: the owner's is the one entry with `recipient_role::owner`.
+    by_role,
+    /// Roles are not written (age lists stanzas only): entries read back as
+    /// `recipient_role::unknown`, and the owner's is the first of the wrap's type that is not the
+    /// authority's own blob (which the caller must then give).
+    first_not_authority,
+};
+
+/// How a reader decides the final flag of a payload chunk (`store::options::final_chunk`).
+enum class final_chunk_rule : std::uint8_t {
+    /// By the look-ahead alone: a chunk is the last when what remains fits in a final chunk.
+    look_ahead,
+    /// As the look-ahead says, but a full-size chunk that fails under that flag is opened under the
+    /// other one too (age's reader, which cannot know yet whether more follows): its plaintext,
+    /// authenticated, is released, and then the framing error (data after the final chunk, or no
+    /// final chunk) is reported, so that exactly what the format's own reader releases is released.
+    try_both_on_full_chunks,
+};
+
+/// A store's format-specific behaviour, each with a default, stated by specialising
+/// `escrow::store_options` with designated initializers (a misspelt option is a compile error):
+///
+///     template <> inline constexpr escrow::store::options escrow::store_options<my_store> = {.owner_entry = ...};
+struct options {
+    header_check header = header_check::mac;                           ///< how the header is authenticated
+    owner_lookup owner_entry = owner_lookup::by_role;                 ///< how the owner's entry is found
+    final_chunk_rule final_chunk = final_chunk_rule::look_ahead;      ///< the payload's final-chunk rule
+};
+
+/// The store states its options through `escrow::store_options` only: none of the old member hooks,
+/// which this library no longer reads (a store declaring `full_chunks_try_both_flags` as a member
+/// would silently behave otherwise).
+template <class S>
+concept store_options_stated = !requires { S::full_chunks_try_both_flags; };
+
+/// True when the store `S` carries the cipher `C` and the wrap `W`: `S::carries<C, W>`, or false
+/// when `S` states no such member.
 template <class S, class C, class W>
 inline constexpr bool carries = [] {
-    if constexpr (requires { { S::template can_carry<C, W> } -> std::convertible_to<bool>; }) {
-        return static_cast<bool>(S::template can_carry<C, W>);
-    } else {
-        namespace hana = boost::hana;
-        return hana::contains(S::cipher_ids, hana::integral_c<std::uint16_t, C::id>) &&
-               hana::contains(S::wrap_ids, hana::integral_c<std::uint16_t, W::id>);
-    }
+    if constexpr (store_compatibility<S, C, W>) return static_cast<bool>(S::template carries<C, W>);
+    else return false;
 }();
 
 }  // namespace store
 
-/// A complete store policy for cipher `C` and wrap `W`.
+/// The format-specific behaviour of store `S` (`store::options`); specialise it for your store.
+template <class S>
+inline constexpr store::options store_options = {};
+
+namespace store {
+
+/// The owner's entry of `h`, found as store `S` states (`store_options<S>.owner_entry`): by its role,
+/// or, in a format without roles, as the first entry of `W`'s type that is not `authority_blob`.
+/// @throws escrow::error `malformed_header` when there is none, or when the format records no
+/// roles and `authority_blob` is null.
+template <class S, class W>
+[[nodiscard]] recipient_entry& owner_entry(file_header& h, const wrapped_key* authority_blob) {
+    if constexpr (store_options<S>.owner_entry == owner_lookup::by_role) {
+        for (auto& r : h.recipients)
+            if (r.role == recipient_role::owner) return r;
+    } else {
+        if (!authority_blob)
+            throw error(errc::malformed_header,
+                        "the file records no recipient roles: the authority's blob is needed to tell the owner's entry");
+        for (auto& r : h.recipients) {
+            if (!r.type.empty() && r.type != std::string_view(W::stanza_type)) continue;
+            if (r.key.args == authority_blob->args && r.key.body == authority_blob->body) continue;
+            return r;
+        }
+    }
+    throw error(errc::malformed_header, "the file has no owner recipient to replace");
+}
+
+}  // namespace store
+
+/// A complete store policy for cipher `C` and wrap `W`: names, compatibility, headers, blobs, and
+/// options stated through `escrow::store_options` only.
 template <class S, class C, class W>
-concept store_policy = store::store_traits<S> && store::store_header<S, C, W> && store::store_blob<S, C, W>;
+concept store_policy = store::store_traits<S> && store::store_compatibility<S, C, W> && store::store_header<S, C, W> &&
+                       store::store_blob<S, C, W> && store::store_options_stated<S>;
 
 }  // namespace escrow

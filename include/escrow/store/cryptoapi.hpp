@@ -4,22 +4,20 @@
 /// sample, byte-compatible with CryptoAPI (docs/format.md). Unauthenticated by design.
 #pragma once
 
-#include <boost/hana/contains.hpp>
-#include <boost/hana/integral_constant.hpp>
-#include <boost/hana/set.hpp>
-
 #include <algorithm>
+#include <concepts>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "escrow/core/encoding.hpp"
 #include "escrow/core/error.hpp"
-#include "escrow/core/ids.hpp"
 #include "escrow/core/io.hpp"
 #include "escrow/detail/byte_reader.hpp"
 #include "escrow/store/concept.hpp"
+#include "escrow/wrap/rsa_pkcs1v15.hpp"
 
 namespace escrow::store {
 
@@ -40,45 +38,13 @@ namespace escrow::store {
 /// the payload (docs/threat-model.md).
 struct cryptoapi {
     static constexpr std::string_view name = "cryptoapi";
-    static constexpr std::uint16_t id = ids::store::cryptoapi;
+    static constexpr std::uint16_t id = 0x0302;
     static constexpr byte simpleblob_type = 0x01;
     static constexpr byte blob_version = 0x02;
     static constexpr std::uint32_t calg_rsa_keyx = 0xA400;
     static constexpr std::size_t simpleblob_header_size = 12;  // BLOBHEADER + algid
     static constexpr std::size_t min_rsa_block = 2048 / 8;      // the wrap's smallest key
     static constexpr std::size_t max_rsa_block = 16384 / 8;     // the library's largest key
-
-    static constexpr auto cipher_ids = boost::hana::make_set(
-        boost::hana::integral_c<std::uint16_t, ids::cipher::cryptoapi_aes128_cbc>,
-        boost::hana::integral_c<std::uint16_t, ids::cipher::cryptoapi_aes192_cbc>,
-        boost::hana::integral_c<std::uint16_t, ids::cipher::cryptoapi_aes256_cbc>);
-    static constexpr auto wrap_ids =
-        boost::hana::make_set(boost::hana::integral_c<std::uint16_t, ids::wrap::rsa_pkcs1v15>);
-
-    /// True when this format carries `C` and `W` (the rule `accepts` enforces, without asserting).
-    template <class C, class W>
-    static constexpr bool can_carry = boost::hana::contains(cipher_ids, boost::hana::integral_c<std::uint16_t, C::id>) &&
-                                      boost::hana::contains(wrap_ids, boost::hana::integral_c<std::uint16_t, W::id>);
-
-    /// Checks at compile time that this format carries `C` and `W`.
-    template <class C, class W>
-    static consteval bool accepts() {
-        static_assert(boost::hana::contains(cipher_ids, boost::hana::integral_c<std::uint16_t, C::id>) &&
-                          boost::hana::contains(wrap_ids, boost::hana::integral_c<std::uint16_t, W::id>),
-                      "escrow::store::cryptoapi carries only escrow::legacy::cryptoapi_aes_cbc<128|192|256> with "
-                      "wrap::rsa_pkcs1v15: use the preset escrow::legacy::cryptoapi_encryptor");
-        return true;
-    }
-
-    /// CryptoAPI's ALG_ID for a cipher id of this store (0 for any other id).
-    [[nodiscard]] static constexpr std::uint32_t calg_of(std::uint16_t cipher_id) noexcept {
-        switch (cipher_id) {
-            case ids::cipher::cryptoapi_aes128_cbc: return 0x660E;
-            case ids::cipher::cryptoapi_aes192_cbc: return 0x660F;
-            case ids::cipher::cryptoapi_aes256_cbc: return 0x6610;
-        }
-        return 0;
-    }
 
     /// The AES key size in bits that a SIMPLEBLOB's aiKeyAlg names, or 0 when it names none.
     [[nodiscard]] static constexpr unsigned aes_bits_of(std::uint32_t calg) noexcept {
@@ -89,6 +55,18 @@ struct cryptoapi {
         }
         return 0;
     }
+
+    /// What the format carries, its one compatibility rule: a cipher that CryptoAPI names by an AES
+    /// ALG_ID in the SIMPLEBLOB (`C::calg`: CryptEncrypt's CBC, `legacy::cryptoapi_aes_cbc<Bits>`)
+    /// with the SIMPLEBLOB's CALG_RSA_KEYX wrap (`wrap::rsa_pkcs1v15`), and nothing else: CryptoAPI
+    /// could not read anything else.
+    template <class C, class W>
+    static constexpr bool carries = [] {
+        if constexpr (requires { { C::calg } -> std::convertible_to<std::uint32_t>; })
+            return aes_bits_of(C::calg) != 0 && std::is_same_v<W, wrap::rsa_pkcs1v15>;
+        else
+            return false;
+    }();
 
     /// The AES size a CryptoAPI file names, from its first 16 bytes; `std::nullopt` unless they
     /// read exactly as this format writes them (blob length = 12 + an RSA block of 256 to 2048
@@ -118,7 +96,7 @@ struct cryptoapi {
         out.push_back(simpleblob_type);
         out.push_back(blob_version);
         le::put<std::uint16_t>(out, 0);
-        le::put<std::uint32_t>(out, calg_of(C::id));
+        le::put<std::uint32_t>(out, C::calg);
         le::put<std::uint32_t>(out, calg_rsa_keyx);
         out.insert(out.end(), w.body.rbegin(), w.body.rend());
         return out;
@@ -137,14 +115,14 @@ struct cryptoapi {
         if (auto v = r.u8("bVersion"); v != blob_version) r.fail("bVersion " + std::to_string(v) + ", expected 2");
         if (r.u16("reserved") != 0) r.fail("the reserved field is not 0");
         const std::uint32_t alg = r.u32("aiKeyAlg");
-        if (alg != calg_of(C::id)) {
+        if (alg != C::calg) {
             if (unsigned bits = aes_bits_of(alg))
                 throw error(errc::unknown_policy_id,
                             "SIMPLEBLOB: the session key is AES-" + std::to_string(bits) +
                                 ", open it with escrow::legacy::cryptoapi_encryptor<" + std::to_string(bits) + "> (this is " +
                                 std::string(C::name) + ")");
-            r.fail("aiKeyAlg 0x" + hex32(alg) + ", expected CALG_AES_" + std::to_string(aes_bits(C::id)) + " 0x" +
-                   hex32(calg_of(C::id)));
+            r.fail("aiKeyAlg 0x" + hex32(alg) + ", expected CALG_AES_" + std::to_string(aes_bits_of(C::calg)) + " 0x" +
+                   hex32(C::calg));
         }
         if (auto k = r.u32("algid"); k != calg_rsa_keyx) r.fail("algid 0x" + hex32(k) + ", expected CALG_RSA_KEYX 0xA400");
         const std::size_t n = r.remaining();
@@ -218,7 +196,12 @@ private:
         for (char& c : s) c = static_cast<char>(c >= 'a' ? c - 32 : c);
         return s.substr(std::min(s.find_first_not_of('0'), std::size_t{4}));  // at least 4 digits
     }
-    static constexpr unsigned aes_bits(std::uint16_t cipher_id) noexcept { return aes_bits_of(calg_of(cipher_id)); }
 };
 
 }  // namespace escrow::store
+
+namespace escrow {
+/// No header MAC: only the payload's final padding tells a wrong key.
+template <>
+inline constexpr store::options store_options<store::cryptoapi> = {.header = store::header_check::payload};
+}  // namespace escrow

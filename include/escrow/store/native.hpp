@@ -3,10 +3,6 @@
 /// `escrow::store::native`: the library's own authenticated file format (docs/format.md).
 #pragma once
 
-#include <boost/hana/contains.hpp>
-#include <boost/hana/integral_constant.hpp>
-#include <boost/hana/set.hpp>
-
 #include <array>
 #include <cstring>
 #include <string_view>
@@ -14,7 +10,6 @@
 #include "escrow/core/crypto.hpp"
 #include "escrow/core/encoding.hpp"
 #include "escrow/core/error.hpp"
-#include "escrow/core/ids.hpp"
 #include "escrow/core/io.hpp"
 #include "escrow/detail/byte_reader.hpp"
 #include "escrow/store/concept.hpp"
@@ -35,7 +30,7 @@ namespace escrow::store {
 /// A blob is: arg count u8 | { arg length u8 | arg } ... | body length u16 | body.
 struct native {
     static constexpr std::string_view name = "native";
-    static constexpr std::uint16_t id = ids::store::native;
+    static constexpr std::uint16_t id = 0x0301;
     static constexpr std::uint16_t version = 1;
     static constexpr std::array<byte, 8> magic = {0x89, 'E', 'S', 'C', 'R', 'O', 'W', '\n'};
     static constexpr std::size_t fixed_prefix_size = 24;  // magic .. chunk size
@@ -46,40 +41,15 @@ struct native {
     static constexpr std::size_t max_body = 4096;
     static constexpr std::string_view header_info = "escrow/v1 header";
 
-    static constexpr auto cipher_ids = boost::hana::make_set(
-        boost::hana::integral_c<std::uint16_t, ids::cipher::aes256_gcm_stream>,
-        boost::hana::integral_c<std::uint16_t, ids::cipher::chacha20_poly1305_stream>);
-    static constexpr auto wrap_ids = boost::hana::make_set(
-        boost::hana::integral_c<std::uint16_t, ids::wrap::rsa_oaep_sha256>,
-        boost::hana::integral_c<std::uint16_t, ids::wrap::x25519>,
-        boost::hana::integral_c<std::uint16_t, ids::wrap::ssh_rsa>);
-
-    /// True when this format carries `C` and `W` (the rule `accepts` enforces, without asserting).
+    /// What the format carries, its one compatibility rule: any cipher that authenticates every
+    /// chunk (`cipher_options<C>.authenticated`), with a nonce of at most 255 bytes, and any wrap
+    /// whose fingerprint identifies its key (records name their authority by it) and that refuses a
+    /// key for another recipient outright. So the unauthenticated CryptoAPI CBC cipher and RSA
+    /// PKCS#1 v1.5 (whose implicit rejection answers every key) stay in `store::cryptoapi`, a
+    /// passphrase wrap in `store::age`, and a user's policy is carried without being listed.
     template <class C, class W>
-    static constexpr bool can_carry =
-        !(C::id >= ids::cipher::cryptoapi_aes128_cbc && C::id <= ids::cipher::cryptoapi_aes256_cbc) &&
-        (ids::is_user_defined(C::id) || boost::hana::contains(cipher_ids, boost::hana::integral_c<std::uint16_t, C::id>)) &&
-        (ids::is_user_defined(W::id) || boost::hana::contains(wrap_ids, boost::hana::integral_c<std::uint16_t, W::id>)) &&
-        C::nonce_size <= 255;
-
-    /// Checks at compile time that this format carries `C` and `W`.
-    template <class C, class W>
-    static consteval bool accepts() {
-        static_assert(!(C::id >= ids::cipher::cryptoapi_aes128_cbc && C::id <= ids::cipher::cryptoapi_aes256_cbc),
-                      "escrow::store::native does not carry the unauthenticated legacy CryptoAPI cipher: "
-                      "use the preset escrow::legacy::cryptoapi_encryptor");
-        static_assert(ids::is_user_defined(C::id) ||
-                          boost::hana::contains(cipher_ids, boost::hana::integral_c<std::uint16_t, C::id>),
-                      "escrow::store::native carries cipher::aes256_gcm_stream, cipher::chacha20_poly1305_stream "
-                      "or a user-defined cipher (id >= 0x8000): use the preset escrow::native_encryptor");
-        static_assert(ids::is_user_defined(W::id) ||
-                          boost::hana::contains(wrap_ids, boost::hana::integral_c<std::uint16_t, W::id>),
-                      "escrow::store::native carries wrap::rsa_oaep_sha256, wrap::x25519, wrap::ssh_rsa or a "
-                      "user-defined wrap (id >= 0x8000); for RSA PKCS#1 v1.5 use the preset "
-                      "escrow::legacy::cryptoapi_encryptor");
-        static_assert(C::nonce_size <= 255, "escrow::store::native stores nonces of at most 255 bytes");
-        return true;
-    }
+    static constexpr bool carries = cipher_options<C>.authenticated && C::nonce_size <= 255 &&
+                                    wrap_options<W>.identifies_key && !wrap_options<W>.implicit_rejection;
 
     // ---- blobs -------------------------------------------------------------------------------
 

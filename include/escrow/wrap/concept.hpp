@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "escrow/core/bytes.hpp"
@@ -34,7 +35,8 @@ namespace wrap {
 
 /// Names and types. Requirements:
 /// - `W::name`: a `std::string_view`, the policy's exact algorithm;
-/// - `W::id`: a `std::uint16_t` written into files and records (escrow/core/ids.hpp);
+/// - `W::id`: a `std::uint16_t` written into files and records (the library's in 0x0001-0x7FFF,
+///   checked by escrow/registry.hpp; user-defined from 0x8000, escrow/core/ids.hpp);
 /// - `W::public_key`, `W::private_key`: the recipient's key types;
 /// - `W::stanza_type`: a `std::string_view`, the type a recipient line carries in text formats.
 template <class W>
@@ -57,37 +59,56 @@ concept wrap_seal = requires(W& w, const session_key& k, const typename W::publi
 /// Unwrapping. Requirement: `w.unwrap(wk, priv)` returns the session key, or `std::nullopt` when
 /// `wk` was not made for `priv` (so a host can try the next recipient).
 ///
-/// Law: `unwrap(wrap(k, public_of(priv)), priv)` holds `k`, for every session key size the scheme
-/// allows. A scheme without a reliable "not for me" signal (PKCS#1 v1.5 with implicit rejection)
-/// returns a pseudo-random key instead, and the host's header MAC is the only judge.
+/// Law: `unwrap(wrap(k, public_of(priv)), priv)` holds `k`, for every session key size the wrap
+/// allows (`wrap_options<W>.min_key_size` to `max_key_size`). Unless the wrap declares
+/// `implicit_rejection`, a key wrapped for another recipient gives `std::nullopt`; a scheme without
+/// a reliable "not for me" signal (PKCS#1 v1.5 with implicit rejection) returns a pseudo-random key
+/// instead, and the host's header MAC is the only judge.
 template <class W>
 concept wrap_open = requires(W& w, const wrapped_key& wk, const typename W::private_key& priv) {
     { w.unwrap(wk, priv) } -> std::same_as<std::optional<session_key>>;
 };
 
-/// Optional sized unwrapping. Requirement: `w.unwrap(wk, priv, expected_size)` returns a key of
-/// exactly `expected_size` bytes, or `std::nullopt` when `wk` is not for `priv`.
+/// Sized unwrapping, required when the wrap opts in (`wrap_options<W>.sized_unwrap`):
+/// `w.unwrap(wk, priv, expected_size)` returns a key of exactly `expected_size` bytes, or
+/// `std::nullopt` when `wk` is not for `priv`. Hosts call it with their cipher's key size.
 ///
-/// A scheme without a reliable "not for me" signal (RSA PKCS#1 v1.5 with implicit rejection)
-/// provides it, so that a block whose padding is valid but whose length is wrong is treated exactly
-/// like a block with bad padding (a pseudo-random key of the expected size), and no error path
-/// tells the two apart. Hosts call `unwrap_expecting`, which uses this form when it exists.
+/// A scheme without a reliable "not for me" signal (RSA PKCS#1 v1.5 with implicit rejection) needs
+/// it, so that a block whose padding is valid but whose length is wrong is treated exactly like a
+/// block with bad padding (a pseudo-random key of the expected size), and no error path tells the
+/// two apart. A format that fixes the key size (age's 16-byte file key) uses it to refuse a body
+/// of any other size as malformed. Law: `unwrap(wrap(k), priv, k.size())` holds `k`.
 template <class W>
 concept wrap_open_sized = requires(W& w, const wrapped_key& wk, const typename W::private_key& priv, std::size_t n) {
     { w.unwrap(wk, priv, n) } -> std::same_as<std::optional<session_key>>;
 };
 
-/// Unwraps `wk` expecting a session key of `expected_size` bytes: through the sized form where the
-/// wrap has one, else through `unwrap` (the caller then checks the size).
-template <class W>
-[[nodiscard]] std::optional<session_key> unwrap_expecting(W& w, const wrapped_key& wk, const typename W::private_key& priv,
-                                                          std::size_t expected_size) {
-    if constexpr (wrap_open_sized<W>) return w.unwrap(wk, priv, expected_size);
-    else return w.unwrap(wk, priv);
-}
+/// A wrap's optional capabilities and the facts its laws depend on, each with a default. A wrap
+/// states them by specialising `escrow::wrap_options` with designated initializers (a misspelt
+/// option is a compile error):
+///
+///     template <> inline constexpr escrow::wrap::options escrow::wrap_options<my_wrap> = {.max_key_size = 64};
+struct options {
+    /// The session key sizes, in bytes, that `wrap` takes and `unwrap` gives back (every size in
+    /// between too). A host refuses at compile time a cipher whose `key_size` is outside.
+    std::size_t min_key_size = 16;
+    std::size_t max_key_size = 32;
+    /// The wrap provides `unwrap(wk, priv, expected_size)` (`wrap_open_sized`), and hosts call it.
+    bool sized_unwrap = false;
+    /// A key wrapped for another recipient may unwrap to a pseudo-random key rather than
+    /// `std::nullopt` (no reliable "not for me" signal); requires `sized_unwrap`.
+    bool implicit_rejection = false;
+    /// `fingerprint` identifies the public key: distinct keys give distinct fingerprints, so an
+    /// escrow record names its authority. A passphrase wrap sets it false: its fingerprint is the
+    /// same for every passphrase, so that it offers no verifier to guess passphrases against.
+    bool identifies_key = true;
+};
 
 /// Keys. Requirements: `w.public_of(priv)` gives the matching public key, `w.fingerprint(pub)`
 /// a SHA-256 that identifies it in escrow records.
+///
+/// Law: with `wrap_options<W>.identifies_key` (the default), distinct public keys give distinct
+/// fingerprints; without it, every key gives the same fingerprint.
 template <class W>
 concept wrap_keys = requires(W& w, const typename W::private_key& priv, const typename W::public_key& pub) {
     { w.public_of(priv) } -> std::same_as<typename W::public_key>;
@@ -96,8 +117,37 @@ concept wrap_keys = requires(W& w, const typename W::private_key& priv, const ty
 
 }  // namespace wrap
 
-/// A complete wrap policy: `wrap_traits && wrap_seal && wrap_open && wrap_keys`.
+/// The optional capabilities of wrap `W` (`wrap::options`); specialise it for your wrap.
 template <class W>
-concept wrap_policy = wrap::wrap_traits<W> && wrap::wrap_seal<W> && wrap::wrap_open<W> && wrap::wrap_keys<W>;
+inline constexpr wrap::options wrap_options = {};
+
+namespace wrap {
+
+/// The options a wrap states are consistent and what it opts into exists: key sizes from 1 up,
+/// the sized `unwrap` when `sized_unwrap` (or `implicit_rejection`) says so, and no sized `unwrap`
+/// that the host would silently ignore.
+template <class W>
+concept wrap_options_stated =
+    wrap_options<W>.min_key_size >= 1 && wrap_options<W>.min_key_size <= wrap_options<W>.max_key_size &&
+    (!wrap_options<W>.implicit_rejection || wrap_options<W>.sized_unwrap) &&
+    (wrap_options<W>.sized_unwrap == wrap_open_sized<W>);
+
+/// Unwraps `wk` expecting a session key of `expected_size` bytes: through the sized form when the
+/// wrap opts into it (`wrap_options<W>.sized_unwrap`), else through `unwrap` (the caller then
+/// checks the size).
+template <class W>
+[[nodiscard]] std::optional<session_key> unwrap_expecting(W& w, const wrapped_key& wk, const typename W::private_key& priv,
+                                                          std::size_t expected_size) {
+    if constexpr (wrap_options<std::remove_const_t<W>>.sized_unwrap) return w.unwrap(wk, priv, expected_size);
+    else return w.unwrap(wk, priv);
+}
+
+}  // namespace wrap
+
+/// A complete wrap policy: `wrap_traits && wrap_seal && wrap_open && wrap_keys`, with its options
+/// stated through `escrow::wrap_options`.
+template <class W>
+concept wrap_policy = wrap::wrap_traits<W> && wrap::wrap_seal<W> && wrap::wrap_open<W> && wrap::wrap_keys<W> &&
+                      wrap::wrap_options_stated<W>;
 
 }  // namespace escrow

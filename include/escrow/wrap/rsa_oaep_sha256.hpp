@@ -6,7 +6,6 @@
 #include <optional>
 #include <string_view>
 
-#include "escrow/core/ids.hpp"
 #include "escrow/core/rsa_key.hpp"
 #include "escrow/detail/rsa_oaep.hpp"
 #include "escrow/wrap/concept.hpp"
@@ -18,7 +17,7 @@ namespace escrow::wrap {
 struct rsa_oaep_sha256 {
     static constexpr std::string_view name = "rsa-oaep-sha256";
     static constexpr std::string_view stanza_type = "rsa-oaep-sha256";
-    static constexpr std::uint16_t id = ids::wrap::rsa_oaep_sha256;
+    static constexpr std::uint16_t id = 0x0201;
     static constexpr unsigned min_bits = 2048;
 
     using public_key = rsa_public_key;
@@ -45,3 +44,9 @@ struct rsa_oaep_sha256 {
 };
 
 }  // namespace escrow::wrap
+
+namespace escrow {
+/// OAEP with SHA-256 carries up to 190 bytes under the smallest key it takes (2048 bits).
+template <>
+inline constexpr wrap::options wrap_options<wrap::rsa_oaep_sha256> = {.min_key_size = 1, .max_key_size = 190};
+}  // namespace escrow

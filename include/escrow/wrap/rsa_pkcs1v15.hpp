@@ -8,7 +8,6 @@
 #include <string>
 #include <string_view>
 
-#include "escrow/core/ids.hpp"
 #include "escrow/core/rsa_key.hpp"
 #include "escrow/detail/rsa_pkcs1v15.hpp"
 #include "escrow/wrap/concept.hpp"
@@ -32,7 +31,7 @@ namespace escrow::wrap {
 struct rsa_pkcs1v15 {
     static constexpr std::string_view name = "rsa-pkcs1v15";
     static constexpr std::string_view stanza_type = "rsa-pkcs1v15";
-    static constexpr std::uint16_t id = ids::wrap::rsa_pkcs1v15;
+    static constexpr std::uint16_t id = 0x0202;
     static constexpr unsigned min_bits = 2048;
 
     using public_key = rsa_public_key;
@@ -77,3 +76,11 @@ private:
 };
 
 }  // namespace escrow::wrap
+
+namespace escrow {
+/// PKCS#1 v1.5 carries up to 245 bytes under a 2048-bit key; implicit rejection needs the sized
+/// `unwrap`, so that a well-padded block of the wrong length looks like bad padding.
+template <>
+inline constexpr wrap::options wrap_options<wrap::rsa_pkcs1v15> = {
+    .min_key_size = 1, .max_key_size = 245, .sized_unwrap = true, .implicit_rejection = true};
+}  // namespace escrow

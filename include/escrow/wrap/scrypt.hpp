@@ -12,9 +12,8 @@
 
 #include "escrow/core/encoding.hpp"
 #include "escrow/core/error.hpp"
-#include "escrow/core/ids.hpp"
 #include "escrow/core/secret.hpp"
-#include "escrow/detail/chacha20_poly1305.hpp"
+#include "escrow/detail/age_stanza.hpp"
 #include "escrow/wrap/concept.hpp"
 
 namespace escrow {
@@ -53,55 +52,44 @@ namespace wrap {
 /// a reader spend minutes and gigabytes. age allows a scrypt stanza only alone in a file, so this
 /// wrap serves decryption (the escrow host always adds authorities: its `encrypt` fails). A
 /// passphrase has no public identity: `fingerprint` is the same for every passphrase, so that it
-/// gives no verifier to guess passphrases against.
+/// gives no verifier to guess passphrases against (`wrap_options<scrypt>.identifies_key` is false,
+/// and the law suite checks exactly that).
 struct scrypt {
     static constexpr std::string_view name = "scrypt";
     static constexpr std::string_view stanza_type = "scrypt";
-    static constexpr std::uint16_t id = ids::wrap::scrypt;
+    static constexpr std::uint16_t id = 0x0205;
+    /// The KDF's salt prefix, and the bounds of what a stanza may ask of it.
     static constexpr std::string_view label = "age-encryption.org/v1/scrypt";
     static constexpr unsigned max_work_factor = 22;
     static constexpr std::size_t salt_size = 16;
+    /// Session keys of 1 to 64 bytes (`wrap_options<scrypt>`).
+    static constexpr std::size_t max_key_size = 64;
 
     using public_key = scrypt_passphrase;
     using private_key = scrypt_passphrase;
 
     [[nodiscard]] static wrapped_key wrap(const session_key& key, const public_key& pass, system_random& rng) {
-        if (key.empty() || key.size() > 64) throw error(errc::invalid_argument, "scrypt wraps session keys of 1 to 64 bytes");
+        if (key.empty() || key.size() > max_key_size)
+            throw error(errc::invalid_argument, "scrypt wraps session keys of 1 to 64 bytes");
         std::array<byte, salt_size> salt{};
         rng.fill(salt);
-        detail::chacha20_poly1305 aead(derive(pass, salt, pass.work_factor()).unsafe_bytes());
         wrapped_key w;
         w.args = {base64::encode(salt, false), std::to_string(pass.work_factor())};
-        w.body.resize(key.size() + detail::chacha20_poly1305::tag_size);
-        static constexpr byte zero_nonce[12] = {};
-        aead.seal(zero_nonce, {}, key.unsafe_bytes(), w.body.data());
+        w.body = detail::age_stanza::seal_key(derive(pass, salt, pass.work_factor()).unsafe_bytes(), key);
         return w;
     }
 
-    [[nodiscard]] static std::optional<session_key> unwrap(const wrapped_key& w, const private_key& pass) {
-        return unwrap(w, pass, 16);
-    }
-
+    /// Unwraps a key of `expected_size` bytes (an age file key: 16), or, with no size, of the size
+    /// the body holds (1 to 64 bytes, as `wrap` takes).
     /// @throws escrow::error `malformed_header` for a malformed stanza or a work factor over 22.
     [[nodiscard]] static std::optional<session_key> unwrap(const wrapped_key& w, const private_key& pass,
-                                                           std::size_t expected_size) {
+                                                           std::optional<std::size_t> expected_size = std::nullopt) {
         if (w.args.size() != 2) throw error(errc::malformed_header, "a scrypt stanza has exactly two arguments");
-        bytes salt;
-        try {
-            salt = base64::decode(w.args[0], false);
-        } catch (const error&) {
-            throw error(errc::malformed_header, "scrypt stanza: the salt is not canonical unpadded base64");
-        }
-        if (salt.size() != salt_size) throw error(errc::malformed_header, "scrypt stanza: the salt is not 16 bytes");
-        unsigned wf = parse_work_factor(w.args[1]);
-        if (w.body.size() != expected_size + detail::chacha20_poly1305::tag_size)
-            throw error(errc::malformed_header, "scrypt stanza: the body is not a " + std::to_string(expected_size) +
-                                                    "-byte wrapped key");
-        detail::chacha20_poly1305 aead(derive(pass, salt, wf).unsafe_bytes());
-        session_key key(expected_size);
-        static constexpr byte zero_nonce[12] = {};
-        if (!aead.open(zero_nonce, {}, w.body, key.unsafe_mutable_bytes().data())) return std::nullopt;
-        return key;
+        const bytes salt = detail::age_stanza::argument(w.args[0], salt_size, stanza, "the salt");
+        const unsigned wf = parse_work_factor(w.args[1]);
+        if (expected_size) detail::age_stanza::require_key_size(w.body, *expected_size, stanza);
+        else (void)detail::age_stanza::key_size_of(w.body, max_key_size, stanza);
+        return detail::age_stanza::open_key(derive(pass, salt, wf).unsafe_bytes(), w.body);
     }
 
     [[nodiscard]] static public_key public_of(const private_key& pass) { return pass; }
@@ -123,6 +111,8 @@ struct scrypt {
     }
 
 private:
+    static constexpr std::string_view stanza = "scrypt stanza";
+
     static derived_key derive(const scrypt_passphrase& pass, byte_view salt, unsigned work_factor) {
         bytes full(label.begin(), label.end());
         append(full, salt);
@@ -135,4 +125,11 @@ private:
 };
 
 }  // namespace wrap
+
+/// Session keys of 1 to 64 bytes, unwrapped at the host's cipher key size; the fingerprint names
+/// no passphrase.
+template <>
+inline constexpr wrap::options wrap_options<wrap::scrypt> = {
+    .min_key_size = 1, .max_key_size = 64, .sized_unwrap = true, .identifies_key = false};
+
 }  // namespace escrow

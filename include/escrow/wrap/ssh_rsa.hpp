@@ -8,8 +8,8 @@
 
 #include "escrow/core/encoding.hpp"
 #include "escrow/core/error.hpp"
-#include "escrow/core/ids.hpp"
 #include "escrow/core/ssh_key.hpp"
+#include "escrow/detail/age_stanza.hpp"
 #include "escrow/detail/rsa_oaep.hpp"
 #include "escrow/wrap/concept.hpp"
 
@@ -26,7 +26,8 @@ namespace escrow::wrap {
 struct ssh_rsa {
     static constexpr std::string_view name = "ssh-rsa";
     static constexpr std::string_view stanza_type = "ssh-rsa";
-    static constexpr std::uint16_t id = ids::wrap::ssh_rsa;
+    static constexpr std::uint16_t id = 0x0204;
+    /// The OAEP label, and the smallest RSA key taken (in bits) and the stanza tag's size (bytes).
     static constexpr std::string_view label = "age-encryption.org/v1/ssh-rsa";
     static constexpr unsigned min_bits = 2048;
     static constexpr std::size_t tag_size = 4;
@@ -49,13 +50,7 @@ struct ssh_rsa {
         if (priv.bits() < min_bits)
             throw error(errc::bad_key, "age ssh-rsa needs a key of at least 2048 bits, got " + std::to_string(priv.bits()));
         if (w.args.size() != 1) throw error(errc::malformed_header, "an ssh-rsa stanza has exactly one argument");
-        bytes tag;
-        try {
-            tag = base64::decode(w.args[0], false);
-        } catch (const error&) {
-            throw error(errc::malformed_header, "ssh-rsa stanza: the tag is not canonical unpadded base64");
-        }
-        if (tag.size() != tag_size) throw error(errc::malformed_header, "ssh-rsa stanza: the tag is not 4 bytes");
+        const bytes tag = detail::age_stanza::argument(w.args[0], tag_size, "ssh-rsa stanza", "the tag");
         if (!constant_time_equal(tag, tag_of(priv.public_key()))) return std::nullopt;
         return detail::rsa_oaep_sha256_decrypt(priv.rsa(), w.body, as_bytes(label));
     }
@@ -71,3 +66,9 @@ struct ssh_rsa {
 };
 
 }  // namespace escrow::wrap
+
+namespace escrow {
+/// OAEP with SHA-256 carries up to 190 bytes under the smallest key it takes (2048 bits).
+template <>
+inline constexpr wrap::options wrap_options<wrap::ssh_rsa> = {.min_key_size = 1, .max_key_size = 190};
+}  // namespace escrow

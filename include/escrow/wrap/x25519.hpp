@@ -9,9 +9,8 @@
 
 #include "escrow/core/encoding.hpp"
 #include "escrow/core/error.hpp"
-#include "escrow/core/ids.hpp"
 #include "escrow/core/x25519_key.hpp"
-#include "escrow/detail/chacha20_poly1305.hpp"
+#include "escrow/detail/age_stanza.hpp"
 #include "escrow/wrap/concept.hpp"
 
 namespace escrow::wrap {
@@ -28,10 +27,10 @@ namespace escrow::wrap {
 struct x25519 {
     static constexpr std::string_view name = "x25519";
     static constexpr std::string_view stanza_type = "X25519";
-    static constexpr std::uint16_t id = ids::wrap::x25519;
+    static constexpr std::uint16_t id = 0x0203;
+    /// The HKDF info of the wrap key.
     static constexpr std::string_view label = "age-encryption.org/v1/X25519";
-    /// age wraps a 16-byte file key; other sizes are allowed for other formats (e.g. the native one).
-    static constexpr std::size_t default_key_size = 16;
+    /// age wraps a 16-byte file key; other sizes (1 to 64 bytes) serve other formats (the native one).
     static constexpr std::size_t max_key_size = 64;
 
     using public_key = x25519_public_key;
@@ -48,50 +47,34 @@ struct x25519 {
         x25519_secret shared(32);
         if (!detail::x25519(shared.unsafe_mutable_bytes().data(), ephemeral.unsafe_bytes(), pub.bytes()))
             throw error(errc::bad_key, "the X25519 recipient is a low-order point");
-        detail::chacha20_poly1305 aead(wrap_key(shared, share, pub.bytes()).unsafe_bytes());
         wrapped_key w;
         w.args.push_back(base64::encode(share, false));
-        w.body.resize(key.size() + detail::chacha20_poly1305::tag_size);
-        static constexpr byte zero_nonce[12] = {};
-        aead.seal(zero_nonce, {}, key.unsafe_bytes(), w.body.data());
+        w.body = detail::age_stanza::seal_key(wrap_key(shared, share, pub.bytes()).unsafe_bytes(), key);
         return w;
     }
 
-    /// Unwraps a 16-byte age file key.
-    [[nodiscard]] static std::optional<session_key> unwrap(const wrapped_key& w, const private_key& priv) {
-        return unwrap(w, priv, default_key_size);
-    }
-
-    /// Unwraps a key of `expected_size` bytes; the body must be exactly that plus the tag.
+    /// Unwraps a key of `expected_size` bytes (hosts ask for their cipher's; an age file key is
+    /// 16), the body being exactly that plus the tag; with no size, a key of the size the body
+    /// holds (1 to 64 bytes, as `wrap` takes).
     /// @throws escrow::error `malformed_header` for a malformed stanza or an all-zero shared secret.
     [[nodiscard]] static std::optional<session_key> unwrap(const wrapped_key& w, const private_key& priv,
-                                                           std::size_t expected_size) {
+                                                           std::optional<std::size_t> expected_size = std::nullopt) {
         if (w.args.size() != 1) throw error(errc::malformed_header, "an X25519 stanza has exactly one argument");
-        bytes share;
-        try {
-            share = base64::decode(w.args[0], false);
-        } catch (const error&) {
-            throw error(errc::malformed_header, "X25519 stanza: the share is not canonical unpadded base64");
-        }
-        if (share.size() != 32) throw error(errc::malformed_header, "X25519 stanza: the share is not 32 bytes");
-        if (w.body.size() != expected_size + detail::chacha20_poly1305::tag_size)
-            throw error(errc::malformed_header, "X25519 stanza: the body is not a " + std::to_string(expected_size) +
-                                                    "-byte wrapped key");
+        const bytes share = detail::age_stanza::argument(w.args[0], 32, stanza, "the share");
+        if (expected_size) detail::age_stanza::require_key_size(w.body, *expected_size, stanza);
+        else (void)detail::age_stanza::key_size_of(w.body, max_key_size, stanza);
         x25519_secret shared(32);
         if (!detail::x25519(shared.unsafe_mutable_bytes().data(), priv.unsafe_bytes(), share))
             throw error(errc::malformed_header, "X25519 stanza: the share gives an all-zero shared secret");
-        auto pub = priv.public_key();
-        detail::chacha20_poly1305 aead(wrap_key(shared, share, pub.bytes()).unsafe_bytes());
-        session_key key(expected_size);
-        static constexpr byte zero_nonce[12] = {};
-        if (!aead.open(zero_nonce, {}, w.body, key.unsafe_mutable_bytes().data())) return std::nullopt;
-        return key;
+        return detail::age_stanza::open_key(wrap_key(shared, share, priv.public_key().bytes()).unsafe_bytes(), w.body);
     }
 
     [[nodiscard]] static public_key public_of(const private_key& priv) { return priv.public_key(); }
     [[nodiscard]] static digest256 fingerprint(const public_key& pub) { return pub.fingerprint(); }
 
 private:
+    static constexpr std::string_view stanza = "X25519 stanza";
+
     static derived_key wrap_key(const x25519_secret& shared, byte_view share, byte_view recipient) {
         std::array<byte, 64> salt{};
         std::copy(share.begin(), share.end(), salt.begin());
@@ -101,3 +84,10 @@ private:
 };
 
 }  // namespace escrow::wrap
+
+namespace escrow {
+/// Session keys of 1 to 64 bytes; hosts unwrap with their cipher's key size, so that a body of any
+/// other size is a malformed stanza (as age's reader has it).
+template <>
+inline constexpr wrap::options wrap_options<wrap::x25519> = {.min_key_size = 1, .max_key_size = 64, .sized_unwrap = true};
+}  // namespace escrow
