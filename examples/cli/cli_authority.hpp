@@ -602,16 +602,7 @@ inline int officer_keygen(std::span<char* const> argv) {
     auto key = ea::officer_private_key::generate();
     auto pub = key.public_key();
     output_file key_out(key_path), pub_out(pub_path);
-    {
-        std::string pem = key.unsafe_pem();
-        try {
-            key_out.write(escrow::as_bytes(pem));
-        } catch (...) {
-            CryptoPP::SecureWipeArray(pem.data(), pem.size());
-            throw;
-        }
-        CryptoPP::SecureWipeArray(pem.data(), pem.size());
-    }
+    key_out.write(key.unsafe_pem().unsafe_bytes());  // wiped memory, wiped once written
     pub_out.write(escrow::as_bytes(pub.pem()));
     commit_all({{&key_out, 0600}, {&pub_out, new_file_mode}});
     std::cerr << "escrow: wrote " << key_path << " (officer private key, keep it secret) and " << pub_path

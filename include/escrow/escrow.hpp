@@ -13,6 +13,7 @@
 #include "escrow/core/ms_key_blob.hpp"
 #include "escrow/core/random.hpp"
 #include "escrow/core/rsa_key.hpp"
+#include "escrow/core/scoped_wipe.hpp"
 #include "escrow/core/secret.hpp"
 #include "escrow/core/ssh_key.hpp"
 #include "escrow/core/x25519_key.hpp"

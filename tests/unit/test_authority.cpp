@@ -81,7 +81,7 @@ struct quorum_setup {
     Repo& repo;
     rsa_authority<Repo, ea::officer_quorum<2>> authority;
 
-    explicit quorum_setup(Repo& r) : repo(r), authority(r, {}, keys().authority) {
+    explicit quorum_setup(Repo& r) : repo(r), authority(r, {}, keys().authority.clone()) {
         authority.set_clock([] { return t0; });
         const char* names[] = {"olivia", "oscar", "opal"};
         if (authority.officers().empty())  // a repository opened again keeps its officers
@@ -252,7 +252,7 @@ TEST_CASE("A caller-supplied identity check grants and refuses with its reason",
                                : ea::identity_verdict::refuse("no open help-desk ticket");
         },
         "help-desk");
-    rsa_authority<ea::memory_repository, ea::caller_check<>> authority(repo, check, keys().authority);
+    rsa_authority<ea::memory_repository, ea::caller_check<>> authority(repo, check, keys().authority.clone());
     auto f = make_file("CALLER-1");
     authority.deposit(f.records.front());
     auto req = ea::recovery_request::make<escrow::wrap::rsa_oaep_sha256>("CALLER-1", keys().new_owner.public_key(),
@@ -309,8 +309,8 @@ TEST_CASE("A repository is bound to one authority key", "[authority][sqlite]") {
     ea::sqlite_repository repo(dir / "a.db");
     rsa_authority<ea::sqlite_repository, ea::officer_quorum<1>> a(repo, {}, keys().authority.public_key());
     using other_t = rsa_authority<ea::sqlite_repository, ea::officer_quorum<1>>;
-    CHECK_ESCROW_ERROR(other_t(repo, {}, keys().authority2), errc::bad_key);
-    CHECK_NOTHROW(other_t(repo, {}, keys().authority));
+    CHECK_ESCROW_ERROR(other_t(repo, {}, keys().authority2.clone()), errc::bad_key);
+    CHECK_NOTHROW(other_t(repo, {}, keys().authority.clone()));
     // Opened with its public key only, it cannot recover.
     a.register_officer("olivia", officer_keys()[0].public_key());
     a.deposit(make_file("PUB-1").records.front());
@@ -407,7 +407,7 @@ TEST_CASE("verify_audit detects a deleted, an edited, an inserted and a truncate
     }
     auto verify = [&] {
         ea::sqlite_repository repo(db);
-        rsa_authority<ea::sqlite_repository, ea::officer_quorum<2>> a(repo, {}, keys().authority);
+        rsa_authority<ea::sqlite_repository, ea::officer_quorum<2>> a(repo, {}, keys().authority.clone());
         return a.verify_audit();
     };
     SECTION("a deleted row") {
@@ -427,7 +427,7 @@ TEST_CASE("verify_audit detects a deleted, an edited, an inserted and a truncate
         ea::audit_entry e;
         {
             ea::sqlite_repository repo(db);
-            rsa_authority<ea::sqlite_repository, ea::officer_quorum<2>> a(repo, {}, keys().authority);
+            rsa_authority<ea::sqlite_repository, ea::officer_quorum<2>> a(repo, {}, keys().authority.clone());
             e = a.audit_log().at(5);
         }
         e.actor = "someone else";
@@ -491,8 +491,8 @@ TEST_CASE("Requests, signatures and owner blobs round-trip and reject malformed 
 
     // Officer keys survive their PEM forms.
     const auto& k = officer_keys()[1];
-    std::string pem = k.unsafe_pem();
-    auto k2 = ea::officer_private_key::load(escrow::as_bytes(pem));
+    const escrow::private_key_encoding pem = k.unsafe_pem();
+    auto k2 = ea::officer_private_key::load(pem.unsafe_bytes());
     CHECK(k2.public_key() == k.public_key());
     CHECK(ea::officer_public_key::load(escrow::as_bytes(k.public_key().pem())) == k.public_key());
     CHECK_ESCROW_ERROR((void)ea::officer_public_key::load(escrow::as_bytes(keys().owner.public_key().pem())), errc::bad_key);
@@ -580,7 +580,7 @@ TEST_CASE("Deposits that returned survive a SIGKILL in the middle of a stream of
     (void)keys();
     {
         ea::sqlite_repository repo(db);
-        rsa_authority<ea::sqlite_repository, ea::officer_quorum<1>> a(repo, {}, keys().authority);
+        rsa_authority<ea::sqlite_repository, ea::officer_quorum<1>> a(repo, {}, keys().authority.clone());
     }
     int fds[2];
     REQUIRE(::pipe(fds) == 0);
@@ -620,7 +620,7 @@ TEST_CASE("Deposits that returned survive a SIGKILL in the middle of a stream of
 
     ea::sqlite_repository repo(db);
     CHECK(repo.integrity_check() == "ok");
-    rsa_authority<ea::sqlite_repository, ea::officer_quorum<1>> a(repo, {}, keys().authority);
+    rsa_authority<ea::sqlite_repository, ea::officer_quorum<1>> a(repo, {}, keys().authority.clone());
     escrow::native_encryptor enc;
     for (const auto& serial : reported) {
         auto e = a.find(serial);
@@ -644,7 +644,7 @@ TEST_CASE("Four processes depositing 1,000 records each into one database lose a
     (void)keys();
     {
         ea::sqlite_repository repo(db);
-        rsa_authority<ea::sqlite_repository, ea::officer_quorum<1>> a(repo, {}, keys().authority);
+        rsa_authority<ea::sqlite_repository, ea::officer_quorum<1>> a(repo, {}, keys().authority.clone());
     }
     constexpr int processes = 4, per_process = 1000;
     auto start = std::chrono::steady_clock::now();
@@ -665,7 +665,7 @@ TEST_CASE("Four processes depositing 1,000 records each into one database lose a
 
     ea::sqlite_repository repo(db);
     CHECK(repo.integrity_check() == "ok");
-    rsa_authority<ea::sqlite_repository, ea::officer_quorum<1>> a(repo, {}, keys().authority);
+    rsa_authority<ea::sqlite_repository, ea::officer_quorum<1>> a(repo, {}, keys().authority.clone());
     auto all = a.list();
     CHECK(all.size() == processes * per_process);
     std::set<std::string> serials;
@@ -749,7 +749,7 @@ TEST_CASE("The authority dispatches on the record's store and answers in that st
           "[authority][dispatch]") {
     ea::memory_repository repo;
     ea::backup_authority<escrow::wrap::rsa_oaep_sha256, ea::memory_repository, ea::dynamic_officer_quorum, two_stores>
-        authority(repo, ea::dynamic_officer_quorum(1), keys().authority);
+        authority(repo, ea::dynamic_officer_quorum(1), keys().authority.clone());
     authority.register_officer("olivia", officer_keys()[0].public_key());
 
     test_encryptor enc;
@@ -788,7 +788,7 @@ TEST_CASE("The authority dispatches on the record's store and answers in that st
     // The library's default store list does not know the test store.
     ea::memory_repository repo2;
     ea::backup_authority<escrow::wrap::rsa_oaep_sha256, ea::memory_repository, ea::officer_quorum<1>> plain_authority(
-        repo2, {}, keys().authority);
+        repo2, {}, keys().authority.clone());
     CHECK_ESCROW_ERROR(plain_authority.deposit(rec), errc::unknown_policy_id);
 }
 
@@ -796,7 +796,7 @@ TEST_CASE("A run-time quorum counts like officer_quorum and refuses zero", "[aut
     CHECK_ESCROW_ERROR(ea::dynamic_officer_quorum(0), errc::invalid_argument);
     ea::memory_repository repo;
     ea::backup_authority<escrow::wrap::rsa_oaep_sha256, ea::memory_repository, ea::dynamic_officer_quorum> a(
-        repo, ea::dynamic_officer_quorum(3), keys().authority);
+        repo, ea::dynamic_officer_quorum(3), keys().authority.clone());
     const char* names[] = {"olivia", "oscar", "opal"};
     for (int i = 0; i < 3; ++i) a.register_officer(names[i], officer_keys()[static_cast<std::size_t>(i)].public_key());
     a.deposit(make_file("DYN-1").records.front());
@@ -845,7 +845,7 @@ TEST_CASE("In a format without recipient roles, the owner's entry is the first t
     ea::memory_repository repo;
     ea::backup_authority<escrow::wrap::rsa_oaep_sha256, ea::memory_repository, ea::officer_quorum<1>,
                          escrow::type_list<roleless_store>>
-        authority(repo, {}, keys().authority);
+        authority(repo, {}, keys().authority.clone());
     authority.register_officer("olivia", officer_keys()[0].public_key());
 
     roleless_encryptor enc;
@@ -943,7 +943,7 @@ TEST_CASE("An X25519 authority recovers an age record, and the rewritten age fil
     auto authority_key = escrow::x25519_private_key::generate();
     auto new_owner = escrow::x25519_private_key::generate();
     ea::memory_repository repo;
-    ea::backup_authority<escrow::wrap::x25519, ea::memory_repository, ea::officer_quorum<1>> authority(repo, {}, authority_key);
+    ea::backup_authority<escrow::wrap::x25519, ea::memory_repository, ea::officer_quorum<1>> authority(repo, {}, authority_key.clone());
     authority.register_officer("olivia", officer_keys()[0].public_key());
 
     escrow::age_encryptor enc;
@@ -976,7 +976,7 @@ TEST_CASE("A PKCS#1 v1.5 authority recovers a CryptoAPI record; rewrap checks th
     using E = escrow::legacy::cryptoapi_encryptor<192>;
     ea::memory_repository repo;
     ea::backup_authority<escrow::wrap::rsa_pkcs1v15, ea::memory_repository, ea::officer_quorum<1>> authority(
-        repo, {}, keys().authority);
+        repo, {}, keys().authority.clone());
     authority.register_officer("olivia", officer_keys()[0].public_key());
 
     auto encrypt = [&](const std::string& serial, const escrow::bytes& plain) {

@@ -18,6 +18,7 @@
 #include "escrow/core/encoding.hpp"
 #include "escrow/core/error.hpp"
 #include "escrow/core/random.hpp"
+#include "escrow/core/scoped_wipe.hpp"
 #include "escrow/core/secret.hpp"
 
 namespace escrow::authority {
@@ -136,23 +137,24 @@ public:
     [[nodiscard]] static officer_private_key load(byte_view content) {
         if (!detail::is_pem(content)) return from_der(content);
         auto b = pem::decode(to_string(content));
-        struct wipe {
-            bytes& b;
-            ~wipe() { CryptoPP::SecureWipeBuffer(b.data(), b.size()); }
-        } w{b.der};
+        scoped_wipe wipe(b.der);
         if (b.label != "PRIVATE KEY") throw error(errc::bad_key, "expected a PEM PRIVATE KEY, got '" + b.label + "'");
         return from_der(b.der);
     }
 
-    /// PKCS#8 PEM of the key: secret material, for a key file written with mode 0600.
-    [[nodiscard]] std::string unsafe_pem() const {
+    /// PKCS#8 PEM of the key, in wiped memory (`unsafe_text()` reads it): for a key file written
+    /// with mode 0600.
+    [[nodiscard]] private_key_encoding unsafe_pem() const {
         CryptoPP::ed25519Signer s(seed_.unsafe_bytes().data());
         CryptoPP::ByteQueue q;
         s.GetPrivateKey().Save(q);
-        CryptoPP::SecByteBlock der(static_cast<std::size_t>(q.MaxRetrievable()));
-        q.Get(der.data(), der.size());
-        return pem::encode("PRIVATE KEY", byte_view(der.data(), der.size()));
+        private_key_encoding der(static_cast<std::size_t>(q.MaxRetrievable()));
+        q.Get(der.unsafe_mutable_bytes().data(), der.size());
+        return pem::encode_private("PRIVATE KEY", der.unsafe_bytes());
     }
+
+    /// A second copy of the key (move-only, as its seed).
+    [[nodiscard]] officer_private_key clone() const { return officer_private_key(seed_.clone()); }
 
     /// The matching public key.
     [[nodiscard]] officer_public_key public_key() const {
