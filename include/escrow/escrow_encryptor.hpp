@@ -23,27 +23,13 @@
 #include "escrow/core/key_info.hpp"
 #include "escrow/core/random.hpp"
 #include "escrow/core/secret.hpp"
+#include "escrow/core/serial_number.hpp"
 #include "escrow/detail/chunk_pipeline.hpp"
 #include "escrow/record.hpp"
 #include "escrow/store/concept.hpp"
 #include "escrow/wrap/concept.hpp"
 
 namespace escrow {
-
-/// Makes a fresh serial number: "ESC-" and 26 Crockford base32 characters (128 random bits).
-[[nodiscard]] inline std::string make_serial(system_random& rng = default_random()) {
-    static constexpr char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-    byte raw[17] = {};
-    rng.fill(std::span(raw, 16));
-    std::string s = "ESC-";
-    // 26 groups of 5 bits cover the 128 bits (the last group is padded with zero bits).
-    for (int i = 0; i < 26; ++i) {
-        int bit = i * 5, idx = bit / 8, off = bit % 8;
-        unsigned v = (unsigned(raw[idx]) << 8 | raw[idx + 1]) >> (11 - off);
-        s.push_back(alphabet[v & 31]);
-    }
-    return s;
-}
 
 /// Encrypts files for an owner with escrowed recovery keys, with the cipher, key wrap and file
 /// format fixed at compile time. No virtual call, no runtime switch between policies.
@@ -148,7 +134,7 @@ public:
                                        std::span<const public_key> authorities, key_info info = {}) {
         if (authorities.empty()) throw error(errc::invalid_argument, "encrypt needs at least one authority key");
         system_random& rng = default_random();
-        if (info.serial.empty()) info.serial = make_serial(rng);
+        if (info.serial.empty()) info.serial = serial_number::generate(rng).str();
         if (info.created == 0)
             info.created = static_cast<std::uint64_t>(
                 std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());

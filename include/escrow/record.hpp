@@ -52,8 +52,7 @@ struct escrow_record {
         bytes out;
         append(out, magic);
         le::put<std::uint16_t>(out, version);
-        detail::check_serial(info.serial);
-        detail::put_str16(out, info.serial, limits::serial_max, "serial number");
+        detail::put_serial(out, info.serial);
         detail::put_str16(out, info.description, limits::description_max, "description");
         detail::put_str16(out, info.owner, limits::owner_max, "owner identity");
         le::put<std::uint64_t>(out, info.created);
@@ -85,10 +84,7 @@ struct escrow_record {
         if (ver != version)
             throw error(errc::unsupported_version, "escrow record version " + std::to_string(ver) + " (this library reads version 1)");
         escrow_record rec;
-        rec.info.serial = r.str16("serial number", limits::serial_max, true);
-        // The same rule as encoding (detail::check_serial), so that a decoded record re-encodes.
-        if (rec.info.serial.empty() || rec.info.serial.find(' ') != std::string::npos)
-            r.fail("serial number must be 1 to 128 printable ASCII characters without spaces");
+        rec.info.serial = detail::read_serial(r);
         rec.info.description = r.str16("description", limits::description_max);
         rec.info.owner = r.str16("owner identity", limits::owner_max);
         rec.info.created = r.u64("creation time");

@@ -46,8 +46,7 @@ struct owner_blob {
         bytes out;
         append(out, magic);
         le::put<std::uint16_t>(out, version);
-        escrow::detail::check_serial(serial);
-        escrow::detail::put_str16(out, serial, limits::serial_max, "serial number");
+        escrow::detail::put_serial(out, serial);
         le::put<std::uint16_t>(out, cipher_id);
         le::put<std::uint16_t>(out, wrap_id);
         le::put<std::uint16_t>(out, store_id);

@@ -152,8 +152,7 @@ struct native {
             out.push_back(static_cast<byte>(r.role));
             put_blob(out, r.key);
         }
-        detail::check_serial(h.info.serial);
-        detail::put_str16(out, h.info.serial, limits::serial_max, "serial number");
+        detail::put_serial(out, h.info.serial);
         detail::put_str16(out, h.info.description, limits::description_max, "description");
         detail::put_str16(out, h.info.owner, limits::owner_max, "owner identity");
         le::put<std::uint64_t>(out, h.info.created);
@@ -211,10 +210,7 @@ struct native {
             h.recipients.push_back({static_cast<recipient_role>(role), get_blob(r), {}});
         }
         if (owners != 1) r.fail("a native file has exactly one owner recipient");
-        h.info.serial = r.str16("serial number", limits::serial_max, true);
-        // The same rule as writing (detail::check_serial), so a parsed header always re-encodes.
-        if (h.info.serial.empty() || h.info.serial.find(' ') != std::string::npos)
-            r.fail("serial number must be 1 to 128 printable ASCII characters without spaces");
+        h.info.serial = detail::read_serial(r);
         h.info.description = r.str16("description", limits::description_max);
         h.info.owner = r.str16("owner identity", limits::owner_max);
         h.info.created = r.u64("creation time");
