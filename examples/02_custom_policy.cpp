@@ -180,7 +180,7 @@ int main() {
         constexpr bool accepted = escrow::store::native::accepts<escrow::cipher::aes256_gcm_stream, hsm_kek_wrap>();
         static_assert(!listed && accepted);  // a user-defined id: not listed, and carried all the same
         // [policies:ask-sets-end]
-        std::cout << "policy " << hsm_kek_wrap::name << ", id 0x" << escrow::store::native::hex_id(hsm_kek_wrap::id)
+        std::cout << "policy " << hsm_kek_wrap::name << ", id " << escrow::policy_ids::hex(hsm_kek_wrap::id)
                   << " (user-defined: " << std::boolalpha << escrow::ids::is_user_defined(hsm_kek_wrap::id)
                   << "; listed in store::native::wrap_ids: " << listed << "; accepted by store::native: " << accepted
                   << ")\n";

@@ -276,14 +276,9 @@ int with_key_wrap(const std::string& path, std::string_view option, const std::o
 /// A field for one tab-separated line: control characters (tabs and newlines too) become '?'.
 inline std::string tabless(std::string_view s) { return one_line(s); }
 
-inline std::string hex16(std::uint16_t id) {
-    escrow::byte b[2] = {static_cast<escrow::byte>(id >> 8), static_cast<escrow::byte>(id)};
-    return "0x" + escrow::hex::encode(b);
-}
-
 inline std::string id_name(std::string_view family, std::uint16_t id) {
     auto n = escrow::ids::name_of(family, id);
-    return n.empty() ? hex16(id) : std::string(n);
+    return n.empty() ? escrow::policy_ids::hex(id) : std::string(n);
 }
 
 /// A small binary file (request, signature, blob), bounded.

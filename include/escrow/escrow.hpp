@@ -11,6 +11,7 @@
 #include "escrow/core/io.hpp"
 #include "escrow/core/key_info.hpp"
 #include "escrow/core/ms_key_blob.hpp"
+#include "escrow/core/policy_ids.hpp"
 #include "escrow/core/random.hpp"
 #include "escrow/core/rsa_key.hpp"
 #include "escrow/core/scoped_wipe.hpp"

@@ -21,6 +21,7 @@
 #include "escrow/core/error.hpp"
 #include "escrow/core/io.hpp"
 #include "escrow/core/key_info.hpp"
+#include "escrow/core/policy_ids.hpp"
 #include "escrow/core/random.hpp"
 #include "escrow/core/secret.hpp"
 #include "escrow/core/serial_number.hpp"
@@ -199,10 +200,7 @@ public:
     /// @throws escrow::error `unknown_policy_id` (record for other policies), `bad_key` (record for
     /// another authority key), `authentication_failed` (unwrap or MAC failed).
     [[nodiscard]] session_key recover_session_key(const escrow_record& record, const private_key& authority) {
-        if (record.cipher_id != Cipher::id || record.wrap_id != Wrap::id || record.store_id != Store::id)
-            throw error(errc::unknown_policy_id, "the record was made for other policies (cipher 0x" +
-                                                     id_hex(record.cipher_id) + ", wrap 0x" + id_hex(record.wrap_id) +
-                                                     ", store 0x" + id_hex(record.store_id) + ")");
+        record.policies().check_matches(policy_ids::of<Cipher, Wrap, Store>(), "the escrow record");
         if (!constant_time_equal(record.authority_fingerprint, wrap_.fingerprint(wrap_.public_of(authority))))
             throw error(errc::bad_key, "the record was made for a different authority key");
         wrapped_key w = store_.template decode_blob<Cipher, Wrap>(record.wrapped_key);
@@ -268,10 +266,7 @@ public:
     template <byte_source Source, byte_sink Sink>
     void apply_owner_blob(Source& in, Sink& out, const wrapped_key& new_owner_blob, const private_key& new_owner,
                           const escrow_record& record) {
-        if (record.cipher_id != Cipher::id || record.wrap_id != Wrap::id || record.store_id != Store::id)
-            throw error(errc::unknown_policy_id, "the escrow record was made for other policies (cipher 0x" +
-                                                     id_hex(record.cipher_id) + ", wrap 0x" + id_hex(record.wrap_id) +
-                                                     ", store 0x" + id_hex(record.store_id) + ")");
+        record.policies().check_matches(policy_ids::of<Cipher, Wrap, Store>(), "the escrow record");
         wrapped_key authority = store_.template decode_blob<Cipher, Wrap>(record.wrapped_key);
         apply_blob(in, out, new_owner_blob, new_owner, &authority, &record);
     }
@@ -314,11 +309,6 @@ private:
     [[no_unique_address]] Wrap wrap_;
     [[no_unique_address]] Store store_;
     unsigned threads_ = 0;
-
-    static std::string id_hex(std::uint16_t v) {
-        byte b[2] = {static_cast<byte>(v >> 8), static_cast<byte>(v)};
-        return hex::encode(b);
-    }
 
     template <byte_source Source, byte_sink Sink>
     void rewrap(Source& in, Sink& out, file_header& h, const session_key& key, const public_key& new_owner) {

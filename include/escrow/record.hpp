@@ -15,6 +15,7 @@
 #include "escrow/core/error.hpp"
 #include "escrow/core/ids.hpp"
 #include "escrow/core/key_info.hpp"
+#include "escrow/core/policy_ids.hpp"
 #include "escrow/core/secret.hpp"
 #include "escrow/detail/byte_reader.hpp"
 
@@ -45,6 +46,9 @@ struct escrow_record {
     digest256 authority_fingerprint{};  ///< SHA-256 identifying the authority's public key
     bytes wrapped_key;               ///< the session key for the authority, in the store's blob format
     digest256 mac{};                 ///< binding MAC keyed from the session key
+
+    /// The ids of the policies the record was made with.
+    [[nodiscard]] policy_ids policies() const noexcept { return {cipher_id, wrap_id, store_id}; }
 
     /// The encoding without the MAC: the bytes the MAC covers.
     /// @throws escrow::error `limit_exceeded` or `invalid_argument` when a field breaks its bound.
@@ -115,8 +119,7 @@ struct escrow_record {
     /// A readable JSON rendering (one object; the wrapped key in base64). Holds no secret.
     [[nodiscard]] std::string to_json() const {
         auto id = [](std::string_view family, std::uint16_t v) {
-            byte b[2] = {static_cast<byte>(v >> 8), static_cast<byte>(v)};
-            std::string s = "{\"id\": \"0x" + hex::encode(b) + "\"";
+            std::string s = "{\"id\": \"" + policy_ids::hex(v) + "\"";
             if (auto n = ids::name_of(family, v); !n.empty()) s += ", \"name\": " + json_string(n);
             return s + "}";
         };

@@ -24,6 +24,7 @@
 #include "escrow/authority/repository.hpp"
 #include "escrow/core/encoding.hpp"
 #include "escrow/core/error.hpp"
+#include "escrow/core/policy_ids.hpp"
 #include "escrow/core/random.hpp"
 #include "escrow/core/secret.hpp"
 #include "escrow/registry.hpp"
@@ -302,21 +303,16 @@ private:
             });
         });
         if (out) return std::move(*out);
-        if (!store_known) throw error(errc::unknown_policy_id, "the record's store 0x" + id_hex(store_id) + " is not one this authority handles");
-        if (!cipher_known) throw error(errc::unknown_policy_id, "the record's cipher 0x" + id_hex(cipher_id) + " is not one this authority handles");
-        throw error(errc::unknown_policy_id, "the record's store 0x" + id_hex(store_id) + " does not carry cipher 0x" +
-                                                 id_hex(cipher_id) + " with " + std::string(Wrap::name));
-    }
-
-    static std::string id_hex(std::uint16_t v) {
-        byte b[2] = {static_cast<byte>(v >> 8), static_cast<byte>(v)};
-        return hex::encode(b);
+        if (!store_known) throw error(errc::unknown_policy_id, "the record's store " + policy_ids::hex(store_id) + " is not one this authority handles");
+        if (!cipher_known) throw error(errc::unknown_policy_id, "the record's cipher " + policy_ids::hex(cipher_id) + " is not one this authority handles");
+        throw error(errc::unknown_policy_id, "the record's store " + policy_ids::hex(store_id) + " does not carry cipher " +
+                                                 policy_ids::hex(cipher_id) + " with " + std::string(Wrap::name));
     }
 
     // Structure only: the MAC needs the session key, which deposits never touch.
     void check_record(const escrow_record& record) {
         if (record.wrap_id != Wrap::id)
-            throw error(errc::unknown_policy_id, "the record's wrap 0x" + id_hex(record.wrap_id) + " is not this authority's (" +
+            throw error(errc::unknown_policy_id, "the record's wrap " + policy_ids::hex(record.wrap_id) + " is not this authority's (" +
                                                      std::string(Wrap::name) + ")");
         if (!constant_time_equal(record.authority_fingerprint, fingerprint()))
             throw error(errc::bad_key, "the record was made for a different authority key");
@@ -342,7 +338,7 @@ private:
         if (!constant_time_equal(request.authority_fingerprint, fingerprint()))
             throw error(errc::identity_rejected, "the request is addressed to another authority key");
         if (request.wrap_id != Wrap::id)
-            throw error(errc::unknown_policy_id, "the request's new owner key is for wrap 0x" + id_hex(request.wrap_id) +
+            throw error(errc::unknown_policy_id, "the request's new owner key is for wrap " + policy_ids::hex(request.wrap_id) +
                                                      ", not " + std::string(Wrap::name));
         (void)request.encode();  // bounds
         const std::uint64_t t = now();

@@ -17,6 +17,7 @@
 #include "escrow/core/ids.hpp"
 #include "escrow/core/io.hpp"
 #include "escrow/core/key_info.hpp"
+#include "escrow/core/policy_ids.hpp"
 #include "escrow/detail/byte_reader.hpp"
 #include "escrow/record.hpp"
 #include "escrow/wrap/concept.hpp"
@@ -41,6 +42,9 @@ struct owner_blob {
     std::uint16_t wrap_id = 0;
     std::uint16_t store_id = 0;
     bytes blob;  ///< `Store::encode_blob` of the session key wrapped to the new owner key
+
+    /// The ids of the policies the blob was made with.
+    [[nodiscard]] policy_ids policies() const noexcept { return {cipher_id, wrap_id, store_id}; }
 
     [[nodiscard]] bytes encode() const {
         bytes out;
@@ -97,9 +101,7 @@ void apply_owner_blob_in_place(const std::filesystem::path& path, const owner_bl
     using C = typename Encryptor::cipher_type;
     using W = typename Encryptor::wrap_type;
     using S = typename Encryptor::store_type;
-    if (blob.cipher_id != C::id || blob.wrap_id != W::id || blob.store_id != S::id)
-        throw error(errc::unknown_policy_id, "the owner blob is for other policies than " + std::string(S::name) + "/" +
-                                                 std::string(C::name) + "/" + std::string(W::name));
+    blob.policies().check_matches(policy_ids::of<C, W, S>(), "the owner blob");
     if (record && record->info.serial != blob.serial)
         throw error(errc::invalid_argument, "the owner blob (serial " + blob.serial + ") and the escrow record (serial " +
                                                 record->info.serial + ") differ");

@@ -16,6 +16,7 @@
 #include "escrow/core/error.hpp"
 #include "escrow/core/ids.hpp"
 #include "escrow/core/io.hpp"
+#include "escrow/core/policy_ids.hpp"
 #include "escrow/detail/byte_reader.hpp"
 #include "escrow/store/concept.hpp"
 
@@ -229,11 +230,11 @@ struct native {
     [[nodiscard]] static file_header read_header(Source& src) {
         file_header h = parse(src);
         if (h.cipher_id != C::id)
-            throw error(errc::unknown_policy_id, "file uses cipher id 0x" + hex_id(h.cipher_id) + ", expected " +
-                                                     std::string(C::name) + " (0x" + hex_id(C::id) + ")");
+            throw error(errc::unknown_policy_id, "file uses cipher id " + policy_ids::hex(h.cipher_id) + ", expected " +
+                                                     std::string(C::name) + " (" + policy_ids::hex(C::id) + ")");
         if (h.wrap_id != W::id)
-            throw error(errc::unknown_policy_id, "file uses wrap id 0x" + hex_id(h.wrap_id) + ", expected " +
-                                                     std::string(W::name) + " (0x" + hex_id(W::id) + ")");
+            throw error(errc::unknown_policy_id, "file uses wrap id " + policy_ids::hex(h.wrap_id) + ", expected " +
+                                                     std::string(W::name) + " (" + policy_ids::hex(W::id) + ")");
         if (chunk_size_of(h) != C::chunk_size) throw error(errc::malformed_header, "native header: unexpected chunk size");
         if (h.nonce.size() != C::nonce_size) throw error(errc::malformed_header, "native header: nonce size does not match the cipher");
         return h;
@@ -244,12 +245,6 @@ struct native {
         if (h.mac.size() != mac_size) return false;
         auto tag = hmac_sha256(header_key(key, h.nonce).unsafe_bytes(), h.authenticated);
         return constant_time_equal(tag, h.mac);
-    }
-
-    /// Four hex digits of a policy id, for messages.
-    [[nodiscard]] static std::string hex_id(std::uint16_t v) {
-        byte b[2] = {static_cast<byte>(v >> 8), static_cast<byte>(v)};
-        return hex::encode(b);
     }
 
 private:
