@@ -89,8 +89,7 @@ struct aes256_gcm_stream {
         sealer(const session_key& key, byte_view salt) : gcm_(payload_key(key, salt).unsafe_bytes()) {}
 
         [[nodiscard]] std::size_t seal(std::uint64_t index, byte_view plain, bool last, mutable_byte_view out) {
-            if (plain.size() > chunk_size || out.size() < plain.size() + tag_size)
-                throw error(errc::invalid_argument, "chunk larger than 64 KiB or output buffer too small");
+            escrow::detail::check_seal_sizes(plain.size(), out.size(), chunk_size, tag_size);
             auto iv = escrow::detail::stream_nonce(index, last);
             gcm_.seal(iv.data(), {}, plain, out.data());
             return plain.size() + tag_size;
@@ -106,8 +105,7 @@ struct aes256_gcm_stream {
         opener(const session_key& key, byte_view salt) : gcm_(payload_key(key, salt).unsafe_bytes()) {}
 
         [[nodiscard]] std::size_t open(std::uint64_t index, byte_view sealed, bool last, mutable_byte_view out) {
-            if (sealed.size() < tag_size || sealed.size() > sealed_chunk_size || out.size() < sealed.size() - tag_size)
-                throw error(errc::malformed_header, "sealed chunk of impossible size");
+            escrow::detail::check_open_sizes(sealed.size(), out.size(), sealed_chunk_size, tag_size);
             auto iv = escrow::detail::stream_nonce(index, last);
             if (!gcm_.open(iv.data(), {}, sealed, out.data()))
                 throw error(errc::authentication_failed,
