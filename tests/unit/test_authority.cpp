@@ -149,8 +149,8 @@ TEMPLATE_TEST_CASE("Recovery is granted with K valid officer signatures and the 
 
     auto log = s.authority.audit_log();
     REQUIRE(!log.empty());
-    CHECK(log.back().kind == "recovery");
-    CHECK(log.back().outcome == "granted");
+    CHECK(log.back().kind == ea::audit_kind::recovery);
+    CHECK(log.back().outcome == ea::audit_outcome::granted);
     CHECK(log.back().actor == "officers olivia, opal");
     CHECK(s.authority.verify_audit().valid);
 }
@@ -191,8 +191,8 @@ TEST_CASE("Recovery is refused with K-1 signatures, a doubled officer, an unregi
     // Every refusal is audited, and the chain stays valid.
     auto log = s.authority.audit_log();
     REQUIRE(!log.empty());
-    CHECK(log.back().kind == "recovery");
-    CHECK(log.back().outcome == "refused");
+    CHECK(log.back().kind == ea::audit_kind::recovery);
+    CHECK(log.back().outcome == ea::audit_outcome::refused);
     CHECK_THAT(log.back().reason, Catch::Contains("identity_rejected"));
     CHECK(s.authority.verify_audit().valid);
     // And a refusal does not burn the request: with the quorum, it is granted.
@@ -277,7 +277,7 @@ TEST_CASE("Depositing the same record again changes nothing, and a different rec
     CHECK(s.authority.deposit(a.records.front()) == ea::deposit_result::already_present);
     CHECK(s.authority.audit_log().size() == entries);
     CHECK_ESCROW_ERROR(s.authority.deposit(b.records.front()), errc::invalid_argument);
-    CHECK(s.authority.audit_log().back().outcome == "refused");
+    CHECK(s.authority.audit_log().back().outcome == ea::audit_outcome::refused);
     // The first record is still the one stored.
     CHECK(s.authority.find("DUP-1")->record.encode() == a.records.front().encode());
     CHECK(s.authority.list().size() == 1);
@@ -366,7 +366,7 @@ TEST_CASE("Record metadata changed in the SQLite file is detected at recovery", 
         auto req = s.request("META-1");
         auto r = reason_of([&] { (void)s.authority.recover(req, sign_by(req, {0, 1})); });
         CHECK_THAT(r, Catch::StartsWith("[escrow.authentication_failed]") && Catch::Contains("MAC"));
-        CHECK(s.authority.audit_log().back().outcome == "refused");
+        CHECK(s.authority.audit_log().back().outcome == ea::audit_outcome::refused);
     }
     SECTION("the owner column beside it") {
         tamper_sql(db, "UPDATE records SET owner = 'mallory@example.org' WHERE serial = 'META-1'");
@@ -387,7 +387,7 @@ TEST_CASE("Record metadata changed in the SQLite file is detected at recovery", 
         // The status flip itself is not in the record's MAC; the audit chain still tells it:
         // the revocation entry stays in the log (and deleting it breaks the chain).
         auto log = s.authority.audit_log();
-        CHECK(std::any_of(log.begin(), log.end(), [](const ea::audit_entry& e) { return e.kind == "revocation" && e.serial == "META-1"; }));
+        CHECK(std::any_of(log.begin(), log.end(), [](const ea::audit_entry& e) { return e.kind == ea::audit_kind::revocation && e.serial == "META-1"; }));
         CHECK(s.authority.verify_audit().valid);
     }
 }
@@ -421,6 +421,10 @@ TEST_CASE("verify_audit detects a deleted, an edited, an inserted and a truncate
         auto rep = verify();
         CHECK_FALSE(rep.valid);
         CHECK_THAT(rep.problem, Catch::Contains("entry 6") && Catch::Contains("edited"));
+    }
+    SECTION("a row edited to a kind the authority never writes") {
+        tamper_sql(db, "UPDATE audit SET kind = 'deposit-ish' WHERE seq = 6");
+        CHECK_ESCROW_ERROR((void)verify(), errc::authentication_failed);
     }
     SECTION("an edited row with its hash recomputed") {
         // The attacker recomputes the edited entry's hash: the next entry's link breaks.

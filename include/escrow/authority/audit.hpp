@@ -4,9 +4,14 @@
 /// verifies a chain.
 #pragma once
 
+#include <array>
+#include <concepts>
 #include <cstdint>
+#include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "escrow/core/bytes.hpp"
@@ -17,6 +22,90 @@
 #include "escrow/detail/byte_reader.hpp"
 
 namespace escrow::authority {
+
+/// What an audit entry records.
+enum class audit_kind : std::uint8_t {
+    bind_key,    ///< "bind-key": the repository was bound to the authority key
+    deposit,     ///< "deposit": an escrow record was deposited (or refused)
+    recovery,    ///< "recovery": a recovery request was granted or refused
+    revocation,  ///< "revocation": a record was revoked
+    officer,     ///< "officer": a recovery officer was registered
+};
+
+/// How the action an audit entry records ended.
+enum class audit_outcome : std::uint8_t {
+    bound,       ///< "bound"
+    stored,      ///< "stored"
+    granted,     ///< "granted"
+    refused,     ///< "refused"
+    revoked,     ///< "revoked"
+    registered,  ///< "registered"
+};
+
+namespace detail {
+template <class E>
+struct audit_names;
+template <>
+struct audit_names<audit_kind> {
+    static constexpr std::array<std::pair<audit_kind, std::string_view>, 5> table = {{
+        {audit_kind::bind_key, "bind-key"},
+        {audit_kind::deposit, "deposit"},
+        {audit_kind::recovery, "recovery"},
+        {audit_kind::revocation, "revocation"},
+        {audit_kind::officer, "officer"},
+    }};
+};
+template <>
+struct audit_names<audit_outcome> {
+    static constexpr std::array<std::pair<audit_outcome, std::string_view>, 6> table = {{
+        {audit_outcome::bound, "bound"},
+        {audit_outcome::stored, "stored"},
+        {audit_outcome::granted, "granted"},
+        {audit_outcome::refused, "refused"},
+        {audit_outcome::revoked, "revoked"},
+        {audit_outcome::registered, "registered"},
+    }};
+};
+}  // namespace detail
+
+/// An audit kind or outcome.
+template <class E>
+concept audit_enum = std::same_as<E, audit_kind> || std::same_as<E, audit_outcome>;
+
+// The byte-string escrow::to_string stays visible beside the overloads below.
+using escrow::to_string;
+
+/// The text of `v` as it is stored, hashed and printed ("deposit", "refused", ...). Stable: the
+/// audit chain's hashes cover it.
+template <audit_enum E>
+[[nodiscard]] constexpr std::string_view to_string(E v) noexcept {
+    for (const auto& [e, name] : detail::audit_names<E>::table)
+        if (e == v) return name;
+    return "?";
+}
+
+/// The enumerator whose text is `text`, if any.
+template <audit_enum E>
+[[nodiscard]] constexpr std::optional<E> from_string(std::string_view text) noexcept {
+    for (const auto& [e, name] : detail::audit_names<E>::table)
+        if (name == text) return e;
+    return std::nullopt;
+}
+
+/// For repositories that store the text: the enumerator of `text`, read back from entry `seq`.
+/// @throws escrow::error `authentication_failed` for any other text, which the authority never
+/// writes: the entry was edited outside it.
+template <audit_enum E>
+[[nodiscard]] E from_stored_text(std::string_view text, std::uint64_t seq) {
+    if (auto v = from_string<E>(text)) return *v;
+    throw error(errc::authentication_failed, "audit entry " + std::to_string(seq) + ": '" + std::string(text) +
+                                                 "' is not a value the authority writes (edited in the repository)");
+}
+
+template <audit_enum E>
+std::ostream& operator<<(std::ostream& os, E v) {
+    return os << to_string(v);
+}
 
 /// One audit entry. Holds no key material: only serials, officer names, outcomes and reasons.
 ///
@@ -33,10 +122,10 @@ struct audit_entry {
 
     std::uint64_t seq = 0;    ///< 1, 2, 3, ... without gaps
     std::uint64_t time = 0;   ///< Unix seconds
-    std::string kind;         ///< "bind-key", "deposit", "recovery", "revocation", "officer"
+    audit_kind kind = audit_kind::deposit;
     std::string serial;       ///< the record concerned (empty when none)
     std::string actor;        ///< who acted: officers' names, "owner", the caller's check
-    std::string outcome;      ///< "stored", "granted", "refused", "revoked", "registered"
+    audit_outcome outcome = audit_outcome::stored;
     std::string reason;       ///< why, for refusals
     digest256 prev_hash{};
     digest256 hash{};
@@ -46,8 +135,8 @@ struct audit_entry {
         bytes out(domain.begin(), domain.end());
         le::put<std::uint64_t>(out, seq);
         le::put<std::uint64_t>(out, time);
-        for (std::string_view f : {std::string_view(kind), std::string_view(serial), std::string_view(actor),
-                                   std::string_view(outcome), std::string_view(reason)})
+        for (std::string_view f : {to_string(kind), std::string_view(serial), std::string_view(actor),
+                                   to_string(outcome), std::string_view(reason)})
             escrow::detail::put_str16(out, f, max_field, "audit field");
         return out;
     }

@@ -126,12 +126,12 @@ public:
         if (auto existing = tx.find_record(record.info.serial)) {
             if (existing->encoded == encoded) return deposit_result::already_present;
             const std::string why = "serial '" + record.info.serial + "' already holds a different record";
-            append_audit(tx, "deposit", record.info.serial, record.info.owner, "refused", why);
+            append_audit(tx, audit_kind::deposit, record.info.serial, record.info.owner, audit_outcome::refused, why);
             tx.commit();
             throw error(errc::invalid_argument, why);
         }
         tx.insert_record({record.info.serial, record.info.owner, record_status::active, std::move(encoded), now()});
-        append_audit(tx, "deposit", record.info.serial, record.info.owner, "stored", "");
+        append_audit(tx, audit_kind::deposit, record.info.serial, record.info.owner, audit_outcome::stored, "");
         tx.commit();
         return deposit_result::stored;
     }
@@ -163,7 +163,7 @@ public:
         if (!s) throw error(errc::not_found, "no escrow record with serial '" + std::string(serial) + "'");
         if (s->status == record_status::revoked) return false;
         tx.set_status(serial, record_status::revoked);
-        append_audit(tx, "revocation", std::string(serial), std::string(actor), "revoked", "");
+        append_audit(tx, audit_kind::revocation, std::string(serial), std::string(actor), audit_outcome::revoked, "");
         tx.commit();
         return true;
     }
@@ -181,7 +181,7 @@ public:
         if (auto o = tx.find_officer_by_key(key.raw()))
             throw error(errc::invalid_argument, "this key is already registered, for officer '" + o->name + "'");
         tx.insert_officer({std::string(name), bytes(key.raw().begin(), key.raw().end()), now()});
-        append_audit(tx, "officer", "", std::string(name), "registered", "");
+        append_audit(tx, audit_kind::officer, "", std::string(name), audit_outcome::registered, "");
         tx.commit();
     }
 
@@ -207,14 +207,14 @@ public:
             transaction tx = repo_.begin();
             owner_blob out = recover_in(tx, request, signatures, actor);
             tx.insert_nonce(request.nonce, request.expires);
-            append_audit(tx, "recovery", request.serial, actor, "granted", "");
+            append_audit(tx, audit_kind::recovery, request.serial, actor, audit_outcome::granted, "");
             tx.commit();
             return out;
         } catch (const error& e) {
             // The failed transaction has rolled back; the refusal is recorded on its own.
             try {
                 transaction tx = repo_.begin();
-                append_audit(tx, "recovery", request.serial, actor, "refused", e.what());
+                append_audit(tx, audit_kind::recovery, request.serial, actor, audit_outcome::refused, e.what());
                 tx.commit();
             } catch (const error&) {
                 // The repository itself is failing: report the original error.
@@ -264,20 +264,20 @@ private:
         le::put<std::uint16_t>(wrap_id, Wrap::id);
         tx.set_meta(meta_wrap, wrap_id);
         tx.set_meta(meta_key, public_key_codec<Wrap>::encode(public_));
-        append_audit(tx, "bind-key", "", "authority", "bound", "authority key SHA-256 " + hex::encode(fp));
+        append_audit(tx, audit_kind::bind_key, "", "authority", audit_outcome::bound, "authority key SHA-256 " + hex::encode(fp));
         tx.commit();
     }
 
-    void append_audit(transaction& tx, std::string kind, std::string serial, std::string actor, std::string outcome,
+    void append_audit(transaction& tx, audit_kind kind, std::string serial, std::string actor, audit_outcome outcome,
                       std::string reason) {
         audit_head head = tx.audit_head();
         audit_entry e;
         e.seq = head.seq + 1;
         e.time = now();
-        e.kind = std::move(kind);
+        e.kind = kind;
         e.serial = audit_entry::clip(std::move(serial));
         e.actor = audit_entry::clip(std::move(actor));
-        e.outcome = std::move(outcome);
+        e.outcome = outcome;
         e.reason = audit_entry::clip(std::move(reason));
         e.prev_hash = head.hash;
         e.hash = e.compute_hash();
