@@ -4,14 +4,14 @@
 /// verifies a chain.
 #pragma once
 
-#include <array>
 #include <concepts>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <ostream>
+#include <span>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "escrow/core/bytes.hpp"
@@ -42,35 +42,21 @@ enum class audit_outcome : std::uint8_t {
     registered,  ///< "registered"
 };
 
-namespace detail {
-template <class E>
-struct audit_names;
-template <>
-struct audit_names<audit_kind> {
-    static constexpr std::array<std::pair<audit_kind, std::string_view>, 5> table = {{
-        {audit_kind::bind_key, "bind-key"},
-        {audit_kind::deposit, "deposit"},
-        {audit_kind::recovery, "recovery"},
-        {audit_kind::revocation, "revocation"},
-        {audit_kind::officer, "officer"},
-    }};
-};
-template <>
-struct audit_names<audit_outcome> {
-    static constexpr std::array<std::pair<audit_outcome, std::string_view>, 6> table = {{
-        {audit_outcome::bound, "bound"},
-        {audit_outcome::stored, "stored"},
-        {audit_outcome::granted, "granted"},
-        {audit_outcome::refused, "refused"},
-        {audit_outcome::revoked, "revoked"},
-        {audit_outcome::registered, "registered"},
-    }};
-};
-}  // namespace detail
-
 /// An audit kind or outcome.
 template <class E>
 concept audit_enum = std::same_as<E, audit_kind> || std::same_as<E, audit_outcome>;
+
+namespace detail {
+// The stored texts, indexed by the enumerators' values.
+inline constexpr std::string_view audit_kind_texts[] = {"bind-key", "deposit", "recovery", "revocation", "officer"};
+inline constexpr std::string_view audit_outcome_texts[] = {"bound", "stored", "granted", "refused", "revoked", "registered"};
+
+template <audit_enum E>
+[[nodiscard]] constexpr std::span<const std::string_view> audit_texts() noexcept {
+    if constexpr (std::same_as<E, audit_kind>) return audit_kind_texts;
+    else return audit_outcome_texts;
+}
+}  // namespace detail
 
 // The byte-string escrow::to_string stays visible beside the overloads below.
 using escrow::to_string;
@@ -79,16 +65,17 @@ using escrow::to_string;
 /// audit chain's hashes cover it.
 template <audit_enum E>
 [[nodiscard]] constexpr std::string_view to_string(E v) noexcept {
-    for (const auto& [e, name] : detail::audit_names<E>::table)
-        if (e == v) return name;
-    return "?";
+    const auto texts = detail::audit_texts<E>();
+    const auto i = static_cast<std::size_t>(v);
+    return i < texts.size() ? texts[i] : "?";
 }
 
 /// The enumerator whose text is `text`, if any.
 template <audit_enum E>
 [[nodiscard]] constexpr std::optional<E> from_string(std::string_view text) noexcept {
-    for (const auto& [e, name] : detail::audit_names<E>::table)
-        if (name == text) return e;
+    const auto texts = detail::audit_texts<E>();
+    for (std::size_t i = 0; i < texts.size(); ++i)
+        if (texts[i] == text) return static_cast<E>(i);
     return std::nullopt;
 }
 
