@@ -19,24 +19,9 @@
 #include "escrow/core/random.hpp"
 #include "escrow/core/scoped_wipe.hpp"
 #include "escrow/core/secret.hpp"
+#include "escrow/detail/key_der.hpp"
 
 namespace escrow {
-
-namespace detail {
-inline bytes drain(CryptoPP::ByteQueue& q) {
-    bytes out(static_cast<std::size_t>(q.MaxRetrievable()));
-    q.Get(out.data(), out.size());
-    return out;
-}
-inline CryptoPP::ByteQueue queue_of(byte_view b) {
-    CryptoPP::ByteQueue q;
-    q.Put(b.data(), b.size());
-    q.MessageEnd();
-    return q;
-}
-// Text or binary? A key file is PEM when it starts, after whitespace, with a BEGIN line.
-inline bool is_pem(byte_view content) { return pem::looks_like_pem(std::string_view(reinterpret_cast<const char*>(content.data()), content.size())); }
-}  // namespace detail
 
 /// The largest RSA modulus the library accepts, in bits (as `rsa_private_key::generate` makes).
 inline constexpr unsigned rsa_max_bits = 16384;
@@ -58,24 +43,14 @@ public:
             throw error(errc::bad_key, "RSA public key fails validation");
     }
 
-    /// Parses SubjectPublicKeyInfo or PKCS#1 RSAPublicKey DER. @throws escrow::error `bad_key`.
+    /// Parses SubjectPublicKeyInfo or PKCS#1 RSAPublicKey DER, with nothing after it.
+    /// @throws escrow::error `bad_key`.
     [[nodiscard]] static rsa_public_key from_der(byte_view der) {
         CryptoPP::RSA::PublicKey k;
-        try {
-            auto q = detail::queue_of(der);
-            k.Load(q);
-            if (q.AnyRetrievable()) throw error(errc::bad_key, "trailing bytes after the RSA public key");
+        if (detail::decode_der_exactly(k, der, [](auto& key, auto& q) { key.Load(q); }) ||
+            detail::decode_der_exactly(k, der, [](auto& key, auto& q) { key.BERDecodePublicKey(q, false, 0); }))
             return rsa_public_key(std::move(k));
-        } catch (const CryptoPP::Exception&) {
-        }
-        try {
-            auto q = detail::queue_of(der);
-            k.BERDecodePublicKey(q, false, 0);
-            if (q.AnyRetrievable()) throw error(errc::bad_key, "trailing bytes after the RSA public key");
-            return rsa_public_key(std::move(k));
-        } catch (const CryptoPP::Exception&) {
-            throw error(errc::bad_key, "not an RSA public key (expected SubjectPublicKeyInfo or PKCS#1 DER)");
-        }
+        throw error(errc::bad_key, "not an RSA public key (expected SubjectPublicKeyInfo or PKCS#1 DER, nothing after it)");
     }
 
     /// Parses PEM ("PUBLIC KEY" or "RSA PUBLIC KEY"). @throws escrow::error `bad_key`.
@@ -128,7 +103,13 @@ public:
         if (key_->GetModulus().BitCount() > rsa_max_bits)
             throw error(errc::bad_key, "RSA key of " + std::to_string(key_->GetModulus().BitCount()) +
                                            " bits (at most 16384 supported)");
-        if (!key_->Validate(default_random().engine(), 1)) throw error(errc::bad_key, "RSA private key fails validation");
+        bool valid = false;
+        try {
+            valid = key_->Validate(default_random().engine(), 1);
+        } catch (const CryptoPP::Exception&) {
+            // A decoded key with impossible parameters (a prime of 1, say) divides by zero in there.
+        }
+        if (!valid) throw error(errc::bad_key, "RSA private key fails validation");
         if (key_->GetModulus().BitCount() > 3072 && key_->GetPublicExponent().BitCount() > 64)
             throw error(errc::bad_key, "RSA public exponent over 64 bits for a modulus over 3072 bits");
     }
@@ -151,24 +132,14 @@ public:
         return rsa_private_key(std::move(k));
     }
 
-    /// Parses PKCS#8 PrivateKeyInfo or PKCS#1 RSAPrivateKey DER. @throws escrow::error `bad_key`.
+    /// Parses PKCS#8 PrivateKeyInfo or PKCS#1 RSAPrivateKey DER, with nothing after it.
+    /// @throws escrow::error `bad_key`.
     [[nodiscard]] static rsa_private_key from_der(byte_view der) {
         CryptoPP::RSA::PrivateKey k;
-        try {
-            auto q = detail::queue_of(der);
-            k.Load(q);
-            if (q.AnyRetrievable()) throw error(errc::bad_key, "trailing bytes after the RSA private key");
+        if (detail::decode_der_exactly(k, der, [](auto& key, auto& q) { key.Load(q); }) ||
+            detail::decode_der_exactly(k, der, [](auto& key, auto& q) { key.BERDecodePrivateKey(q, false, 0); }))
             return rsa_private_key(std::move(k));
-        } catch (const CryptoPP::Exception&) {
-        }
-        try {
-            auto q = detail::queue_of(der);
-            k.BERDecodePrivateKey(q, false, 0);
-            if (q.AnyRetrievable()) throw error(errc::bad_key, "trailing bytes after the RSA private key");
-            return rsa_private_key(std::move(k));
-        } catch (const CryptoPP::Exception&) {
-            throw error(errc::bad_key, "not an RSA private key (expected unencrypted PKCS#8 or PKCS#1 DER)");
-        }
+        throw error(errc::bad_key, "not an RSA private key (expected unencrypted PKCS#8 or PKCS#1 DER, nothing after it)");
     }
 
     /// Parses PEM ("PRIVATE KEY" or "RSA PRIVATE KEY"). @throws escrow::error `bad_key`.
