@@ -70,7 +70,7 @@ using authority_t = ea::backup_authority<escrow::wrap::rsa_oaep_sha256, Repo, ea
 
 template <class Repo>
 authority_t<Repo> make_authority(Repo& repo) {
-    authority_t<Repo> a(repo, {}, fx().authority);
+    authority_t<Repo> a(repo, {}, fx().authority.clone());
     if (a.officers().empty()) {
         const char* names[] = {"olivia", "oscar", "opal"};
         for (int i = 0; i < 3; ++i) a.register_officer(names[i], fx().officers[static_cast<std::size_t>(i)].public_key());

@@ -170,9 +170,9 @@ int run(int argc, char** argv) {
     std::optional<escrow::rsa_private_key> owner_private = escrow::rsa_private_key::generate(3072);
     {
         auto authority = escrow::rsa_private_key::generate(3072);
-        write_file(owner_key_path, owner_private->unsafe_pem(), 0600);
+        write_file(owner_key_path, owner_private->unsafe_pem().unsafe_text(), 0600);
         write_file(owner_pub_path, owner_private->public_key().pem(), 0644);
-        write_file(authority_key_path, authority.unsafe_pem(), 0600);
+        write_file(authority_key_path, authority.unsafe_pem().unsafe_text(), 0600);
         write_file(authority_pub_path, authority.public_key().pem(), 0644);
     }
     // [tutorial:load-keys]
@@ -244,7 +244,7 @@ int run(int argc, char** argv) {
 
     // The owner makes a new key pair and asks the help desk for their file key back.
     auto new_owner_private = escrow::rsa_private_key::generate(3072);
-    write_file(new_owner_key_path, new_owner_private.unsafe_pem(), 0600);
+    write_file(new_owner_key_path, new_owner_private.unsafe_pem().unsafe_text(), 0600);
     write_file(new_owner_pub_path, new_owner_private.public_key().pem(), 0644);
     std::cout << "   owner made a new RSA-3072 key pair: " << new_owner_key_path.string() << ", "
               << new_owner_pub_path.string() << "\n";

@@ -178,7 +178,7 @@ int main() {
         constexpr bool carried = escrow::store::native::carries<escrow::cipher::aes256_gcm_stream, hsm_kek_wrap>;
         static_assert(!listed && carried);  // not the library's wrap, and carried all the same
         // [policies:ask-carries-end]
-        std::cout << "policy " << hsm_kek_wrap::name << ", id 0x" << escrow::store::native::hex_id(hsm_kek_wrap::id)
+        std::cout << "policy " << hsm_kek_wrap::name << ", id " << escrow::policy_ids::hex(hsm_kek_wrap::id)
                   << " (user-defined: " << std::boolalpha << escrow::ids::is_user_defined(hsm_kek_wrap::id)
                   << "; in escrow::registry::wraps: " << listed << "; carried by store::native: " << carried
                   << ")\n";

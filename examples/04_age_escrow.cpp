@@ -9,7 +9,6 @@
 #include <escrow/core/posix_file.hpp>
 #include <escrow/escrow.hpp>
 
-#include <cryptopp/misc.h>
 
 #include <chrono>
 #include <filesystem>
@@ -30,9 +29,9 @@ void write_file(const fs::path& p, escrow::byte_view data) {
 // An identity file as age-keygen writes it, readable by the owner only.
 void write_identity(const fs::path& p, const escrow::x25519_private_key& key) {
     const auto now = std::chrono::system_clock::now().time_since_epoch();
-    std::string text = key.unsafe_identity_file(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(now).count()));
-    write_file(p, escrow::as_bytes(text));
-    CryptoPP::SecureWipeBuffer(text.data(), text.size());
+    // The identity file comes back in wiped memory.
+    write_file(p, key.unsafe_identity_file(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(now).count()))
+                      .unsafe_bytes());
     fs::permissions(p, fs::perms::owner_read | fs::perms::owner_write);
 }
 

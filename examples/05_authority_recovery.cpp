@@ -25,6 +25,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -69,7 +70,7 @@ int run(int argc, char** argv) {
     std::cout << "== the authority opens its database " << db.string() << " and registers its officers\n";
     // [tutorial:authority-open]
     ea::sqlite_repository repo(db);
-    authority_t authority(repo, {}, authority_key);
+    authority_t authority(repo, {}, std::move(authority_key));  // private keys are move-only
     const char* names[] = {"olivia", "oscar", "opal"};
     for (int i = 0; i < 3; ++i) authority.register_officer(names[i], officer_keys[static_cast<std::size_t>(i)].public_key());
     // [tutorial:authority-open-end]
@@ -84,7 +85,7 @@ int run(int argc, char** argv) {
     {
         escrow::file_source in(input);
         escrow::atomic_file_sink out(encrypted);
-        record = host.encrypt(in, out, owner->public_key(), authority_key.public_key(), info);
+        record = host.encrypt(in, out, owner->public_key(), authority.key(), info);
         out.commit();
     }
     // [tutorial:encrypt-end]

@@ -119,10 +119,7 @@ bool quiet_progress(const parsed_args& a, const std::optional<std::string>& out_
 }
 
 void check_serial(const std::string& s) {
-    if (s.empty() || s.size() > escrow::limits::serial_max)
-        throw usage_error("--serial must be 1 to 128 characters");
-    for (char c : s)
-        if (c <= 0x20 || c > 0x7e) throw usage_error("--serial must be printable ASCII without spaces");
+    if (auto p = escrow::serial_number::problem(s)) throw usage_error("--serial " + std::string(*p));
 }
 
 // Encrypts with the format's implementation, which returns only once the outputs are committed.

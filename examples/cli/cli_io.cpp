@@ -226,16 +226,6 @@ void output_file::commit(mode_t mode) {
     temporary_files::release(std::exchange(registration_, -1));
 }
 
-void write_then_wipe(output_file& out, std::string& secret) {
-    try {
-        out.write(escrow::as_bytes(secret));
-    } catch (...) {
-        CryptoPP::SecureWipeArray(secret.data(), secret.size());
-        throw;
-    }
-    CryptoPP::SecureWipeArray(secret.data(), secret.size());
-}
-
 void commit_all(std::vector<std::pair<output_file*, mode_t>> outputs) {
     std::vector<std::string> done;
     try {
@@ -286,11 +276,6 @@ std::string one_line(std::string_view s) {
     for (char& c : out)
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
     return out;
-}
-
-std::string hex_id(std::uint16_t id) {
-    escrow::byte b[2] = {static_cast<escrow::byte>(id >> 8), static_cast<escrow::byte>(id)};
-    return "0x" + escrow::hex::encode(b);
 }
 
 }  // namespace escrow_cli

@@ -197,9 +197,6 @@ private:
     int registration_ = -1;
 };
 
-/// Writes the text of a private key to `out`, then wipes `secret`, also when the write fails.
-void write_then_wipe(output_file& out, std::string& secret);
-
 /// Commits several outputs in order; when one fails, removes those already committed, so that
 /// a run leaves all of its files or none.
 void commit_all(std::vector<std::pair<output_file*, mode_t>> outputs);
@@ -232,6 +229,6 @@ std::string iso8601_utc(std::uint64_t seconds);
 std::string one_line(std::string_view s);
 
 /// A policy id as it is printed: "0x" and four hex digits.
-std::string hex_id(std::uint16_t id);
+inline std::string hex_id(std::uint16_t id) { return escrow::policy_ids::hex(id); }
 
 }  // namespace escrow_cli

@@ -41,12 +41,11 @@ int keygen_x25519(const std::string& key_path, const std::string& pub_path) {
     auto key = escrow::x25519_private_key::generate();
     auto pub = key.public_key();
     output_file key_out(key_path), pub_out(pub_path);
-    {
-        auto now = std::chrono::system_clock::now().time_since_epoch();
-        std::string file = key.unsafe_identity_file(
-            static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(now).count()));
-        write_then_wipe(key_out, file);
-    }
+    auto now = std::chrono::system_clock::now().time_since_epoch();
+    // The identity file comes back in wiped memory, wiped once written.
+    key_out.write(key.unsafe_identity_file(
+                         static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(now).count()))
+                      .unsafe_bytes());
     pub_out.write(escrow::as_bytes(pub.str() + "\n"));
     commit_all({{&key_out, 0600}, {&pub_out, new_file_mode}});
     std::cerr << "escrow: wrote " << key_path << " (age identity, keep it secret) and " << pub_path
@@ -92,8 +91,7 @@ int cmd_keygen(std::span<char* const> argv) {
         key_out.write(escrow::ms_blob::unsafe_private_key_blob(key).unsafe_bytes());  // the blob wipes itself
         pub_out.write(escrow::ms_blob::public_key_blob(pub));
     } else {
-        std::string pem = key.unsafe_pem();
-        write_then_wipe(key_out, pem);
+        key_out.write(key.unsafe_pem().unsafe_bytes());  // wiped memory, wiped once written
         pub_out.write(escrow::as_bytes(pub.pem()));
     }
     commit_all({{&key_out, 0600}, {&pub_out, new_file_mode}});

@@ -51,10 +51,7 @@ int officer_keygen(std::span<char* const> argv) {
     auto key = ea::officer_private_key::generate();
     auto pub = key.public_key();
     output_file key_out(key_path), pub_out(pub_path);
-    {
-        std::string pem = key.unsafe_pem();
-        write_then_wipe(key_out, pem);
-    }
+    key_out.write(key.unsafe_pem().unsafe_bytes());  // wiped memory, wiped once written
     pub_out.write(escrow::as_bytes(pub.pem()));
     commit_all({{&key_out, 0600}, {&pub_out, new_file_mode}});
     std::cerr << "escrow: wrote " << key_path << " (officer private key, keep it secret) and " << pub_path

@@ -18,8 +18,10 @@
 #include "escrow/core/error.hpp"
 #include "escrow/core/io.hpp"
 #include "escrow/core/key_info.hpp"
+#include "escrow/core/policy_ids.hpp"
 #include "escrow/core/random.hpp"
 #include "escrow/core/secret.hpp"
+#include "escrow/core/serial_number.hpp"
 #include "escrow/detail/host_checks.hpp"
 #include "escrow/detail/payload_engine.hpp"
 #include "escrow/open_record.hpp"
@@ -28,21 +30,6 @@
 #include "escrow/wrap/concept.hpp"
 
 namespace escrow {
-
-/// Makes a fresh serial number: "ESC-" and 26 Crockford base32 characters (128 random bits).
-[[nodiscard]] inline std::string make_serial(system_random& rng = default_random()) {
-    static constexpr char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-    byte raw[17] = {};
-    rng.fill(std::span(raw, 16));
-    std::string s = "ESC-";
-    // 26 groups of 5 bits cover the 128 bits (the last group is padded with zero bits).
-    for (int i = 0; i < 26; ++i) {
-        int bit = i * 5, idx = bit / 8, off = bit % 8;
-        unsigned v = (unsigned(raw[idx]) << 8 | raw[idx + 1]) >> (11 - off);
-        s.push_back(alphabet[v & 31]);
-    }
-    return s;
-}
 
 /// Encrypts files for an owner with escrowed recovery keys, with the cipher, key wrap and file
 /// format fixed at compile time. No virtual call, no runtime switch between policies.
@@ -112,7 +99,7 @@ public:
                                        std::span<const public_key> authorities, key_info info = {}) {
         if (authorities.empty()) throw error(errc::invalid_argument, "encrypt needs at least one authority key");
         system_random& rng = default_random();
-        if (info.serial.empty()) info.serial = make_serial(rng);
+        if (info.serial.empty()) info.serial = serial_number::generate(rng).str();
         if (info.created == 0)
             info.created = static_cast<std::uint64_t>(
                 std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
@@ -178,12 +165,11 @@ public:
     /// @throws escrow::error `unknown_policy_id` (record for other policies), `bad_key` (record for
     /// another authority key), `authentication_failed` (unwrap or MAC failed).
     [[nodiscard]] session_key recover_session_key(const escrow_record& record, const private_key& authority) {
-        check_policies(record, "the record was made for other policies");
+        record.policies().check_matches(policy_ids::of<Cipher, Wrap, Store>(), "the escrow record");
         if (!constant_time_equal(record.authority_fingerprint, wrap_.fingerprint(wrap_.public_of(authority))))
             throw error(errc::bad_key, "the record was made for a different authority key");
         return open_record<Cipher>(wrap_, store_, record, authority);
     }
-
 
     /// The authority's path end to end: recover the session key from `record`, then decrypt.
     template <byte_source Source, byte_sink Sink>
@@ -239,7 +225,7 @@ public:
     template <byte_source Source, byte_sink Sink>
     void apply_owner_blob(Source& in, Sink& out, const wrapped_key& new_owner_blob, const private_key& new_owner,
                           const escrow_record& record) {
-        check_policies(record, "the escrow record was made for other policies");
+        record.policies().check_matches(policy_ids::of<Cipher, Wrap, Store>(), "the escrow record");
         wrapped_key authority = decode_blob(record.wrapped_key);
         apply_blob(in, out, new_owner_blob, new_owner, &authority, &record);
     }
@@ -287,17 +273,6 @@ private:
     [[no_unique_address]] Wrap wrap_;
     [[no_unique_address]] Store store_;
     unsigned threads_ = 0;
-
-    static std::string id_hex(std::uint16_t v) {
-        byte b[2] = {static_cast<byte>(v >> 8), static_cast<byte>(v)};
-        return hex::encode(b);
-    }
-
-    static void check_policies(const escrow_record& record, const std::string& what) {
-        if (record.cipher_id != Cipher::id || record.wrap_id != Wrap::id || record.store_id != Store::id)
-            throw error(errc::unknown_policy_id, what + " (cipher 0x" + id_hex(record.cipher_id) + ", wrap 0x" +
-                                                     id_hex(record.wrap_id) + ", store 0x" + id_hex(record.store_id) + ")");
-    }
 
     template <byte_source Source, byte_sink Sink>
     void rewrap(Source& in, Sink& out, file_header& h, const session_key& key, const public_key& new_owner) {

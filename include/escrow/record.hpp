@@ -14,6 +14,7 @@
 #include "escrow/core/encoding.hpp"
 #include "escrow/core/error.hpp"
 #include "escrow/core/key_info.hpp"
+#include "escrow/core/policy_ids.hpp"
 #include "escrow/core/secret.hpp"
 #include "escrow/detail/byte_reader.hpp"
 #include "escrow/registry.hpp"  // ids::name_of, for the JSON rendering
@@ -46,14 +47,19 @@ struct escrow_record {
     bytes wrapped_key;               ///< the session key for the authority, in the store's blob format
     digest256 mac{};                 ///< binding MAC keyed from the session key
 
+    /// The ids of the policies the record was made with.
+    [[nodiscard]] policy_ids policies() const noexcept {
+        return {cipher_id, wrap_id, store_id, ids::name_of("cipher", cipher_id), ids::name_of("wrap", wrap_id),
+                ids::name_of("store", store_id)};
+    }
+
     /// The encoding without the MAC: the bytes the MAC covers.
     /// @throws escrow::error `limit_exceeded` or `invalid_argument` when a field breaks its bound.
     [[nodiscard]] bytes authenticated_bytes() const {
         bytes out;
         append(out, magic);
         le::put<std::uint16_t>(out, version);
-        detail::check_serial(info.serial);
-        detail::put_str16(out, info.serial, limits::serial_max, "serial number");
+        detail::put_serial(out, info.serial);
         detail::put_str16(out, info.description, limits::description_max, "description");
         detail::put_str16(out, info.owner, limits::owner_max, "owner identity");
         le::put<std::uint64_t>(out, info.created);
@@ -85,10 +91,7 @@ struct escrow_record {
         if (ver != version)
             throw error(errc::unsupported_version, "escrow record version " + std::to_string(ver) + " (this library reads version 1)");
         escrow_record rec;
-        rec.info.serial = r.str16("serial number", limits::serial_max, true);
-        // The same rule as encoding (detail::check_serial), so that a decoded record re-encodes.
-        if (rec.info.serial.empty() || rec.info.serial.find(' ') != std::string::npos)
-            r.fail("serial number must be 1 to 128 printable ASCII characters without spaces");
+        rec.info.serial = detail::read_serial(r);
         rec.info.description = r.str16("description", limits::description_max);
         rec.info.owner = r.str16("owner identity", limits::owner_max);
         rec.info.created = r.u64("creation time");
@@ -119,8 +122,7 @@ struct escrow_record {
     /// A readable JSON rendering (one object; the wrapped key in base64). Holds no secret.
     [[nodiscard]] std::string to_json() const {
         auto id = [](std::string_view family, std::uint16_t v) {
-            byte b[2] = {static_cast<byte>(v >> 8), static_cast<byte>(v)};
-            std::string s = "{\"id\": \"0x" + hex::encode(b) + "\"";
+            std::string s = "{\"id\": \"" + policy_ids::hex(v) + "\"";
             if (auto n = ids::name_of(family, v); !n.empty()) s += ", \"name\": " + json_string(n);
             return s + "}";
         };

@@ -134,7 +134,7 @@ TEST_CASE("age keys round-trip through Bech32 and reject damaged strings", "[cor
     // The identity and recipient of the CCTV x25519 vectors (from the age test kit).
     const std::string id = "AGE-SECRET-KEY-1XMWWC06LY3EE5RYTXM9MFLAZ2U56JJJ36S0MYPDRWSVLUL66MV4QX3S7F6";
     auto k = escrow::x25519_private_key::parse(id);
-    std::string again = k.unsafe_str();
+    std::string again(k.unsafe_str().unsafe_text());
     CHECK(again == id);
     auto pub = k.public_key();
     CHECK(pub.str().starts_with("age1"));
@@ -157,7 +157,7 @@ TEST_CASE("age keys round-trip through Bech32 and reject damaged strings", "[cor
     CHECK_THROWS_AS(escrow::x25519_private_key::load(escrow::as_bytes(two)), escrow::error);
     // load_all takes every identity of a file, in order, as age -d -i does.
     const auto other = escrow::x25519_private_key::generate();
-    std::string other_id = other.unsafe_str();
+    std::string other_id(other.unsafe_str().unsafe_text());
     std::string several = file + "\n# another key\n" + other_id + "\r\n";
     auto keys = escrow::x25519_private_key::load_all(escrow::as_bytes(several));
     REQUIRE(keys.size() == 2);
@@ -308,8 +308,7 @@ TEST_CASE("OpenSSH RSA keys parse from public lines and the wire format", "[core
     CHECK_THROWS_AS(escrow::ssh_rsa_public_key::parse("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA x"), escrow::error);
     CHECK_THROWS_AS(escrow::ssh_rsa_public_key::parse("ssh-rsa !!!"), escrow::error);
     // The private key as PEM loads too.
-    std::string pem = k.rsa().unsafe_pem();
-    auto again = escrow::ssh_rsa_private_key::load(escrow::as_bytes(pem));
+    auto again = escrow::ssh_rsa_private_key::load(k.rsa().unsafe_pem().unsafe_bytes());
     CHECK(again.public_key().str() == pub.str());
 }
 

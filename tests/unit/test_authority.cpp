@@ -83,7 +83,7 @@ struct quorum_setup {
     Repo& repo;
     rsa_authority<Repo, ea::officer_quorum<2>> authority;
 
-    explicit quorum_setup(Repo& r) : repo(r), authority(r, {}, keys().authority) {
+    explicit quorum_setup(Repo& r) : repo(r), authority(r, {}, keys().authority.clone()) {
         authority.set_clock([] { return t0; });
         const char* names[] = {"olivia", "oscar", "opal"};
         if (authority.officers().empty())  // a repository opened again keeps its officers
@@ -151,8 +151,8 @@ TEMPLATE_TEST_CASE("Recovery is granted with K valid officer signatures and the 
 
     auto log = s.authority.audit_log();
     REQUIRE(!log.empty());
-    CHECK(log.back().kind == "recovery");
-    CHECK(log.back().outcome == "granted");
+    CHECK(log.back().kind == ea::audit_kind::recovery);
+    CHECK(log.back().outcome == ea::audit_outcome::granted);
     CHECK(log.back().actor == "officers olivia, opal");
     CHECK(s.authority.verify_audit().valid);
 }
@@ -193,8 +193,8 @@ TEST_CASE("Recovery is refused with K-1 signatures, a doubled officer, an unregi
     // Every refusal is audited, and the chain stays valid.
     auto log = s.authority.audit_log();
     REQUIRE(!log.empty());
-    CHECK(log.back().kind == "recovery");
-    CHECK(log.back().outcome == "refused");
+    CHECK(log.back().kind == ea::audit_kind::recovery);
+    CHECK(log.back().outcome == ea::audit_outcome::refused);
     CHECK_THAT(log.back().reason, Catch::Contains("identity_rejected"));
     CHECK(s.authority.verify_audit().valid);
     // And a refusal does not burn the request: with the quorum, it is granted.
@@ -254,7 +254,7 @@ TEST_CASE("A caller-supplied identity check grants and refuses with its reason",
                                : ea::identity_verdict::refuse("no open help-desk ticket");
         },
         "help-desk");
-    rsa_authority<ea::memory_repository, ea::caller_check<>> authority(repo, check, keys().authority);
+    rsa_authority<ea::memory_repository, ea::caller_check<>> authority(repo, check, keys().authority.clone());
     auto f = make_file("CALLER-1");
     authority.deposit(f.records.front());
     auto req = ea::recovery_request::make<escrow::wrap::rsa_oaep_sha256>("CALLER-1", keys().new_owner.public_key(),
@@ -279,7 +279,7 @@ TEST_CASE("Depositing the same record again changes nothing, and a different rec
     CHECK(s.authority.deposit(a.records.front()) == ea::deposit_result::already_present);
     CHECK(s.authority.audit_log().size() == entries);
     CHECK_ESCROW_ERROR(s.authority.deposit(b.records.front()), errc::invalid_argument);
-    CHECK(s.authority.audit_log().back().outcome == "refused");
+    CHECK(s.authority.audit_log().back().outcome == ea::audit_outcome::refused);
     // The first record is still the one stored.
     CHECK(s.authority.find("DUP-1")->record.encode() == a.records.front().encode());
     CHECK(s.authority.list().size() == 1);
@@ -311,8 +311,8 @@ TEST_CASE("A repository is bound to one authority key", "[authority][sqlite]") {
     ea::sqlite_repository repo(dir / "a.db");
     rsa_authority<ea::sqlite_repository, ea::officer_quorum<1>> a(repo, {}, keys().authority.public_key());
     using other_t = rsa_authority<ea::sqlite_repository, ea::officer_quorum<1>>;
-    CHECK_ESCROW_ERROR(other_t(repo, {}, keys().authority2), errc::bad_key);
-    CHECK_NOTHROW(other_t(repo, {}, keys().authority));
+    CHECK_ESCROW_ERROR(other_t(repo, {}, keys().authority2.clone()), errc::bad_key);
+    CHECK_NOTHROW(other_t(repo, {}, keys().authority.clone()));
     // Opened with its public key only, it cannot recover.
     a.register_officer("olivia", officer_keys()[0].public_key());
     a.deposit(make_file("PUB-1").records.front());
@@ -368,7 +368,7 @@ TEST_CASE("Record metadata changed in the SQLite file is detected at recovery", 
         auto req = s.request("META-1");
         auto r = reason_of([&] { (void)s.authority.recover(req, sign_by(req, {0, 1})); });
         CHECK_THAT(r, Catch::StartsWith("[escrow.authentication_failed]") && Catch::Contains("MAC"));
-        CHECK(s.authority.audit_log().back().outcome == "refused");
+        CHECK(s.authority.audit_log().back().outcome == ea::audit_outcome::refused);
     }
     SECTION("the owner column beside it") {
         tamper_sql(db, "UPDATE records SET owner = 'mallory@example.org' WHERE serial = 'META-1'");
@@ -389,7 +389,7 @@ TEST_CASE("Record metadata changed in the SQLite file is detected at recovery", 
         // The status flip itself is not in the record's MAC; the audit chain still tells it:
         // the revocation entry stays in the log (and deleting it breaks the chain).
         auto log = s.authority.audit_log();
-        CHECK(std::any_of(log.begin(), log.end(), [](const ea::audit_entry& e) { return e.kind == "revocation" && e.serial == "META-1"; }));
+        CHECK(std::any_of(log.begin(), log.end(), [](const ea::audit_entry& e) { return e.kind == ea::audit_kind::revocation && e.serial == "META-1"; }));
         CHECK(s.authority.verify_audit().valid);
     }
 }
@@ -409,7 +409,7 @@ TEST_CASE("verify_audit detects a deleted, an edited, an inserted and a truncate
     }
     auto verify = [&] {
         ea::sqlite_repository repo(db);
-        rsa_authority<ea::sqlite_repository, ea::officer_quorum<2>> a(repo, {}, keys().authority);
+        rsa_authority<ea::sqlite_repository, ea::officer_quorum<2>> a(repo, {}, keys().authority.clone());
         return a.verify_audit();
     };
     SECTION("a deleted row") {
@@ -424,12 +424,16 @@ TEST_CASE("verify_audit detects a deleted, an edited, an inserted and a truncate
         CHECK_FALSE(rep.valid);
         CHECK_THAT(rep.problem, Catch::Contains("entry 6") && Catch::Contains("edited"));
     }
+    SECTION("a row edited to a kind the authority never writes") {
+        tamper_sql(db, "UPDATE audit SET kind = 'deposit-ish' WHERE seq = 6");
+        CHECK_ESCROW_ERROR((void)verify(), errc::authentication_failed);
+    }
     SECTION("an edited row with its hash recomputed") {
         // The attacker recomputes the edited entry's hash: the next entry's link breaks.
         ea::audit_entry e;
         {
             ea::sqlite_repository repo(db);
-            rsa_authority<ea::sqlite_repository, ea::officer_quorum<2>> a(repo, {}, keys().authority);
+            rsa_authority<ea::sqlite_repository, ea::officer_quorum<2>> a(repo, {}, keys().authority.clone());
             e = a.audit_log().at(5);
         }
         e.actor = "someone else";
@@ -493,8 +497,8 @@ TEST_CASE("Requests, signatures and owner blobs round-trip and reject malformed 
 
     // Officer keys survive their PEM forms.
     const auto& k = officer_keys()[1];
-    std::string pem = k.unsafe_pem();
-    auto k2 = ea::officer_private_key::load(escrow::as_bytes(pem));
+    const escrow::private_key_encoding pem = k.unsafe_pem();
+    auto k2 = ea::officer_private_key::load(pem.unsafe_bytes());
     CHECK(k2.public_key() == k.public_key());
     CHECK(ea::officer_public_key::load(escrow::as_bytes(k.public_key().pem())) == k.public_key());
     CHECK_ESCROW_ERROR((void)ea::officer_public_key::load(escrow::as_bytes(keys().owner.public_key().pem())), errc::bad_key);
@@ -582,7 +586,7 @@ TEST_CASE("Deposits that returned survive a SIGKILL in the middle of a stream of
     (void)keys();
     {
         ea::sqlite_repository repo(db);
-        rsa_authority<ea::sqlite_repository, ea::officer_quorum<1>> a(repo, {}, keys().authority);
+        rsa_authority<ea::sqlite_repository, ea::officer_quorum<1>> a(repo, {}, keys().authority.clone());
     }
     int fds[2];
     REQUIRE(::pipe(fds) == 0);
@@ -622,7 +626,7 @@ TEST_CASE("Deposits that returned survive a SIGKILL in the middle of a stream of
 
     ea::sqlite_repository repo(db);
     CHECK(repo.integrity_check() == "ok");
-    rsa_authority<ea::sqlite_repository, ea::officer_quorum<1>> a(repo, {}, keys().authority);
+    rsa_authority<ea::sqlite_repository, ea::officer_quorum<1>> a(repo, {}, keys().authority.clone());
     escrow::native_encryptor enc;
     for (const auto& serial : reported) {
         auto e = a.find(serial);
@@ -646,7 +650,7 @@ TEST_CASE("Four processes depositing 1,000 records each into one database lose a
     (void)keys();
     {
         ea::sqlite_repository repo(db);
-        rsa_authority<ea::sqlite_repository, ea::officer_quorum<1>> a(repo, {}, keys().authority);
+        rsa_authority<ea::sqlite_repository, ea::officer_quorum<1>> a(repo, {}, keys().authority.clone());
     }
     constexpr int processes = 4, per_process = 1000;
     auto start = std::chrono::steady_clock::now();
@@ -667,7 +671,7 @@ TEST_CASE("Four processes depositing 1,000 records each into one database lose a
 
     ea::sqlite_repository repo(db);
     CHECK(repo.integrity_check() == "ok");
-    rsa_authority<ea::sqlite_repository, ea::officer_quorum<1>> a(repo, {}, keys().authority);
+    rsa_authority<ea::sqlite_repository, ea::officer_quorum<1>> a(repo, {}, keys().authority.clone());
     auto all = a.list();
     CHECK(all.size() == processes * per_process);
     std::set<std::string> serials;
@@ -749,7 +753,7 @@ TEST_CASE("The authority dispatches on the record's store and answers in that st
           "[authority][dispatch]") {
     ea::memory_repository repo;
     ea::backup_authority<escrow::wrap::rsa_oaep_sha256, ea::memory_repository, ea::dynamic_officer_quorum, two_stores>
-        authority(repo, ea::dynamic_officer_quorum(1), keys().authority);
+        authority(repo, ea::dynamic_officer_quorum(1), keys().authority.clone());
     authority.register_officer("olivia", officer_keys()[0].public_key());
 
     test_encryptor enc;
@@ -788,7 +792,7 @@ TEST_CASE("The authority dispatches on the record's store and answers in that st
     // The library's default store list does not know the test store.
     ea::memory_repository repo2;
     ea::backup_authority<escrow::wrap::rsa_oaep_sha256, ea::memory_repository, ea::officer_quorum<1>> plain_authority(
-        repo2, {}, keys().authority);
+        repo2, {}, keys().authority.clone());
     CHECK_ESCROW_ERROR(plain_authority.deposit(rec), errc::unknown_policy_id);
 }
 
@@ -796,7 +800,7 @@ TEST_CASE("A run-time quorum counts like officer_quorum and refuses zero", "[aut
     CHECK_ESCROW_ERROR(ea::dynamic_officer_quorum(0), errc::invalid_argument);
     ea::memory_repository repo;
     ea::backup_authority<escrow::wrap::rsa_oaep_sha256, ea::memory_repository, ea::dynamic_officer_quorum> a(
-        repo, ea::dynamic_officer_quorum(3), keys().authority);
+        repo, ea::dynamic_officer_quorum(3), keys().authority.clone());
     const char* names[] = {"olivia", "oscar", "opal"};
     for (int i = 0; i < 3; ++i) a.register_officer(names[i], officer_keys()[static_cast<std::size_t>(i)].public_key());
     a.deposit(make_file("DYN-1").records.front());
@@ -854,7 +858,7 @@ TEST_CASE("In a format without recipient roles, the owner's entry is the first t
     ea::memory_repository repo;
     ea::backup_authority<escrow::wrap::rsa_oaep_sha256, ea::memory_repository, ea::officer_quorum<1>,
                          escrow::type_list<roleless_store>>
-        authority(repo, {}, keys().authority);
+        authority(repo, {}, keys().authority.clone());
     authority.register_officer("olivia", officer_keys()[0].public_key());
 
     roleless_encryptor enc;
@@ -952,7 +956,7 @@ TEST_CASE("An X25519 authority recovers an age record, and the rewritten age fil
     auto authority_key = escrow::x25519_private_key::generate();
     auto new_owner = escrow::x25519_private_key::generate();
     ea::memory_repository repo;
-    ea::backup_authority<escrow::wrap::x25519, ea::memory_repository, ea::officer_quorum<1>> authority(repo, {}, authority_key);
+    ea::backup_authority<escrow::wrap::x25519, ea::memory_repository, ea::officer_quorum<1>> authority(repo, {}, authority_key.clone());
     authority.register_officer("olivia", officer_keys()[0].public_key());
 
     escrow::age_encryptor enc;
@@ -985,7 +989,7 @@ TEST_CASE("A PKCS#1 v1.5 authority recovers a CryptoAPI record; rewrap checks th
     using E = escrow::legacy::cryptoapi_encryptor<192>;
     ea::memory_repository repo;
     ea::backup_authority<escrow::wrap::rsa_pkcs1v15, ea::memory_repository, ea::officer_quorum<1>> authority(
-        repo, {}, keys().authority);
+        repo, {}, keys().authority.clone());
     authority.register_officer("olivia", officer_keys()[0].public_key());
 
     auto encrypt = [&](const std::string& serial, const escrow::bytes& plain) {

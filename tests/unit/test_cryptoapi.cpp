@@ -594,7 +594,7 @@ void spit(const fs::path& p, escrow::byte_view b) {
 TEST_CASE("PUBLICKEYBLOB and PRIVATEKEYBLOB round-trip with their documented layout", "[core][ms_blob]") {
     for (unsigned bits : {2048u, 3072u}) {
         CAPTURE(bits);
-        auto key = bits == 2048 ? keys().owner : escrow::rsa_private_key::generate(bits);
+        auto key = bits == 2048 ? keys().owner.clone() : escrow::rsa_private_key::generate(bits);
         auto pub = escrow::ms_blob::public_key_blob(key.public_key());
         REQUIRE(pub.size() == 20 + bits / 8);
         REQUIRE(same(escrow::byte_view(pub).first(12), escrow::bytes{0x06, 0x02, 0, 0, 0x00, 0xA4, 0, 0, 'R', 'S', 'A', '1'}));

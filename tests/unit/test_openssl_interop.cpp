@@ -163,8 +163,8 @@ TEST_CASE("A key written by the library is read by openssl pkey with the same mo
     temp_dir dir;
     const auto& k = keys().owner;
     const auto pub = k.public_key();
-    write_file(dir / "key.pem", escrow::as_bytes(k.unsafe_pem()));
-    write_file(dir / "key.der", k.unsafe_der());
+    write_file(dir / "key.pem", k.unsafe_pem().unsafe_bytes());
+    write_file(dir / "key.der", k.unsafe_der().unsafe_bytes());
     write_file(dir / "pub.pem", escrow::as_bytes(pub.pem()));
     write_file(dir / "pub.der", pub.der());
     const std::string expected = modulus_hex(k.cryptopp().GetModulus());
@@ -195,7 +195,7 @@ TEST_CASE("A session key wrapped by openssl pkeyutl OAEP-SHA-256 is unwrapped by
           "[wrap][rsa_oaep][openssl]") {
     temp_dir dir;
     const auto& k = keys().owner;
-    write_file(dir / "key.pem", escrow::as_bytes(k.unsafe_pem()));
+    write_file(dir / "key.pem", k.unsafe_pem().unsafe_bytes());
     write_file(dir / "pub.pem", escrow::as_bytes(k.public_key().pem()));
 
     SECTION("openssl wraps, the library unwraps") {

@@ -95,7 +95,7 @@ TEST_CASE("The host and the authority work with the store object they are given"
 
     ea::memory_repository repo;
     using authority_type = ea::backup_authority<wrap, ea::memory_repository, reading_policy, escrow::type_list<counting_store>>;
-    authority_type authority(repo, reading_policy{&reads}, key(1), wrap{},
+    authority_type authority(repo, reading_policy{&reads}, key(1).clone(), wrap{},
                              authority_type::store_objects{counting_store(authority_decodes)});
     authority.deposit(record);
     CHECK(authority_decodes == 1);  // the deposit checks the blob's structure

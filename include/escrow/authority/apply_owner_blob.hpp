@@ -10,6 +10,7 @@
 #include <string>
 
 #include "escrow/authority/owner_blob.hpp"
+#include "escrow/core/policy_ids.hpp"
 #include "escrow/core/error.hpp"
 #include "escrow/core/posix_file.hpp"
 #include "escrow/record.hpp"
@@ -41,9 +42,7 @@ void apply_owner_blob_in_place(Encryptor& enc, const std::filesystem::path& path
     using C = typename Encryptor::cipher_type;
     using W = typename Encryptor::wrap_type;
     using S = typename Encryptor::store_type;
-    if (blob.cipher_id != C::id || blob.wrap_id != W::id || blob.store_id != S::id)
-        throw error(errc::unknown_policy_id, "the owner blob is for other policies than " + std::string(S::name) + "/" +
-                                                 std::string(C::name) + "/" + std::string(W::name));
+    blob.policies().check_matches(policy_ids::of<C, W, S>(), "the owner blob");
     if (record && record->info.serial != blob.serial)
         throw error(errc::invalid_argument, "the owner blob (serial " + blob.serial + ") and the escrow record (serial " +
                                                 record->info.serial + ") differ");

@@ -4,7 +4,12 @@
 /// verifies a chain.
 #pragma once
 
+#include <concepts>
+#include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <ostream>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +22,77 @@
 #include "escrow/detail/byte_reader.hpp"
 
 namespace escrow::authority {
+
+/// What an audit entry records.
+enum class audit_kind : std::uint8_t {
+    bind_key,    ///< "bind-key": the repository was bound to the authority key
+    deposit,     ///< "deposit": an escrow record was deposited (or refused)
+    recovery,    ///< "recovery": a recovery request was granted or refused
+    revocation,  ///< "revocation": a record was revoked
+    officer,     ///< "officer": a recovery officer was registered
+};
+
+/// How the action an audit entry records ended.
+enum class audit_outcome : std::uint8_t {
+    bound,       ///< "bound"
+    stored,      ///< "stored"
+    granted,     ///< "granted"
+    refused,     ///< "refused"
+    revoked,     ///< "revoked"
+    registered,  ///< "registered"
+};
+
+/// An audit kind or outcome.
+template <class E>
+concept audit_enum = std::same_as<E, audit_kind> || std::same_as<E, audit_outcome>;
+
+namespace detail {
+// The stored texts, indexed by the enumerators' values.
+inline constexpr std::string_view audit_kind_texts[] = {"bind-key", "deposit", "recovery", "revocation", "officer"};
+inline constexpr std::string_view audit_outcome_texts[] = {"bound", "stored", "granted", "refused", "revoked", "registered"};
+
+template <audit_enum E>
+[[nodiscard]] constexpr std::span<const std::string_view> audit_texts() noexcept {
+    if constexpr (std::same_as<E, audit_kind>) return audit_kind_texts;
+    else return audit_outcome_texts;
+}
+}  // namespace detail
+
+// The byte-string escrow::to_string stays visible beside the overloads below.
+using escrow::to_string;
+
+/// The text of `v` as it is stored, hashed and printed ("deposit", "refused", ...). Stable: the
+/// audit chain's hashes cover it.
+template <audit_enum E>
+[[nodiscard]] constexpr std::string_view to_string(E v) noexcept {
+    const auto texts = detail::audit_texts<E>();
+    const auto i = static_cast<std::size_t>(v);
+    return i < texts.size() ? texts[i] : "?";
+}
+
+/// The enumerator whose text is `text`, if any.
+template <audit_enum E>
+[[nodiscard]] constexpr std::optional<E> from_string(std::string_view text) noexcept {
+    const auto texts = detail::audit_texts<E>();
+    for (std::size_t i = 0; i < texts.size(); ++i)
+        if (texts[i] == text) return static_cast<E>(i);
+    return std::nullopt;
+}
+
+/// For repositories that store the text: the enumerator of `text`, read back from entry `seq`.
+/// @throws escrow::error `authentication_failed` for any other text, which the authority never
+/// writes: the entry was edited outside it.
+template <audit_enum E>
+[[nodiscard]] E from_stored_text(std::string_view text, std::uint64_t seq) {
+    if (auto v = from_string<E>(text)) return *v;
+    throw error(errc::authentication_failed, "audit entry " + std::to_string(seq) + ": '" + std::string(text) +
+                                                 "' is not a value the authority writes (edited in the repository)");
+}
+
+template <audit_enum E>
+std::ostream& operator<<(std::ostream& os, E v) {
+    return os << to_string(v);
+}
 
 /// One audit entry. Holds no key material: only serials, officer names, outcomes and reasons.
 ///
@@ -33,10 +109,10 @@ struct audit_entry {
 
     std::uint64_t seq = 0;    ///< 1, 2, 3, ... without gaps
     std::uint64_t time = 0;   ///< Unix seconds
-    std::string kind;         ///< "bind-key", "deposit", "recovery", "revocation", "officer"
+    audit_kind kind = audit_kind::deposit;
     std::string serial;       ///< the record concerned (empty when none)
     std::string actor;        ///< who acted: officers' names, "owner", the caller's check
-    std::string outcome;      ///< "stored", "granted", "refused", "revoked", "registered"
+    audit_outcome outcome = audit_outcome::stored;
     std::string reason;       ///< why, for refusals
     digest256 prev_hash{};
     digest256 hash{};
@@ -46,8 +122,8 @@ struct audit_entry {
         bytes out(domain.begin(), domain.end());
         le::put<std::uint64_t>(out, seq);
         le::put<std::uint64_t>(out, time);
-        for (std::string_view f : {std::string_view(kind), std::string_view(serial), std::string_view(actor),
-                                   std::string_view(outcome), std::string_view(reason)})
+        for (std::string_view f : {to_string(kind), std::string_view(serial), std::string_view(actor),
+                                   to_string(outcome), std::string_view(reason)})
             escrow::detail::put_str16(out, f, max_field, "audit field");
         return out;
     }

@@ -22,6 +22,7 @@
 #include "escrow/authority/repository.hpp"
 #include "escrow/core/encoding.hpp"
 #include "escrow/core/error.hpp"
+#include "escrow/core/policy_ids.hpp"
 #include "escrow/core/random.hpp"
 #include "escrow/core/secret.hpp"
 #include "escrow/open_record.hpp"
@@ -134,12 +135,12 @@ public:
         if (auto existing = tx.find_record(record.info.serial)) {
             if (existing->encoded == encoded) return deposit_result::already_present;
             const std::string why = "serial '" + record.info.serial + "' already holds a different record";
-            append_audit(tx, "deposit", record.info.serial, record.info.owner, "refused", why);
+            append_audit(tx, audit_kind::deposit, record.info.serial, record.info.owner, audit_outcome::refused, why);
             tx.commit();
             throw error(errc::invalid_argument, why);
         }
         tx.insert_record({record.info.serial, record.info.owner, record_status::active, std::move(encoded), now()});
-        append_audit(tx, "deposit", record.info.serial, record.info.owner, "stored", "");
+        append_audit(tx, audit_kind::deposit, record.info.serial, record.info.owner, audit_outcome::stored, "");
         tx.commit();
         return deposit_result::stored;
     }
@@ -171,7 +172,7 @@ public:
         if (!s) throw error(errc::not_found, "no escrow record with serial '" + std::string(serial) + "'");
         if (s->status == record_status::revoked) return false;
         tx.set_status(serial, record_status::revoked);
-        append_audit(tx, "revocation", std::string(serial), std::string(actor), "revoked", "");
+        append_audit(tx, audit_kind::revocation, std::string(serial), std::string(actor), audit_outcome::revoked, "");
         tx.commit();
         return true;
     }
@@ -189,7 +190,7 @@ public:
         if (auto o = tx.find_officer_by_key(key.raw()))
             throw error(errc::invalid_argument, "this key is already registered, for officer '" + o->name + "'");
         tx.insert_officer({std::string(name), bytes(key.raw().begin(), key.raw().end()), now()});
-        append_audit(tx, "officer", "", std::string(name), "registered", "");
+        append_audit(tx, audit_kind::officer, "", std::string(name), audit_outcome::registered, "");
         tx.commit();
     }
 
@@ -215,14 +216,14 @@ public:
             transaction tx = repo_.begin();
             owner_blob out = recover_in(tx, request, signatures, actor);
             tx.insert_nonce(request.nonce, request.expires);
-            append_audit(tx, "recovery", request.serial, actor, "granted", "");
+            append_audit(tx, audit_kind::recovery, request.serial, actor, audit_outcome::granted, "");
             tx.commit();
             return out;
         } catch (const error& e) {
             // The failed transaction has rolled back; the refusal is recorded on its own.
             try {
                 transaction tx = repo_.begin();
-                append_audit(tx, "recovery", request.serial, actor, "refused", e.what());
+                append_audit(tx, audit_kind::recovery, request.serial, actor, audit_outcome::refused, e.what());
                 tx.commit();
             } catch (const error&) {
                 // The repository itself is failing: report the original error.
@@ -273,20 +274,20 @@ private:
         le::put<std::uint16_t>(wrap_id, Wrap::id);
         tx.set_meta(meta_wrap, wrap_id);
         tx.set_meta(meta_key, public_key_codec<Wrap>::encode(public_));
-        append_audit(tx, "bind-key", "", "authority", "bound", "authority key SHA-256 " + hex::encode(fp));
+        append_audit(tx, audit_kind::bind_key, "", "authority", audit_outcome::bound, "authority key SHA-256 " + hex::encode(fp));
         tx.commit();
     }
 
-    void append_audit(transaction& tx, std::string kind, std::string serial, std::string actor, std::string outcome,
+    void append_audit(transaction& tx, audit_kind kind, std::string serial, std::string actor, audit_outcome outcome,
                       std::string reason) {
         audit_head head = tx.audit_head();
         audit_entry e;
         e.seq = head.seq + 1;
         e.time = now();
-        e.kind = std::move(kind);
+        e.kind = kind;
         e.serial = audit_entry::clip(std::move(serial));
         e.actor = audit_entry::clip(std::move(actor));
-        e.outcome = std::move(outcome);
+        e.outcome = outcome;
         e.reason = audit_entry::clip(std::move(reason));
         e.prev_hash = head.hash;
         e.hash = e.compute_hash();
@@ -307,21 +308,16 @@ private:
             });
         });
         if (out) return std::move(*out);
-        if (!store_known) throw error(errc::unknown_policy_id, "the record's store 0x" + id_hex(store_id) + " is not one this authority handles");
-        if (!cipher_known) throw error(errc::unknown_policy_id, "the record's cipher 0x" + id_hex(cipher_id) + " is not one this authority handles");
-        throw error(errc::unknown_policy_id, "the record's store 0x" + id_hex(store_id) + " does not carry cipher 0x" +
-                                                 id_hex(cipher_id) + " with " + std::string(Wrap::name));
-    }
-
-    static std::string id_hex(std::uint16_t v) {
-        byte b[2] = {static_cast<byte>(v >> 8), static_cast<byte>(v)};
-        return hex::encode(b);
+        if (!store_known) throw error(errc::unknown_policy_id, "the record's store " + policy_ids::hex(store_id) + " is not one this authority handles");
+        if (!cipher_known) throw error(errc::unknown_policy_id, "the record's cipher " + policy_ids::hex(cipher_id) + " is not one this authority handles");
+        throw error(errc::unknown_policy_id, "the record's store " + policy_ids::hex(store_id) + " does not carry cipher " +
+                                                 policy_ids::hex(cipher_id) + " with " + std::string(Wrap::name));
     }
 
     // Structure only: the MAC needs the session key, which deposits never touch.
     void check_record(const escrow_record& record) {
         if (record.wrap_id != Wrap::id)
-            throw error(errc::unknown_policy_id, "the record's wrap 0x" + id_hex(record.wrap_id) + " is not this authority's (" +
+            throw error(errc::unknown_policy_id, "the record's wrap " + policy_ids::hex(record.wrap_id) + " is not this authority's (" +
                                                      std::string(Wrap::name) + ")");
         if (!constant_time_equal(record.authority_fingerprint, fingerprint()))
             throw error(errc::bad_key, "the record was made for a different authority key");
@@ -345,7 +341,7 @@ private:
         if (!constant_time_equal(request.authority_fingerprint, fingerprint()))
             throw error(errc::identity_rejected, "the request is addressed to another authority key");
         if (request.wrap_id != Wrap::id)
-            throw error(errc::unknown_policy_id, "the request's new owner key is for wrap 0x" + id_hex(request.wrap_id) +
+            throw error(errc::unknown_policy_id, "the request's new owner key is for wrap " + policy_ids::hex(request.wrap_id) +
                                                      ", not " + std::string(Wrap::name));
         (void)request.encode();  // bounds
         const std::uint64_t t = now();

@@ -18,7 +18,9 @@
 #include "escrow/core/encoding.hpp"
 #include "escrow/core/error.hpp"
 #include "escrow/core/random.hpp"
+#include "escrow/core/scoped_wipe.hpp"
 #include "escrow/core/secret.hpp"
+#include "escrow/detail/key_der.hpp"
 
 namespace escrow::authority {
 
@@ -30,16 +32,6 @@ inline constexpr std::size_t ed25519_signature_size = 64;
 /// An Ed25519 signature.
 using ed25519_signature = std::array<byte, ed25519_signature_size>;
 
-namespace detail {
-inline bytes drain(CryptoPP::ByteQueue& q) {
-    bytes out(static_cast<std::size_t>(q.MaxRetrievable()));
-    q.Get(out.data(), out.size());
-    return out;
-}
-inline bool is_pem(byte_view content) {
-    return pem::looks_like_pem(std::string_view(reinterpret_cast<const char*>(content.data()), content.size()));
-}
-}  // namespace detail
 
 /// An officer's Ed25519 public key: 32 bytes, also readable and writable as SubjectPublicKeyInfo
 /// (DER or PEM, as `openssl pkey -pubout` writes it).
@@ -56,21 +48,15 @@ public:
 
     /// From SubjectPublicKeyInfo DER. @throws escrow::error `bad_key`.
     [[nodiscard]] static officer_public_key from_der(byte_view der) {
-        try {
-            CryptoPP::ByteQueue q;
-            q.Put(der.data(), der.size());
-            CryptoPP::ed25519PublicKey key;
-            key.BERDecode(q);
-            if (q.MaxRetrievable() != 0) throw error(errc::bad_key, "bytes after the Ed25519 public key");
-            return from_raw(byte_view(key.GetPublicKeyBytePtr(), ed25519_public_size));
-        } catch (const CryptoPP::Exception& e) {
-            throw error(errc::bad_key, std::string("not an Ed25519 public key: ") + e.what());
-        }
+        CryptoPP::ed25519PublicKey key;
+        if (!escrow::detail::decode_der_exactly(key, der, [](auto& k, auto& q) { k.BERDecode(q); }))
+            throw error(errc::bad_key, "not an Ed25519 public key (expected SubjectPublicKeyInfo DER, nothing after it)");
+        return from_raw(byte_view(key.GetPublicKeyBytePtr(), ed25519_public_size));
     }
 
     /// From a key file's content, PEM ("PUBLIC KEY") or DER. @throws escrow::error `bad_key`.
     [[nodiscard]] static officer_public_key load(byte_view content) {
-        if (!detail::is_pem(content)) return from_der(content);
+        if (!escrow::detail::is_pem(content)) return from_der(content);
         auto b = pem::decode(to_string(content));
         if (b.label != "PUBLIC KEY") throw error(errc::bad_key, "expected a PEM PUBLIC KEY, got '" + b.label + "'");
         return from_der(b.der);
@@ -82,7 +68,7 @@ public:
         key.SetPublicElement(raw_.data());
         CryptoPP::ByteQueue q;
         key.DEREncode(q);
-        return detail::drain(q);
+        return escrow::detail::drain(q);
     }
     /// SubjectPublicKeyInfo PEM.
     [[nodiscard]] std::string pem() const { return pem::encode("PUBLIC KEY", der()); }
@@ -119,40 +105,35 @@ public:
 
     /// From PKCS#8 DER. @throws escrow::error `bad_key`.
     [[nodiscard]] static officer_private_key from_der(byte_view der) {
-        try {
-            CryptoPP::ByteQueue q;
-            q.Put(der.data(), der.size());
-            CryptoPP::ed25519PrivateKey key;
-            key.BERDecode(q);
-            if (q.MaxRetrievable() != 0) throw error(errc::bad_key, "bytes after the Ed25519 private key");
-            return officer_private_key(
-                secret<officer_seed_tag>::from_unsafe_bytes(byte_view(key.GetPrivateKeyBytePtr(), ed25519_seed_size)));
-        } catch (const CryptoPP::Exception& e) {
-            throw error(errc::bad_key, std::string("not an Ed25519 private key: ") + e.what());
-        }
+        CryptoPP::ed25519PrivateKey key;
+        if (!escrow::detail::decode_der_exactly(key, der, [](auto& k, auto& q) { k.BERDecode(q); }))
+            throw error(errc::bad_key, "not an Ed25519 private key (expected PKCS#8 DER, nothing after it)");
+        return officer_private_key(
+            secret<officer_seed_tag>::from_unsafe_bytes(byte_view(key.GetPrivateKeyBytePtr(), ed25519_seed_size)));
     }
 
     /// From a key file's content, PEM ("PRIVATE KEY") or DER. @throws escrow::error `bad_key`.
     [[nodiscard]] static officer_private_key load(byte_view content) {
-        if (!detail::is_pem(content)) return from_der(content);
+        if (!escrow::detail::is_pem(content)) return from_der(content);
         auto b = pem::decode(to_string(content));
-        struct wipe {
-            bytes& b;
-            ~wipe() { CryptoPP::SecureWipeBuffer(b.data(), b.size()); }
-        } w{b.der};
+        scoped_wipe wipe(b.der);
         if (b.label != "PRIVATE KEY") throw error(errc::bad_key, "expected a PEM PRIVATE KEY, got '" + b.label + "'");
         return from_der(b.der);
     }
 
-    /// PKCS#8 PEM of the key: secret material, for a key file written with mode 0600.
-    [[nodiscard]] std::string unsafe_pem() const {
+    /// PKCS#8 PEM of the key, in wiped memory (`unsafe_text()` reads it): for a key file written
+    /// with mode 0600.
+    [[nodiscard]] private_key_encoding unsafe_pem() const {
         CryptoPP::ed25519Signer s(seed_.unsafe_bytes().data());
         CryptoPP::ByteQueue q;
         s.GetPrivateKey().Save(q);
-        CryptoPP::SecByteBlock der(static_cast<std::size_t>(q.MaxRetrievable()));
-        q.Get(der.data(), der.size());
-        return pem::encode("PRIVATE KEY", byte_view(der.data(), der.size()));
+        private_key_encoding der(static_cast<std::size_t>(q.MaxRetrievable()));
+        q.Get(der.unsafe_mutable_bytes().data(), der.size());
+        return pem::encode_private("PRIVATE KEY", der.unsafe_bytes());
     }
+
+    /// A second copy of the key (move-only, as its seed).
+    [[nodiscard]] officer_private_key clone() const { return officer_private_key(seed_.clone()); }
 
     /// The matching public key.
     [[nodiscard]] officer_public_key public_key() const {

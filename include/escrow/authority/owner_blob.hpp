@@ -13,8 +13,10 @@
 #include "escrow/core/encoding.hpp"
 #include "escrow/core/error.hpp"
 #include "escrow/core/key_info.hpp"
+#include "escrow/core/policy_ids.hpp"
 #include "escrow/detail/byte_reader.hpp"
 #include "escrow/record.hpp"
+#include "escrow/registry.hpp"
 
 namespace escrow::authority {
 
@@ -37,12 +39,17 @@ struct owner_blob {
     std::uint16_t store_id = 0;
     bytes blob;  ///< `Store::encode_blob` of the session key wrapped to the new owner key
 
+    /// The ids of the policies the blob was made with.
+    [[nodiscard]] policy_ids policies() const noexcept {
+        return {cipher_id, wrap_id, store_id, ids::name_of("cipher", cipher_id), ids::name_of("wrap", wrap_id),
+                ids::name_of("store", store_id)};
+    }
+
     [[nodiscard]] bytes encode() const {
         bytes out;
         append(out, magic);
         le::put<std::uint16_t>(out, version);
-        escrow::detail::check_serial(serial);
-        escrow::detail::put_str16(out, serial, limits::serial_max, "serial number");
+        escrow::detail::put_serial(out, serial);
         le::put<std::uint16_t>(out, cipher_id);
         le::put<std::uint16_t>(out, wrap_id);
         le::put<std::uint16_t>(out, store_id);

@@ -118,8 +118,7 @@ struct recovery_request {
         bytes out;
         append(out, magic);
         le::put<std::uint16_t>(out, version);
-        escrow::detail::check_serial(serial);
-        escrow::detail::put_str16(out, serial, limits::serial_max, "serial number");
+        escrow::detail::put_serial(out, serial);
         le::put<std::uint16_t>(out, wrap_id);
         if (new_owner_key.empty() || new_owner_key.size() > max_key)
             throw error(errc::limit_exceeded, "recovery request: the new owner key must be 1 byte to 16 KiB");

@@ -36,6 +36,12 @@ public:
         dec_.SetKeyWithIV(key.data(), key.size(), zero_iv, iv_size);
     }
 
+    /// As below, with the IV as a view of `iv_size` bytes (the STREAM nonce).
+    void seal(byte_view iv, byte_view aad, byte_view plain, byte* out) { seal(checked_iv(iv), aad, plain, out); }
+    [[nodiscard]] bool open(byte_view iv, byte_view aad, byte_view sealed, byte* out) {
+        return open(checked_iv(iv), aad, sealed, out);
+    }
+
     /// Writes `plain.size() + 16` bytes (ciphertext then tag) to `out`.
     void seal(const byte* iv, byte_view aad, byte_view plain, byte* out) {
         enc_.EncryptAndAuthenticate(out, out + plain.size(), tag_size, iv, iv_size, aad.data(), aad.size(),
@@ -53,6 +59,11 @@ public:
     }
 
 private:
+    static const byte* checked_iv(byte_view iv) {
+        if (iv.size() != iv_size) throw error(errc::invalid_argument, "AES-GCM IV must be 12 bytes");
+        return iv.data();
+    }
+
     CryptoPP::GCM<CryptoPP::AES>::Encryption enc_;
     CryptoPP::GCM<CryptoPP::AES>::Decryption dec_;
 };
@@ -81,43 +92,14 @@ struct aes256_gcm_stream {
     [[nodiscard]] static constexpr std::size_t sealed_size(std::size_t n, bool) noexcept { return n + tag_size; }
 
     /// Seals chunks of one file.
-    class sealer {
-    public:
-        sealer(const session_key& key, byte_view salt) : gcm_(payload_key(key, salt).unsafe_bytes()) {}
-
-        [[nodiscard]] std::size_t seal(std::uint64_t index, byte_view plain, bool last, mutable_byte_view out) {
-            if (plain.size() > chunk_size || out.size() < plain.size() + tag_size)
-                throw error(errc::invalid_argument, "chunk larger than 64 KiB or output buffer too small");
-            auto iv = escrow::detail::stream_nonce(index, last);
-            gcm_.seal(iv.data(), {}, plain, out.data());
-            return plain.size() + tag_size;
-        }
-
-    private:
-        detail::aes_gcm gcm_;
-    };
-
+    using sealer = escrow::detail::stream_chunks<aes256_gcm_stream, detail::aes_gcm>;
     /// Opens chunks of one file.
-    class opener {
-    public:
-        opener(const session_key& key, byte_view salt) : gcm_(payload_key(key, salt).unsafe_bytes()) {}
+    using opener = sealer;
 
-        [[nodiscard]] std::size_t open(std::uint64_t index, byte_view sealed, bool last, mutable_byte_view out) {
-            if (sealed.size() < tag_size || sealed.size() > sealed_chunk_size || out.size() < sealed.size() - tag_size)
-                throw error(errc::malformed_header, "sealed chunk of impossible size");
-            auto iv = escrow::detail::stream_nonce(index, last);
-            if (!gcm_.open(iv.data(), {}, sealed, out.data()))
-                throw error(errc::authentication_failed,
-                            "chunk " + std::to_string(index) + " failed authentication (tampered, truncated or wrong key)");
-            return sealed.size() - tag_size;
-        }
-
-    private:
-        detail::aes_gcm gcm_;
-    };
-
-private:
-    static derived_key payload_key(const session_key& key, byte_view salt) {
+    /// The key the chunks are sealed under: HKDF-SHA-256 of the session key with the file's salt.
+    /// @throws escrow::error `bad_key` (a key of another size), `malformed_header` (a salt of
+    /// another size).
+    [[nodiscard]] static derived_key payload_key(const session_key& key, byte_view salt) {
         if (key.size() != key_size) throw error(errc::bad_key, "AES-256-GCM session key must be 32 bytes");
         if (salt.size() != nonce_size) throw error(errc::malformed_header, "AES-256-GCM stream salt must be 32 bytes");
         return hkdf_sha256(key.unsafe_bytes(), salt, payload_info, 32);

@@ -41,43 +41,14 @@ struct chacha20_poly1305_stream {
     [[nodiscard]] static constexpr std::size_t sealed_size(std::size_t n, bool) noexcept { return n + tag_size; }
 
     /// Seals chunks of one file.
-    class sealer {
-    public:
-        sealer(const session_key& key, byte_view nonce) : aead_(payload_key(key, nonce).unsafe_bytes()) {}
-
-        [[nodiscard]] std::size_t seal(std::uint64_t index, byte_view plain, bool last, mutable_byte_view out) {
-            if (plain.size() > chunk_size || out.size() < plain.size() + tag_size)
-                throw error(errc::invalid_argument, "chunk larger than 64 KiB or output buffer too small");
-            auto n = escrow::detail::stream_nonce(index, last);
-            aead_.seal(n, {}, plain, out.data());
-            return plain.size() + tag_size;
-        }
-
-    private:
-        escrow::detail::chacha20_poly1305 aead_;
-    };
-
+    using sealer = escrow::detail::stream_chunks<chacha20_poly1305_stream, escrow::detail::chacha20_poly1305>;
     /// Opens chunks of one file.
-    class opener {
-    public:
-        opener(const session_key& key, byte_view nonce) : aead_(payload_key(key, nonce).unsafe_bytes()) {}
+    using opener = sealer;
 
-        [[nodiscard]] std::size_t open(std::uint64_t index, byte_view sealed, bool last, mutable_byte_view out) {
-            if (sealed.size() < tag_size || sealed.size() > sealed_chunk_size || out.size() < sealed.size() - tag_size)
-                throw error(errc::truncated, "sealed chunk of impossible size");
-            auto n = escrow::detail::stream_nonce(index, last);
-            if (!aead_.open(n, {}, sealed, out.data()))
-                throw error(errc::authentication_failed,
-                            "chunk " + std::to_string(index) + " failed authentication (tampered, truncated or wrong key)");
-            return sealed.size() - tag_size;
-        }
-
-    private:
-        escrow::detail::chacha20_poly1305 aead_;
-    };
-
-private:
-    static derived_key payload_key(const session_key& key, byte_view nonce) {
+    /// The key the chunks are sealed under: HKDF-SHA-256 of the file key with the payload nonce.
+    /// @throws escrow::error `bad_key` (a key of another size), `malformed_header` (a nonce of
+    /// another size).
+    [[nodiscard]] static derived_key payload_key(const session_key& key, byte_view nonce) {
         if (key.size() != key_size) throw error(errc::bad_key, "the age file key must be 16 bytes");
         if (nonce.size() != nonce_size) throw error(errc::malformed_header, "the age payload nonce must be 16 bytes");
         return hkdf_sha256(key.unsafe_bytes(), nonce, payload_info, 32);

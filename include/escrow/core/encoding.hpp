@@ -3,8 +3,6 @@
 /// Encodings: little- and big-endian integers, hex, base64 (padded and canonical unpadded), PEM.
 #pragma once
 
-#include <cryptopp/misc.h>
-
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -13,6 +11,8 @@
 
 #include "escrow/core/bytes.hpp"
 #include "escrow/core/error.hpp"
+#include "escrow/core/scoped_wipe.hpp"
+#include "escrow/core/secret.hpp"
 
 namespace escrow {
 
@@ -152,17 +152,56 @@ struct block {
     bytes der;          ///< the decoded contents
 };
 
-/// Encodes `der` under `label`.
-/// `der` may be a private key: the output is sized once and the intermediate base64 wiped, so
-/// that no freed buffer keeps a copy.
+/// The length of the PEM text of `der_size` bytes under `label`.
+[[nodiscard]] constexpr std::size_t encoded_size(std::string_view label, std::size_t der_size) noexcept {
+    const std::size_t b64 = (der_size + 2) / 3 * 4;
+    return (11 + label.size() + 6) + b64 + (b64 + 63) / 64 + (9 + label.size() + 6);
+}
+
+/// Writes the PEM text of `der` under `label` into `out`, which holds exactly
+/// `encoded_size(label, der.size())` bytes. No other buffer ever holds the base64, so `out` may be
+/// wiped memory and `der` a private key.
+/// @throws escrow::error `invalid_argument` when `out` has another size.
+inline void encode_into(std::string_view label, byte_view der, mutable_byte_view out) {
+    if (out.size() != encoded_size(label, der.size()))
+        throw error(errc::invalid_argument, "pem::encode_into: the output buffer has the wrong size");
+    byte* p = out.data();
+    auto put = [&](std::string_view s) {
+        for (char c : s) *p++ = static_cast<byte>(c);
+    };
+    put("-----BEGIN "), put(label), put("-----\n");
+    std::size_t column = 0;
+    auto put_b64 = [&](char c) {
+        *p++ = static_cast<byte>(c);
+        if (++column == 64) *p++ = '\n', column = 0;
+    };
+    std::size_t i = 0;
+    for (; i + 3 <= der.size(); i += 3) {
+        std::uint32_t v = std::uint32_t(der[i]) << 16 | std::uint32_t(der[i + 1]) << 8 | der[i + 2];
+        for (int k = 3; k >= 0; --k) put_b64(base64::detail::alphabet[(v >> (6 * k)) & 63]);
+    }
+    if (std::size_t rest = der.size() - i) {
+        std::uint32_t v = std::uint32_t(der[i]) << 16 | (rest == 2 ? std::uint32_t(der[i + 1]) << 8 : 0);
+        put_b64(base64::detail::alphabet[(v >> 18) & 63]);
+        put_b64(base64::detail::alphabet[(v >> 12) & 63]);
+        put_b64(rest == 2 ? base64::detail::alphabet[(v >> 6) & 63] : '=');
+        put_b64('=');
+    }
+    if (column != 0) *p++ = '\n';
+    put("-----END "), put(label), put("-----\n");
+}
+
+/// Encodes `der` under `label` into an ordinary string. For a private key, `encode_private`.
 [[nodiscard]] inline std::string encode(std::string_view label, byte_view der) {
-    std::string b64 = base64::encode(der, true);
-    std::string out;
-    out.reserve(2 * label.size() + 32 + b64.size() + b64.size() / 64 + 1);
-    out.append("-----BEGIN ").append(label).append("-----\n");
-    for (std::size_t i = 0; i < b64.size(); i += 64) out.append(b64, i, 64).push_back('\n');
-    out.append("-----END ").append(label).append("-----\n");
-    CryptoPP::SecureWipeBuffer(b64.data(), b64.size());
+    std::string out(encoded_size(label, der.size()), '\0');
+    encode_into(label, der, mutable_byte_view(reinterpret_cast<byte*>(out.data()), out.size()));
+    return out;
+}
+
+/// Encodes a private key's `der` under `label` into wiped memory (`unsafe_text()` reads it).
+[[nodiscard]] inline private_key_encoding encode_private(std::string_view label, byte_view der) {
+    private_key_encoding out(encoded_size(label, der.size()));
+    encode_into(label, der, out.unsafe_mutable_bytes());
     return out;
 }
 
@@ -193,16 +232,14 @@ struct block {
     // The body may be a private key: collect it in a buffer sized once and wiped after decoding.
     std::string b64;
     b64.reserve(e - body_start);
+    scoped_wipe wipe(b64);
     for (char c : text.substr(body_start, e - body_start))
         if (c != '\n' && c != '\r' && c != ' ' && c != '\t') b64.push_back(c);
-    bool ok = true;
     try {
         out.der = base64::decode(b64, true);
     } catch (const error&) {
-        ok = false;
+        throw error(errc::bad_key, "PEM body is not valid base64");
     }
-    CryptoPP::SecureWipeBuffer(b64.data(), b64.size());
-    if (!ok) throw error(errc::bad_key, "PEM body is not valid base64");
     return out;
 }
 }  // namespace pem

@@ -3,6 +3,7 @@
 /// The library's one exception type, `escrow::error`, and its error codes.
 #pragma once
 
+#include <array>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -27,6 +28,14 @@ enum class errc : int {
     io_error,                   ///< reading or writing a file or stream failed
     not_found,                  ///< a named thing (file, serial, record) does not exist
     malformed_armor,            ///< an ASCII-armored input breaks the armor's rules (age armor)
+};
+
+/// Every error code, in numeric order (docs/errors.md tabulates them; a test keeps the two in step).
+inline constexpr std::array<errc, 15> all_errc = {
+    errc::authentication_failed, errc::malformed_blob,    errc::malformed_header, errc::unsupported_version,
+    errc::unknown_policy_id,     errc::bad_key,           errc::identity_rejected, errc::no_matching_key,
+    errc::truncated,             errc::trailing_data,     errc::limit_exceeded,   errc::invalid_argument,
+    errc::io_error,              errc::not_found,         errc::malformed_armor,
 };
 
 /// The stable tag of an error code, as it appears in messages: `[escrow.<tag>]`.

@@ -7,7 +7,9 @@
 #include <cryptopp/queue.h>
 #include <cryptopp/rsa.h>
 
+#include <memory>
 #include <string>
+#include <utility>
 #include <string_view>
 
 #include "escrow/core/bytes.hpp"
@@ -15,24 +17,11 @@
 #include "escrow/core/encoding.hpp"
 #include "escrow/core/error.hpp"
 #include "escrow/core/random.hpp"
+#include "escrow/core/scoped_wipe.hpp"
+#include "escrow/core/secret.hpp"
+#include "escrow/detail/key_der.hpp"
 
 namespace escrow {
-
-namespace detail {
-inline bytes drain(CryptoPP::ByteQueue& q) {
-    bytes out(static_cast<std::size_t>(q.MaxRetrievable()));
-    q.Get(out.data(), out.size());
-    return out;
-}
-inline CryptoPP::ByteQueue queue_of(byte_view b) {
-    CryptoPP::ByteQueue q;
-    q.Put(b.data(), b.size());
-    q.MessageEnd();
-    return q;
-}
-// Text or binary? A key file is PEM when it starts, after whitespace, with a BEGIN line.
-inline bool is_pem(byte_view content) { return pem::looks_like_pem(std::string_view(reinterpret_cast<const char*>(content.data()), content.size())); }
-}  // namespace detail
 
 /// The largest RSA modulus the library accepts, in bits (as `rsa_private_key::generate` makes).
 inline constexpr unsigned rsa_max_bits = 16384;
@@ -54,24 +43,14 @@ public:
             throw error(errc::bad_key, "RSA public key fails validation");
     }
 
-    /// Parses SubjectPublicKeyInfo or PKCS#1 RSAPublicKey DER. @throws escrow::error `bad_key`.
+    /// Parses SubjectPublicKeyInfo or PKCS#1 RSAPublicKey DER, with nothing after it.
+    /// @throws escrow::error `bad_key`.
     [[nodiscard]] static rsa_public_key from_der(byte_view der) {
         CryptoPP::RSA::PublicKey k;
-        try {
-            auto q = detail::queue_of(der);
-            k.Load(q);
-            if (q.AnyRetrievable()) throw error(errc::bad_key, "trailing bytes after the RSA public key");
+        if (detail::decode_der_exactly(k, der, [](auto& key, auto& q) { key.Load(q); }) ||
+            detail::decode_der_exactly(k, der, [](auto& key, auto& q) { key.BERDecodePublicKey(q, false, 0); }))
             return rsa_public_key(std::move(k));
-        } catch (const CryptoPP::Exception&) {
-        }
-        try {
-            auto q = detail::queue_of(der);
-            k.BERDecodePublicKey(q, false, 0);
-            if (q.AnyRetrievable()) throw error(errc::bad_key, "trailing bytes after the RSA public key");
-            return rsa_public_key(std::move(k));
-        } catch (const CryptoPP::Exception&) {
-            throw error(errc::bad_key, "not an RSA public key (expected SubjectPublicKeyInfo or PKCS#1 DER)");
-        }
+        throw error(errc::bad_key, "not an RSA public key (expected SubjectPublicKeyInfo or PKCS#1 DER, nothing after it)");
     }
 
     /// Parses PEM ("PUBLIC KEY" or "RSA PUBLIC KEY"). @throws escrow::error `bad_key`.
@@ -110,19 +89,38 @@ private:
 };
 
 /// An RSA private key. Crypto++ keeps its integers in wiped memory.
+///
+/// Move-only, as every private key of the library: a second copy of the key exists only where
+/// `clone()` says so. (The Crypto++ key sits behind a pointer, so that a move hands it over
+/// instead of copying its integers; a moved-from key may only be destroyed or assigned to.)
 class rsa_private_key {
 public:
     /// Wraps a Crypto++ key. @throws escrow::error `bad_key` when the key fails validation.
-    explicit rsa_private_key(CryptoPP::RSA::PrivateKey k) : key_(std::move(k)) {
+    explicit rsa_private_key(CryptoPP::RSA::PrivateKey k)
+        : key_(std::make_unique<CryptoPP::RSA::PrivateKey>(std::move(k))) {
         // Bounded before Validate, whose cost grows with the key; the same upper bounds as
         // rsa_public_key, so that the public half of an accepted key is accepted there too.
-        if (key_.GetModulus().BitCount() > rsa_max_bits)
-            throw error(errc::bad_key, "RSA key of " + std::to_string(key_.GetModulus().BitCount()) +
+        if (key_->GetModulus().BitCount() > rsa_max_bits)
+            throw error(errc::bad_key, "RSA key of " + std::to_string(key_->GetModulus().BitCount()) +
                                            " bits (at most 16384 supported)");
-        if (!key_.Validate(default_random().engine(), 1)) throw error(errc::bad_key, "RSA private key fails validation");
-        if (key_.GetModulus().BitCount() > 3072 && key_.GetPublicExponent().BitCount() > 64)
+        bool valid = false;
+        try {
+            valid = key_->Validate(default_random().engine(), 1);
+        } catch (const CryptoPP::Exception&) {
+            // A decoded key with impossible parameters (a prime of 1, say) divides by zero in there.
+        }
+        if (!valid) throw error(errc::bad_key, "RSA private key fails validation");
+        if (key_->GetModulus().BitCount() > 3072 && key_->GetPublicExponent().BitCount() > 64)
             throw error(errc::bad_key, "RSA public exponent over 64 bits for a modulus over 3072 bits");
     }
+
+    rsa_private_key(rsa_private_key&&) noexcept = default;
+    rsa_private_key& operator=(rsa_private_key&&) noexcept = default;
+    rsa_private_key(const rsa_private_key&) = delete;
+    rsa_private_key& operator=(const rsa_private_key&) = delete;
+
+    /// A second copy of the key (validated already, so not validated again).
+    [[nodiscard]] rsa_private_key clone() const { return rsa_private_key(*key_, validated{}); }
 
     /// A new key of `bits` bits with public exponent 65537 (Crypto++'s default would be 17).
     /// @throws escrow::error `invalid_argument` for fewer than 2048 or more than 16384 bits.
@@ -134,24 +132,14 @@ public:
         return rsa_private_key(std::move(k));
     }
 
-    /// Parses PKCS#8 PrivateKeyInfo or PKCS#1 RSAPrivateKey DER. @throws escrow::error `bad_key`.
+    /// Parses PKCS#8 PrivateKeyInfo or PKCS#1 RSAPrivateKey DER, with nothing after it.
+    /// @throws escrow::error `bad_key`.
     [[nodiscard]] static rsa_private_key from_der(byte_view der) {
         CryptoPP::RSA::PrivateKey k;
-        try {
-            auto q = detail::queue_of(der);
-            k.Load(q);
-            if (q.AnyRetrievable()) throw error(errc::bad_key, "trailing bytes after the RSA private key");
+        if (detail::decode_der_exactly(k, der, [](auto& key, auto& q) { key.Load(q); }) ||
+            detail::decode_der_exactly(k, der, [](auto& key, auto& q) { key.BERDecodePrivateKey(q, false, 0); }))
             return rsa_private_key(std::move(k));
-        } catch (const CryptoPP::Exception&) {
-        }
-        try {
-            auto q = detail::queue_of(der);
-            k.BERDecodePrivateKey(q, false, 0);
-            if (q.AnyRetrievable()) throw error(errc::bad_key, "trailing bytes after the RSA private key");
-            return rsa_private_key(std::move(k));
-        } catch (const CryptoPP::Exception&) {
-            throw error(errc::bad_key, "not an RSA private key (expected unencrypted PKCS#8 or PKCS#1 DER)");
-        }
+        throw error(errc::bad_key, "not an RSA private key (expected unencrypted PKCS#8 or PKCS#1 DER, nothing after it)");
     }
 
     /// Parses PEM ("PRIVATE KEY" or "RSA PRIVATE KEY"). @throws escrow::error `bad_key`.
@@ -159,11 +147,7 @@ public:
         auto b = pem::decode(text);
         if (b.label == "ENCRYPTED PRIVATE KEY")
             throw error(errc::bad_key, "encrypted PKCS#8 keys are not supported; decrypt with 'openssl pkey' first");
-        // The decoded DER is the private key: wipe it whatever from_der does.
-        struct wipe_on_exit {
-            bytes& b;
-            ~wipe_on_exit() { CryptoPP::SecureWipeArray(b.data(), b.size()); }
-        } wipe{b.der};
+        scoped_wipe wipe(b.der);  // the decoded DER is the private key: wiped whatever from_der does
         if (b.label != "PRIVATE KEY" && b.label != "RSA PRIVATE KEY")
             throw error(errc::bad_key, "PEM label '" + b.label + "' is not an RSA private key");
         return from_der(b.der);
@@ -177,33 +161,35 @@ public:
                    : from_der(content);
     }
 
-    /// PKCS#8 PrivateKeyInfo DER. Public data type, secret content: write it only to protected files.
-    [[nodiscard]] bytes unsafe_der() const {
-        CryptoPP::ByteQueue q;
-        key_.Save(q);
-        return detail::drain(q);
-    }
-    /// PKCS#8 PEM ("-----BEGIN PRIVATE KEY-----"), as `openssl genpkey` writes.
-    [[nodiscard]] std::string unsafe_pem() const {
-        bytes der = unsafe_der();
-        std::string out = pem::encode("PRIVATE KEY", der);
-        CryptoPP::SecureWipeArray(der.data(), der.size());
+    /// PKCS#8 PrivateKeyInfo DER, in wiped memory: write it only to protected files.
+    [[nodiscard]] private_key_encoding unsafe_der() const {
+        CryptoPP::ByteQueue q;  // Crypto++ keeps a queue's bytes in wiped blocks
+        key_->Save(q);
+        private_key_encoding out(static_cast<std::size_t>(q.MaxRetrievable()));
+        q.Get(out.unsafe_mutable_bytes().data(), out.size());
         return out;
     }
+    /// PKCS#8 PEM ("-----BEGIN PRIVATE KEY-----"), as `openssl genpkey` writes, in wiped memory
+    /// (`unsafe_text()` reads it).
+    [[nodiscard]] private_key_encoding unsafe_pem() const { return pem::encode_private("PRIVATE KEY", unsafe_der().unsafe_bytes()); }
 
     /// The matching public key.
     [[nodiscard]] rsa_public_key public_key() const {
-        return rsa_public_key(CryptoPP::RSA::PublicKey(key_));
+        return rsa_public_key(CryptoPP::RSA::PublicKey(*key_));
     }
 
     /// Modulus size in bits.
-    [[nodiscard]] unsigned bits() const { return key_.GetModulus().BitCount(); }
+    [[nodiscard]] unsigned bits() const { return key_->GetModulus().BitCount(); }
 
     /// The Crypto++ key.
-    [[nodiscard]] const CryptoPP::RSA::PrivateKey& cryptopp() const noexcept { return key_; }
+    [[nodiscard]] const CryptoPP::RSA::PrivateKey& cryptopp() const noexcept { return *key_; }
 
 private:
-    CryptoPP::RSA::PrivateKey key_;
+    struct validated {};
+    rsa_private_key(const CryptoPP::RSA::PrivateKey& k, validated)
+        : key_(std::make_unique<CryptoPP::RSA::PrivateKey>(k)) {}
+
+    std::unique_ptr<CryptoPP::RSA::PrivateKey> key_;
 };
 
 }  // namespace escrow

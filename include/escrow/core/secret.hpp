@@ -9,6 +9,8 @@
 #include <cstddef>
 #include <cstring>
 #include <iosfwd>
+#include <string_view>
+#include <utility>
 
 #include "escrow/core/bytes.hpp"
 #include "escrow/core/error.hpp"
@@ -22,12 +24,33 @@ namespace escrow {
 /// resized. There is no `operator==` (use `constant_time_equal`) and no stream output. The raw
 /// bytes are reachable only through `unsafe_bytes()`, a name a reviewer can grep for.
 ///
+/// A secret is move-only: a move hands the storage over (Crypto++ 8.7's `SecBlock` has no move of
+/// its own, so without this every "move" would be a copy and a wipe), and a second copy of the
+/// bytes exists only where `clone()` says so.
+///
 /// @tparam Tag an empty type that keeps secrets of different kinds from mixing.
 template <class Tag>
 class secret {
 public:
     /// An empty secret.
     secret() = default;
+
+    /// Takes `other`'s storage; `other` is left empty.
+    secret(secret&& other) noexcept { block_.swap(other.block_); }
+    /// Wipes and frees this secret's bytes, then takes `other`'s storage; `other` is left empty.
+    secret& operator=(secret&& other) noexcept {
+        if (this != &other) {
+            secret gone(std::move(*this));  // wiped when it goes out of scope
+            block_.swap(other.block_);
+        }
+        return *this;
+    }
+    secret(const secret&) = delete;
+    secret& operator=(const secret&) = delete;
+
+    /// A second copy of the bytes, in its own wiped memory. Explicit, so that every copy of a
+    /// secret is a place a reviewer can find.
+    [[nodiscard]] secret clone() const { return from_unsafe_bytes(unsafe_bytes()); }
 
     /// A zero-filled secret of `n` bytes, to be written through `unsafe_mutable_bytes()`.
     explicit secret(std::size_t n) : block_(n) {
@@ -56,6 +79,10 @@ public:
 
     /// The raw secret bytes. Every use is a place where a secret leaves its wrapper: keep it short.
     [[nodiscard]] byte_view unsafe_bytes() const noexcept { return {block_.data(), block_.size()}; }
+    /// The raw secret bytes read as text (an encoded private key, say). The same caution applies.
+    [[nodiscard]] std::string_view unsafe_text() const noexcept {
+        return {reinterpret_cast<const char*>(block_.data()), block_.size()};
+    }
     /// The raw secret bytes, writable.
     [[nodiscard]] mutable_byte_view unsafe_mutable_bytes() noexcept {
         return {block_.data(), block_.size()};
@@ -92,5 +119,10 @@ using session_key = secret<session_key_tag>;
 struct derived_key_tag {};
 /// A key derived from a session key by HKDF.
 using derived_key = secret<derived_key_tag>;
+
+/// Tag of encodings that hold a private key: PKCS#8 DER, PEM text, an age identity line or file.
+struct private_key_encoding_tag {};
+/// An encoded private key (binary or text), in wiped memory. Write it only to protected files.
+using private_key_encoding = secret<private_key_encoding_tag>;
 
 }  // namespace escrow

@@ -17,6 +17,7 @@
 #include "escrow/core/encoding.hpp"
 #include "escrow/core/error.hpp"
 #include "escrow/core/rsa_key.hpp"
+#include "escrow/core/scoped_wipe.hpp"
 #include "escrow/detail/key_file_lines.hpp"
 
 namespace escrow {
@@ -167,7 +168,8 @@ private:
     bytes wire_;
 };
 
-/// An RSA private key for age's ssh-rsa recipient, with its OpenSSH public key.
+/// An RSA private key for age's ssh-rsa recipient, with its OpenSSH public key. Move-only, with
+/// `clone()`, as `rsa_private_key`.
 class ssh_rsa_private_key {
 public:
     explicit ssh_rsa_private_key(rsa_private_key k) : key_(std::move(k)), pub_(key_.public_key()) {}
@@ -180,10 +182,7 @@ public:
         if (text.find("-----BEGIN OPENSSH PRIVATE KEY-----") == std::string_view::npos)
             return ssh_rsa_private_key(rsa_private_key::load(content));
         auto block = pem::decode(text);
-        struct wipe_on_exit {
-            bytes& b;
-            ~wipe_on_exit() { CryptoPP::SecureWipeArray(b.data(), b.size()); }
-        } wipe{block.der};
+        scoped_wipe wipe(block.der);
         if (block.label != "OPENSSH PRIVATE KEY") throw error(errc::bad_key, "not an OpenSSH private key");
         return from_openssh(block.der);
     }
@@ -224,6 +223,9 @@ public:
         if (!constant_time_equal(out.pub_.wire(), public_wire)) p.fail("the public key does not match the private key");
         return out;
     }
+
+    /// A second copy of the key (move-only, as `rsa_private_key`).
+    [[nodiscard]] ssh_rsa_private_key clone() const { return ssh_rsa_private_key(key_.clone()); }
 
     /// The matching OpenSSH public key.
     [[nodiscard]] const ssh_rsa_public_key& public_key() const noexcept { return pub_; }

@@ -7,6 +7,7 @@
 #include <cryptopp/misc.h>
 #include <cryptopp/xed25519.h>
 
+#include <algorithm>
 #include <array>
 #include <ctime>
 #include <string>
@@ -18,6 +19,7 @@
 #include "escrow/core/crypto.hpp"
 #include "escrow/core/error.hpp"
 #include "escrow/core/random.hpp"
+#include "escrow/core/scoped_wipe.hpp"
 #include "escrow/core/secret.hpp"
 #include "escrow/detail/key_file_lines.hpp"
 
@@ -81,7 +83,8 @@ private:
     std::array<byte, 32> key_{};
 };
 
-/// An X25519 private key: an age identity. The scalar lives in wiped memory.
+/// An X25519 private key: an age identity. The scalar lives in wiped memory. Move-only (as its
+/// `secret` is), with `clone()` for a deliberate second copy.
 class x25519_private_key {
 public:
     static constexpr std::string_view hrp = "age-secret-key-";
@@ -103,10 +106,7 @@ public:
         if (!text.starts_with("AGE-SECRET-KEY-1"))
             throw error(errc::bad_key, "not an age X25519 identity (expected 'AGE-SECRET-KEY-1...')");
         auto d = bech32::decode(text);
-        struct wipe_on_exit {
-            bytes& b;
-            ~wipe_on_exit() { CryptoPP::SecureWipeArray(b.data(), b.size()); }
-        } wipe{d.data};
+        scoped_wipe wipe(d.data);
         if (d.hrp != hrp || d.data.size() != 32) throw error(errc::bad_key, "not an age X25519 identity");
         return x25519_private_key(d.data);
     }
@@ -143,23 +143,33 @@ public:
         return std::move(keys.front());
     }
 
-    /// The `AGE-SECRET-KEY-1…` string. Secret: the caller wipes it.
-    [[nodiscard]] std::string unsafe_str() const { return bech32::encode(hrp, scalar_.unsafe_bytes(), true); }
+    /// The `AGE-SECRET-KEY-1…` string, in wiped memory (`unsafe_text()` reads it).
+    [[nodiscard]] private_key_encoding unsafe_str() const {
+        // bech32::encode sizes its string once, so no reallocation leaves a copy behind.
+        std::string id = bech32::encode(hrp, scalar_.unsafe_bytes(), true);
+        scoped_wipe wipe(id);
+        return private_key_encoding::from_unsafe_bytes(as_bytes(id));
+    }
 
-    /// An identity file as age-keygen writes it (created time, public key, identity). Secret.
-    [[nodiscard]] std::string unsafe_identity_file(std::uint64_t created) const {
+    /// An identity file as age-keygen writes it (created time, public key, identity), in wiped
+    /// memory (`unsafe_text()` reads it).
+    [[nodiscard]] private_key_encoding unsafe_identity_file(std::uint64_t created) const {
         std::time_t t = static_cast<std::time_t>(created);
         std::tm tm{};
         char when[32] = "unknown";
         if (::gmtime_r(&t, &tm)) std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        std::string id = unsafe_str();
-        std::string out = "# created: " + std::string(when) + "\n# public key: " + public_key().str() + "\n";
-        out.reserve(out.size() + id.size() + 1);
-        out += id;
-        out += '\n';
-        CryptoPP::SecureWipeBuffer(id.data(), id.size());
+        const std::string head = "# created: " + std::string(when) + "\n# public key: " + public_key().str() + "\n";
+        const private_key_encoding id = unsafe_str();
+        private_key_encoding out(head.size() + id.size() + 1);
+        mutable_byte_view o = out.unsafe_mutable_bytes();
+        std::copy(head.begin(), head.end(), o.begin());
+        std::copy(id.unsafe_bytes().begin(), id.unsafe_bytes().end(), o.begin() + static_cast<std::ptrdiff_t>(head.size()));
+        o.back() = '\n';
         return out;
     }
+
+    /// A second copy of the key.
+    [[nodiscard]] x25519_private_key clone() const { return x25519_private_key(scalar_.unsafe_bytes()); }
 
     /// The matching public key.
     [[nodiscard]] x25519_public_key public_key() const { return x25519_public_key(public_); }

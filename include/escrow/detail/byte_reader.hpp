@@ -11,6 +11,7 @@
 #include "escrow/core/bytes.hpp"
 #include "escrow/core/encoding.hpp"
 #include "escrow/core/error.hpp"
+#include "escrow/core/serial_number.hpp"
 
 namespace escrow::detail {
 
@@ -75,12 +76,11 @@ void expect_magic_and_version(byte_reader& r, const std::array<byte, N>& magic, 
                                                    " (this library reads version " + std::to_string(version) + ")");
 }
 
-/// Reads a serial number (str16, 1 to 128 printable ASCII characters without spaces: the rule
-/// `check_serial` applies when encoding, so that what parses re-encodes).
+/// Reads a serial number (str16) that keeps `serial_number`'s rule, the rule `put_serial` applies
+/// when encoding, so that what parses re-encodes. A serial that breaks it fails with the reader's code.
 [[nodiscard]] inline std::string read_serial(byte_reader& r) {
-    std::string s = r.str16("serial number", 128, true);
-    if (s.empty() || s.find(' ') != std::string::npos)
-        r.fail("serial number must be 1 to 128 printable ASCII characters without spaces");
+    std::string s = r.str16("serial number", serial_number::max_size);
+    if (auto p = serial_number::problem(s)) r.fail("serial number " + std::string(*p));
     return s;
 }
 
@@ -92,12 +92,10 @@ inline void put_str16(bytes& out, std::string_view s, std::size_t max, std::stri
     append(out, as_bytes(s));
 }
 
-/// Checks a serial number: 1 to 128 printable ASCII characters, no spaces.
-inline void check_serial(std::string_view s) {
-    if (s.empty() || s.size() > 128) throw error(errc::invalid_argument, "serial number must be 1 to 128 characters");
-    for (char c : s)
-        if (c <= 0x20 || c > 0x7e)
-            throw error(errc::invalid_argument, "serial number must be printable ASCII without spaces");
+/// Appends a serial number as a str16.
+/// @throws escrow::error `invalid_argument` when `s` breaks `serial_number`'s rule.
+inline void put_serial(bytes& out, std::string_view s) {
+    put_str16(out, serial_number(std::string(s)).str(), serial_number::max_size, "serial number");
 }
 
 }  // namespace escrow::detail

@@ -14,11 +14,11 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <stdexcept>
 #include <thread>
 #include <vector>
 
 #include "escrow/core/bytes.hpp"
+#include "escrow/core/error.hpp"
 
 namespace escrow::detail {
 
@@ -57,7 +57,7 @@ struct batch_sink {
         len += in.size();
     }
     mutable_byte_view prepare(std::size_t n) {
-        if (n > buf.size() - len) throw std::logic_error("chunk_pipeline: batch output buffer too small");
+        if (n > buf.size() - len) throw error(errc::invalid_argument, "chunk_pipeline: batch output buffer too small");
         return buf.subspan(len, n);
     }
     void commit(std::size_t n) noexcept { len += n; }
@@ -115,7 +115,7 @@ public:
 
     /// The next batch in ring order, cleared; at most `slots()` may be in flight.
     chunk_batch& acquire() {
-        if (in_flight() == slots_.size()) throw std::logic_error("chunk_pipeline: every batch is in flight");
+        if (in_flight() == slots_.size()) throw error(errc::invalid_argument, "chunk_pipeline: every batch is in flight");
         chunk_batch& b = slots_[acquired_++ % slots_.size()];
         b.in_len = 0;
         b.first_index = 0;

@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: MIT
 /// @file
-/// The per-chunk nonce of the STREAM construction, shared by the STREAM ciphers
-/// (cipher::aes256_gcm_stream, cipher::chacha20_poly1305_stream). Not public API.
+/// The STREAM construction shared by the STREAM ciphers (cipher::aes256_gcm_stream,
+/// cipher::chacha20_poly1305_stream): the per-chunk nonce, the chunk size checks, and the sealer
+/// and opener over the cipher's AEAD. Not public API.
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "escrow/core/bytes.hpp"
+#include "escrow/core/error.hpp"
+#include "escrow/core/secret.hpp"
 
 namespace escrow::detail {
 
@@ -19,5 +24,56 @@ namespace escrow::detail {
     n[11] = last ? 1 : 0;
     return n;
 }
+
+/// Checks what a STREAM sealer is given: at most `chunk_size` bytes of plaintext and room for
+/// them and the tag. Both are the caller's to keep: `invalid_argument` otherwise.
+inline void check_seal_sizes(std::size_t plain, std::size_t out, std::size_t chunk_size, std::size_t tag_size) {
+    if (plain > chunk_size || out < plain + tag_size)
+        throw error(errc::invalid_argument, "chunk larger than " + std::to_string(chunk_size) +
+                                                " bytes or output buffer too small");
+}
+
+/// Checks what a STREAM opener is given, with one code per fault in every STREAM cipher: a sealed
+/// chunk shorter than its tag is input that was cut (`truncated`); one longer than a sealed chunk,
+/// or an output buffer too small for its plaintext, is the caller's error (`invalid_argument`).
+inline void check_open_sizes(std::size_t sealed, std::size_t out, std::size_t sealed_chunk_size, std::size_t tag_size) {
+    if (sealed < tag_size)
+        throw error(errc::truncated, "a sealed chunk of " + std::to_string(sealed) + " bytes is shorter than its tag");
+    if (sealed > sealed_chunk_size || out < sealed - tag_size)
+        throw error(errc::invalid_argument, "sealed chunk larger than " + std::to_string(sealed_chunk_size) +
+                                                " bytes or output buffer too small");
+}
+
+/// The sealer and the opener of the STREAM cipher `Cipher` (its `sealer` and `opener` are this
+/// type): chunk `index` is sealed under `stream_nonce(index, last)` with no AAD, by `Aead` keyed
+/// with `Cipher::payload_key(key, nonce)`. `Aead` has `seal(byte_view nonce, byte_view aad,
+/// byte_view plain, byte* out)` and `bool open(byte_view nonce, byte_view aad, byte_view sealed,
+/// byte* out)`, which leaves nothing of a chunk that fails in `out`.
+template <class Cipher, class Aead>
+class stream_chunks {
+public:
+    stream_chunks(const session_key& key, byte_view nonce) : aead_(Cipher::payload_key(key, nonce).unsafe_bytes()) {}
+
+    /// Seals chunk `index` into `out`; returns the bytes written. @throws as `check_seal_sizes`.
+    [[nodiscard]] std::size_t seal(std::uint64_t index, byte_view plain, bool last, mutable_byte_view out) {
+        check_seal_sizes(plain.size(), out.size(), Cipher::chunk_size, Cipher::tag_size);
+        aead_.seal(stream_nonce(index, last), {}, plain, out.data());
+        return plain.size() + Cipher::tag_size;
+    }
+
+    /// Opens chunk `index` into `out`; returns the plaintext's size.
+    /// @throws escrow::error `authentication_failed` for a chunk that does not open, and as
+    /// `check_open_sizes` says.
+    [[nodiscard]] std::size_t open(std::uint64_t index, byte_view sealed, bool last, mutable_byte_view out) {
+        check_open_sizes(sealed.size(), out.size(), Cipher::sealed_chunk_size, Cipher::tag_size);
+        if (!aead_.open(stream_nonce(index, last), {}, sealed, out.data()))
+            throw error(errc::authentication_failed,
+                        "chunk " + std::to_string(index) + " failed authentication (tampered, truncated or wrong key)");
+        return sealed.size() - Cipher::tag_size;
+    }
+
+private:
+    Aead aead_;
+};
 
 }  // namespace escrow::detail

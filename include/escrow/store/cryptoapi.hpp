@@ -139,10 +139,11 @@ struct cryptoapi {
     /// Writes the blob length and the owner's SIMPLEBLOB; the other recipients are not written
     /// (their blobs go into escrow records). Fills `authenticated` with the bytes written and
     /// leaves `mac` empty.
-    /// @throws escrow::error `invalid_argument` when `h` names no owner recipient.
+    /// @throws escrow::error `invalid_argument` when `h` names no owner recipient, `bad_key` for a
+    /// session key of another size than the cipher's.
     template <class C, class W, byte_sink Sink>
     static void write_header(Sink& sink, file_header& h, const session_key& key) {
-        if (key.size() != C::key_size) throw error(errc::invalid_argument, "session key size does not match the cipher");
+        if (key.size() != C::key_size) throw error(errc::bad_key, "session key size does not match the cipher");
         auto owner = std::find_if(h.recipients.begin(), h.recipients.end(),
                                   [](const recipient_entry& e) { return e.role == recipient_role::owner; });
         if (owner == h.recipients.end()) throw error(errc::invalid_argument, "a CryptoAPI file needs an owner recipient");

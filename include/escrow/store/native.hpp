@@ -11,6 +11,7 @@
 #include "escrow/core/encoding.hpp"
 #include "escrow/core/error.hpp"
 #include "escrow/core/io.hpp"
+#include "escrow/core/policy_ids.hpp"
 #include "escrow/detail/byte_reader.hpp"
 #include "escrow/store/concept.hpp"
 
@@ -122,8 +123,7 @@ struct native {
             out.push_back(static_cast<byte>(r.role));
             put_blob(out, r.key);
         }
-        detail::check_serial(h.info.serial);
-        detail::put_str16(out, h.info.serial, limits::serial_max, "serial number");
+        detail::put_serial(out, h.info.serial);
         detail::put_str16(out, h.info.description, limits::description_max, "description");
         detail::put_str16(out, h.info.owner, limits::owner_max, "owner identity");
         le::put<std::uint64_t>(out, h.info.created);
@@ -181,10 +181,7 @@ struct native {
             h.recipients.push_back({static_cast<recipient_role>(role), get_blob(r), {}});
         }
         if (owners != 1) r.fail("a native file has exactly one owner recipient");
-        h.info.serial = r.str16("serial number", limits::serial_max, true);
-        // The same rule as writing (detail::check_serial), so a parsed header always re-encodes.
-        if (h.info.serial.empty() || h.info.serial.find(' ') != std::string::npos)
-            r.fail("serial number must be 1 to 128 printable ASCII characters without spaces");
+        h.info.serial = detail::read_serial(r);
         h.info.description = r.str16("description", limits::description_max);
         h.info.owner = r.str16("owner identity", limits::owner_max);
         h.info.created = r.u64("creation time");
@@ -203,11 +200,11 @@ struct native {
     [[nodiscard]] static file_header read_header(Source& src) {
         file_header h = parse(src);
         if (h.cipher_id != C::id)
-            throw error(errc::unknown_policy_id, "file uses cipher id 0x" + hex_id(h.cipher_id) + ", expected " +
-                                                     std::string(C::name) + " (0x" + hex_id(C::id) + ")");
+            throw error(errc::unknown_policy_id, "file uses cipher id " + policy_ids::hex(h.cipher_id) + ", expected " +
+                                                     std::string(C::name) + " (" + policy_ids::hex(C::id) + ")");
         if (h.wrap_id != W::id)
-            throw error(errc::unknown_policy_id, "file uses wrap id 0x" + hex_id(h.wrap_id) + ", expected " +
-                                                     std::string(W::name) + " (0x" + hex_id(W::id) + ")");
+            throw error(errc::unknown_policy_id, "file uses wrap id " + policy_ids::hex(h.wrap_id) + ", expected " +
+                                                     std::string(W::name) + " (" + policy_ids::hex(W::id) + ")");
         if (chunk_size_of(h) != C::chunk_size) throw error(errc::malformed_header, "native header: unexpected chunk size");
         if (h.nonce.size() != C::nonce_size) throw error(errc::malformed_header, "native header: nonce size does not match the cipher");
         return h;
@@ -218,12 +215,6 @@ struct native {
         if (h.mac.size() != mac_size) return false;
         auto tag = hmac_sha256(header_key(key, h.nonce).unsafe_bytes(), h.authenticated);
         return constant_time_equal(tag, h.mac);
-    }
-
-    /// Four hex digits of a policy id, for messages.
-    [[nodiscard]] static std::string hex_id(std::uint16_t v) {
-        byte b[2] = {static_cast<byte>(v >> 8), static_cast<byte>(v)};
-        return hex::encode(b);
     }
 
 private:

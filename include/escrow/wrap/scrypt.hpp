@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "escrow/core/encoding.hpp"
 #include "escrow/core/error.hpp"
@@ -30,12 +31,15 @@ public:
         if (work_factor < 1 || work_factor > 22)
             throw error(errc::invalid_argument, "scrypt work factor (log2 N) must be 1 to 22");
     }
+    /// A second copy, in its own wiped memory (a passphrase is move-only, as its secret is).
+    [[nodiscard]] scrypt_passphrase clone() const { return scrypt_passphrase(secret_.clone(), work_factor_); }
     /// The passphrase bytes.
     [[nodiscard]] byte_view unsafe_bytes() const noexcept { return secret_.unsafe_bytes(); }
     /// log2 of scrypt's N when wrapping.
     [[nodiscard]] unsigned work_factor() const noexcept { return work_factor_; }
 
 private:
+    scrypt_passphrase(secret<passphrase_tag> s, unsigned work_factor) : secret_(std::move(s)), work_factor_(work_factor) {}
     secret<passphrase_tag> secret_;
     unsigned work_factor_;
 };
@@ -92,7 +96,7 @@ struct scrypt {
         return detail::age_stanza::open_key(derive(pass, salt, wf).unsafe_bytes(), w.body);
     }
 
-    [[nodiscard]] static public_key public_of(const private_key& pass) { return pass; }
+    [[nodiscard]] static public_key public_of(const private_key& pass) { return pass.clone(); }
     [[nodiscard]] static digest256 fingerprint(const public_key&) { return sha256(as_bytes(label)); }
 
     /// A work factor as age writes it: decimal, no sign, no leading zero, 1 to 22.
