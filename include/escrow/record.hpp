@@ -48,10 +48,7 @@ struct escrow_record {
     digest256 mac{};                 ///< binding MAC keyed from the session key
 
     /// The ids of the policies the record was made with.
-    [[nodiscard]] policy_ids policies() const noexcept {
-        return {cipher_id, wrap_id, store_id, ids::name_of("cipher", cipher_id), ids::name_of("wrap", wrap_id),
-                ids::name_of("store", store_id)};
-    }
+    [[nodiscard]] policy_ids policies() const noexcept { return named_policy_ids(cipher_id, wrap_id, store_id); }
 
     /// The encoding without the MAC: the bytes the MAC covers.
     /// @throws escrow::error `limit_exceeded` or `invalid_argument` when a field breaks its bound.

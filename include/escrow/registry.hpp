@@ -21,6 +21,7 @@
 #include <tuple>
 #include <type_traits>
 
+#include "escrow/core/policy_ids.hpp"
 #include "escrow/cipher/aes256_gcm_stream.hpp"
 #include "escrow/cipher/chacha20_poly1305_stream.hpp"
 #include "escrow/core/ids.hpp"
@@ -332,5 +333,11 @@ namespace ids {
     return registry::name_of(family, id);
 }
 }  // namespace ids
+
+/// The id triple read from a file, a record or an owner blob, with the names the registry gives
+/// its ids (empty for ids it does not list), for messages.
+[[nodiscard]] constexpr policy_ids named_policy_ids(std::uint16_t cipher, std::uint16_t wrap, std::uint16_t store) noexcept {
+    return {cipher, wrap, store, ids::name_of("cipher", cipher), ids::name_of("wrap", wrap), ids::name_of("store", store)};
+}
 
 }  // namespace escrow

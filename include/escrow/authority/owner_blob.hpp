@@ -40,10 +40,7 @@ struct owner_blob {
     bytes blob;  ///< `Store::encode_blob` of the session key wrapped to the new owner key
 
     /// The ids of the policies the blob was made with.
-    [[nodiscard]] policy_ids policies() const noexcept {
-        return {cipher_id, wrap_id, store_id, ids::name_of("cipher", cipher_id), ids::name_of("wrap", wrap_id),
-                ids::name_of("store", store_id)};
-    }
+    [[nodiscard]] policy_ids policies() const noexcept { return named_policy_ids(cipher_id, wrap_id, store_id); }
 
     [[nodiscard]] bytes encode() const {
         bytes out;

@@ -100,9 +100,8 @@ struct aes256_gcm_stream {
     /// @throws escrow::error `bad_key` (a key of another size), `malformed_header` (a salt of
     /// another size).
     [[nodiscard]] static derived_key payload_key(const session_key& key, byte_view salt) {
-        if (key.size() != key_size) throw error(errc::bad_key, "AES-256-GCM session key must be 32 bytes");
-        if (salt.size() != nonce_size) throw error(errc::malformed_header, "AES-256-GCM stream salt must be 32 bytes");
-        return hkdf_sha256(key.unsafe_bytes(), salt, payload_info, 32);
+        return escrow::detail::stream_payload_key<aes256_gcm_stream>(key, salt, "AES-256-GCM session key",
+                                                                      "AES-256-GCM stream salt");
     }
 };
 

@@ -49,9 +49,8 @@ struct chacha20_poly1305_stream {
     /// @throws escrow::error `bad_key` (a key of another size), `malformed_header` (a nonce of
     /// another size).
     [[nodiscard]] static derived_key payload_key(const session_key& key, byte_view nonce) {
-        if (key.size() != key_size) throw error(errc::bad_key, "the age file key must be 16 bytes");
-        if (nonce.size() != nonce_size) throw error(errc::malformed_header, "the age payload nonce must be 16 bytes");
-        return hkdf_sha256(key.unsafe_bytes(), nonce, payload_info, 32);
+        return escrow::detail::stream_payload_key<chacha20_poly1305_stream>(key, nonce, "the age file key",
+                                                                             "the age payload nonce");
     }
 };
 

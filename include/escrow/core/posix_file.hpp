@@ -28,6 +28,19 @@
 
 namespace escrow {
 
+namespace detail {
+/// Runs `op`, a read(2) or write(2) call, again while a signal interrupts it (EINTR); returns the
+/// byte count it gave. @throws escrow::error `io_error` ("`what` failed: ...") on any other failure.
+template <class Op>
+std::size_t retry_on_eintr(Op op, const char* what) {
+    for (;;) {
+        ssize_t n = op();
+        if (n >= 0) return static_cast<std::size_t>(n);
+        if (errno != EINTR) throw error(errc::io_error, std::string(what) + " failed: " + std::strerror(errno));
+    }
+}
+}  // namespace detail
+
 /// A source over a POSIX file descriptor; owns it when opened from a path.
 class file_source {
 public:
@@ -56,13 +69,9 @@ public:
     std::size_t read(mutable_byte_view out) {
         std::size_t total = 0;
         while (total < out.size()) {
-            ssize_t n = ::read(fd_, out.data() + total, out.size() - total);
-            if (n < 0) {
-                if (errno == EINTR) continue;
-                throw error(errc::io_error, std::string("read failed: ") + std::strerror(errno));
-            }
+            std::size_t n = detail::retry_on_eintr([&] { return ::read(fd_, out.data() + total, out.size() - total); }, "read");
             if (n == 0) break;
-            total += static_cast<std::size_t>(n);
+            total += n;
         }
         return total;
     }
@@ -77,12 +86,7 @@ namespace detail {
 inline void write_fd(int fd, byte_view in) {
     std::size_t done = 0;
     while (done < in.size()) {
-        ssize_t n = ::write(fd, in.data() + done, in.size() - done);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            throw error(errc::io_error, std::string("write failed: ") + std::strerror(errno));
-        }
-        done += static_cast<std::size_t>(n);
+        done += retry_on_eintr([&] { return ::write(fd, in.data() + done, in.size() - done); }, "write");
     }
 }
 

@@ -46,18 +46,15 @@ public:
     /// Parses SubjectPublicKeyInfo or PKCS#1 RSAPublicKey DER, with nothing after it.
     /// @throws escrow::error `bad_key`.
     [[nodiscard]] static rsa_public_key from_der(byte_view der) {
-        CryptoPP::RSA::PublicKey k;
-        if (detail::decode_der_exactly(k, der, [](auto& key, auto& q) { key.Load(q); }) ||
-            detail::decode_der_exactly(k, der, [](auto& key, auto& q) { key.BERDecodePublicKey(q, false, 0); }))
-            return rsa_public_key(std::move(k));
-        throw error(errc::bad_key, "not an RSA public key (expected SubjectPublicKeyInfo or PKCS#1 DER, nothing after it)");
+        return rsa_public_key(detail::decode_der_either<CryptoPP::RSA::PublicKey>(
+            der, [](auto& key, auto& q) { key.BERDecodePublicKey(q, false, 0); },
+            "not an RSA public key (expected SubjectPublicKeyInfo or PKCS#1 DER, nothing after it)"));
     }
 
     /// Parses PEM ("PUBLIC KEY" or "RSA PUBLIC KEY"). @throws escrow::error `bad_key`.
     [[nodiscard]] static rsa_public_key from_pem(std::string_view text) {
         auto b = pem::decode(text);
-        if (b.label != "PUBLIC KEY" && b.label != "RSA PUBLIC KEY")
-            throw error(errc::bad_key, "PEM label '" + b.label + "' is not an RSA public key");
+        detail::expect_pem_label(b.label, "PUBLIC KEY", "RSA PUBLIC KEY", "an RSA public key");
         return from_der(b.der);
     }
 
@@ -135,11 +132,9 @@ public:
     /// Parses PKCS#8 PrivateKeyInfo or PKCS#1 RSAPrivateKey DER, with nothing after it.
     /// @throws escrow::error `bad_key`.
     [[nodiscard]] static rsa_private_key from_der(byte_view der) {
-        CryptoPP::RSA::PrivateKey k;
-        if (detail::decode_der_exactly(k, der, [](auto& key, auto& q) { key.Load(q); }) ||
-            detail::decode_der_exactly(k, der, [](auto& key, auto& q) { key.BERDecodePrivateKey(q, false, 0); }))
-            return rsa_private_key(std::move(k));
-        throw error(errc::bad_key, "not an RSA private key (expected unencrypted PKCS#8 or PKCS#1 DER, nothing after it)");
+        return rsa_private_key(detail::decode_der_either<CryptoPP::RSA::PrivateKey>(
+            der, [](auto& key, auto& q) { key.BERDecodePrivateKey(q, false, 0); },
+            "not an RSA private key (expected unencrypted PKCS#8 or PKCS#1 DER, nothing after it)"));
     }
 
     /// Parses PEM ("PRIVATE KEY" or "RSA PRIVATE KEY"). @throws escrow::error `bad_key`.
@@ -148,8 +143,7 @@ public:
         if (b.label == "ENCRYPTED PRIVATE KEY")
             throw error(errc::bad_key, "encrypted PKCS#8 keys are not supported; decrypt with 'openssl pkey' first");
         scoped_wipe wipe(b.der);  // the decoded DER is the private key: wiped whatever from_der does
-        if (b.label != "PRIVATE KEY" && b.label != "RSA PRIVATE KEY")
-            throw error(errc::bad_key, "PEM label '" + b.label + "' is not an RSA private key");
+        detail::expect_pem_label(b.label, "PRIVATE KEY", "RSA PRIVATE KEY", "an RSA private key");
         return from_der(b.der);
     }
 

@@ -46,6 +46,14 @@ inline constexpr std::size_t tag_size = chacha20_poly1305::tag_size;
     return body;
 }
 
+/// Checks that a stanza of type `stanza` can wrap `key`: 1 to `max_key_size` bytes.
+/// @throws escrow::error `invalid_argument` otherwise.
+inline void check_key_to_wrap(const session_key& key, std::size_t max_key_size, std::string_view stanza) {
+    if (key.empty() || key.size() > max_key_size)
+        throw error(errc::invalid_argument,
+                    std::string(stanza) + " wraps session keys of 1 to " + std::to_string(max_key_size) + " bytes");
+}
+
 /// The size of the key a body holds, 1 to `max_key_size` bytes.
 [[nodiscard]] inline std::size_t key_size_of(byte_view body, std::size_t max_key_size, std::string_view stanza) {
     if (body.size() <= tag_size || body.size() > max_key_size + tag_size)

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "escrow/core/bytes.hpp"
+#include "escrow/core/crypto.hpp"
 #include "escrow/core/error.hpp"
 #include "escrow/core/secret.hpp"
 
@@ -42,6 +43,21 @@ inline void check_open_sizes(std::size_t sealed, std::size_t out, std::size_t se
     if (sealed > sealed_chunk_size || out < sealed - tag_size)
         throw error(errc::invalid_argument, "sealed chunk larger than " + std::to_string(sealed_chunk_size) +
                                                 " bytes or output buffer too small");
+}
+
+/// The key a STREAM cipher seals chunks under: HKDF-SHA-256 of the session key with the file's
+/// salt (nonce) and `Cipher::payload_info`. `key_what` and `nonce_what` name the two in messages.
+/// @throws escrow::error `bad_key` (a key of another size than `Cipher::key_size`),
+/// `malformed_header` (a salt of another size than `Cipher::nonce_size`).
+template <class Cipher>
+[[nodiscard]] derived_key stream_payload_key(const session_key& key, byte_view nonce, std::string_view key_what,
+                                             std::string_view nonce_what) {
+    if (key.size() != Cipher::key_size)
+        throw error(errc::bad_key, std::string(key_what) + " must be " + std::to_string(Cipher::key_size) + " bytes");
+    if (nonce.size() != Cipher::nonce_size)
+        throw error(errc::malformed_header,
+                    std::string(nonce_what) + " must be " + std::to_string(Cipher::nonce_size) + " bytes");
+    return hkdf_sha256(key.unsafe_bytes(), nonce, Cipher::payload_info, 32);
 }
 
 /// The sealer and the opener of the STREAM cipher `Cipher` (its `sealer` and `opener` are this

@@ -73,8 +73,7 @@ struct scrypt {
     using private_key = scrypt_passphrase;
 
     [[nodiscard]] static wrapped_key wrap(const session_key& key, const public_key& pass, system_random& rng) {
-        if (key.empty() || key.size() > max_key_size)
-            throw error(errc::invalid_argument, "scrypt wraps session keys of 1 to 64 bytes");
+        detail::age_stanza::check_key_to_wrap(key, max_key_size, stanza_type);
         std::array<byte, salt_size> salt{};
         rng.fill(salt);
         wrapped_key w;

@@ -39,8 +39,7 @@ struct x25519 {
     /// @throws escrow::error `invalid_argument` for a session key over 64 bytes; `bad_key` when the
     /// recipient is a low-order point.
     [[nodiscard]] static wrapped_key wrap(const session_key& key, const public_key& pub, system_random& rng) {
-        if (key.empty() || key.size() > max_key_size)
-            throw error(errc::invalid_argument, "X25519 wraps session keys of 1 to 64 bytes");
+        detail::age_stanza::check_key_to_wrap(key, max_key_size, stanza_type);
         x25519_secret ephemeral = x25519_secret::generate(32, rng);
         std::array<byte, 32> share{};
         detail::x25519_base(share.data(), ephemeral.unsafe_bytes());
