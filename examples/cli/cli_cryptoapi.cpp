@@ -45,7 +45,8 @@ void detail::check_aes_bits(unsigned aes_bits) {
         known = known || C::bits == aes_bits;
         sizes.push_back(std::to_string(C::bits));
     });
-    if (!known) throw usage_error("--aes-bits must be " + listed(std::vector<std::string_view>(sizes.begin(), sizes.end())));
+    if (!known)
+        throw usage_error("--aes-bits must be " + listed(std::vector<std::string_view>(sizes.begin(), sizes.end())));
 }
 
 namespace {
