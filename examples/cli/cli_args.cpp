@@ -67,6 +67,15 @@ parsed_args parse_args(std::string_view command, std::span<const option_spec> sp
     return out;
 }
 
+std::string listed(std::span<const std::string_view> items, std::string_view last) {
+    std::string out;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (i) out += i + 1 == items.size() ? last : std::string_view(", ");
+        out += items[i];
+    }
+    return out;
+}
+
 unsigned parse_unsigned(std::string_view text, std::string_view what) {
     unsigned v = 0;
     auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);

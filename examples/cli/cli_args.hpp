@@ -108,6 +108,9 @@ private:
 /// @throws usage_error for an unknown option, a missing value, or a repeated single option.
 parsed_args parse_args(std::string_view command, std::span<const option_spec> specs, std::span<char* const> args);
 
+/// `items` as a message lists them: "a", "a or b", "a, b or c" (`last` between the last two).
+std::string listed(std::span<const std::string_view> items, std::string_view last = " or ");
+
 /// Parses a decimal unsigned integer, all of `text`. @throws usage_error otherwise.
 unsigned parse_unsigned(std::string_view text, std::string_view what);
 

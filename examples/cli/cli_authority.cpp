@@ -61,15 +61,12 @@ constexpr std::string_view authority_help =
     "  -h, --help         show this help\n"
     "\n";
 
-/// Calls `f(hana::type_c<Wrap>)` for the wrap whose id is `id`.
+/// Calls `f(std::type_identity<Wrap>{})` for the wrap of `escrow::registry::authority_wraps`
+/// whose id is `id` (the database's).
 template <class F>
 int with_wrap(std::uint16_t id, F&& f) {
     std::optional<int> rc;
-    hana::for_each(authority_wraps{}, [&](auto t) {
-        using W = typename decltype(t)::type;
-        if (!rc && W::id == id) rc = f(t);
-    });
-    if (!rc)
+    if (!escrow::registry::visit_id<escrow::registry::authority_wraps>(id, [&](auto t) { rc = f(t); }))
         throw escrow::error(escrow::errc::unknown_policy_id,
                             "wrap id " + std::to_string(id) + " is not one this tool's authority handles");
     return *rc;

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "cli_jobs.hpp"
@@ -33,6 +35,18 @@ int encrypt_cryptoapi(const encrypt_job& job) {
         commit_encrypt(job, out, records);
         return exit_code::ok;
     });
+}
+
+void detail::check_aes_bits(unsigned aes_bits) {
+    bool known = false;
+    std::vector<std::string> sizes;
+    escrow::registry::for_each<detail::cryptoapi_ciphers>([&](auto c) {
+        using C = typename decltype(c)::type;
+        known = known || C::bits == aes_bits;
+        sizes.push_back(std::to_string(C::bits));
+    });
+    if (!known)
+        throw usage_error("--aes-bits must be " + listed(std::vector<std::string_view>(sizes.begin(), sizes.end())));
 }
 
 namespace {

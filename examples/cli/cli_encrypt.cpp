@@ -20,6 +20,7 @@
 
 #include "cli_args.hpp"
 #include "cli_commands.hpp"
+#include "cli_cryptoapi.hpp"
 #include "cli_io.hpp"
 #include "cli_jobs.hpp"
 #include "cli_progress.hpp"
@@ -179,8 +180,7 @@ int cmd_encrypt(std::span<char* const> argv) {
     if (auto bits = a.get("aes-bits")) {
         if (fmt != format::cryptoapi) throw usage_error("--aes-bits applies to --format cryptoapi only");
         job.aes_bits = parse_unsigned(*bits, "--aes-bits");
-        if (job.aes_bits != 128 && job.aes_bits != 192 && job.aes_bits != 256)
-            throw usage_error("--aes-bits must be 128, 192 or 256");
+        detail::check_aes_bits(job.aes_bits);
     }
 
     auto owner = a.get("owner");

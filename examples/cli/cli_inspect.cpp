@@ -160,7 +160,8 @@ void inspect_age(const std::string& name, Source& in, bool armored, bool as_json
     if (as_json) {
         std::string j = "{\n  \"file\": " + json_str(name) + ",\n  \"format\": \"age\",\n  \"version\": \"age-encryption.org/v1\",\n";
         j += "  \"armored\": " + std::string(armored ? "true" : "false") + ",\n";
-        j += "  \"store\": {\"id\": \"" + hex_id(escrow::store::age::id) + "\", \"name\": \"age\"},\n";
+        j += "  \"store\": {\"id\": \"" + hex_id(escrow::store::age::id) + "\", \"name\": \"" +
+             std::string(escrow::store::age::name) + "\"},\n";
         j += "  \"cipher\": {\"id\": \"" + hex_id(chacha::id) + "\", \"name\": \"" + std::string(chacha::name) + "\"},\n";
         j += "  \"header_size\": " + std::to_string(header_size) + ",\n  \"recipients\": [";
         for (std::size_t i = 0; i < h.recipients.size(); ++i) {

@@ -2,15 +2,12 @@
 /// @file
 /// `escrow rewrap`: the owner applies a re-wrapped blob from the authority to the encrypted file.
 ///
-/// Extension point for more formats: `rewrap_encryptors` lists the presets whose files
-/// `escrow rewrap` can rewrite.
+/// The files it rewrites are those of every combination the library's registry carries
+/// (`escrow::registry::for_each_carried`) with a wrap the tool's authority handles
+/// (`escrow::registry::authority_wraps`): the blobs `escrow authority recover` can give.
 
 #include <escrow/authority/apply_owner_blob.hpp>
 #include <escrow/escrow.hpp>
-
-#include <boost/hana/for_each.hpp>
-#include <boost/hana/tuple.hpp>
-#include <boost/hana/type.hpp>
 
 #include <filesystem>
 #include <iostream>
@@ -54,12 +51,6 @@ constexpr std::string_view rewrap_help =
     "  -h, --help         show this help\n"
     "\n";
 
-/// The presets whose files `escrow rewrap` rewrites, found by the blob's store, cipher and wrap ids.
-using rewrap_encryptors =
-    hana::tuple<hana::type<escrow::native_encryptor>, hana::type<escrow::age_encryptor>,
-                hana::type<escrow::age_ssh_encryptor>, hana::type<escrow::legacy::cryptoapi_encryptor<128>>,
-                hana::type<escrow::legacy::cryptoapi_encryptor<192>>, hana::type<escrow::legacy::cryptoapi_encryptor<256>>>;
-
 }  // namespace
 
 int cmd_rewrap(std::span<char* const> argv) {
@@ -93,20 +84,22 @@ int cmd_rewrap(std::span<char* const> argv) {
                                 "form: remove the armor first (base64-decode the lines between BEGIN and END)");
     }
     std::optional<int> rc;
-    hana::for_each(rewrap_encryptors{}, [&](auto t) {
-        using E = typename decltype(t)::type;
-        using C = typename E::cipher_type;
-        using W = typename E::wrap_type;
-        using S = typename E::store_type;
-        if (rc || blob.cipher_id != C::id || blob.wrap_id != W::id || blob.store_id != S::id) return;
-        auto key = cli_wrap<W>::load_private(*key_path, "--key");
-        try {
-            ea::apply_owner_blob_in_place<E>(file, blob, key, record ? &*record : nullptr);
-        } catch (const escrow::error& e) {
-            throw with_context(e, "rewrap " + in_quotes(file));
+    escrow::registry::for_each_carried([&](auto c, auto w, auto s) {
+        using C = typename decltype(c)::type;
+        using W = typename decltype(w)::type;
+        using S = typename decltype(s)::type;
+        if constexpr (escrow::registry::contains<escrow::registry::authority_wraps, W>) {
+            if (rc || blob.cipher_id != C::id || blob.wrap_id != W::id || blob.store_id != S::id) return;
+            auto key = cli_wrap<W>::load_private(*key_path, "--key");
+            try {
+                ea::apply_owner_blob_in_place<escrow::escrow_encryptor<C, W, S>>(file, blob, key,
+                                                                                 record ? &*record : nullptr);
+            } catch (const escrow::error& e) {
+                throw with_context(e, "rewrap " + in_quotes(file));
+            }
+            std::cerr << "escrow: rewrapped " << file << " for the new owner key (serial " << blob.serial << ")\n";
+            rc = exit_code::ok;
         }
-        std::cerr << "escrow: rewrapped " << file << " for the new owner key (serial " << blob.serial << ")\n";
-        rc = exit_code::ok;
     });
     if (!rc)
         throw escrow::error(escrow::errc::unknown_policy_id, "--blob " + in_quotes(*blob_path) + " is for store " +

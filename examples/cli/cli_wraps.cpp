@@ -4,7 +4,10 @@
 
 #include "cli_wraps.hpp"
 
+#include <algorithm>
+#include <utility>
 #include <variant>
+#include <vector>
 
 #include "cli_age.hpp"
 
@@ -101,6 +104,28 @@ escrow::ssh_rsa_private_key cli_wrap<escrow::wrap::ssh_rsa>::load_private(const 
     });
     require_rsa_bits(k.bits(), std::string(option) + " " + in_quotes(path));
     return k;
+}
+
+void require_authority_wrap(const std::string& name) {
+    if (escrow::registry::visit_name<escrow::registry::authority_wraps>(name, [](auto) {})) return;
+    throw usage_error("--wrap '" + name + "' is not a wrap an authority handles (" +
+                      listed(escrow::registry::names<escrow::registry::authority_wraps>(), ", ") + ")");
+}
+
+std::string authority_key_kinds() {
+    std::vector<std::pair<std::string_view, std::vector<std::string_view>>> kinds;  // first mentioned first
+    escrow::registry::for_each<escrow::registry::authority_wraps>([&](auto t) {
+        using W = typename decltype(t)::type;
+        for (std::string_view kind : cli_wrap<W>::key_kinds) {
+            auto it = std::find_if(kinds.begin(), kinds.end(), [&](const auto& k) { return k.first == kind; });
+            if (it == kinds.end()) it = kinds.emplace(kinds.end(), kind, std::vector<std::string_view>{});
+            it->second.push_back(W::name);
+        }
+    });
+    std::string out;
+    for (const auto& [kind, wraps] : kinds)
+        out += (out.empty() ? "" : "; ") + std::string(kind) + (out.empty() ? ": wrap " : ": ") + listed(wraps);
+    return out;
 }
 
 std::string id_name(std::string_view family, std::uint16_t id) {
