@@ -289,7 +289,7 @@ TEST_CASE("An X25519 authority recovers an age record, and the rewritten age fil
     CHECK_ESCROW_ERROR(decrypt_as<escrow::age_encryptor>(file, owner), errc::no_matching_key);
 }
 
-TEST_CASE("A PKCS#1 v1.5 authority recovers a CryptoAPI record; rewrap checks the payload's padding and the record's MAC",
+TEST_CASE("A PKCS#1 v1.5 authority recovers a CryptoAPI record, and rewrap checks the payload's padding and the record's MAC",
           "[authority][cryptoapi][rewrap]") {
     using E = escrow::legacy::cryptoapi_encryptor<192>;
     ea::memory_repository repo;
