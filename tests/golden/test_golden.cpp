@@ -138,6 +138,17 @@ void golden_case(std::uint64_t case_no, const std::string& name, const Priv& own
     }
 }
 
+// Decrypts a rewritten 1,000-byte golden file with the new owner's key (when not writing).
+template <class Host, class Priv>
+void check_opens(const bytes& file, const Priv& new_owner) {
+    if (writing()) return;
+    escrow::memory_source in(file);
+    escrow::memory_sink plain;
+    Host reader;
+    reader.decrypt(in, plain, new_owner);
+    CHECK(plain.data() == plaintext(1000));
+}
+
 // Rewraps the golden file of `name` (size 1000) from `owner` to `new_owner`, checks the output.
 template <class Host, class Priv>
 void golden_rewrap(std::uint64_t case_no, const std::string& name, const Priv& owner, const Priv& new_owner) {
@@ -149,13 +160,7 @@ void golden_rewrap(std::uint64_t case_no, const std::string& name, const Priv& o
     escrow::memory_sink out;
     host.rewrap_owner(in, out, owner, new_owner.public_key());
     check_golden(base + ".rewrapped", out.data());
-    if (!writing()) {
-        escrow::memory_source rin(out.data());
-        escrow::memory_sink plain;
-        Host reader;
-        reader.decrypt(rin, plain, new_owner);
-        CHECK(plain.data() == plaintext(1000));
-    }
+    check_opens<Host>(out.data(), new_owner);
 }
 
 // The authority's recovery of the golden file of `name` (size 1000): the session key from its
@@ -174,13 +179,7 @@ void golden_recovery(std::uint64_t case_no, const std::string& name, const Priv&
     escrow::memory_sink out;
     host.apply_owner_blob(in, out, blob, new_owner, record);
     check_golden(base + ".recovered", out.data());
-    if (!writing()) {
-        escrow::memory_source rin(out.data());
-        escrow::memory_sink plain;
-        Host reader;
-        reader.decrypt(rin, plain, new_owner);
-        CHECK(plain.data() == plaintext(1000));
-    }
+    check_opens<Host>(out.data(), new_owner);
 }
 
 template <class Key>
