@@ -21,8 +21,13 @@ jobs="${ESCROW_JOBS:-$(nproc)}"
 ctest_jobs="${ESCROW_CTEST_JOBS:-2}"
 start=$(date +%s)
 
+# ccache, where installed, makes a second run cheap (a first run is unchanged).
+launcher=()
+if [[ -z "${CMAKE_CXX_COMPILER_LAUNCHER:-}" ]] && command -v ccache >/dev/null 2>&1; then
+    launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fi
 echo "== configure ($build_type) in $build_dir"
-cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" \
+cmake -S . -B "$build_dir" "${launcher[@]}" -DCMAKE_BUILD_TYPE="$build_type" \
       -DESCROW_BUILD_TESTS=ON -DESCROW_BUILD_EXAMPLES=ON -DESCROW_BUILD_CLI=ON \
       -DESCROW_BUILD_BENCHMARKS=ON -DESCROW_INSTALL=ON
 echo "== build (-j$jobs)"
