@@ -84,9 +84,9 @@ void print_native_text(const std::string& name, const escrow::file_header& h, co
     auto& o = std::cout;
     o << "file:          " << one_line(name) << "\n";
     o << "format:        escrow native, version " << escrow::store::native::version << " (store "
-      << hex_id(escrow::store::native::id) << ")\n";
-    o << "cipher:        " << policy_name("cipher", h.cipher_id) << " (" << hex_id(h.cipher_id) << ")\n";
-    o << "wrap:          " << policy_name("wrap", h.wrap_id) << " (" << hex_id(h.wrap_id) << ")\n";
+      << escrow::policy_ids::hex(escrow::store::native::id) << ")\n";
+    o << "cipher:        " << policy_name("cipher", h.cipher_id) << " (" << escrow::policy_ids::hex(h.cipher_id) << ")\n";
+    o << "wrap:          " << policy_name("wrap", h.wrap_id) << " (" << escrow::policy_ids::hex(h.wrap_id) << ")\n";
     o << "chunk size:    " << escrow::store::native::chunk_size_of(h) << " bytes\n";
     o << "header size:   " << h.authenticated.size() + h.mac.size() << " bytes (nonce " << h.nonce.size()
       << " bytes, MAC " << h.mac.size() << " bytes)\n";
@@ -110,7 +110,7 @@ void print_native_text(const std::string& name, const escrow::file_header& h, co
 
 void print_native_json(const std::string& name, const escrow::file_header& h, const payload_stats& st) {
     auto id = [](std::string_view family, std::uint16_t v) {
-        return "{\"id\": \"" + hex_id(v) + "\", \"name\": " + json_str(policy_name(family, v)) + "}";
+        return "{\"id\": \"" + escrow::policy_ids::hex(v) + "\", \"name\": " + json_str(policy_name(family, v)) + "}";
     };
     std::string j = "{\n";
     j += "  \"file\": " + json_str(name) + ",\n";
@@ -160,9 +160,9 @@ void inspect_age(const std::string& name, Source& in, bool armored, bool as_json
     if (as_json) {
         std::string j = "{\n  \"file\": " + json_str(name) + ",\n  \"format\": \"age\",\n  \"version\": \"age-encryption.org/v1\",\n";
         j += "  \"armored\": " + std::string(armored ? "true" : "false") + ",\n";
-        j += "  \"store\": {\"id\": \"" + hex_id(escrow::store::age::id) + "\", \"name\": \"" +
+        j += "  \"store\": {\"id\": \"" + escrow::policy_ids::hex(escrow::store::age::id) + "\", \"name\": \"" +
              std::string(escrow::store::age::name) + "\"},\n";
-        j += "  \"cipher\": {\"id\": \"" + hex_id(chacha::id) + "\", \"name\": \"" + std::string(chacha::name) + "\"},\n";
+        j += "  \"cipher\": {\"id\": \"" + escrow::policy_ids::hex(chacha::id) + "\", \"name\": \"" + std::string(chacha::name) + "\"},\n";
         j += "  \"header_size\": " + std::to_string(header_size) + ",\n  \"recipients\": [";
         for (std::size_t i = 0; i < h.recipients.size(); ++i) {
             const auto& r = h.recipients[i];
@@ -178,8 +178,8 @@ void inspect_age(const std::string& name, Source& in, bool armored, bool as_json
     auto& o = std::cout;
     o << "file:          " << one_line(name) << "\n";
     o << "format:        age-encryption.org/v1" << (armored ? ", ASCII-armored" : "") << " (store "
-      << hex_id(escrow::store::age::id) << ")\n";
-    o << "cipher:        " << chacha::name << " (" << hex_id(chacha::id) << ")\n";
+      << escrow::policy_ids::hex(escrow::store::age::id) << ")\n";
+    o << "cipher:        " << chacha::name << " (" << escrow::policy_ids::hex(chacha::id) << ")\n";
     o << "header size:   " << header_size << " bytes (nonce 16 bytes, MAC 32 bytes)\n";
     o << "recipients:    " << h.recipients.size() << " (age stanzas; the owner first in files escrow writes)\n";
     for (std::size_t i = 0; i < h.recipients.size(); ++i) {
@@ -208,7 +208,7 @@ void print_cryptoapi(const std::string& name, Source& in, unsigned aes_bits, boo
     const std::uint16_t cipher_id = h.cipher_id, wrap_id = h.wrap_id, store_id = escrow::store::cryptoapi::id;
     if (json) {
         auto id = [](std::string_view family, std::uint16_t v) {
-            return "{\"id\": \"" + hex_id(v) + "\", \"name\": " + json_str(policy_name(family, v)) + "}";
+            return "{\"id\": \"" + escrow::policy_ids::hex(v) + "\", \"name\": " + json_str(policy_name(family, v)) + "}";
         };
         std::string j = "{\n";
         j += "  \"file\": " + json_str(name) + ",\n";
@@ -225,10 +225,10 @@ void print_cryptoapi(const std::string& name, Source& in, unsigned aes_bits, boo
     }
     auto& o = std::cout;
     o << "file:          " << one_line(name) << "\n";
-    o << "format:        CryptoAPI (\"Encrypting a File\" layout, unauthenticated; store " << hex_id(store_id) << ")\n";
-    o << "cipher:        " << policy_name("cipher", cipher_id) << " (" << hex_id(cipher_id) << "), SIMPLEBLOB aiKeyAlg CALG_AES_"
+    o << "format:        CryptoAPI (\"Encrypting a File\" layout, unauthenticated; store " << escrow::policy_ids::hex(store_id) << ")\n";
+    o << "cipher:        " << policy_name("cipher", cipher_id) << " (" << escrow::policy_ids::hex(cipher_id) << "), SIMPLEBLOB aiKeyAlg CALG_AES_"
       << aes_bits << "\n";
-    o << "wrap:          " << policy_name("wrap", wrap_id) << " (" << hex_id(wrap_id) << "), algid CALG_RSA_KEYX\n";
+    o << "wrap:          " << policy_name("wrap", wrap_id) << " (" << escrow::policy_ids::hex(wrap_id) << "), algid CALG_RSA_KEYX\n";
     o << "recipients:    1\n  0: owner, SIMPLEBLOB " << block + 12 << " bytes (RSA block " << block << " bytes)\n";
     o << "payload:       " << st.size << " bytes";
     if (st.size >= 16 && st.size % 16 == 0) o << " (" << st.size - 16 << " to " << st.size - 1 << " bytes of plaintext)";

@@ -228,7 +228,5 @@ std::string iso8601_utc(std::uint64_t seconds);
 /// A message made safe for one line of a terminal: control characters become '?'.
 std::string one_line(std::string_view s);
 
-/// A policy id as it is printed: "0x" and four hex digits.
-inline std::string hex_id(std::uint16_t id) { return escrow::policy_ids::hex(id); }
 
 }  // namespace escrow_cli

@@ -130,7 +130,7 @@ std::string authority_key_kinds() {
 
 std::string id_name(std::string_view family, std::uint16_t id) {
     auto n = escrow::ids::name_of(family, id);
-    return n.empty() ? hex_id(id) : std::string(n);
+    return n.empty() ? escrow::policy_ids::hex(id) : std::string(n);
 }
 
 }  // namespace escrow_cli
