@@ -91,6 +91,27 @@ if(MODE STREQUAL "package")
       fail("cmake --install put no ${file} in the prefix")
     endif()
   endforeach()
+  # The components docs/install.md names: `sqlite` is found when the package has escrow::sqlite
+  # (built with SQLite), and a component the package does not have fails find_package.
+  file(READ "${scratch}/prefix/share/escrow/cmake/escrowTargets.cmake" targets)
+  set(expect_sqlite FALSE)
+  if(targets MATCHES "add_library\\(escrow::sqlite ")
+    set(expect_sqlite TRUE)
+  endif()
+  file(WRITE "${scratch}/components/CMakeLists.txt"
+       "cmake_minimum_required(VERSION 3.21)\nproject(components LANGUAGES CXX)\n"
+       "find_package(escrow 0.1 CONFIG REQUIRED COMPONENTS \${COMPONENT})\n")
+  foreach(component_and_expect "sqlite;${expect_sqlite}" "no_such_component;FALSE")
+    list(GET component_and_expect 0 component)
+    list(GET component_and_expect 1 expect)
+    execute_process(COMMAND "${CMAKE_COMMAND}" -S "${scratch}/components" -B "${scratch}/components-${component}"
+                            "-DCOMPONENT=${component}" "-DCMAKE_PREFIX_PATH=${scratch}/prefix"
+                    RESULT_VARIABLE rc OUTPUT_QUIET ERROR_QUIET)
+    if((expect AND NOT rc EQUAL 0) OR (NOT expect AND rc EQUAL 0))
+      fail("find_package(escrow COMPONENTS ${component}) exited with ${rc}; expected found: ${expect}")
+    endif()
+    message(STATUS "find_package(escrow COMPONENTS ${component}): found ${expect}, as expected")
+  endforeach()
   # Only the fresh prefix may satisfy find_package: no package registry.
   list(APPEND configure_args "-DCMAKE_PREFIX_PATH=${scratch}/prefix" -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF
                              -DCMAKE_FIND_USE_SYSTEM_PACKAGE_REGISTRY=OFF)
