@@ -45,7 +45,7 @@ file(MAKE_DIRECTORY "${scratch}")
 message(STATUS "scratch directory: ${scratch}")
 
 function(fail why)
-  message(FATAL_ERROR "install.${MODE}: ${why}\n(the scratch directory ${scratch} is kept)")
+  message(FATAL_ERROR "install test (${MODE}): ${why}\n(the scratch directory ${scratch} is kept)")
 endfunction()
 
 # The project, as a user would have it: the two files of docs/install.md, in a folder of its own.
@@ -168,4 +168,4 @@ if(NOT rc EQUAL 0 OR NOT out MATCHES "(^|\n)OK: ")
 endif()
 
 file(REMOVE_RECURSE "${scratch}")
-message(STATUS "install.${MODE}: the project of docs/install.md built and ran outside the tree")
+message(STATUS "install test (${MODE}): the project of docs/install.md built and ran outside the tree")
