@@ -38,12 +38,6 @@ void write_file(const fs::path& path, std::string_view text, mode_t mode) {
     out.commit(mode);
 }
 
-void write_file(const fs::path& path, escrow::byte_view data) {
-    escrow::atomic_file_sink out(path);
-    out.write(data);
-    out.commit(0644);
-}
-
 /// Reads a small file (a key or a record) into memory, refusing anything over `limit` bytes.
 escrow::bytes read_small_file(const fs::path& path, std::size_t limit = 1024 * 1024) {
     escrow::file_source in(path);
@@ -176,9 +170,11 @@ int run(int argc, char** argv) {
         write_file(authority_pub_path, authority.public_key().pem(), 0644);
     }
     // [tutorial:load-keys]
-    // From here on each party loads what it holds from its own files.
-    const auto owner_public = escrow::rsa_public_key::load(read_small_file(owner_pub_path));
-    const auto authority_public = escrow::rsa_public_key::load(read_small_file(authority_pub_path));
+    // From here on each party loads what it holds from its own files (a key file is small: read_all
+    // refuses more than the limit it is given).
+    escrow::file_source owner_pub_in(owner_pub_path), authority_pub_in(authority_pub_path);
+    const auto owner_public = escrow::rsa_public_key::load(escrow::read_all(owner_pub_in, 64 * 1024));
+    const auto authority_public = escrow::rsa_public_key::load(escrow::read_all(authority_pub_in, 64 * 1024));
     // [tutorial:load-keys-end]
     std::cout << "   owner     : " << owner_key_path.string() << " (private, mode 0600), " << owner_pub_path.string()
               << "\n   authority : " << authority_key_path.string() << " (private, mode 0600), "
@@ -229,7 +225,9 @@ int run(int argc, char** argv) {
     // ---- step 3 --------------------------------------------------------------------------------
     std::cout << "== step 3: the session key, wrapped again with the authority's public key, is sent to the authority\n";
     // [tutorial:write-record]
-    write_file(record_path, record.encode());
+    escrow::atomic_file_sink record_out(record_path);
+    record_out.write(record.encode());
+    record_out.commit(0644);
     // [tutorial:write-record-end]
     std::cout << "   escrow record written to " << record_path.string() << " (" << fs::file_size(record_path)
               << " bytes); its JSON rendering:\n"
@@ -257,8 +255,11 @@ int run(int argc, char** argv) {
     escrow::wrapped_key returned_key;
     {
         // [tutorial:authority-loads]
-        auto held = escrow::escrow_record::decode(read_small_file(record_path));
-        auto authority_private = escrow::rsa_private_key::load(read_small_file(authority_key_path));
+        escrow::file_source record_in(record_path), key_in(authority_key_path);
+        auto held = escrow::escrow_record::decode(escrow::read_all(record_in, escrow::escrow_record::max_encoded));
+        escrow::bytes pem = escrow::read_all(key_in, 64 * 1024);
+        escrow::scoped_wipe wipe_pem(pem);  // the private key's PEM is wiped when this scope ends
+        auto authority_private = escrow::rsa_private_key::load(pem);
         // [tutorial:authority-loads-end]
 
         std::cout << "   authority: a request from 'mallory@example.com' for serial " << held.info.serial << "\n";
@@ -305,7 +306,10 @@ int run(int argc, char** argv) {
     {
         auto t0 = std::chrono::steady_clock::now();
         // [tutorial:decrypt]
-        auto key = escrow::rsa_private_key::load(read_small_file(new_owner_key_path));
+        escrow::file_source key_in(new_owner_key_path);
+        escrow::bytes pem = escrow::read_all(key_in, 64 * 1024);
+        escrow::scoped_wipe wipe_pem(pem);
+        auto key = escrow::rsa_private_key::load(pem);
         escrow::file_source in(encrypted);
         escrow::atomic_file_sink out(recovered);
         host.decrypt(in, out, key);

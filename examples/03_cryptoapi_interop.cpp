@@ -59,9 +59,15 @@ int main(int argc, char** argv) {
         // [tutorial:cryptoapi-keys]
         std::optional<escrow::rsa_private_key> owner(escrow::rsa_private_key::generate(2048));
         const auto authority = escrow::rsa_private_key::generate(3072);
-        write_file(dir / "owner.privatekeyblob", escrow::ms_blob::unsafe_private_key_blob(*owner).unsafe_bytes(), 0600);
-        write_file(dir / "owner.publickeyblob", escrow::ms_blob::public_key_blob(owner->public_key()));
-        write_file(dir / "authority.privatekeyblob", escrow::ms_blob::unsafe_private_key_blob(authority).unsafe_bytes(), 0600);
+        escrow::atomic_file_sink owner_blob(dir / "owner.privatekeyblob");  // written atomically, on commit
+        owner_blob.write(escrow::ms_blob::unsafe_private_key_blob(*owner).unsafe_bytes());  // in wiped memory
+        owner_blob.commit(0600);
+        escrow::atomic_file_sink owner_pub_blob(dir / "owner.publickeyblob");
+        owner_pub_blob.write(escrow::ms_blob::public_key_blob(owner->public_key()));
+        owner_pub_blob.commit(0644);
+        escrow::atomic_file_sink authority_blob(dir / "authority.privatekeyblob");
+        authority_blob.write(escrow::ms_blob::unsafe_private_key_blob(authority).unsafe_bytes());
+        authority_blob.commit(0600);
         // [tutorial:cryptoapi-keys-end]
         std::cout << "1. keys saved as PRIVATEKEYBLOB/PUBLICKEYBLOB (openssl rsa -inform MSBLOB reads them too)\n";
 
@@ -75,7 +81,8 @@ int main(int argc, char** argv) {
         info.owner = "alice@example.org";
         escrow::escrow_record record;
         {
-            auto owner_pub = escrow::ms_blob::load_public_key(read_file(dir / "owner.publickeyblob"));
+            escrow::file_source blob_in(dir / "owner.publickeyblob");
+            auto owner_pub = escrow::ms_blob::load_public_key(escrow::read_all(blob_in, 64 * 1024));
             escrow::file_source in(dir / "report.txt");
             escrow::atomic_file_sink out(dir / "report.enc");
             record = enc.encrypt(in, out, owner_pub, authority.public_key(), info);
@@ -103,14 +110,15 @@ int main(int argc, char** argv) {
         fs::remove(dir / "owner.privatekeyblob");
         {
             // [tutorial:cryptoapi-record]
-            auto rec = escrow::escrow_record::decode(read_file(dir / "report.rec"));
-            std::cout << "4. the record's SIMPLEBLOB starts " << hex_head(rec.wrapped_key, 12) << " ("
-                      << rec.wrapped_key.size() - 12 << "-byte RSA block)\n";
+            escrow::file_source rec_in(dir / "report.rec");
+            auto rec = escrow::escrow_record::decode(escrow::read_all(rec_in, escrow::escrow_record::max_encoded));
             escrow::file_source in(dir / "report.enc");
             escrow::atomic_file_sink out(dir / "report.recovered.txt");
             enc.decrypt_with_record(in, out, rec, authority);  // the record's MAC is checked too
             out.commit(0644);
             // [tutorial:cryptoapi-record-end]
+            std::cout << "4. the record's SIMPLEBLOB starts " << hex_head(rec.wrapped_key, 12) << " ("
+                      << rec.wrapped_key.size() - 12 << "-byte RSA block)\n";
         }
         const auto owner_copy = read_file(dir / "report.owner.txt");
         const auto recovered = read_file(dir / "report.recovered.txt");

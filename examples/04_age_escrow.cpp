@@ -10,11 +10,13 @@
 #include <escrow/escrow.hpp>
 
 
-#include <chrono>
+#include <cstdint>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <utility>
 
 namespace fs = std::filesystem;
 
@@ -24,15 +26,6 @@ void write_file(const fs::path& p, escrow::byte_view data) {
     std::ofstream f(p, std::ios::binary | std::ios::trunc);
     f.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
     if (!f) throw std::runtime_error("cannot write " + p.string());
-}
-
-// An identity file as age-keygen writes it, readable by the owner only.
-void write_identity(const fs::path& p, const escrow::x25519_private_key& key) {
-    const auto now = std::chrono::system_clock::now().time_since_epoch();
-    // The identity file comes back in wiped memory.
-    write_file(p, key.unsafe_identity_file(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(now).count()))
-                      .unsafe_bytes());
-    fs::permissions(p, fs::perms::owner_read | fs::perms::owner_write);
 }
 
 escrow::bytes read_file(const fs::path& p) {
@@ -50,8 +43,13 @@ int main(int argc, char** argv) try {
     // [tutorial:age-keys]
     auto owner = escrow::x25519_private_key::generate();
     auto authority = escrow::x25519_private_key::generate();
-    write_identity(dir / "owner.txt", owner);
-    write_identity(dir / "authority.txt", authority);
+    // Identity files as age-keygen writes them (the text comes back in wiped memory), owner-only.
+    const auto created = static_cast<std::uint64_t>(std::time(nullptr));
+    for (const auto& [path, key] : {std::pair{dir / "owner.txt", &owner}, std::pair{dir / "authority.txt", &authority}}) {
+        escrow::atomic_file_sink out(path);
+        out.write(key->unsafe_identity_file(created).unsafe_bytes());
+        out.commit(0600);
+    }
     // [tutorial:age-keys-end]
     std::cout << "owner recipient:     " << owner.public_key().str() << "\n"
               << "authority recipient: " << authority.public_key().str() << "\n";
@@ -74,7 +72,9 @@ int main(int argc, char** argv) try {
         record = enc.encrypt(in, out, owner.public_key(), authority.public_key(), info);
         out.commit();
     }
-    write_file(dir / "report.rec", record.encode());
+    escrow::atomic_file_sink record_out(dir / "report.rec");
+    record_out.write(record.encode());
+    record_out.commit();
     // [tutorial:age-encrypt-end]
     std::cout << "wrote report.age (age-encryption.org/v1) and report.rec; the record carries:\n"
               << std::string(record.wrapped_key.begin(), record.wrapped_key.end());
@@ -93,8 +93,11 @@ int main(int argc, char** argv) try {
     fs::remove(dir / "owner.txt.lost");
     fs::rename(dir / "owner.txt", dir / "owner.txt.lost");
     // [tutorial:age-record]
-    const auto rec = escrow::escrow_record::decode(read_file(dir / "report.rec"));
-    const auto auth_key = escrow::x25519_private_key::load(read_file(dir / "authority.txt"));
+    escrow::file_source rec_in(dir / "report.rec"), key_in(dir / "authority.txt");
+    const auto rec = escrow::escrow_record::decode(escrow::read_all(rec_in, escrow::escrow_record::max_encoded));
+    escrow::bytes identity = escrow::read_all(key_in, 64 * 1024);
+    escrow::scoped_wipe wipe_identity(identity);
+    const auto auth_key = escrow::x25519_private_key::load(identity);
     escrow::file_source in(dir / "report.age");
     escrow::memory_sink out;
     enc.decrypt_with_record(in, out, rec, auth_key);

@@ -62,10 +62,15 @@ class escrow_encryptor {
     using engine = detail::payload_engine<Cipher, store_options<Store>.final_chunk>;
 
 public:
+    /// The policy that encrypts the payload.
     using cipher_type = Cipher;
+    /// The policy that wraps the session key for each recipient key.
     using wrap_type = Wrap;
+    /// The policy that lays out the file and encodes the blobs.
     using store_type = Store;
+    /// The recipients' public key type (the wrap's).
     using public_key = typename Wrap::public_key;
+    /// The private key type that opens the file (the wrap's).
     using private_key = typename Wrap::private_key;
 
     /// A host with default-constructed (or given) policy objects.

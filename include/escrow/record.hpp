@@ -33,10 +33,15 @@ namespace escrow {
 /// byte before it). Only a holder of the session key can make or check it, so an authority that
 /// unwraps the key learns whether any field was altered.
 struct escrow_record {
+    /// The encoding's format version, written after the magic; other versions are rejected.
     static constexpr std::uint16_t version = 1;
+    /// The first 8 bytes of an encoded record.
     static constexpr std::array<byte, 8> magic = {0x89, 'E', 'S', 'C', 'R', 'E', 'C', '\n'};
+    /// Bound on the wrapped session key blob, in bytes.
     static constexpr std::size_t max_wrapped_key = 64 * 1024;
+    /// Bound on the whole encoding, in bytes: `decode` refuses longer input before parsing it.
     static constexpr std::size_t max_encoded = 80 * 1024;
+    /// The HKDF info string that derives the record's MAC key from the session key.
     static constexpr std::string_view mac_info = "escrow/v1 record";
 
     key_info info;                   ///< serial, description, owner, creation time

@@ -66,9 +66,12 @@ inline constexpr bool ids_unique = [] {
 /// (docs/policies.md, "Adding a policy to the library"); everything below derives from the lists.
 namespace registry {
 // [registry]
+/// The library's ciphers.
 using ciphers = type_list<cipher::aes256_gcm_stream, cipher::chacha20_poly1305_stream, legacy::cryptoapi_aes_cbc<128>,
                           legacy::cryptoapi_aes_cbc<192>, legacy::cryptoapi_aes_cbc<256>>;
+/// The library's wraps.
 using wraps = type_list<wrap::rsa_oaep_sha256, wrap::rsa_pkcs1v15, wrap::x25519, wrap::ssh_rsa, wrap::scrypt>;
+/// The library's stores.
 using stores = type_list<store::native, store::cryptoapi, store::age>;
 // [registry-end]
 
@@ -262,6 +265,7 @@ struct use_instead {
                   "escrow: this Store does not carry this Cipher with this Wrap (Store::carries<Cipher, Wrap> is "
                   "false); the library carries the combination escrow::registry::use_instead<Cipher, Wrap, Store> "
                   "names above: use it, or its preset from escrow/presets.hpp (docs/policies.md#compat)");
+    /// Never instantiated successfully: the `static_assert` above is the message.
     static constexpr bool value = false;
 };
 

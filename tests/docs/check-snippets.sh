@@ -9,13 +9,17 @@
 # one of these HTML comments (invisible when the Markdown is rendered):
 #
 #   <!-- snippet: PATH REGION -->  the block is the region REGION of PATH: the lines between
-#                                  `// [REGION]` and `// [REGION-end]` (each alone on its line),
+#                                  `// [REGION]` and `// [REGION-end]` (each alone on its line;
+#                                  `# [REGION]` and `# [REGION-end]` in CMake files),
 #                                  without marker lines of other regions nested in it, and with
 #                                  the region's common leading spaces removed;
 #   <!-- quote: PATH -->           the block's lines occur consecutively in PATH, with their
 #                                  common leading spaces removed (for quotes of library headers);
 #   <!-- unchecked: REASON -->     a schematic fragment that is not code from the tree (REASON
 #                                  says why); it is not checked.
+#
+# A ```cmake block may have one too, and is then checked the same way (its regions are marked
+# `# [REGION]` and `# [REGION-end]`); a cmake block without one is not checked.
 #
 # A cpp block without one of them, a directive not followed by a cpp block, a missing, repeated or
 # unterminated region, or any difference (shown as a diff) fails the check. The comparison is
@@ -56,9 +60,9 @@ extract_region() {
             t = $0
             sub(/^[ \t]+/, "", t)
             sub(/[ \t]+$/, "", t)
-            marker[NR] = (t ~ /^\/\/ \[[A-Za-z0-9_.:-]+\]$/)
-            if (t == "// [" name "]") { if (++starts == 1) s = NR }
-            else if (t == "// [" name "-end]") { if (++ends == 1) e = NR }
+            marker[NR] = (t ~ /^(\/\/|#) \[[A-Za-z0-9_.:-]+\]$/)
+            if (t == "// [" name "]" || t == "# [" name "]") { if (++starts == 1) s = NR }
+            else if (t == "// [" name "-end]" || t == "# [" name "-end]") { if (++ends == 1) e = NR }
         }
         END {
             where = file ": region " name ": "
@@ -178,6 +182,8 @@ for doc in "$@"; do
         elif [[ "$l" =~ $re_fence_close ]]; then
             in_fence=0
             if [[ "$fence_lang" == "cpp" || "$fence_lang" == "c++" ]]; then
+                check_block "$doc" "$fence_line" "$directive" "$tmp/block"
+            elif [[ "$fence_lang" == "cmake" && -n "$directive" ]]; then
                 check_block "$doc" "$fence_line" "$directive" "$tmp/block"
             elif [[ -n "$directive" ]]; then
                 error "$doc:$((fence_line - 1)): '$directive' precedes a \`\`\`$fence_lang block, not a cpp block"

@@ -89,6 +89,7 @@ template <audit_enum E>
                                                  "' is not a value the authority writes (edited in the repository)");
 }
 
+/// Writes `to_string(v)`, the text the audit log stores.
 template <audit_enum E>
 std::ostream& operator<<(std::ostream& os, E v) {
     return os << to_string(v);
@@ -104,17 +105,23 @@ std::ostream& operator<<(std::ostream& os, E v) {
 /// and prev_hash is the previous entry's hash (32 zero bytes for the first). Each entry thus
 /// commits to the whole history before it.
 struct audit_entry {
+    /// Domain separation prefix of the hashed encoding.
     static constexpr std::string_view domain = "escrow/v1 audit\n";
+    /// Bound on each text field, in bytes.
     static constexpr std::size_t max_field = 4096;
 
     std::uint64_t seq = 0;    ///< 1, 2, 3, ... without gaps
     std::uint64_t time = 0;   ///< Unix seconds
+    /// What happened.
     audit_kind kind = audit_kind::deposit;
     std::string serial;       ///< the record concerned (empty when none)
     std::string actor;        ///< who acted: officers' names, "owner", the caller's check
+    /// How it ended.
     audit_outcome outcome = audit_outcome::stored;
     std::string reason;       ///< why, for refusals
+    /// The previous entry's hash (32 zero bytes for the first).
     digest256 prev_hash{};
+    /// SHA-256 over the domain, this entry's fields and `prev_hash`.
     digest256 hash{};
 
     /// The bytes the hash covers after `prev_hash`. @throws escrow::error `limit_exceeded`.
@@ -146,7 +153,9 @@ struct audit_entry {
 /// zeros for an empty log). Updated in the same transaction as each append, so that deleting
 /// entries from the end of the log is detected too.
 struct audit_head {
+    /// Sequence number of the last entry (0 for an empty log).
     std::uint64_t seq = 0;
+    /// Hash of the last entry (32 zeros for an empty log).
     digest256 hash{};
 };
 

@@ -35,7 +35,9 @@ namespace escrow::authority {
 
 /// A record as the authority holds it.
 struct record_entry {
+    /// The record as deposited.
     escrow_record record;
+    /// Active, or revoked by the authority.
     record_status status = record_status::active;
     std::uint64_t deposited = 0;  ///< Unix seconds
 };
@@ -88,9 +90,13 @@ class backup_authority {
                   "(escrow/authority/identity.hpp)");
 
 public:
+    /// The wrap of the authority's key.
     using wrap_type = Wrap;
+    /// The authority's public key type (the wrap's).
     using public_key = typename Wrap::public_key;
+    /// The authority's private key type (the wrap's), held only by an authority that may recover.
     using private_key = typename Wrap::private_key;
+    /// The repository's transaction, which every operation runs in.
     using transaction = typename Repository::transaction;
     /// The clock, in Unix seconds; replaceable for tests of expiry.
     using clock_function = std::function<std::uint64_t()>;

@@ -89,8 +89,12 @@ std::string check_quorum(std::size_t k, const recovery_request& request, std::sp
 template <std::size_t K>
 struct officer_quorum {
     static_assert(K >= 1, "officer_quorum needs at least one officer");
+    /// The number of distinct officers that must sign.
     static constexpr std::size_t quorum = K;
 
+    /// Returns the actor for the audit log ("officers NAME, NAME") when `K` distinct registered
+    /// officers (looked up in `tx`) signed `request`. @throws escrow::error `identity_rejected`
+    /// naming what is missing and every signature that did not count.
     template <class Tx>
     [[nodiscard]] std::string establish(const recovery_request& request, std::span<const officer_signature> signatures,
                                         const Tx& tx) const {
@@ -105,8 +109,10 @@ public:
     explicit dynamic_officer_quorum(std::size_t k) : k_(k) {
         if (k == 0) throw error(errc::invalid_argument, "an officer quorum needs at least one officer");
     }
+    /// The number of distinct officers that must sign.
     [[nodiscard]] std::size_t quorum() const noexcept { return k_; }
 
+    /// As `officer_quorum::establish`, with the quorum given at construction.
     template <class Tx>
     [[nodiscard]] std::string establish(const recovery_request& request, std::span<const officer_signature> signatures,
                                         const Tx& tx) const {
@@ -119,10 +125,13 @@ private:
 
 /// The answer of an organisation's own identity check.
 struct identity_verdict {
+    /// Whether the recovery may go ahead.
     bool granted = false;
     std::string detail;  ///< who vouched (granted) or why not (refused); goes to the audit log
 
+    /// A granted verdict; `who` vouched.
     [[nodiscard]] static identity_verdict grant(std::string who) { return {true, std::move(who)}; }
+    /// A refused verdict, saying `why`.
     [[nodiscard]] static identity_verdict refuse(std::string why) { return {false, std::move(why)}; }
 };
 
@@ -135,9 +144,13 @@ using identity_check_function = std::function<identity_verdict(const recovery_re
 template <class F = identity_check_function>
 class caller_check {
 public:
+    /// Runs `check` on each recovery request.
+    /// @param check the organisation's procedure.
     /// @param name names the procedure in the audit log ("help-desk ticket", say).
     explicit caller_check(F check, std::string name = "caller check") : check_(std::move(check)), name_(std::move(name)) {}
 
+    /// Returns "NAME: detail" for the audit log when `check` grants. @throws escrow::error
+    /// `identity_rejected` with the check's detail when it refuses.
     template <class Tx>
     [[nodiscard]] std::string establish(const recovery_request& request, std::span<const officer_signature> signatures,
                                         const Tx&) const {

@@ -32,8 +32,12 @@ class memory_repository {
     };
 
 public:
+    /// A transaction on a `memory_repository` (see `repository_transaction`): it holds the
+    /// repository's lock until it commits or is destroyed, and undoes its changes when destroyed
+    /// uncommitted.
     class transaction {
     public:
+        /// Takes over `o`'s open transaction; `o` is left without one.
         transaction(transaction&& o) noexcept
             : lock_(std::move(o.lock_)), s_(o.s_), undo_(std::move(o.undo_)), done_(std::exchange(o.done_, true)) {}
         transaction& operator=(transaction&&) = delete;
@@ -42,60 +46,75 @@ public:
             for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) (*it)();
         }
 
+        /// The record with `serial`, if stored.
         [[nodiscard]] std::optional<stored_record> find_record(std::string_view serial) const {
             auto it = s_->records.find(serial);
             if (it == s_->records.end()) return std::nullopt;
             return it->second;
         }
+        /// Stores `r`. @throws escrow::error when its serial is already stored.
         void insert_record(const stored_record& r) {
             if (!s_->records.emplace(r.serial, r).second)
                 throw error(errc::io_error, "memory repository: serial '" + r.serial + "' is already stored");
             undo_.push_back([s = s_, k = r.serial] { s->records.erase(k); });
         }
+        /// Sets the status of the record `serial`. @throws escrow::error `not_found` when there is
+        /// none.
         void set_status(std::string_view serial, record_status st) {
             auto it = s_->records.find(serial);
             if (it == s_->records.end()) throw error(errc::not_found, "memory repository: no record '" + std::string(serial) + "'");
             undo_.push_back([s = s_, k = it->first, old = it->second.status] { s->records.at(k).status = old; });
             it->second.status = st;
         }
+        /// The records of `owner` (every record for an empty owner), ordered by serial.
         [[nodiscard]] std::vector<stored_record> list_records(std::string_view owner) const {
             std::vector<stored_record> out;
             for (const auto& [k, r] : s_->records)
                 if (owner.empty() || r.owner == owner) out.push_back(r);
             return out;
         }
+        /// The officer registered as `name`, if any.
         [[nodiscard]] std::optional<officer_entry> find_officer(std::string_view name) const {
             auto it = s_->officers.find(name);
             if (it == s_->officers.end()) return std::nullopt;
             return it->second;
         }
+        /// The officer whose raw Ed25519 public key is `key`, if any.
         [[nodiscard]] std::optional<officer_entry> find_officer_by_key(byte_view key) const {
             for (const auto& [k, o] : s_->officers)
                 if (std::ranges::equal(o.public_key, key)) return o;
             return std::nullopt;
         }
+        /// Registers `o`. @throws escrow::error when its name or key is already
+        /// registered.
         void insert_officer(const officer_entry& o) {
             if (find_officer(o.name) || find_officer_by_key(o.public_key))
                 throw error(errc::io_error, "memory repository: officer '" + o.name + "' or its key is already registered");
             s_->officers.emplace(o.name, o);
             undo_.push_back([s = s_, k = o.name] { s->officers.erase(k); });
         }
+        /// Every registered officer, ordered by name.
         [[nodiscard]] std::vector<officer_entry> list_officers() const {
             std::vector<officer_entry> out;
             for (const auto& [k, o] : s_->officers) out.push_back(o);
             return out;
         }
+        /// Whether a granted request already used `nonce`.
         [[nodiscard]] bool nonce_used(byte_view nonce) const { return s_->nonces.count(to_string(nonce)) != 0; }
+        /// Records `nonce` as used until `expires` (Unix seconds). @throws escrow::error `io_error`
+        /// when it is already recorded.
         void insert_nonce(byte_view nonce, std::uint64_t expires) {
             std::string k = to_string(nonce);
             if (!s_->nonces.emplace(k, expires).second) throw error(errc::io_error, "memory repository: nonce already used");
             undo_.push_back([s = s_, k] { s->nonces.erase(k); });
         }
+        /// The setting `key` (see `meta_keys`), if set.
         [[nodiscard]] std::optional<bytes> get_meta(std::string_view key) const {
             auto it = s_->meta.find(key);
             if (it == s_->meta.end()) return std::nullopt;
             return it->second;
         }
+        /// Sets the setting `key` to `value`.
         void set_meta(std::string_view key, byte_view value) {
             auto it = s_->meta.find(key);
             std::optional<bytes> old;
@@ -106,7 +125,9 @@ public:
                 else s->meta.erase(k);
             });
         }
+        /// The sequence number and hash of the last audit entry.
         [[nodiscard]] authority::audit_head audit_head() const { return s_->head; }
+        /// Appends `e` to the audit log and makes it the head.
         void append_audit(const audit_entry& e) {
             auto old = s_->head;
             s_->audit.push_back(e);
@@ -116,7 +137,9 @@ public:
                 s->head = old;
             });
         }
+        /// Every audit entry, in ascending `seq` order, as stored.
         [[nodiscard]] std::vector<audit_entry> audit_entries() const { return s_->audit; }
+        /// Makes the changes visible to others, atomically.
         void commit() {
             undo_.clear();
             done_ = true;

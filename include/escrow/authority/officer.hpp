@@ -25,9 +25,11 @@
 namespace escrow::authority {
 
 /// Size of an Ed25519 public key, of its private seed, and of a signature.
+/// @{
 inline constexpr std::size_t ed25519_public_size = 32;
 inline constexpr std::size_t ed25519_seed_size = 32;
 inline constexpr std::size_t ed25519_signature_size = 64;
+/// @}
 
 /// An Ed25519 signature.
 using ed25519_signature = std::array<byte, ed25519_signature_size>;
@@ -84,6 +86,7 @@ public:
         return v.VerifyMessage(message.data(), message.size(), sig.data(), sig.size());
     }
 
+    /// Equal when the 32 key bytes are.
     friend bool operator==(const officer_public_key&, const officer_public_key&) = default;
 
 private:

@@ -28,20 +28,29 @@ namespace escrow::authority {
 ///     magic "\x89ESCOWB\n" | version u16 = 1 | serial str16 | cipher id u16 | wrap id u16
 ///     | store id u16 | blob length u32 | blob
 struct owner_blob {
+    /// The encoding's format version, written after the magic; other versions are rejected.
     static constexpr std::uint16_t version = 1;
+    /// The first 8 bytes of an encoded owner blob.
     static constexpr std::array<byte, 8> magic = {0x89, 'E', 'S', 'C', 'O', 'W', 'B', '\n'};
+    /// Bound on the wrapped key blob, in bytes.
     static constexpr std::size_t max_blob = escrow_record::max_wrapped_key;
+    /// Bound on the whole encoding, in bytes: `decode` refuses longer input before parsing it.
     static constexpr std::size_t max_encoded = max_blob + 1024;
 
+    /// The serial of the record the blob was recovered from.
     std::string serial;
+    /// The id of the file's cipher.
     std::uint16_t cipher_id = 0;
+    /// The id of the wrap the blob is made with (the owner's new key's).
     std::uint16_t wrap_id = 0;
+    /// The id of the file's store, whose blob format `blob` is in.
     std::uint16_t store_id = 0;
     bytes blob;  ///< `Store::encode_blob` of the session key wrapped to the new owner key
 
     /// The ids of the policies the blob was made with.
     [[nodiscard]] policy_ids policies() const noexcept { return named_policy_ids(cipher_id, wrap_id, store_id); }
 
+    /// The encoding above, for the owner to receive.
     [[nodiscard]] bytes encode() const {
         bytes out;
         append(out, magic);

@@ -32,12 +32,15 @@ namespace escrow::authority {
 /// throwing `escrow::error` (`bad_key`) on bytes that are not such a key.
 template <class Wrap>
 struct public_key_codec {
+    /// The wrap's public key type.
     using public_key = typename Wrap::public_key;
+    /// The key's DER encoding (SubjectPublicKeyInfo).
     [[nodiscard]] static bytes encode(const public_key& k)
         requires requires { { k.der() } -> std::convertible_to<bytes>; }
     {
         return k.der();
     }
+    /// The key of a DER encoding. @throws escrow::error `bad_key` for bytes that are not one.
     [[nodiscard]] static public_key decode(byte_view b)
         requires requires { { public_key::from_der(b) } -> std::same_as<public_key>; }
     {
@@ -48,6 +51,7 @@ struct public_key_codec {
 /// An age X25519 recipient as its 32 raw bytes (the bytes its fingerprint hashes).
 template <>
 struct public_key_codec<wrap::x25519> {
+    /// The key's 32 raw bytes.
     [[nodiscard]] static bytes encode(const x25519_public_key& k) { return bytes(k.bytes().begin(), k.bytes().end()); }
     /// @throws escrow::error `bad_key` for another size.
     [[nodiscard]] static x25519_public_key decode(byte_view b) { return x25519_public_key(b); }
@@ -56,6 +60,7 @@ struct public_key_codec<wrap::x25519> {
 /// An OpenSSH RSA key as its SSH wire encoding (the bytes its fingerprint hashes).
 template <>
 struct public_key_codec<wrap::ssh_rsa> {
+    /// The key's SSH wire encoding.
     [[nodiscard]] static bytes encode(const ssh_rsa_public_key& k) { return bytes(k.wire().begin(), k.wire().end()); }
     /// @throws escrow::error `bad_key` for anything else, a non-canonical encoding included.
     [[nodiscard]] static ssh_rsa_public_key decode(byte_view b) { return ssh_rsa_public_key::from_wire(b); }
@@ -81,11 +86,19 @@ concept public_key_bytes = requires(const typename Wrap::public_key& k, byte_vie
 /// What is signed is `signing_domain` followed by that encoding, so that a signature over a
 /// request can never be mistaken for a signature over anything else an officer key signs.
 struct recovery_request {
+    /// The encoding's format version, written after the magic; other versions are rejected.
     static constexpr std::uint16_t version = 1;
+    /// The first 8 bytes of an encoded request.
     static constexpr std::array<byte, 8> magic = {0x89, 'E', 'S', 'C', 'R', 'R', 'Q', '\n'};
+    /// Prefix of what officers sign, before the encoding (domain separation).
     static constexpr std::string_view signing_domain = "escrow/v1 recovery request\n";
+    /// Bounds of the nonce's length, and the length `make` draws, in bytes.
+    /// @{
     static constexpr std::size_t min_nonce = 16, max_nonce = 64, default_nonce = 32;
+    /// @}
+    /// Bound on the encoded new public key, in bytes.
     static constexpr std::size_t max_key = 16 * 1024;
+    /// Bound on the whole encoding, in bytes: `decode` refuses longer input before parsing it.
     static constexpr std::size_t max_encoded = 20 * 1024;
 
     std::string serial;                 ///< the escrow record to recover
@@ -174,13 +187,16 @@ struct recovery_request {
 /// | request digest [32] | Ed25519 signature [64]. The digest only lets the authority tell "a
 /// signature over another request" apart in its refusal; the signature itself covers the request.
 struct officer_signature {
+    /// The encoding's format version, written after the magic; other versions are rejected.
     static constexpr std::uint16_t version = 1;
+    /// The first 8 bytes of an encoded signature.
     static constexpr std::array<byte, 8> magic = {0x89, 'E', 'S', 'C', 'S', 'I', 'G', '\n'};
+    /// Size of the encoding, in bytes: magic, version, key, digest and signature.
     static constexpr std::size_t encoded_size = 8 + 2 + 32 + 32 + 64;
 
     bytes officer;             ///< the signer's raw Ed25519 public key (32 bytes)
     digest256 request_digest{};  ///< `recovery_request::digest()` of the request signed
-    ed25519_signature signature{};
+    ed25519_signature signature{};  ///< the Ed25519 signature over `recovery_request::signed_message()`
 
     /// Signs `request` with an officer's key.
     [[nodiscard]] static officer_signature sign(const recovery_request& request, const officer_private_key& key) {
@@ -198,6 +214,7 @@ struct officer_signature {
         return officer_public_key::from_raw(officer).verify(request.signed_message(), signature);
     }
 
+    /// The fixed-size encoding above (`encoded_size` bytes).
     [[nodiscard]] bytes encode() const {
         if (officer.size() != ed25519_public_size)
             throw error(errc::invalid_argument, "officer signature: the officer key must be 32 bytes");

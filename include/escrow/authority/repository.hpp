@@ -26,8 +26,11 @@ enum class record_status : std::uint8_t {
 /// copied out for look-ups. The encoding (and its MAC) is the truth; the copies are checked
 /// against it whenever the record is used.
 struct stored_record {
+    /// The record's serial (copied out of `encoded`).
     std::string serial;
+    /// The record's owner identity (copied out of `encoded`).
     std::string owner;
+    /// Active, or revoked.
     record_status status = record_status::active;
     bytes encoded;               ///< `escrow_record::encode()`
     std::uint64_t deposited = 0; ///< Unix seconds
@@ -90,16 +93,26 @@ concept repository_transaction =
 template <class Tx>
 class transaction_view {
 public:
+    /// A view of `tx`, which must outlive it.
     explicit transaction_view(Tx& tx) noexcept : tx_(tx) {}
 
+    /// As `repository_transaction`'s `find_record`.
     [[nodiscard]] std::optional<stored_record> find_record(std::string_view serial) const { return tx_.find_record(serial); }
+    /// As `repository_transaction`'s `list_records`.
     [[nodiscard]] std::vector<stored_record> list_records(std::string_view owner) const { return tx_.list_records(owner); }
+    /// As `repository_transaction`'s `find_officer`.
     [[nodiscard]] std::optional<officer_entry> find_officer(std::string_view name) const { return tx_.find_officer(name); }
+    /// As `repository_transaction`'s `find_officer_by_key`.
     [[nodiscard]] std::optional<officer_entry> find_officer_by_key(byte_view raw) const { return tx_.find_officer_by_key(raw); }
+    /// As `repository_transaction`'s `list_officers`.
     [[nodiscard]] std::vector<officer_entry> list_officers() const { return tx_.list_officers(); }
+    /// As `repository_transaction`'s `nonce_used`.
     [[nodiscard]] bool nonce_used(byte_view nonce) const { return tx_.nonce_used(nonce); }
+    /// As `repository_transaction`'s `get_meta`.
     [[nodiscard]] std::optional<bytes> get_meta(std::string_view key) const { return tx_.get_meta(key); }
+    /// As `repository_transaction`'s `audit_head`.
     [[nodiscard]] authority::audit_head audit_head() const { return tx_.audit_head(); }
+    /// As `repository_transaction`'s `audit_entries`.
     [[nodiscard]] std::vector<audit_entry> audit_entries() const { return tx_.audit_entries(); }
 
 private:

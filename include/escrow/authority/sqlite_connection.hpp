@@ -131,14 +131,20 @@ public:
         }
     }
 
+    /// Binds text `v` to parameter `i` of `s` (copied). @throws escrow::error `io_error` on
+    /// failure.
     void bind(sqlite3_stmt& s, int i, std::string_view v) {
         check_bind(sqlite3_bind_text(&s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
     }
+    /// Binds blob `v` to parameter `i` of `s` (copied; an empty blob, not NULL). @throws
+    /// escrow::error `io_error` on failure.
     void bind(sqlite3_stmt& s, int i, byte_view v) {
         // A zero-length blob must bind as an empty blob, not NULL.
         static const byte none = 0;
         check_bind(sqlite3_bind_blob(&s, i, v.empty() ? &none : v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
     }
+    /// Binds integer `v` to parameter `i` of `s` (as SQLite's signed 64-bit integer). @throws
+    /// escrow::error `io_error` on failure.
     void bind(sqlite3_stmt& s, int i, std::uint64_t v) {
         check_bind(sqlite3_bind_int64(&s, i, static_cast<sqlite3_int64>(v)));
     }

@@ -82,6 +82,7 @@ private:
 /// A write transaction on a `sqlite_repository` (see `repository_transaction`).
 class sqlite_repository::transaction {
 public:
+    /// Takes over `o`'s open transaction; `o` is left without one.
     transaction(transaction&& o) noexcept : repo_(std::exchange(o.repo_, nullptr)) {}
     transaction& operator=(transaction&&) = delete;
     ~transaction() {
@@ -90,12 +91,14 @@ public:
         repo_->db_.exec_rc("ROLLBACK");
     }
 
+    /// The record with `serial`, if stored.
     [[nodiscard]] std::optional<stored_record> find_record(std::string_view serial) {
         auto& s = repo_->db_.prepare("SELECT serial, owner, status, encoded, deposited FROM records WHERE serial = ?1");
         repo_->db_.bind(s, 1, serial);
         if (!repo_->db_.step(s)) return std::nullopt;
         return row_record(s);
     }
+    /// Stores `r`. @throws escrow::error when its serial is already stored.
     void insert_record(const stored_record& r) {
         auto& s = repo_->db_.prepare("INSERT INTO records(serial, owner, status, encoded, deposited) VALUES (?1, ?2, ?3, ?4, ?5)");
         repo_->db_.bind(s, 1, r.serial);
@@ -105,6 +108,8 @@ public:
         repo_->db_.bind(s, 5, r.deposited);
         repo_->db_.run(s);
     }
+    /// Sets the status of the record `serial`. @throws escrow::error `not_found` when there is
+    /// none.
     void set_status(std::string_view serial, record_status st) {
         auto& s = repo_->db_.prepare("UPDATE records SET status = ?2 WHERE serial = ?1");
         repo_->db_.bind(s, 1, serial);
@@ -113,6 +118,7 @@ public:
         if (repo_->db_.changes() != 1)
             throw error(errc::not_found, "sqlite: no record '" + std::string(serial) + "'");
     }
+    /// The records of `owner` (every record for an empty owner), ordered by serial.
     [[nodiscard]] std::vector<stored_record> list_records(std::string_view owner) {
         auto& s = owner.empty()
                       ? repo_->db_.prepare("SELECT serial, owner, status, encoded, deposited FROM records ORDER BY serial")
@@ -123,18 +129,21 @@ public:
         while (repo_->db_.step(s)) out.push_back(row_record(s));
         return out;
     }
+    /// The officer registered as `name`, if any.
     [[nodiscard]] std::optional<officer_entry> find_officer(std::string_view name) {
         auto& s = repo_->db_.prepare("SELECT name, public_key, registered FROM officers WHERE name = ?1");
         repo_->db_.bind(s, 1, name);
         if (!repo_->db_.step(s)) return std::nullopt;
         return row_officer(s);
     }
+    /// The officer whose raw Ed25519 public key is `key`, if any.
     [[nodiscard]] std::optional<officer_entry> find_officer_by_key(byte_view key) {
         auto& s = repo_->db_.prepare("SELECT name, public_key, registered FROM officers WHERE public_key = ?1");
         repo_->db_.bind(s, 1, key);
         if (!repo_->db_.step(s)) return std::nullopt;
         return row_officer(s);
     }
+    /// Registers `o`. @throws escrow::error when its name or key is already registered.
     void insert_officer(const officer_entry& o) {
         auto& s = repo_->db_.prepare("INSERT INTO officers(name, public_key, registered) VALUES (?1, ?2, ?3)");
         repo_->db_.bind(s, 1, o.name);
@@ -142,41 +151,49 @@ public:
         repo_->db_.bind(s, 3, o.registered);
         repo_->db_.run(s);
     }
+    /// Every registered officer, ordered by name.
     [[nodiscard]] std::vector<officer_entry> list_officers() {
         auto& s = repo_->db_.prepare("SELECT name, public_key, registered FROM officers ORDER BY name");
         std::vector<officer_entry> out;
         while (repo_->db_.step(s)) out.push_back(row_officer(s));
         return out;
     }
+    /// Whether a granted request already used `nonce`.
     [[nodiscard]] bool nonce_used(byte_view nonce) {
         auto& s = repo_->db_.prepare("SELECT 1 FROM nonces WHERE nonce = ?1");
         repo_->db_.bind(s, 1, nonce);
         return repo_->db_.step(s);
     }
+    /// Records `nonce` as used until `expires` (Unix seconds). @throws escrow::error `io_error`
+    /// when it is already recorded.
     void insert_nonce(byte_view nonce, std::uint64_t expires) {
         auto& s = repo_->db_.prepare("INSERT INTO nonces(nonce, expires) VALUES (?1, ?2)");
         repo_->db_.bind(s, 1, nonce);
         repo_->db_.bind(s, 2, expires);
         repo_->db_.run(s);
     }
+    /// The setting `key` (see `meta_keys`), if set.
     [[nodiscard]] std::optional<bytes> get_meta(std::string_view key) {
         auto& s = repo_->db_.prepare("SELECT value FROM meta WHERE key = ?1");
         repo_->db_.bind(s, 1, key);
         if (!repo_->db_.step(s)) return std::nullopt;
         return sqlite::column_blob(s, 0);
     }
+    /// Sets the setting `key` to `value`.
     void set_meta(std::string_view key, byte_view value) {
         auto& s = repo_->db_.prepare("INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2");
         repo_->db_.bind(s, 1, key);
         repo_->db_.bind(s, 2, value);
         repo_->db_.run(s);
     }
+    /// The sequence number and hash of the last audit entry.
     [[nodiscard]] authority::audit_head audit_head() {
         auto& s = repo_->db_.prepare("SELECT seq, hash FROM audit_head WHERE id = 1");
         authority::audit_head h;
         if (repo_->db_.step(s)) h = {sqlite::column_u64(s, 0), sqlite::column_digest(s, 1)};
         return h;
     }
+    /// Appends `e` to the audit log and makes it the head.
     void append_audit(const audit_entry& e) {
         auto& s = repo_->db_.prepare(
             "INSERT INTO audit(seq, time, kind, serial, actor, outcome, reason, prev_hash, hash) "
@@ -197,6 +214,7 @@ public:
         repo_->db_.bind(h, 2, byte_view(e.hash));
         repo_->db_.run(h);
     }
+    /// Every audit entry, in ascending `seq` order, as stored.
     [[nodiscard]] std::vector<audit_entry> audit_entries() {
         auto& s = repo_->db_.prepare(
             "SELECT seq, time, kind, serial, actor, outcome, reason, prev_hash, hash FROM audit ORDER BY seq");

@@ -78,17 +78,28 @@ private:
 /// - 64 KiB of plaintext per chunk, 16-byte tag appended.
 /// A fresh salt per file gives a fresh payload key, so nonces never repeat under one key.
 struct aes256_gcm_stream {
+    /// The cipher's name, as escrow records and `escrow inspect` show it.
     static constexpr std::string_view name = "aes256-gcm-stream";
+    /// The cipher's numeric id, written in file headers and escrow records.
     static constexpr std::uint16_t id = 0x0101;
+    /// Session key bytes.
     static constexpr std::size_t key_size = 32;
+    /// Per-file salt bytes, from which the payload key is derived (HKDF).
     static constexpr std::size_t nonce_size = 32;
+    /// GCM tag bytes appended to each chunk.
     static constexpr std::size_t tag_size = 16;
+    /// Plaintext bytes per chunk: every chunk but the last is full.
     static constexpr std::size_t chunk_size = 64 * 1024;
+    /// Ciphertext bytes of a full chunk.
     static constexpr std::size_t sealed_chunk_size = chunk_size + tag_size;
+    /// Smallest sealed final chunk: an empty chunk's tag.
     static constexpr std::size_t min_final_sealed_size = tag_size;
+    /// Largest sealed final chunk: a full chunk and its tag.
     static constexpr std::size_t max_final_sealed_size = chunk_size + tag_size;
+    /// The HKDF info string that derives the payload key from the session key and the salt.
     static constexpr std::string_view payload_info = "escrow/v1 payload";
 
+    /// Ciphertext bytes of a chunk holding `n` plaintext bytes: `n` plus the tag.
     [[nodiscard]] static constexpr std::size_t sealed_size(std::size_t n, bool) noexcept { return n + tag_size; }
 
     /// Seals chunks of one file.

@@ -27,17 +27,29 @@ namespace escrow::cipher {
 /// Framing (checked by the host): every chunk but the last is full, and the last is empty only
 /// when the whole payload is empty.
 struct chacha20_poly1305_stream {
+    /// The cipher's name, as escrow records and `escrow inspect` show it.
     static constexpr std::string_view name = "chacha20-poly1305-stream";
+    /// The cipher's numeric id, written in escrow records.
     static constexpr std::uint16_t id = 0x0102;
+    /// Session key bytes: age's 16-byte file key.
     static constexpr std::size_t key_size = 16;
+    /// Per-file nonce bytes, written after the header; with the file key they derive the payload
+    /// key (HKDF).
     static constexpr std::size_t nonce_size = 16;
+    /// Poly1305 tag bytes appended to each chunk.
     static constexpr std::size_t tag_size = 16;
+    /// Plaintext bytes per chunk: every chunk but the last is full.
     static constexpr std::size_t chunk_size = 64 * 1024;
+    /// Ciphertext bytes of a full chunk.
     static constexpr std::size_t sealed_chunk_size = chunk_size + tag_size;
+    /// Smallest sealed final chunk: an empty chunk's tag (only in an empty payload).
     static constexpr std::size_t min_final_sealed_size = tag_size;
+    /// Largest sealed final chunk: a full chunk and its tag.
     static constexpr std::size_t max_final_sealed_size = chunk_size + tag_size;
+    /// The HKDF info string that derives the payload key (age spec).
     static constexpr std::string_view payload_info = "payload";
 
+    /// Ciphertext bytes of a chunk holding `n` plaintext bytes: `n` plus the tag.
     [[nodiscard]] static constexpr std::size_t sealed_size(std::size_t n, bool) noexcept { return n + tag_size; }
 
     /// Seals chunks of one file.

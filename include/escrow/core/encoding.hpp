@@ -18,10 +18,13 @@ namespace escrow {
 
 /// Little-endian integer helpers (CryptoAPI blobs and the native format are little-endian).
 namespace le {
+/// Appends `v` to `out`, least significant byte first (`sizeof(T)` bytes).
 template <class T>
 inline void put(bytes& out, T v) {
     for (std::size_t i = 0; i < sizeof(T); ++i) out.push_back(static_cast<byte>(v >> (8 * i)));
 }
+/// Reads a `T` stored least significant byte first at `p`. @pre `p` points to `sizeof(T)` readable
+/// bytes.
 template <class T>
 [[nodiscard]] inline T get(const byte* p) noexcept {
     T v = 0;
@@ -32,10 +35,13 @@ template <class T>
 
 /// Big-endian integer helpers (STREAM nonce counters, SSH wire format).
 namespace be {
+/// Appends `v` to `out`, most significant byte first (`sizeof(T)` bytes).
 template <class T>
 inline void put(bytes& out, T v) {
     for (std::size_t i = sizeof(T); i-- > 0;) out.push_back(static_cast<byte>(v >> (8 * i)));
 }
+/// Reads a `T` stored most significant byte first at `p`. @pre `p` points to `sizeof(T)` readable
+/// bytes.
 template <class T>
 [[nodiscard]] inline T get(const byte* p) noexcept {
     T v = 0;
@@ -46,6 +52,7 @@ template <class T>
 
 /// Lower-case hexadecimal.
 namespace hex {
+/// `b` as two lower-case hexadecimal digits per byte.
 [[nodiscard]] inline std::string encode(byte_view b) {
     static constexpr char digits[] = "0123456789abcdef";
     std::string s;

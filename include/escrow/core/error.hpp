@@ -85,6 +85,7 @@ public:
 /// expected. `code()` compares equal to the `escrow::errc`.
 class error : public std::system_error {
 public:
+    /// An error of kind `c`; `detail` says what was expected and what was found.
     error(errc c, std::string_view detail)
         : std::system_error(make_error_code(c)),
           message_("[escrow." + std::string(tag(c)) + "] " + std::string(detail)) {}
@@ -92,6 +93,7 @@ public:
     /// The error code as an enumerator.
     [[nodiscard]] errc kind() const noexcept { return static_cast<errc>(code().value()); }
 
+    /// The message: the stable tag `[escrow.<kind>]` followed by the detail.
     const char* what() const noexcept override { return message_.c_str(); }
 
 private:

@@ -87,7 +87,9 @@ template <byte_source Source>
 /// A source over bytes in memory (not copied: the bytes must outlive the source).
 class memory_source {
 public:
+    /// A source that reads `data` from its start; `data` must outlive the source.
     explicit memory_source(byte_view data) noexcept : data_(data) {}
+    /// Copies the next `min(out.size(), remaining())` bytes into `out` and returns how many.
     std::size_t read(mutable_byte_view out) noexcept {
         std::size_t n = std::min(out.size(), data_.size() - pos_);
         if (n) std::memcpy(out.data(), data_.data() + pos_, n);
@@ -109,8 +111,11 @@ private:
 /// A sink that appends to a byte vector it owns.
 class memory_sink {
 public:
+    /// Appends `in` to the bytes held.
     void write(byte_view in) { append(data_, in); }
+    /// The bytes written so far.
     [[nodiscard]] const bytes& data() const& noexcept { return data_; }
+    /// Moves the bytes written out of the sink (which is then empty).
     [[nodiscard]] bytes take() && noexcept { return std::move(data_); }
 
 private:
@@ -120,7 +125,10 @@ private:
 /// A source over a `std::istream`.
 class istream_source {
 public:
+    /// A source that reads `in`, which must outlive it.
     explicit istream_source(std::istream& in) noexcept : in_(in) {}
+    /// Reads until `out` is full or the stream ends; returns the count. @throws escrow::error
+    /// `io_error` when the stream goes bad.
     std::size_t read(mutable_byte_view out) {
         std::size_t total = 0;
         while (total < out.size() && in_) {
@@ -138,7 +146,9 @@ private:
 /// A sink over a `std::ostream`.
 class ostream_sink {
 public:
+    /// A sink that writes to `out`, which must outlive it.
     explicit ostream_sink(std::ostream& out) noexcept : out_(out) {}
+    /// Writes all of `in`. @throws escrow::error `io_error` when the stream fails.
     void write(byte_view in) {
         out_.write(reinterpret_cast<const char*>(in.data()), static_cast<std::streamsize>(in.size()));
         if (!out_) throw error(errc::io_error, "writing to the output stream failed");

@@ -22,8 +22,11 @@ struct key_info {
 
 /// Bounds on the key info fields, checked by every encoder and parser.
 namespace limits {
+/// Longest serial number, in bytes (`serial_number::max_size`).
 inline constexpr std::size_t serial_max = serial_number::max_size;
+/// Longest key description, in bytes.
 inline constexpr std::size_t description_max = 4096;
+/// Longest owner identity, in bytes.
 inline constexpr std::size_t owner_max = 1024;
 }  // namespace limits
 

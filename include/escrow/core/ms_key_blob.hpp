@@ -36,10 +36,10 @@ inline constexpr byte type_simple = 0x01;   ///< bType of a SIMPLEBLOB
 inline constexpr byte type_public = 0x06;   ///< bType of a PUBLICKEYBLOB
 inline constexpr byte type_private = 0x07;  ///< bType of a PRIVATEKEYBLOB
 inline constexpr byte blob_version = 0x02;  ///< CUR_BLOB_VERSION
-inline constexpr std::uint32_t calg_rsa_keyx = 0xA400;
-inline constexpr std::uint32_t calg_rsa_sign = 0x2400;
-inline constexpr std::uint32_t magic_rsa1 = 0x31415352;
-inline constexpr std::uint32_t magic_rsa2 = 0x32415352;
+inline constexpr std::uint32_t calg_rsa_keyx = 0xA400;  ///< ALG_ID CALG_RSA_KEYX: an RSA key-exchange key
+inline constexpr std::uint32_t calg_rsa_sign = 0x2400;  ///< ALG_ID CALG_RSA_SIGN: an RSA signature key
+inline constexpr std::uint32_t magic_rsa1 = 0x31415352;  ///< RSAPUBKEY magic "RSA1" (little-endian): a public key
+inline constexpr std::uint32_t magic_rsa2 = 0x32415352;  ///< RSAPUBKEY magic "RSA2" (little-endian): a private key
 inline constexpr std::size_t header_size = 8 + 12;  ///< BLOBHEADER + RSAPUBKEY
 
 /// Tag of a serialised private key (a PRIVATEKEYBLOB).

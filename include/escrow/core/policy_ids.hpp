@@ -18,10 +18,16 @@ namespace escrow {
 /// triple read from a file knows only ids (`escrow::registry::describe` names the library's).
 /// Names never take part in comparison.
 struct policy_ids {
+    /// The cipher's numeric id, as written in blobs.
     std::uint16_t cipher = 0;
+    /// The wrap's numeric id.
     std::uint16_t wrap = 0;
+    /// The store's numeric id.
     std::uint16_t store = 0;
-    std::string_view cipher_name{}, wrap_name{}, store_name{};  ///< empty where not known
+    /// The policies' names, empty where not known.
+    /// @{
+    std::string_view cipher_name{}, wrap_name{}, store_name{};
+    /// @}
 
     /// The ids (and names) of the policy types `Cipher`, `Wrap` and `Store`.
     template <class Cipher, class Wrap, class Store>
@@ -29,6 +35,7 @@ struct policy_ids {
         return {Cipher::id, Wrap::id, Store::id, Cipher::name, Wrap::name, Store::name};
     }
 
+    /// Equal when the three ids are; the names are not compared.
     friend constexpr bool operator==(const policy_ids& a, const policy_ids& b) noexcept {
         return a.cipher == b.cipher && a.wrap == b.wrap && a.store == b.store;
     }

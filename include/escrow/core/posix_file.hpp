@@ -60,12 +60,15 @@ public:
     /// Reads from a descriptor the caller keeps (e.g. 0 for standard input).
     static file_source borrow(int fd) noexcept { return file_source(fd); }
 
+    /// Moves the descriptor (and its ownership) out of `o`.
     file_source(file_source&& o) noexcept : fd_(std::exchange(o.fd_, -1)), owned_(o.owned_) {}
     file_source& operator=(file_source&&) = delete;
     ~file_source() {
         if (owned_ && fd_ >= 0) ::close(fd_);
     }
 
+    /// Reads until `out` is full or the file ends; returns the count. @throws escrow::error
+    /// `io_error` when read(2) fails.
     std::size_t read(mutable_byte_view out) {
         std::size_t total = 0;
         while (total < out.size()) {
@@ -117,7 +120,9 @@ inline mode_t current_umask() noexcept {
 /// A sink over a POSIX file descriptor the caller keeps (e.g. 1 for standard output).
 class fd_sink {
 public:
+    /// A sink that writes to `fd`, which the caller keeps open and closes.
     explicit fd_sink(int fd) noexcept : fd_(fd) {}
+    /// Writes all of `in`. @throws escrow::error `io_error` when write(2) fails.
     void write(byte_view in) { detail::write_fd(fd_, in); }
 
 private:
@@ -149,6 +154,8 @@ public:
         if (!committed_) ::unlink(tmp_.c_str());
     }
 
+    /// Writes all of `in` to the temporary file. @throws escrow::error `io_error` when write(2)
+    /// fails.
     void write(byte_view in) {
         detail::write_fd(fd_, in);
         written_ += in.size();

@@ -111,7 +111,9 @@ public:
             throw error(errc::bad_key, "RSA public exponent over 64 bits for a modulus over 3072 bits");
     }
 
+    /// Moves the key; the source is left empty.
     rsa_private_key(rsa_private_key&&) noexcept = default;
+    /// Moves the key; the source is left empty.
     rsa_private_key& operator=(rsa_private_key&&) noexcept = default;
     rsa_private_key(const rsa_private_key&) = delete;
     rsa_private_key& operator=(const rsa_private_key&) = delete;

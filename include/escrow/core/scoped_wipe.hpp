@@ -22,6 +22,7 @@ namespace escrow {
 template <class Buffer>
 class [[nodiscard]] scoped_wipe {
 public:
+    /// Wipes `buffer` when this guard is destroyed; `buffer` must outlive the guard.
     explicit scoped_wipe(Buffer& buffer) noexcept : buffer_(buffer) {}
     ~scoped_wipe() {
         if (std::size(buffer_) != 0) CryptoPP::SecureWipeBuffer(std::data(buffer_), std::size(buffer_));

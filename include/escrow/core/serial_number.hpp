@@ -70,8 +70,11 @@ public:
     /// The characters, as a view.
     [[nodiscard]] operator std::string_view() const noexcept { return s_; }
 
+    /// Equal when the characters are.
     friend bool operator==(const serial_number&, const serial_number&) = default;
+    /// Equal when the characters are those of `b`.
     friend bool operator==(const serial_number& a, std::string_view b) noexcept { return a.s_ == b; }
+    /// Writes the characters.
     friend std::ostream& operator<<(std::ostream& os, const serial_number& s) { return os << s.s_; }
 
 private:

@@ -43,16 +43,22 @@ inline void put_mpint(bytes& out, const CryptoPP::Integer& v) {
 /// Reads SSH wire fields (big-endian), throwing `bad_key` naming what ran short.
 class wire_reader {
 public:
+    /// Reads `data`, naming it `what` in errors; `data` must outlive the reader.
     wire_reader(byte_view data, std::string_view what) noexcept : data_(data), what_(what) {}
 
+    /// Throws `bad_key` "`what`: `why`".
     [[noreturn]] void fail(const std::string& why) const { throw error(errc::bad_key, std::string(what_) + ": " + why); }
 
+    /// Reads a big-endian uint32 named `field`. @throws escrow::error `bad_key` when fewer than 4
+    /// bytes remain.
     [[nodiscard]] std::uint32_t u32(std::string_view field) {
         if (data_.size() - pos_ < 4) fail(std::string(field) + " runs past the end");
         auto v = be::get<std::uint32_t>(data_.data() + pos_);
         pos_ += 4;
         return v;
     }
+    /// Reads an SSH string (uint32 length, then bytes) named `field`, as a view into the data.
+    /// @throws escrow::error `bad_key` when it runs past the end.
     [[nodiscard]] byte_view string(std::string_view field) {
         std::size_t n = u32(field);
         if (n > data_.size() - pos_) fail(std::string(field) + " runs past the end");
@@ -69,7 +75,9 @@ public:
         if (s[0] == 0 && (s.size() == 1 || !(s[1] & 0x80))) fail(std::string(field) + " is not minimally encoded");
         return CryptoPP::Integer(s.data(), s.size(), CryptoPP::Integer::UNSIGNED);
     }
+    /// Bytes not read yet.
     [[nodiscard]] std::size_t remaining() const noexcept { return data_.size() - pos_; }
+    /// The bytes not read yet, as a view.
     [[nodiscard]] byte_view rest() const noexcept { return data_.subspan(pos_); }
 
 private:
@@ -78,6 +86,7 @@ private:
     std::string_view what_;
 };
 
+/// The OpenSSH key type name of RSA keys.
 inline constexpr std::string_view rsa_type = "ssh-rsa";
 
 /// The SSH wire encoding of an RSA public key: string "ssh-rsa", mpint e, mpint n.
@@ -172,6 +181,7 @@ private:
 /// `clone()`, as `rsa_private_key`.
 class ssh_rsa_private_key {
 public:
+    /// Takes `k` over as an OpenSSH ssh-rsa key.
     explicit ssh_rsa_private_key(rsa_private_key k) : key_(std::move(k)), pub_(key_.public_key()) {}
 
     /// Loads a private key file: the openssh-key-v1 format (`-----BEGIN OPENSSH PRIVATE KEY-----`,

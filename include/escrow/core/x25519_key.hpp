@@ -54,6 +54,7 @@ inline void x25519_base(byte* out, byte_view scalar) {
 /// An X25519 public key: an age recipient.
 class x25519_public_key {
 public:
+    /// The Bech32 human-readable part of a recipient string (`age1...`).
     static constexpr std::string_view hrp = "age";
 
     /// From the 32-byte u-coordinate. @throws escrow::error `bad_key` for another size.
@@ -87,6 +88,7 @@ private:
 /// `secret` is), with `clone()` for a deliberate second copy.
 class x25519_private_key {
 public:
+    /// The Bech32 human-readable part of an identity string (`AGE-SECRET-KEY-1...`, upper case).
     static constexpr std::string_view hrp = "age-secret-key-";
 
     /// From a 32-byte scalar (copied). @throws escrow::error `bad_key` for another size.

@@ -38,19 +38,28 @@ template <unsigned Bits>
 struct cryptoapi_aes_cbc {
     static_assert(Bits == 128 || Bits == 192 || Bits == 256, "cryptoapi_aes_cbc<Bits>: Bits is 128, 192 or 256");
 
+    /// The cipher's name, as escrow records and `escrow inspect` show it.
     static constexpr std::string_view name = Bits == 128   ? "cryptoapi-aes128-cbc"
                                              : Bits == 192 ? "cryptoapi-aes192-cbc"
                                                            : "cryptoapi-aes256-cbc";
+    /// The cipher's numeric id, written in escrow records.
     static constexpr std::uint16_t id = Bits == 128 ? 0x0180 : Bits == 192 ? 0x0181 : 0x0182;
     /// CryptoAPI's ALG_ID for this key size (CALG_AES_128 0x660E, CALG_AES_192 0x660F, CALG_AES_256 0x6610).
     static constexpr std::uint32_t calg = Bits == 128 ? 0x660E : Bits == 192 ? 0x660F : 0x6610;
+    /// The AES key size, in bits.
     static constexpr unsigned bits = Bits;
+    /// Session key bytes.
     static constexpr std::size_t key_size = Bits / 8;
-    static constexpr std::size_t nonce_size = 0;  // the IV is CryptoAPI's default: 16 zero bytes
+    static constexpr std::size_t nonce_size = 0;  ///< the IV is CryptoAPI's default: 16 zero bytes
+    /// AES block size, in bytes: the unit of CBC and of its padding.
     static constexpr std::size_t block_size = 16;
+    /// Plaintext bytes per chunk: every chunk but the last is full.
     static constexpr std::size_t chunk_size = 64 * 1024;
+    /// Ciphertext bytes of a full chunk that is not the last (no padding: CBC adds none there).
     static constexpr std::size_t sealed_chunk_size = chunk_size;
+    /// Smallest sealed final chunk: one block of padding.
     static constexpr std::size_t min_final_sealed_size = block_size;
+    /// Largest sealed final chunk: a full chunk plus one block of padding.
     static constexpr std::size_t max_final_sealed_size = chunk_size + block_size;
 
     /// A non-final chunk is unpadded; the final one grows to the next whole block (a full block of
@@ -62,8 +71,13 @@ struct cryptoapi_aes_cbc {
     /// Encrypts the chunks of one payload, in order.
     class sealer {
     public:
+        /// Keys CBC with `key` and CryptoAPI's default IV (16 zero bytes); `nonce` is empty.
         sealer(const session_key& key, byte_view nonce) { keyed(cbc_, key, nonce); }
 
+        /// Encrypts chunk `plain` (full unless `last`) into `out` and returns the bytes written;
+        /// the last chunk gets PKCS#5 padding. The chunk index is unused: CBC chains the chunks.
+        /// @throws escrow::error `invalid_argument` for a chunk of the wrong size or too small an
+        /// `out`.
         [[nodiscard]] std::size_t seal(std::uint64_t, byte_view plain, bool last, mutable_byte_view out) {
             if (plain.size() > chunk_size || (!last && plain.size() != chunk_size) ||
                 out.size() < sealed_size(plain.size(), last))
@@ -88,6 +102,7 @@ struct cryptoapi_aes_cbc {
     /// Decrypts the chunks of one payload, in order, and checks the final padding.
     class opener {
     public:
+        /// Keys CBC with `key` and CryptoAPI's default IV (16 zero bytes); `nonce` is empty.
         opener(const session_key& key, byte_view nonce) { keyed(cbc_, key, nonce); }
 
         /// @throws escrow::error `truncated` for a chunk that is not whole blocks (a payload

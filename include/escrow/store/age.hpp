@@ -40,17 +40,29 @@ namespace escrow::store {
 /// `recipient_role::unknown` (files this library writes list the owner first, then authorities).
 /// Key info is not carried: the escrow record holds it.
 struct age {
+    /// The store's name, as in `--format age`.
     static constexpr std::string_view name = "age";
+    /// The store's numeric id, written in escrow records.
     static constexpr std::uint16_t id = 0x0303;
+    /// The first line of an age v1 header.
     static constexpr std::string_view version_line = "age-encryption.org/v1";
+    /// What every age version line starts with: another version after it is `unsupported_version`.
     static constexpr std::string_view version_prefix = "age-encryption.org/";
+    /// The HKDF info string that derives the header MAC key (age spec).
     static constexpr std::string_view header_info = "header";
+    /// The stanza type of a passphrase recipient, which must be the only stanza of its file.
     static constexpr std::string_view scrypt_type = "scrypt";
+    /// Size of the header MAC (HMAC-SHA-256), in bytes.
     static constexpr std::size_t mac_size = 32;
+    /// Size of the payload key nonce that follows the header, in bytes.
     static constexpr std::size_t nonce_size = 16;
+    /// Bound on the header, in bytes, checked as it is read.
     static constexpr std::size_t max_header_size = 1024 * 1024;
+    /// Bound on the number of stanzas in a header.
     static constexpr std::size_t max_stanzas = 4096;
+    /// Bound on the body of one stanza, in bytes.
     static constexpr std::size_t max_body = 16 * 1024;
+    /// Base64 columns of a stanza body's full lines.
     static constexpr std::size_t body_columns = 64;
     /// The recipient types of the age v1 specification, the stanzas an age reader knows.
     static constexpr std::string_view recipient_types[] = {"X25519", "ssh-rsa", "ssh-ed25519", "scrypt"};
@@ -196,6 +208,8 @@ struct age {
         return h;
     }
 
+    /// Parses and bounds a header, leaving `src` at the first payload byte (`store_header`).
+    /// @throws escrow::error `malformed_header`, `unsupported_version` or `truncated`.
     template <class C, class W, byte_source Source>
     [[nodiscard]] static file_header read_header(Source& src) {
         file_header h = parse(src);
@@ -203,6 +217,7 @@ struct age {
         return h;
     }
 
+    /// True when the header MAC verifies under `key`, compared in constant time (`store_header`).
     template <class C, class W>
     [[nodiscard]] static bool verify_header(const file_header& h, const session_key& key) {
         if (h.mac.size() != mac_size) return false;

@@ -18,10 +18,13 @@ namespace escrow::store {
 
 /// The armor's first and last lines.
 namespace age_armor {
+/// The BEGIN line.
 inline constexpr std::string_view begin_line = "-----BEGIN AGE ENCRYPTED FILE-----";
+/// The END line.
 inline constexpr std::string_view end_line = "-----END AGE ENCRYPTED FILE-----";
 /// Base64 characters per line, and the bytes they hold.
 inline constexpr std::size_t columns = 64;
+/// Decoded bytes per full line (`columns` base64 characters).
 inline constexpr std::size_t bytes_per_line = 48;
 }  // namespace age_armor
 
@@ -31,10 +34,13 @@ inline constexpr std::size_t bytes_per_line = 48;
 template <byte_sink Sink>
 class age_armor_sink {
 public:
+    /// Armors into `out`, which must outlive this sink.
     explicit age_armor_sink(Sink& out) : out_(out) { text_.reserve(flush_at + 128); }
     age_armor_sink(const age_armor_sink&) = delete;
     age_armor_sink& operator=(const age_armor_sink&) = delete;
 
+    /// Armors `in`, writing each complete line through. @throws escrow::error `invalid_argument`
+    /// after `finish()`.
     void write(byte_view in) {
         if (finished_) throw error(errc::invalid_argument, "age armor: write after finish()");
         begin();
@@ -90,10 +96,13 @@ private:
 template <byte_source Source>
 class age_dearmor_source {
 public:
+    /// De-armors `in`, which must outlive this source.
     explicit age_dearmor_source(Source& in) : in_(in), raw_(16 * 1024) {}
     age_dearmor_source(const age_dearmor_source&) = delete;
     age_dearmor_source& operator=(const age_dearmor_source&) = delete;
 
+    /// Fills `out` with de-armored bytes; fewer than asked means the end. @throws escrow::error
+    /// `malformed_armor` at the first byte that breaks the armor.
     std::size_t read(mutable_byte_view out) {
         std::size_t done = 0;
         while (done < out.size()) {

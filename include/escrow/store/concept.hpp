@@ -34,8 +34,11 @@ enum class recipient_role : std::uint8_t {
 /// keeps entries of foreign types (with their type set) so that rewriting a header preserves them;
 /// the host offers the wrap only entries whose type is empty or equals `Wrap::stanza_type`.
 struct recipient_entry {
+    /// Whose blob this is: the owner's or an authority's (`unknown` where the format does not say).
     recipient_role role = recipient_role::unknown;
+    /// The wrapped session key, as the wrap produced it.
     wrapped_key key;
+    /// The stanza type of a foreign entry (age); empty for the host's own wrap.
     std::string type;
 };
 

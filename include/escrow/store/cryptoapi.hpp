@@ -37,14 +37,19 @@ namespace escrow::store {
 /// and accepts any key of the cipher's size; a wrong key shows only as bad padding at the end of
 /// the payload (docs/threat-model.md).
 struct cryptoapi {
+    /// The store's name, as in `--format cryptoapi`.
     static constexpr std::string_view name = "cryptoapi";
+    /// The store's numeric id, written in escrow records.
     static constexpr std::uint16_t id = 0x0302;
+    /// BLOBHEADER bType of a SIMPLEBLOB.
     static constexpr byte simpleblob_type = 0x01;
+    /// BLOBHEADER bVersion (CUR_BLOB_VERSION).
     static constexpr byte blob_version = 0x02;
+    /// ALG_ID of the wrapping key in a SIMPLEBLOB: CALG_RSA_KEYX.
     static constexpr std::uint32_t calg_rsa_keyx = 0xA400;
-    static constexpr std::size_t simpleblob_header_size = 12;  // BLOBHEADER + algid
-    static constexpr std::size_t min_rsa_block = 2048 / 8;      // the wrap's smallest key
-    static constexpr std::size_t max_rsa_block = 16384 / 8;     // the library's largest key
+    static constexpr std::size_t simpleblob_header_size = 12;  ///< BLOBHEADER + algid
+    static constexpr std::size_t min_rsa_block = 2048 / 8;      ///< the wrap's smallest key
+    static constexpr std::size_t max_rsa_block = 16384 / 8;     ///< the library's largest key
 
     /// The AES key size in bits that a SIMPLEBLOB's aiKeyAlg names, or 0 when it names none.
     [[nodiscard]] static constexpr unsigned aes_bits_of(std::uint32_t calg) noexcept {

@@ -30,16 +30,26 @@ namespace escrow::store {
 /// MAC covers every header byte and, keyed from the session key, commits the file to that key.
 /// A blob is: arg count u8 | { arg length u8 | arg } ... | body length u16 | body.
 struct native {
+    /// The store's name, as in `--format native`.
     static constexpr std::string_view name = "native";
+    /// The store's numeric id, written in escrow records.
     static constexpr std::uint16_t id = 0x0301;
+    /// The format version written after the magic; other versions are rejected.
     static constexpr std::uint16_t version = 1;
+    /// The first 8 bytes of a native file.
     static constexpr std::array<byte, 8> magic = {0x89, 'E', 'S', 'C', 'R', 'O', 'W', '\n'};
-    static constexpr std::size_t fixed_prefix_size = 24;  // magic .. chunk size
+    static constexpr std::size_t fixed_prefix_size = 24;  ///< bytes from the magic to the chunk size, inclusive
+    /// Size of the header MAC (HMAC-SHA-256), in bytes.
     static constexpr std::size_t mac_size = 32;
+    /// Bound on the header, in bytes, checked before it is read.
     static constexpr std::size_t max_header_size = 1024 * 1024;
+    /// Bound on the number of recipient blobs in a header.
     static constexpr std::size_t max_recipients = 32;
+    /// Bound on the number of arguments of one blob.
     static constexpr std::size_t max_args = 8;
+    /// Bound on the body of one blob, in bytes.
     static constexpr std::size_t max_body = 4096;
+    /// The HKDF info string that derives the header MAC key from the session key.
     static constexpr std::string_view header_info = "escrow/v1 header";
 
     /// What the format carries, its one compatibility rule: any cipher that authenticates every
@@ -84,6 +94,7 @@ struct native {
         return w;
     }
 
+    /// The blob an escrow record carries for `w` (`store_blob`): the format's own blob encoding.
     template <class C, class W>
     [[nodiscard]] static bytes encode_blob(const wrapped_key& w) {
         bytes out;
@@ -91,6 +102,8 @@ struct native {
         return out;
     }
 
+    /// Parses a blob written by `encode_blob` (`store_blob`). @throws escrow::error
+    /// `malformed_blob` on anything else.
     template <class C, class W>
     [[nodiscard]] static wrapped_key decode_blob(byte_view b) {
         detail::byte_reader r(b, errc::malformed_blob, "native blob");
@@ -196,6 +209,8 @@ struct native {
         return le::get<std::uint32_t>(h.authenticated.data() + 20);
     }
 
+    /// Parses and bounds a header, leaving `src` at the first payload byte (`store_header`).
+    /// @throws escrow::error `malformed_header`, `unsupported_version` or `truncated`.
     template <class C, class W, byte_source Source>
     [[nodiscard]] static file_header read_header(Source& src) {
         file_header h = parse(src);
@@ -210,6 +225,7 @@ struct native {
         return h;
     }
 
+    /// True when the header MAC verifies under `key`, compared in constant time (`store_header`).
     template <class C, class W>
     [[nodiscard]] static bool verify_header(const file_header& h, const session_key& key) {
         if (h.mac.size() != mac_size) return false;

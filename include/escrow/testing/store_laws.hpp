@@ -24,10 +24,15 @@ namespace escrow::testing {
 /// authority's private key, and the key info to write.
 template <class S, class C, class W>
 struct store_case {
+    /// The store under test.
     S& store;
+    /// The wrap object that wraps the session key for each entry.
     W& wrap;
+    /// The owner's private key.
     const typename W::private_key& owner;
+    /// The authority's private key.
     const typename W::private_key& authority;
+    /// The key info written into headers.
     key_info info{"LAWS-0001", "the law suite's file", "laws@example.org", 1700000000};
 
     /// A header as a host fills it before writing: ids, nonce, the owner's entry and, unless
@@ -55,11 +60,13 @@ struct store_case {
         h = header(k, true);
         return write(h, k);
     }
+    /// `h` written by the store under `k`, as bytes.
     [[nodiscard]] bytes write(file_header& h, const session_key& k) const {
         memory_sink out;
         store.template write_header<C, W>(out, h, k);
         return std::move(out).take();
     }
+    /// The header the store reads from `b`.
     [[nodiscard]] file_header read(byte_view b) const {
         memory_source in(b);
         return store.template read_header<C, W>(in);

@@ -91,8 +91,10 @@ concept wrap_open_sized = requires(W& w, const wrapped_key& wk, const typename W
 struct options {
     /// The session key sizes, in bytes, that `wrap` takes and `unwrap` gives back (every size in
     /// between too). A host refuses at compile time a cipher whose `key_size` is outside.
+    /// @{
     std::size_t min_key_size = 16;
     std::size_t max_key_size = 32;
+    /// @}
     /// The wrap provides `unwrap(wk, priv, expected_size)` (`wrap_open_sized`), and hosts call it.
     bool sized_unwrap = false;
     /// A key wrapped for another recipient may unwrap to a pseudo-random key rather than

@@ -15,12 +15,18 @@ namespace escrow::wrap {
 /// RSAES-OAEP (RFC 8017) with SHA-256 and MGF1-SHA-256 and an empty label, for RSA keys of 2048
 /// bits or more (smaller keys are refused both ways). The wrapped key is the RSA block alone.
 struct rsa_oaep_sha256 {
+    /// The wrap's name, as escrow records and `--wrap` show it.
     static constexpr std::string_view name = "rsa-oaep-sha256";
+    /// The recipient type this wrap opens in typed headers.
     static constexpr std::string_view stanza_type = "rsa-oaep-sha256";
+    /// The wrap's numeric id, written in file headers and escrow records.
     static constexpr std::uint16_t id = 0x0201;
+    /// Smallest RSA modulus taken, in bits.
     static constexpr unsigned min_bits = 2048;
 
+    /// RSA public keys.
     using public_key = rsa_public_key;
+    /// RSA private keys.
     using private_key = rsa_private_key;
 
     /// @throws escrow::error `bad_key` for a key under 2048 bits.
@@ -39,7 +45,9 @@ struct rsa_oaep_sha256 {
         return detail::rsa_oaep_sha256_decrypt(priv, w.body, {});
     }
 
+    /// The public half of `priv`.
     [[nodiscard]] static public_key public_of(const private_key& priv) { return priv.public_key(); }
+    /// SHA-256 of the public key's SubjectPublicKeyInfo DER: names the key in escrow records.
     [[nodiscard]] static digest256 fingerprint(const public_key& pub) { return pub.fingerprint(); }
 };
 

@@ -29,12 +29,18 @@ namespace escrow::wrap {
 /// anyone can check against the public key; a different key of the same size often gives the
 /// second (a block below one modulus may be above another), damage to the block may too.
 struct rsa_pkcs1v15 {
+    /// The wrap's name, as escrow records and `--wrap` show it.
     static constexpr std::string_view name = "rsa-pkcs1v15";
+    /// The recipient type this wrap opens in typed headers.
     static constexpr std::string_view stanza_type = "rsa-pkcs1v15";
+    /// The wrap's numeric id, written in escrow records.
     static constexpr std::uint16_t id = 0x0202;
+    /// Smallest RSA modulus taken, in bits.
     static constexpr unsigned min_bits = 2048;
 
+    /// RSA public keys (loaded from PEM or DER, or from a CryptoAPI PUBLICKEYBLOB by `ms_blob`).
     using public_key = rsa_public_key;
+    /// RSA private keys (loaded from PEM or DER, or from a CryptoAPI PRIVATEKEYBLOB by `ms_blob`).
     using private_key = rsa_private_key;
 
     /// @throws escrow::error `bad_key` for a key under 2048 bits.
@@ -59,7 +65,9 @@ struct rsa_pkcs1v15 {
         return detail::pkcs1v15_decrypt(priv, w.body, expected_size).message;
     }
 
+    /// The public half of `priv`.
     [[nodiscard]] static public_key public_of(const private_key& priv) { return priv.public_key(); }
+    /// SHA-256 of the public key's SubjectPublicKeyInfo DER: names the key in escrow records.
     [[nodiscard]] static digest256 fingerprint(const public_key& pub) { return pub.fingerprint(); }
 
 private:

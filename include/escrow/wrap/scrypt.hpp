@@ -59,19 +59,28 @@ namespace wrap {
 /// gives no verifier to guess passphrases against (`wrap_options<scrypt>.identifies_key` is false,
 /// and the law suite checks exactly that).
 struct scrypt {
+    /// The wrap's name, as escrow records show it.
     static constexpr std::string_view name = "scrypt";
+    /// The age stanza type.
     static constexpr std::string_view stanza_type = "scrypt";
+    /// The wrap's numeric id, written in escrow records.
     static constexpr std::uint16_t id = 0x0205;
     /// The KDF's salt prefix, and the bounds of what a stanza may ask of it.
+    /// @{
     static constexpr std::string_view label = "age-encryption.org/v1/scrypt";
     static constexpr unsigned max_work_factor = 22;
     static constexpr std::size_t salt_size = 16;
+    /// @}
     /// Session keys of 1 to 64 bytes (`wrap_options<scrypt>`).
     static constexpr std::size_t max_key_size = 64;
 
+    /// The passphrase, which both wraps and unwraps.
     using public_key = scrypt_passphrase;
+    /// The passphrase, which both wraps and unwraps.
     using private_key = scrypt_passphrase;
 
+    /// Wraps `key` under a key derived from `pass` with scrypt (fresh salt from `rng`, the default
+    /// work factor) into an age scrypt stanza.
     [[nodiscard]] static wrapped_key wrap(const session_key& key, const public_key& pass, system_random& rng) {
         detail::age_stanza::check_key_to_wrap(key, max_key_size, stanza_type);
         std::array<byte, salt_size> salt{};
@@ -95,7 +104,10 @@ struct scrypt {
         return detail::age_stanza::open_key(derive(pass, salt, wf).unsafe_bytes(), w.body);
     }
 
+    /// A copy of `pass`: a passphrase is its own public key.
     [[nodiscard]] static public_key public_of(const private_key& pass) { return pass.clone(); }
+    /// The same digest for every passphrase (SHA-256 of `label`), so that a record names no
+    /// passphrase.
     [[nodiscard]] static digest256 fingerprint(const public_key&) { return sha256(as_bytes(label)); }
 
     /// A work factor as age writes it: decimal, no sign, no leading zero, 1 to 22.

@@ -24,15 +24,22 @@ namespace escrow::wrap {
 /// A stanza whose tag is another key's gives nullopt without an RSA operation; so does one whose
 /// OAEP decryption fails (no oracle: all failures look alike). Keys under 2048 bits are refused.
 struct ssh_rsa {
+    /// The wrap's name, as escrow records and `--wrap` show it.
     static constexpr std::string_view name = "ssh-rsa";
+    /// The age stanza type.
     static constexpr std::string_view stanza_type = "ssh-rsa";
+    /// The wrap's numeric id, written in escrow records.
     static constexpr std::uint16_t id = 0x0204;
     /// The OAEP label, and the smallest RSA key taken (in bits) and the stanza tag's size (bytes).
+    /// @{
     static constexpr std::string_view label = "age-encryption.org/v1/ssh-rsa";
     static constexpr unsigned min_bits = 2048;
     static constexpr std::size_t tag_size = 4;
+/// @}
 
+    /// OpenSSH ssh-rsa public keys.
     using public_key = ssh_rsa_public_key;
+    /// RSA private keys used as OpenSSH ssh-rsa keys.
     using private_key = ssh_rsa_private_key;
 
     /// @throws escrow::error `bad_key` for a key under 2048 bits.
@@ -55,7 +62,9 @@ struct ssh_rsa {
         return detail::rsa_oaep_sha256_decrypt(priv.rsa(), w.body, as_bytes(label));
     }
 
+    /// The public half of `priv`.
     [[nodiscard]] static public_key public_of(const private_key& priv) { return priv.public_key(); }
+    /// SHA-256 of the key's SSH wire encoding: names the key in escrow records.
     [[nodiscard]] static digest256 fingerprint(const public_key& pub) { return pub.fingerprint(); }
 
     /// The stanza tag of a key.

@@ -25,15 +25,20 @@ namespace escrow::wrap {
 /// structure (argument count, share encoding or size, body size) are header errors
 /// (`malformed_header`), as age treats them; a well-formed stanza for another key gives nullopt.
 struct x25519 {
+    /// The wrap's name, as escrow records and `--wrap` show it.
     static constexpr std::string_view name = "x25519";
+    /// The age stanza type.
     static constexpr std::string_view stanza_type = "X25519";
+    /// The wrap's numeric id, written in escrow records.
     static constexpr std::uint16_t id = 0x0203;
     /// The HKDF info of the wrap key.
     static constexpr std::string_view label = "age-encryption.org/v1/X25519";
     /// age wraps a 16-byte file key; other sizes (1 to 64 bytes) serve other formats (the native one).
     static constexpr std::size_t max_key_size = 64;
 
+    /// age recipients (`age1...`).
     using public_key = x25519_public_key;
+    /// age identities (`AGE-SECRET-KEY-1...`).
     using private_key = x25519_private_key;
 
     /// @throws escrow::error `invalid_argument` for a session key over 64 bytes; `bad_key` when the
@@ -68,7 +73,9 @@ struct x25519 {
         return detail::age_stanza::open_key(wrap_key(shared, share, priv.public_key().bytes()).unsafe_bytes(), w.body);
     }
 
+    /// The public half of `priv`.
     [[nodiscard]] static public_key public_of(const private_key& priv) { return priv.public_key(); }
+    /// SHA-256 of the 32-byte public key: names the key in escrow records.
     [[nodiscard]] static digest256 fingerprint(const public_key& pub) { return pub.fingerprint(); }
 
 private:
