@@ -201,10 +201,10 @@ int cmd_encrypt(std::span<char* const> argv) {
     auto owner = a.get("owner");
     // A recipients file with several lines gives several recipients, as age's -R files do.
     for (const auto& v : a.all("authority"))
-        for (auto& r : expand_recipients(v)) job.authorities.push_back(std::move(r));
+        for (auto& r : expand_recipients(v, "--authority")) job.authorities.push_back(std::move(r));
     job.record_paths = a.all("record");
     if (!owner) throw usage_error("encrypt: --owner RECIPIENT is required (see 'escrow encrypt --help')");
-    if (auto n = expand_recipients(*owner).size(); n > 1)
+    if (auto n = expand_recipients(*owner, "--owner").size(); n > 1)
         throw usage_error("encrypt: --owner " + in_quotes(*owner) + " holds " + std::to_string(n) +
                           " recipients; a file has one owner: give a file with one key");
     job.owner = *owner;

@@ -40,12 +40,12 @@ bool is_key_text(std::string_view value) {
            value.find(' ') != std::string_view::npos;
 }
 
-std::vector<std::string> expand_recipients(const std::string& value) {
+std::vector<std::string> expand_recipients(const std::string& value, std::string_view option) {
     std::error_code ec;
     if (is_key_text(value) || value == "-" || !fs::is_regular_file(value, ec)) return {value};
     std::vector<std::string> out;
     {
-        key_file_bytes content(value, "recipient file");
+        key_file_bytes content(value, option);
         for (std::string_view line : escrow::detail::key_file_lines(content.view())) {
             if (!is_key_text(line)) return {value};  // not a recipients file: the key loaders say what it is
             out.emplace_back(line);

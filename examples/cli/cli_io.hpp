@@ -66,7 +66,7 @@ bool is_key_text(std::string_view value);
 
 /// The recipients of a RECIPIENT value: one, or each line of a recipients file that holds several
 /// (`age1...` or OpenSSH lines, as age's `-R` files), in order.
-std::vector<std::string> expand_recipients(const std::string& value);
+std::vector<std::string> expand_recipients(const std::string& value, std::string_view option);
 
 /// True when a key file's content loads as an RSA public key (PEM, DER, PUBLICKEYBLOB, ssh-rsa).
 bool is_rsa_public_key(escrow::byte_view content);
