@@ -69,7 +69,7 @@ int with_wrap(std::uint16_t id, F&& f) {
     std::optional<int> rc;
     if (!escrow::registry::visit_id<escrow::registry::authority_wraps>(id, [&](auto t) { rc = f(t); }))
         throw escrow::error(escrow::errc::unknown_policy_id,
-                            "wrap id " + std::to_string(id) + " is not one this tool's authority handles");
+                            "the database's wrap " + id_name("wrap", id) + " is not one this tool's authority handles");
     return *rc;
 }
 
