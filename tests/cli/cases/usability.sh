@@ -266,7 +266,8 @@ case_man_page() {
     for c in keygen encrypt decrypt inspect authority officer rewrap; do
         assert_contains man.txt "escrow $c"
         "$ESCROW" "$c" --help >help.txt
-        for o in $(grep -oE -- '--[a-z][a-z0-9-]+' help.txt | sort -u); do assert_contains man.txt "$o"; done
+        grep -oE -- '--[a-z][a-z0-9-]+' help.txt | sort -u >options.txt
+        while read -r o; do assert_contains man.txt "$o"; done <options.txt
     done
     if [[ ${ESCROW_INSTALL_ENABLED:-OFF} == ON ]]; then
         "$CMAKE" --install "$ESCROW_BUILD_DIR" --prefix "$W/prefix" >install.log || fail "cmake --install failed"
