@@ -123,20 +123,6 @@ int encrypt_age_with(const encrypt_job& job, const Key& owner, const std::vector
     return exit_code::ok;
 }
 
-template <class Encryptor, class Key, class Source>
-void decrypt_age_with(const decrypt_job& job, Source& in, const Key& key, const std::optional<escrow::escrow_record>& record) {
-    Encryptor enc;
-    using wrap = typename Encryptor::wrap_type;
-    if (record && !escrow::constant_time_equal(record->authority_fingerprint, wrap::fingerprint(wrap::public_of(key))))
-        throw escrow::error(escrow::errc::no_matching_key, "--record " + in_quotes(*job.record_path) +
-                                                               " was made for a different authority key than --key " +
-                                                               in_quotes(job.key_path));
-    output_file out(job.out_path);
-    if (record) enc.decrypt_with_record(in, out, *record, key);
-    else enc.decrypt(in, out, key);
-    commit_all({{&out, new_file_mode}});
-}
-
 }  // namespace
 
 int encrypt_age(const encrypt_job& job) {
@@ -144,6 +130,14 @@ int encrypt_age(const encrypt_job& job) {
     std::vector<age_recipient> authorities;
     for (const auto& a : job.authorities) {
         authorities.push_back(load_age_recipient(a, "--authority"));
+        if (authorities.back().index() == owner.index()) {
+            if (const auto* x = std::get_if<escrow::x25519_public_key>(&owner))
+                refuse_owner_as_authority(escrow::as_bytes(x->str()),
+                                          escrow::as_bytes(std::get<escrow::x25519_public_key>(authorities.back()).str()), a);
+            else
+                refuse_owner_as_authority(std::get<escrow::ssh_rsa_public_key>(owner).rsa().fingerprint(),
+                                          std::get<escrow::ssh_rsa_public_key>(authorities.back()).rsa().fingerprint(), a);
+        }
         if (authorities.back().index() != owner.index())
             throw usage_error("encrypt --format age: --owner is " + std::string(age_kind(owner.index())) +
                               " but --authority " + in_quotes(a) + " is " +
@@ -157,81 +151,78 @@ int encrypt_age(const encrypt_job& job) {
 
 namespace {
 
-// Decrypts with the identities of an identity file that holds several (as `age -d -i` does): the
-// first identity that unwraps a stanza opens the file; one that unwraps a stanza whose key fails
-// the header MAC stops there (the header was modified). With --record, the identity the record
-// was made for is used.
-template <class Source>
-void decrypt_age_with_identities(const decrypt_job& job, Source& in, const std::vector<escrow::x25519_private_key>& keys,
-                                 const std::optional<escrow::escrow_record>& record) {
-    using wrap = escrow::wrap::x25519;
-    escrow::age_encryptor enc;
-    if (record) {
-        for (const auto& k : keys)
-            if (escrow::constant_time_equal(record->authority_fingerprint, wrap::fingerprint(wrap::public_of(k))))
-                return decrypt_age_with<escrow::age_encryptor>(job, in, k, record);
-        throw escrow::error(escrow::errc::no_matching_key, "--record " + in_quotes(*job.record_path) +
-                                                               " was made for an authority key that none of the " +
-                                                               std::to_string(keys.size()) + " identities in --key " +
-                                                               in_quotes(job.key_path) + " is");
-    }
-    escrow::file_header h = enc.read_header(in);
-    std::optional<escrow::session_key> key;
-    for (const auto& k : keys) {
-        try {
-            key.emplace(enc.open_header(h, k));
-            break;
-        } catch (const escrow::error& e) {
-            if (e.kind() != escrow::errc::no_matching_key) throw;
+// The age identities of every --key file, in order; an identity file may hold several.
+std::vector<age_identity> load_age_identities(const decrypt_job& job) {
+    std::vector<age_identity> out;
+    for (const auto& path : job.key_paths) {
+        const std::string context = "--key " + in_quotes(path);
+        key_file_bytes content(path, "--key");
+        std::string_view text = text_of(content.view());
+        if (text.find("AGE-SECRET-KEY-1") != text.rfind("AGE-SECRET-KEY-1")) {
+            try {
+                for (auto& k : escrow::x25519_private_key::load_all(content.view())) out.emplace_back(std::move(k));
+            } catch (const escrow::error& e) {
+                throw with_context(e, context);
+            }
+        } else {
+            out.push_back(age_identity_of(content.view(), context));
         }
     }
-    if (!key)
-        throw escrow::error(escrow::errc::no_matching_key, "none of the " + std::to_string(keys.size()) +
-                                                               " identities in --key " + in_quotes(job.key_path) +
-                                                               " opens any of the file's " +
-                                                               std::to_string(h.recipients.size()) + " stanzas (wrong key?)");
+    return out;
+}
+
+// Opens the header with the identities of one kind (the encryptor's wrap), or none.
+template <class Encryptor, class Key>
+std::optional<escrow::session_key> open_age_with(const escrow::file_header& h, const std::vector<age_identity>& ids,
+                                                 const decrypt_job& job, const std::optional<escrow::escrow_record>& record) {
+    std::vector<const Key*> keys;
+    for (const auto& id : ids)
+        if (const auto* k = std::get_if<Key>(&id)) keys.push_back(k);
+    if (keys.empty()) return std::nullopt;
+    Encryptor enc;
+    try {
+        return open_with_keys(enc, h, std::span<const Key* const>(keys), job, record);
+    } catch (const escrow::error& e) {
+        if (e.kind() != escrow::errc::no_matching_key) throw;
+        return std::nullopt;
+    }
+}
+
+template <class Source>
+void decrypt_age_from(const decrypt_job& job, Source& in, const std::vector<age_identity>& ids,
+                      const std::optional<escrow::escrow_record>& record) {
+    escrow::file_header h = escrow::store::age::parse(in);
+    for (const auto& r : h.recipients)
+        if (r.type == escrow::store::age::scrypt_type)
+            throw escrow::error(escrow::errc::no_matching_key,
+                                "the input is encrypted with a passphrase (age -p): escrow opens files made for keys; "
+                                "decrypt it with 'age -d'");
+    std::optional<escrow::session_key> sk = open_age_with<escrow::age_encryptor, escrow::x25519_private_key>(h, ids, job, record);
+    if (!sk) sk = open_age_with<escrow::age_ssh_encryptor, escrow::ssh_rsa_private_key>(h, ids, job, record);
+    if (!sk) {
+        if (record)
+            throw escrow::error(escrow::errc::no_matching_key, "--record " + in_quotes(*job.record_path) +
+                                                                   " was made for a different authority key than " +
+                                                                   keys_named(job));
+        no_key_opens(job, h.recipients.size());
+    }
     output_file out(job.out_path);
-    enc.decrypt_payload(in, out, *key, h);
+    escrow::age_encryptor{}.decrypt_payload(in, out, *sk, h);
     commit_all({{&out, new_file_mode}});
 }
 
 }  // namespace
 
 int decrypt_age(const decrypt_job& job, decrypt_input& in) {
-    // An identity file with several identities gives them all, as `age -d -i` takes them; any
-    // other key file gives one key.
-    std::vector<escrow::x25519_private_key> several;
-    std::optional<age_identity> key;
-    {
-        const std::string context = "--key " + in_quotes(job.key_path);
-        key_file_bytes content(job.key_path, "--key");
-        std::string_view text = text_of(content.view());
-        if (text.find("AGE-SECRET-KEY-1") != text.rfind("AGE-SECRET-KEY-1")) {
-            try {
-                several = escrow::x25519_private_key::load_all(content.view());
-            } catch (const escrow::error& e) {
-                throw with_context(e, context);
-            }
-        } else {
-            key.emplace(age_identity_of(content.view(), context));
-        }
-    }
+    std::vector<age_identity> ids = load_age_identities(job);
     std::optional<escrow::escrow_record> record;
     if (job.record_path) record = load_record(*job.record_path);
     const bool armored = !in.starts_with(escrow::as_bytes(escrow::store::age::version_prefix));
-    auto run = [&](auto& src) {
-        if (!several.empty())
-            decrypt_age_with_identities(job, src, several, record);
-        else if (const auto* x = std::get_if<escrow::x25519_private_key>(&*key))
-            decrypt_age_with<escrow::age_encryptor>(job, src, *x, record);
-        else
-            decrypt_age_with<escrow::age_ssh_encryptor>(job, src, std::get<escrow::ssh_rsa_private_key>(*key), record);
-    };
     if (armored) {
         escrow::store::age_dearmor_source<decrypt_input> src(in);
-        run(src);
+        decrypt_age_from(job, src, ids, record);
     } else {
-        run(in);
+        decrypt_age_from(job, in, ids, record);
     }
     return exit_code::ok;
 }

@@ -27,7 +27,13 @@ inline constexpr int bad_input = 5;       ///< unknown or malformed input format
 inline constexpr int refused = 6;         ///< the authority refused a recovery (identity not established)
 }  // namespace exit_code
 
-/// The exit codes, as `--help` lists them.
+/// What every `--help` ends with instead of the table: the codes in one line, and where the table
+/// of every error is (docs/cli.md, and the man page's EXIT STATUS, made from `exit_codes_help_text`).
+inline constexpr std::string_view see_exit_codes =
+    "Exit status: 0 ok, 1 decryption failed, 2 usage, 3 I/O, 4 bad key, 5 bad input, 6 refused.\n"
+    "Every error and its status: 'man escrow' (EXIT STATUS) or docs/cli.md (\"Errors and exit codes\").\n";
+
+/// The exit codes, as the man page (`escrow --man`) lists them.
 inline constexpr std::string_view exit_codes_help_text =
     "Exit codes:\n"
     "  0  success\n"

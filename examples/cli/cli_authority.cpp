@@ -19,6 +19,7 @@
 
 #include "cli_args.hpp"
 #include "cli_commands.hpp"
+#include "cli_db.hpp"
 #include "cli_io.hpp"
 #include "cli_jobs.hpp"
 #include "cli_wraps.hpp"
@@ -68,7 +69,7 @@ int with_wrap(std::uint16_t id, F&& f) {
     std::optional<int> rc;
     if (!escrow::registry::visit_id<escrow::registry::authority_wraps>(id, [&](auto t) { rc = f(t); }))
         throw escrow::error(escrow::errc::unknown_policy_id,
-                            "wrap id " + std::to_string(id) + " is not one this tool's authority handles");
+                            "the database's wrap " + id_name("wrap", id) + " is not one this tool's authority handles");
     return *rc;
 }
 
@@ -106,7 +107,7 @@ private:
         if (!fs::exists(path, ec))
             throw escrow::error(escrow::errc::not_found, "--db " + in_quotes(path) +
                                                              " does not exist: run 'escrow authority --db FILE init' first");
-        return ea::sqlite_repository(path);
+        return open_repository(path);
     }
 };
 
@@ -138,7 +139,8 @@ int authority_init(const std::string& db_path, std::span<char* const> argv) {
         using W = typename decltype(t)::type;
         auto pub = cli_wrap<W>::load_public(*key_path, "--authority-key");
         bool existed = fs::exists(db_path);
-        ea::sqlite_repository repo(db_path);
+        ea::sqlite_repository repo = open_repository(db_path);
+        require_same_wrap(repo, db_path, W::id);
         // Binds the database to the key (refused when it is bound to another), then the quorum.
         cli_authority<W> auth(repo, ea::dynamic_officer_quorum(k), pub);
         {
@@ -197,13 +199,13 @@ int authority_deposit(authority_db& db, std::span<char* const> argv) {
     if (a.operands().empty()) throw usage_error("authority deposit: expected one or more RECORD files");
     // Every record parses before the first is stored.
     std::vector<escrow::escrow_record> records;
-    for (const auto& p : a.operands()) records.push_back(load_record(p));
+    for (const auto& p : a.operands()) records.push_back(load_record(p, "deposit"));
     return with_wrap(db.wrap_id, [&](auto t) {
         auto auth = open_authority<typename decltype(t)::type>(db);
         for (std::size_t i = 0; i < records.size(); ++i) {
             try {
                 auto r = auth.deposit(records[i]);
-                std::cout << (r == ea::deposit_result::stored ? "deposited " : "already present ")
+                std::cerr << "escrow: " << (r == ea::deposit_result::stored ? "deposited " : "already present ")
                           << records[i].info.serial << "\n";
             } catch (const escrow::error& e) {
                 throw with_context(e, "record " + in_quotes(a.operands()[i]));
@@ -306,7 +308,7 @@ int cmd_authority(std::span<char* const> argv) {
     for (; i < argv.size(); ++i) {
         std::string_view w = argv[i];
         if (w == "-h" || w == "--help") {
-            std::cout << authority_help << exit_codes_help_text;
+            std::cout << authority_help << see_exit_codes;
             return exit_code::ok;
         }
         if (w == "--db") {
@@ -327,7 +329,7 @@ int cmd_authority(std::span<char* const> argv) {
     auto rest = argv.subspan(i + 1);
     for (std::string_view w : rest)
         if (w == "-h" || w == "--help") {
-            std::cout << authority_help << exit_codes_help_text;
+            std::cout << authority_help << see_exit_codes;
             return exit_code::ok;
         }
     if (!db || db->empty()) throw usage_error("authority: --db FILE is required (see 'escrow authority --help')");

@@ -25,7 +25,10 @@ int encrypt_cryptoapi(const encrypt_job& job) {
                           "authority's copy goes to its escrow record: give one --record FILE per --authority");
     auto owner = load_recipient(job.owner, "--owner");
     std::vector<escrow::rsa_public_key> authorities;
-    for (const auto& p : job.authorities) authorities.push_back(load_recipient(p, "--authority"));
+    for (const auto& p : job.authorities) {
+        authorities.push_back(load_recipient(p, "--authority"));
+        refuse_owner_as_authority(owner.fingerprint(), authorities.back().fingerprint(), p);
+    }
 
     return detail::with_cryptoapi_preset(job.aes_bits, [&](auto enc) {
         input_file in(job.in_path, job.progress);
@@ -67,16 +70,32 @@ unsigned cryptoapi_aes_bits(const decrypt_input& in) {
 int decrypt_cryptoapi(const decrypt_job& job, decrypt_input& in) {
     // Standard output cannot take back what it was given: the chunks before the final padding
     // check would be out before the check fails.
-    if (is_std_stream(job.out_path))
-        throw usage_error("decrypt: a CryptoAPI file has no integrity check, so its plaintext goes to a file that "
-                          "appears only once the whole file decrypts: give -o OUT");
+    if (is_std_stream(job.out_path) || (is_direct_output(*job.out_path) && !is_null_device(*job.out_path)))
+        throw usage_error("decrypt: a CryptoAPI file has no integrity check, so its plaintext goes to a new file that "
+                          "appears only once the whole file decrypts (or to /dev/null): give -o OUT");
     const unsigned bits = cryptoapi_aes_bits(in);
-    auto key = load_identity(job.key_path, "--key");
-    std::optional<escrow::escrow_record> record = load_record_for(job, key.public_key());
+    // No MAC tells a wrong key here: with several --key, the record names the one to use.
+    if (job.key_paths.size() > 1 && !job.record_path)
+        throw usage_error("decrypt: a CryptoAPI file has no MAC to tell which of several --key opens it: give one --key "
+                          "(or --record with the authority's keys)");
+    std::optional<escrow::escrow_record> record;
+    if (job.record_path) record = load_record(*job.record_path);
+    std::optional<escrow::rsa_private_key> key;
+    for (const auto& p : job.key_paths) {
+        auto k = load_identity(p, "--key");
+        if (!record || escrow::constant_time_equal(record->authority_fingerprint, k.public_key().fingerprint())) {
+            key.emplace(std::move(k));
+            break;
+        }
+    }
+    if (!key)
+        throw escrow::error(escrow::errc::no_matching_key, "--record " + in_quotes(*job.record_path) +
+                                                               " was made for a different authority key than " + keys_named(job) +
+                                                               " (give the key of the authority the record was made for)");
     return detail::with_cryptoapi_preset(bits, [&](auto enc) {
         output_file out(job.out_path);
-        if (record) enc.decrypt_with_record(in, out, *record, key);
-        else enc.decrypt(in, out, key);
+        if (record) enc.decrypt_with_record(in, out, *record, *key);
+        else enc.decrypt(in, out, *key);
         commit_all({{&out, new_file_mode}});
         return exit_code::ok;
     });

@@ -6,6 +6,7 @@
 
 #include <escrow/escrow.hpp>
 
+#include <pwd.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -42,12 +43,12 @@ constexpr std::string_view encrypt_help =
     "authority. Each --record FILE receives the escrow record of the --authority in the same\n"
     "position: give none, or one per authority.\n"
     "\n"
-    "A RECIPIENT is a public key file (PEM, DER or PUBLICKEYBLOB), e.g. PREFIX.pub from\n"
-    "'escrow keygen'. With --format age it is an age1... recipient, or an age recipient file, or\n"
-    "an OpenSSH ssh-rsa public key (a line or a .pub file); the owner and authorities must be of\n"
-    "one kind.\n"
-    "\n"
-    "--format cryptoapi writes what CryptoAPI itself reads (Microsoft's \"Encrypting a File\"\n"
+    "A RECIPIENT is a public key: a file (PEM, DER, PUBLICKEYBLOB, or an OpenSSH ssh-rsa line),\n"
+    "or the key itself as text (ssh-rsa AAAA..., age1...). With --format age it is an age1...\n"
+    "recipient or an ssh-rsa key; the owner and authorities must be of one kind. A file of\n"
+    "several recipient lines (as age's -R files) given to --authority gives one authority a line.\n"
+    "The owner's own key is refused as an --authority (an escrow to it recovers nothing).\n"
+    "\n"    "--format cryptoapi writes what CryptoAPI itself reads (Microsoft's \"Encrypting a File\"\n"
     "layout: the owner's SIMPLEBLOB, then CryptEncrypt's AES-CBC output). It has no integrity\n"
     "check (docs/threat-model.md) and room for the owner's blob only: each authority's\n"
     "SIMPLEBLOB goes to its escrow record, so --record is required.\n"
@@ -65,7 +66,8 @@ constexpr std::string_view encrypt_help =
     "  --description TEXT  what the key protects (up to 4096 bytes; default: the input's name)\n"
     "  --serial S          serial number, 1-128 printable ASCII characters without spaces\n"
     "                      (default: a fresh random ESC-... serial)\n"
-    "  --owner-id TEXT     the owner's identity in the record (default: $USER, else 'unknown')\n"
+    "  --owner-id TEXT     the owner's identity in the record (default: $USER, else the\n"
+    "                      system's name for the user)\n"
     "  -a, --armor         ASCII armor (--format age only)\n"
     "  --aes-bits N        --format cryptoapi: the AES key size, 128, 192 or 256 (default)\n"
     "  -q, --quiet         draw no progress bar\n"
@@ -74,29 +76,31 @@ constexpr std::string_view encrypt_help =
     "\n";
 
 constexpr std::string_view decrypt_help =
-    "Usage: escrow decrypt --key IDENTITY [--record FILE] [--format F] [-q] [-o OUT] [IN]\n"
+    "Usage: escrow decrypt -i IDENTITY [-i IDENTITY ...] [--record FILE] [--format F] [-q]\n"
+    "                      [-o OUT] [IN]\n"
     "\n"
     "Decrypts IN (default: standard input) to OUT (default: standard output). IDENTITY is a\n"
-    "private key file (PEM, DER or PRIVATEKEYBLOB): the owner's, or an authority's, which opens\n"
-    "the copy of its blob in the header (native files). With --record, IDENTITY is the\n"
-    "authority's key and the escrow record supplies the session key (the record's MAC is\n"
-    "checked too).\n"
+    "private key file (PEM, DER, PRIVATEKEYBLOB, or OpenSSH RSA): the owner's, or an\n"
+    "authority's, which opens the copy of its blob in the header (native files). Several -i\n"
+    "are tried in order, as 'age -d -i' does: the first that opens the file is used. With\n"
+    "--record, IDENTITY is the authority's key and the escrow record supplies the session key\n"
+    "(the record's MAC is checked too, and it must be this file's record).\n"
     "\n"
     "For age files IDENTITY is an age identity file (AGE-SECRET-KEY-1..., e.g. from age-keygen)\n"
     "or an unencrypted RSA private key (ssh-keygen's OpenSSH format, or PEM).\n"
-    "\n"
-    "The format (native, age binary or armored, CryptoAPI) is recognised from the input's first\n"
+    "\n"    "The format (native, age binary or armored, CryptoAPI) is recognised from the input's first\n"
     "bytes unless --format is given. With -o, OUT appears only once the whole file\n"
-    "authenticates; on standard output each chunk is written once it authenticates, so a\n"
-    "failure part-way leaves the chunks before it there. A CryptoAPI file cannot authenticate: its plaintext appears in OUT (required,\n"
-    "not standard output) only once the final padding checks out, and a wrong key or a modified\n"
-    "file is noticed only there (not always).\n"
+    "authenticates; on standard output, a device (-o /dev/null) or a FIFO each chunk is written\n"
+    "once it authenticates, so a failure part-way leaves the chunks before it there (-o\n"
+    "/dev/null checks a file: exit 0 when it is intact). A CryptoAPI file cannot authenticate:\n"
+    "its plaintext appears in OUT (a new file, or /dev/null) only once the final padding checks\n"
+    "out, and a wrong key or a modified file is noticed only there (not always).\n"
     "\n"
     "While IN, a regular file larger than 4 MiB, is read, a progress bar is drawn on standard\n"
     "error if it is a terminal and OUT is not (never otherwise, nor with --quiet).\n"
     "\n"
     "Options:\n"
-    "  --key IDENTITY      the private key file\n"
+    "  -i, --key IDENTITY  a private key file; repeat to try several, in order\n"
     "  --record FILE       an escrow record made for the authority whose key is IDENTITY\n"
     "  --format F          native, age or cryptoapi\n"
     "  -q, --quiet         draw no progress bar\n"
@@ -116,7 +120,18 @@ format parse_format(const std::optional<std::string>& value) {
 // True when no progress bar may be drawn: --quiet, or an output that goes to the terminal (it
 // would be interleaved with the bar's redraws).
 bool quiet_progress(const parsed_args& a, const std::optional<std::string>& out_path) {
-    return a.has("quiet") || (is_std_stream(out_path) && ::isatty(STDOUT_FILENO));
+    return a.has("quiet") || output_is_terminal(out_path);
+}
+
+// The owner's identity by default: $USER, else the system's name for the user (cron and root
+// shells often have no $USER), else the numeric user id.
+std::string login_name() {
+    if (const char* user = std::getenv("USER"); user && *user) return user;
+    std::vector<char> buf(16384);
+    struct passwd pw{}, *found = nullptr;
+    if (::getpwuid_r(::getuid(), &pw, buf.data(), buf.size(), &found) == 0 && found && found->pw_name && *found->pw_name)
+        return found->pw_name;
+    return "uid " + std::to_string(::getuid());
 }
 
 void check_serial(const std::string& s) {
@@ -168,7 +183,7 @@ int cmd_encrypt(std::span<char* const> argv) {
         {"aes-bits", 0, true, false},    {"quiet", 'q', false, false},    {"help", 'h', false, false}};
     auto a = parse_args("encrypt", specs, argv);
     if (a.has("help")) {
-        std::cout << encrypt_help << exit_codes_help_text;
+        std::cout << encrypt_help << see_exit_codes;
         return exit_code::ok;
     }
     format fmt = parse_format(a.get("format"));
@@ -184,9 +199,14 @@ int cmd_encrypt(std::span<char* const> argv) {
     }
 
     auto owner = a.get("owner");
-    job.authorities = a.all("authority");
+    // A recipients file with several lines gives several recipients, as age's -R files do.
+    for (const auto& v : a.all("authority"))
+        for (auto& r : expand_recipients(v, "--authority")) job.authorities.push_back(std::move(r));
     job.record_paths = a.all("record");
     if (!owner) throw usage_error("encrypt: --owner RECIPIENT is required (see 'escrow encrypt --help')");
+    if (auto n = expand_recipients(*owner, "--owner").size(); n > 1)
+        throw usage_error("encrypt: --owner " + in_quotes(*owner) + " holds " + std::to_string(n) +
+                          " recipients; a file has one owner: give a file with one key");
     job.owner = *owner;
     if (job.authorities.empty())
         throw usage_error("encrypt: at least one --authority RECIPIENT is required (see 'escrow encrypt --help')");
@@ -205,11 +225,10 @@ int cmd_encrypt(std::span<char* const> argv) {
     if (info.description.size() > escrow::limits::description_max)
         throw usage_error("--description is longer than 4096 bytes");
     if (auto o = a.get("owner-id")) info.owner = *o;
-    else if (const char* user = std::getenv("USER"); user && *user) info.owner = user;
-    else info.owner = "unknown";
+    else info.owner = login_name();
     if (info.owner.size() > escrow::limits::owner_max) throw usage_error("--owner-id is longer than 1024 bytes");
 
-    if (is_std_stream(job.out_path) && ::isatty(STDOUT_FILENO) && !job.armor)
+    if (output_is_terminal(job.out_path) && !job.armor)
         throw usage_error("refusing to write binary ciphertext to a terminal; use -o FILE or redirect the output");
 
     std::vector<std::pair<std::string, std::string>> outputs;
@@ -231,12 +250,12 @@ int cmd_encrypt(std::span<char* const> argv) {
 }
 
 int cmd_decrypt(std::span<char* const> argv) {
-    static constexpr option_spec specs[] = {{"key", 0, true, false},    {"record", 0, true, false},
+    static constexpr option_spec specs[] = {{"key", 'i', true, true},   {"record", 0, true, false},
                                             {"format", 0, true, false}, {"output", 'o', true, false},
                                             {"quiet", 'q', false, false}, {"help", 'h', false, false}};
     auto a = parse_args("decrypt", specs, argv);
     if (a.has("help")) {
-        std::cout << decrypt_help << exit_codes_help_text;
+        std::cout << decrypt_help << see_exit_codes;
         return exit_code::ok;
     }
     std::optional<format> fmt;
@@ -245,9 +264,8 @@ int cmd_decrypt(std::span<char* const> argv) {
     decrypt_job job;
     job.out_path = a.get("output");
     if (!a.operands().empty()) job.in_path = a.operands().front();
-    auto key_path = a.get("key");
-    if (!key_path) throw usage_error("decrypt: --key IDENTITY is required (see 'escrow decrypt --help')");
-    job.key_path = *key_path;
+    job.key_paths = a.all("key");
+    if (job.key_paths.empty()) throw usage_error("decrypt: --key IDENTITY is required (see 'escrow decrypt --help')");
     job.record_path = a.get("record");
 
     std::vector<std::pair<std::string, std::string>> outputs;

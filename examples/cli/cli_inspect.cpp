@@ -25,12 +25,13 @@ namespace {
 using escrow::errc;
 
 constexpr std::string_view inspect_help =
-    "Usage: escrow inspect [--json] [FILE|RECORD]\n"
+    "Usage: escrow inspect [--json] [FILE|RECORD]...\n"
     "\n"
     "Describes an encrypted file (native, age binary or armored, or CryptoAPI: format, version,\n"
     "policies, recipients, key info, header and payload sizes; for a CryptoAPI file its SIMPLEBLOB\n"
     "and payload size) or an escrow record (as JSON), without any key. Nothing is verified: the\n"
     "header MAC and the record MAC need the session key, and a CryptoAPI file has none.\n"
+    "Several files are described one after the other, a blank line between them.\n"
     "\n"
     "Options:\n"
     "  --json              describe an encrypted file as JSON too\n"
@@ -41,6 +42,11 @@ std::string policy_name(std::string_view family, std::uint16_t id) {
     auto n = escrow::ids::name_of(family, id);
     if (!n.empty()) return std::string(n);
     return escrow::ids::is_user_defined(id) ? "user-defined" : "unknown";
+}
+
+// "1 argument", "2 arguments".
+std::string plural(std::size_t n, std::string_view noun) {
+    return std::to_string(n) + " " + std::string(noun) + (n == 1 ? "" : "s");
 }
 
 std::string json_str(std::string_view s) { return escrow::escrow_record::json_string(s); }
@@ -94,7 +100,7 @@ void print_native_text(const std::string& name, const escrow::file_header& h, co
     for (std::size_t i = 0; i < h.recipients.size(); ++i) {
         const auto& r = h.recipients[i];
         o << "  " << i << ": " << role_name(r.role) << ", wrapped key " << r.key.body.size() << " bytes";
-        if (!r.key.args.empty()) o << ", " << r.key.args.size() << " arguments";
+        if (!r.key.args.empty()) o << ", " << plural(r.key.args.size(), "argument");
         o << "\n";
     }
     o << "serial:        " << json_str(h.info.serial) << "\n";
@@ -184,7 +190,7 @@ void inspect_age(const std::string& name, Source& in, bool armored, bool as_json
     o << "recipients:    " << h.recipients.size() << " (age stanzas; the owner first in files escrow writes)\n";
     for (std::size_t i = 0; i < h.recipients.size(); ++i) {
         const auto& r = h.recipients[i];
-        o << "  " << i << ": " << one_line(r.type) << ", " << r.key.args.size() << " arguments, body "
+        o << "  " << i << ": " << one_line(r.type) << ", " << plural(r.key.args.size(), "argument") << ", body "
           << r.key.body.size() << " bytes\n";
     }
     o << "key info:      not in age files (the escrow record carries it)\n";
@@ -235,26 +241,16 @@ void print_cryptoapi(const std::string& name, Source& in, unsigned aes_bits, boo
     o << "\n";
 }
 
-}  // namespace
 
-int cmd_inspect(std::span<char* const> argv) {
-    static constexpr option_spec specs[] = {{"json", 0, false, false}, {"help", 'h', false, false}};
-    auto a = parse_args("inspect", specs, argv);
-    if (a.has("help")) {
-        std::cout << inspect_help << exit_codes_help_text;
-        return exit_code::ok;
-    }
-    if (a.operands().size() > 1) throw usage_error("inspect: more than one file (see 'escrow inspect --help')");
-    std::optional<std::string> in_path;
-    if (!a.operands().empty()) in_path = a.operands().front();
+// Describes one file (`in_path`, or standard input).
+void inspect_one(const std::optional<std::string>& in_path, bool json) {
     const std::string name = is_std_stream(in_path) ? std::string("-") : *in_path;
-
     input_file raw(in_path);
     peeked_source in(raw, peek_size);
     if (in.starts_with(escrow::store::native::magic)) {
         escrow::file_header h = escrow::store::native::parse(in);
         payload_stats st = count_payload(in, h);
-        if (a.has("json")) print_native_json(name, h, st);
+        if (json) print_native_json(name, h, st);
         else print_native_text(name, h, st);
     } else if (in.starts_with(escrow::escrow_record::magic)) {
         auto rec = escrow::escrow_record::decode(escrow::read_all(in, escrow::escrow_record::max_encoded));
@@ -263,15 +259,47 @@ int cmd_inspect(std::span<char* const> argv) {
         const bool armored = !in.starts_with(escrow::as_bytes(age_magic));
         if (armored) {
             escrow::store::age_dearmor_source<decltype(in)> src(in);
-            inspect_age(name, src, true, a.has("json"));
+            inspect_age(name, src, true, json);
         } else {
-            inspect_age(name, in, false, a.has("json"));
+            inspect_age(name, in, false, json);
         }
     } else if (auto bits = escrow::store::cryptoapi::peek_aes_bits(in.head())) {
-        print_cryptoapi(name, in, *bits, a.has("json"));
+        print_cryptoapi(name, in, *bits, json);
     } else {
         throw escrow::error(errc::malformed_header, "unknown format: " + in_quotes(name) +
                                                         " is neither an escrow native, age or CryptoAPI file nor an escrow record");
+    }
+}
+
+}  // namespace
+
+int cmd_inspect(std::span<char* const> argv) {
+    static constexpr option_spec specs[] = {{"json", 0, false, false}, {"help", 'h', false, false}};
+    auto a = parse_args("inspect", specs, argv);
+    if (a.has("help")) {
+        std::cout << inspect_help << see_exit_codes;
+        return exit_code::ok;
+    }
+    if (a.operands().size() <= 1) {
+        inspect_one(a.operands().empty() ? std::nullopt : std::optional<std::string>(a.operands().front()), a.has("json"));
+    } else {
+        // Several files, one after the other, as `cat` reads them: a file that cannot be described
+        // is reported on its own line and the others are still described; the first failure's
+        // exit status is the command's.
+        int rc = exit_code::ok;
+        for (std::size_t i = 0; i < a.operands().size(); ++i) {
+            if (i) std::cout << "\n";
+            try {
+                inspect_one(a.operands()[i], a.has("json"));
+            } catch (const escrow::error& e) {
+                std::cout.flush();
+                std::cerr << "escrow: " << one_line(e.what()) << "\n";
+                if (rc == exit_code::ok) rc = exit_code_for(e.kind());
+            }
+        }
+        std::cout.flush();
+        if (!std::cout) throw escrow::error(errc::io_error, "writing to standard output failed");
+        return rc;
     }
     std::cout.flush();
     if (!std::cout) throw escrow::error(errc::io_error, "writing to standard output failed");

@@ -5,9 +5,11 @@
 #include "cli_io.hpp"
 
 #include <cryptopp/misc.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <ctime>
@@ -31,8 +33,36 @@ bool is_std_stream(const std::optional<std::string>& path) { return !path || *pa
 
 // ---- key files ---------------------------------------------------------------------------------
 
+bool is_key_text(std::string_view value) {
+    // age1... is bech32 (no '/', no space); an OpenSSH line is "TYPE BASE64 [COMMENT]".
+    if (value.starts_with("age1")) return value.find_first_of("/ ") == std::string_view::npos;
+    return (value.starts_with("ssh-") || value.starts_with("ecdsa-") || value.starts_with("sk-")) &&
+           value.find(' ') != std::string_view::npos;
+}
+
+std::vector<std::string> expand_recipients(const std::string& value, std::string_view option) {
+    std::error_code ec;
+    if (is_key_text(value) || value == "-" || !fs::is_regular_file(value, ec)) return {value};
+    std::vector<std::string> out;
+    {
+        key_file_bytes content(value, option);
+        for (std::string_view line : escrow::detail::key_file_lines(content.view())) {
+            if (!is_key_text(line)) return {value};  // not a recipients file: the key loaders say what it is
+            out.emplace_back(line);
+        }
+    }
+    if (out.size() < 2) return {value};
+    return out;
+}
+
 key_file_bytes::key_file_bytes(const std::string& path, std::string_view option) {
     if (path == "-") throw usage_error(std::string(option) + " needs a key file, not standard input");
+    std::error_code ec;
+    if (is_key_text(path) && !fs::exists(path, ec)) {
+        data_.assign(reinterpret_cast<const escrow::byte*>(path.data()),
+                     reinterpret_cast<const escrow::byte*>(path.data()) + path.size());
+        return;
+    }
     escrow::file_source src{fs::path(path)};
     data_.resize(max_size + 1);
     data_.resize(src.read(data_));
@@ -49,8 +79,33 @@ namespace {
 /// (PUBLICKEYBLOB for a public key, PRIVATEKEYBLOB for a private one), told apart by the content.
 template <class Key>
 Key load_content(escrow::byte_view content) {
-    if constexpr (std::is_same_v<Key, escrow::rsa_public_key>) return escrow::ms_blob::load_public_key(content);
-    else return escrow::ms_blob::load_private_key(content);
+    std::string_view text(reinterpret_cast<const char*>(content.data()), content.size());
+    // OpenSSH's RSA keys are RSA keys: the `ssh-rsa` line and ssh-keygen's private key file.
+    if constexpr (std::is_same_v<Key, escrow::rsa_public_key>) {
+        if (text.starts_with("ssh-rsa ") || (text.starts_with("#") && text.find("\nssh-rsa ") != text.npos))
+            return escrow::ssh_rsa_public_key::load(content).rsa();
+        return escrow::ms_blob::load_public_key(content);
+    } else {
+        if (text.find("-----BEGIN OPENSSH PRIVATE KEY-----") != text.npos)
+            return escrow::ssh_rsa_private_key::load(content).rsa().clone();
+        return escrow::ms_blob::load_private_key(content);
+    }
+}
+
+/// What a key of another kind than RSA is, with the next step, for the error; empty when the
+/// content is not recognised.
+std::string other_key_kind(escrow::byte_view content) {
+    std::string_view text(reinterpret_cast<const char*>(content.data()), content.size());
+    while (text.starts_with("#")) text.remove_prefix(std::min(text.size(), text.find('\n') + 1));
+    if (text.starts_with("age1"))
+        return "is an age X25519 recipient (age1...), not an RSA key: age keys are for --format age files";
+    if (text.find("AGE-SECRET-KEY-1") != text.npos)
+        return "is an age X25519 identity, not an RSA key: age keys are for --format age files";
+    for (std::string_view t : {"ssh-ed25519", "ecdsa-sha2-", "sk-", "ssh-dss"})
+        if (text.starts_with(t))
+            return "is an OpenSSH " + std::string(text.substr(0, text.find(' '))) +
+                   " key, not an RSA key: give an RSA key (ssh-rsa, or PEM from escrow keygen)";
+    return {};
 }
 
 /// True when `content` loads as a `Key` (used to say "this is the other kind of key").
@@ -78,6 +133,8 @@ Key load_key(const std::string& path, std::string_view option, std::string_view 
         if (parses_as<Other>(content.view()))
             throw escrow::error(escrow::errc::bad_key, context + " is " + std::string(other_kind) + "; " +
                                                            std::string(option) + " takes " + std::string(takes));
+        if (std::string kind = other_key_kind(content.view()); !kind.empty())
+            throw escrow::error(escrow::errc::bad_key, context + " " + kind);
         throw with_context(e, context);
     }
     require_rsa_bits(key->bits(), context);
@@ -127,20 +184,49 @@ bool same_file(const std::string& a, const std::string& b) {
 
 }  // namespace
 
+bool is_direct_output(const std::string& path) {
+    struct stat st{}, out{};
+    if (::stat(path.c_str(), &st) != 0 || S_ISDIR(st.st_mode)) return false;
+    if (!S_ISREG(st.st_mode)) return true;
+    // /dev/stdout, /dev/fd/1, /proc/self/fd/1 with standard output redirected to a file.
+    return ::fstat(STDOUT_FILENO, &out) == 0 && out.st_dev == st.st_dev && out.st_ino == st.st_ino;
+}
+
+bool is_null_device(const std::string& path) {
+    struct stat a{}, b{};
+    return ::stat(path.c_str(), &a) == 0 && ::stat("/dev/null", &b) == 0 && S_ISCHR(a.st_mode) && a.st_rdev == b.st_rdev;
+}
+
+bool output_is_terminal(const std::optional<std::string>& path) {
+    if (is_std_stream(path)) return ::isatty(STDOUT_FILENO);
+    struct stat st{};
+    if (::stat(path->c_str(), &st) != 0 || !S_ISCHR(st.st_mode)) return false;
+    int fd = ::open(path->c_str(), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return false;
+    bool tty = ::isatty(fd);
+    ::close(fd);
+    return tty;
+}
+
 void check_outputs(const std::optional<std::string>& input, const std::vector<std::pair<std::string, std::string>>& outputs) {
     for (std::size_t i = 0; i < outputs.size(); ++i) {
         const auto& [path, option] = outputs[i];
         if (path.empty()) throw usage_error(option + " needs a file name");
+        std::error_code dir_ec;
+        if (fs::is_directory(path, dir_ec))
+            throw escrow::error(escrow::errc::io_error, option + " " + in_quotes(path) +
+                                                            " is a directory; give the name of a new file in it");
         if (!is_std_stream(input) && same_file(*input, path))
             throw escrow::error(escrow::errc::io_error,
                                 option + " " + in_quotes(path) + " is the input file; refusing to overwrite the input");
         for (std::size_t j = 0; j < i; ++j)
             if (same_file(outputs[j].first, path))
                 throw usage_error(outputs[j].second + " and " + option + " both name " + in_quotes(path));
+        if (is_direct_output(path)) continue;  // a device, a FIFO, standard output: written directly
         std::error_code ec;
         if (fs::symlink_status(path, ec).type() != fs::file_type::not_found && !ec)
             throw escrow::error(escrow::errc::io_error,
-                                option + " " + in_quotes(path) + " already exists; remove it or choose another name");
+                                option + " " + in_quotes(path) + " already exists; choose another name (escrow never overwrites a file)");
     }
 }
 
@@ -195,7 +281,15 @@ void temporary_files::on_signal(int sig) {
 }
 
 output_file::output_file(const std::optional<std::string>& path) {
-    if (!is_std_stream(path)) {
+    if (is_std_stream(path)) {
+        fd_ = STDOUT_FILENO;
+    } else if (is_direct_output(*path)) {
+        // No O_CREAT, no O_TRUNC: the file exists and is not a regular file (or is standard output).
+        fd_ = ::open(path->c_str(), O_WRONLY | O_NOCTTY | O_CLOEXEC);
+        if (fd_ < 0)
+            throw escrow::error(escrow::errc::io_error, "cannot open " + in_quotes(*path) + " for writing: " + std::strerror(errno));
+        own_fd_ = true;
+    } else {
         file_.emplace(fs::path(*path));
         registration_ = temporary_files::add(file_->temp_path());
     }
@@ -205,17 +299,19 @@ output_file::~output_file() {
     // The sink removes its temporary file (when not committed) before the slot is released.
     file_.reset();
     temporary_files::release(registration_);
+    if (own_fd_) ::close(fd_);
 }
 
 void output_file::write(escrow::byte_view in) {
     if (file_) return file_->write(in);
     std::size_t done = 0;
     while (done < in.size()) {
-        ssize_t n = ::write(STDOUT_FILENO, in.data() + done, in.size() - done);
+        ssize_t n = ::write(fd_, in.data() + done, in.size() - done);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && errno == EPIPE) throw broken_pipe{};
         if (n < 0)
-            throw escrow::error(escrow::errc::io_error, std::string("writing to standard output failed: ") + std::strerror(errno));
+            throw escrow::error(escrow::errc::io_error, std::string(own_fd_ ? "writing to the output" : "writing to standard output") +
+                                                            " failed: " + std::strerror(errno));
         done += static_cast<std::size_t>(n);
     }
 }

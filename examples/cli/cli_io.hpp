@@ -46,8 +46,10 @@ class key_file_bytes {
 public:
     static constexpr std::size_t max_size = 64 * 1024;
 
-    /// Reads `path`, named by `option` in messages. @throws escrow::error `not_found`, `io_error`,
-    /// or `bad_key` when it is too large to be a key.
+    /// Reads `path`, named by `option` in messages. A public key given as text instead of a file
+    /// name (`age1...`, `ssh-rsa AAAA...`) that names no file is taken as the content itself, so
+    /// that every option taking a public key takes those forms too.
+    /// @throws escrow::error `not_found`, `io_error`, or `bad_key` when it is too large to be a key.
     key_file_bytes(const std::string& path, std::string_view option);
     key_file_bytes(const key_file_bytes&) = delete;
     key_file_bytes& operator=(const key_file_bytes&) = delete;
@@ -59,25 +61,47 @@ private:
     escrow::bytes data_;
 };
 
-/// True when a key file's content loads as an RSA public key (PEM, DER or PUBLICKEYBLOB).
+/// True when `value` is a public key written out (`age1...`, an OpenSSH line), not a file name.
+bool is_key_text(std::string_view value);
+
+/// The recipients of a RECIPIENT value: one, or each line of a recipients file that holds several
+/// (`age1...` or OpenSSH lines, as age's `-R` files), in order.
+std::vector<std::string> expand_recipients(const std::string& value, std::string_view option);
+
+/// True when a key file's content loads as an RSA public key (PEM, DER, PUBLICKEYBLOB, ssh-rsa).
 bool is_rsa_public_key(escrow::byte_view content);
 
 /// @throws escrow::error `bad_key`, with `context` in the message, for an RSA key under 2048 bits.
 void require_rsa_bits(unsigned bits, const std::string& context);
 
-/// Loads a RECIPIENT: a public key file, PEM, DER or PUBLICKEYBLOB, told apart by its content.
+/// Loads a RECIPIENT: a public key file, PEM, DER, PUBLICKEYBLOB or an OpenSSH ssh-rsa line, told
+/// apart by its content (or the ssh-rsa line itself).
 /// @throws escrow::error `bad_key` (with a clear word when it is a private key), `not_found`, `io_error`.
 escrow::rsa_public_key load_recipient(const std::string& path, std::string_view option);
 
-/// Loads an IDENTITY: a private key file, PEM, DER or PRIVATEKEYBLOB, told apart by its content.
+/// Loads an IDENTITY: a private key file, PEM, DER, PRIVATEKEYBLOB or OpenSSH (an RSA key, as
+/// ssh-keygen writes it, unencrypted), told apart by its content.
 /// @throws escrow::error `bad_key` (with a clear word when it is a public key), `not_found`, `io_error`.
 escrow::rsa_private_key load_identity(const std::string& path, std::string_view option);
 
 // ---- paths ---------------------------------------------------------------------------------------
 
+/// True when `path` names an existing file that is not a regular file nor a directory (a character
+/// device such as /dev/null, a FIFO, a socket), or standard output itself (/dev/stdout): such an
+/// output is written directly, without a temporary file and a rename.
+bool is_direct_output(const std::string& path);
+
+/// True when `path` is the null device (/dev/null).
+bool is_null_device(const std::string& path);
+
+/// True when the output (`-`, none, or a path) is a terminal.
+bool output_is_terminal(const std::optional<std::string>& path);
+
 /// Checks, before anything is written, that each output is a new file distinct from the input and
-/// from the other outputs. `outputs` pairs a path with the option that named it.
-/// @throws escrow::error `io_error` (output is the input, or exists); usage_error (two outputs alike).
+/// from the other outputs, or a device or FIFO written directly (`is_direct_output`). `outputs`
+/// pairs a path with the option that named it.
+/// @throws escrow::error `io_error` (output is the input, exists, or is a directory); usage_error
+/// (two outputs alike).
 void check_outputs(const std::optional<std::string>& input, const std::vector<std::pair<std::string, std::string>>& outputs);
 
 /// Permission bits asked for a new ordinary file; atomic_file_sink::commit takes the umask off.
@@ -175,8 +199,8 @@ private:
     static slot table_[slots];
 };
 
-/// An output: a file written through `atomic_file_sink` (renamed into place only by `commit`), or
-/// standard output for `-` and no operand.
+/// An output: a file written through `atomic_file_sink` (renamed into place only by `commit`),
+/// standard output for `-` and no operand, or a device or FIFO written directly (`is_direct_output`).
 ///
 /// A file output never replaces a file: the name was checked to be free before writing, and a
 /// file created under it meanwhile makes `commit` fail rather than be replaced.
@@ -195,6 +219,8 @@ public:
 private:
     std::optional<escrow::atomic_file_sink> file_;
     int registration_ = -1;
+    int fd_ = -1;  ///< standard output, or the device or FIFO opened for direct writes
+    bool own_fd_ = false;
 };
 
 /// Commits several outputs in order; when one fails, removes those already committed, so that

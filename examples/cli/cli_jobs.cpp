@@ -20,24 +20,43 @@ void commit_encrypt(const encrypt_job& job, output_file& out, const std::vector<
     commit_all(std::move(to_commit));
 }
 
-escrow::escrow_record load_record(const std::string& path) {
-    if (path == "-") throw usage_error("--record needs a file name, not standard input");
+escrow::escrow_record load_record(const std::string& path, std::string_view option) {
+    const std::string context = (option.empty() ? std::string() : std::string(option) + " ") + in_quotes(path);
+    if (path == "-") throw usage_error(std::string(option) + " needs a file name, not standard input");
     escrow::file_source src{std::filesystem::path(path)};
+    // The first bytes tell an encrypted file given by mistake from a record.
+    peeked_source<escrow::file_source> in(src, peek_size);
+    const bool encrypted = in.starts_with(escrow::store::native::magic) || in.starts_with(escrow::as_bytes(age_magic)) ||
+                           in.starts_with(escrow::as_bytes(age_armor)) ||
+                           escrow::store::cryptoapi::peek_aes_bits(in.head());
+    if (encrypted)
+        throw escrow::error(escrow::errc::malformed_blob,
+                            context + " is an encrypted file, not an escrow record: give the record that "
+                                      "'escrow encrypt --record FILE' wrote beside it");
     try {
-        return escrow::escrow_record::decode(escrow::read_all(src, escrow::escrow_record::max_encoded));
+        return escrow::escrow_record::decode(escrow::read_all(in, escrow::escrow_record::max_encoded));
     } catch (const escrow::error& e) {
-        throw with_context(e, "--record " + in_quotes(path));
+        throw with_context(e, context);
     }
 }
 
-std::optional<escrow::escrow_record> load_record_for(const decrypt_job& job, const escrow::rsa_public_key& key_pub) {
-    if (!job.record_path) return std::nullopt;
-    escrow::escrow_record record = load_record(*job.record_path);
-    if (!escrow::constant_time_equal(record.authority_fingerprint, key_pub.fingerprint()))
-        throw escrow::error(escrow::errc::no_matching_key, "--record " + in_quotes(*job.record_path) +
-                                                               " was made for a different authority key than --key " +
-                                                               in_quotes(job.key_path));
-    return record;
+std::string keys_named(const decrypt_job& job) {
+    if (job.key_paths.size() == 1) return "--key " + in_quotes(job.key_paths.front());
+    return "the " + std::to_string(job.key_paths.size()) + " --key files";
+}
+
+void no_key_opens(const decrypt_job& job, std::size_t recipients) {
+    throw escrow::error(escrow::errc::no_matching_key,
+                        (job.key_paths.size() == 1 ? keys_named(job) + " opens none" : "none of " + keys_named(job) + " opens any") +
+                            " of the input's " + std::to_string(recipients) + (recipients == 1 ? " recipient" : " recipients") +
+                            " (wrong key? give the owner's key, or an authority's)");
+}
+
+void refuse_owner_as_authority(escrow::byte_view owner_fp, escrow::byte_view authority_fp, const std::string& authority) {
+    if (escrow::constant_time_equal(owner_fp, authority_fp))
+        throw usage_error("--authority " + in_quotes(authority) +
+                          " is the owner's own key (--owner): escrow to it would recover nothing the owner "
+                          "cannot; give the backup authority's public key");
 }
 
 }  // namespace escrow_cli

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,7 +36,7 @@ struct encrypt_job {
 struct decrypt_job {
     std::optional<std::string> in_path;
     std::optional<std::string> out_path;
-    std::string key_path;                       ///< --key
+    std::vector<std::string> key_paths;         ///< --key (or -i), one or more, tried in order
     std::optional<std::string> record_path;     ///< --record
 };
 
@@ -52,13 +53,64 @@ inline constexpr std::string_view age_armor = "-----BEGIN AGE ENCRYPTED FILE----
 /// at once (the ciphertext and the records appear together, or none of them does).
 void commit_encrypt(const encrypt_job& job, output_file& out, const std::vector<escrow::escrow_record>& records);
 
-/// Reads an escrow record file given with --record.
-escrow::escrow_record load_record(const std::string& path);
+/// Reads an escrow record file given with `option` (--record, or deposit's RECORD); an encrypted
+/// file given instead is named as such.
+escrow::escrow_record load_record(const std::string& path, std::string_view option = "--record");
 
-/// Reads the job's --record, if any, and checks that it was made for the authority whose key is
-/// --key (public half `key_pub`): said before the library's own check, so that a wrong key reads
-/// as one (exit 1).
-std::optional<escrow::escrow_record> load_record_for(const decrypt_job& job, const escrow::rsa_public_key& key_pub);
+/// The job's keys as messages name them: "--key 'a'", or "the 3 --key files".
+std::string keys_named(const decrypt_job& job);
+
+/// @throws escrow::error `no_matching_key`: none of the job's keys opens any of the input's
+/// `recipients` recipients.
+[[noreturn]] void no_key_opens(const decrypt_job& job, std::size_t recipients);
+
+/// @throws usage_error when `--authority` value `authority` has the owner's own fingerprint: an
+/// escrow to the owner's own key recovers nothing the owner could not (docs/cli.md, "The owner's
+/// key as an authority").
+void refuse_owner_as_authority(escrow::byte_view owner_fp, escrow::byte_view authority_fp, const std::string& authority);
+
+/// Opens a parsed header with the job's keys (`keys`, loaded from `job.key_paths` in order): with
+/// the job's record (`record`), the key it was made for opens it, and the record must be this
+/// file's (its serial the header's, its session key the header MAC's); without, the first key
+/// that opens a recipient wins, as `age -d -i` tries its identities.
+/// @throws escrow::error `no_matching_key` (no key opens the file, or the record names another
+/// serial or authority), `authentication_failed` (a key opens a recipient but the header MAC
+/// fails: the header was modified).
+template <class Encryptor, class Key>
+escrow::session_key open_with_keys(Encryptor& enc, const escrow::file_header& h, std::span<const Key* const> keys,
+                                   const decrypt_job& job, const std::optional<escrow::escrow_record>& record) {
+    using W = typename Encryptor::wrap_type;
+    using C = typename Encryptor::cipher_type;
+    using S = typename Encryptor::store_type;
+    W w{};
+    if (record) {
+        const std::string rec = "--record " + in_quotes(*job.record_path);
+        if (!h.info.serial.empty() && h.info.serial != record->info.serial)
+            throw escrow::error(escrow::errc::no_matching_key, rec + " is the record of serial " + record->info.serial +
+                                                                   ", but the input is serial " + h.info.serial +
+                                                                   ": give the record of this file");
+        for (const Key* k : keys) {
+            if (!escrow::constant_time_equal(record->authority_fingerprint, w.fingerprint(w.public_of(*k)))) continue;
+            escrow::session_key sk = enc.recover_session_key(*record, *k);
+            if (!S::template verify_header<C, W>(h, sk))
+                throw escrow::error(escrow::errc::authentication_failed,
+                                    rec + " (serial " + record->info.serial +
+                                        ") does not open the input: it is another file's record, or the file's header was modified");
+            return sk;
+        }
+        throw escrow::error(escrow::errc::no_matching_key,
+                            rec + " was made for a different authority key than " + keys_named(job) +
+                                " (give the key of the authority the record was made for)");
+    }
+    for (const Key* k : keys) {
+        try {
+            return enc.open_header(h, *k);
+        } catch (const escrow::error& e) {
+            if (e.kind() != escrow::errc::no_matching_key) throw;
+        }
+    }
+    no_key_opens(job, h.recipients.size());
+}
 
 // Each returns only once its outputs are committed.
 

@@ -21,14 +21,15 @@ namespace escrow_cli {
 namespace {
 
 constexpr std::string_view keygen_help =
-    "Usage: escrow keygen --type rsa|x25519 [--bits N] [--key-format pem|msblob] -o PREFIX\n"
+    "Usage: escrow keygen [--type rsa|x25519] [--bits N] [--key-format pem|msblob] -o PREFIX\n"
     "\n"
     "Generates a key pair: PREFIX.key, the private key (mode 0600), and PREFIX.pub, the public\n"
     "key. RSA: PKCS#8 PEM and SubjectPublicKeyInfo PEM. X25519 (the age format): an age identity\n"
     "file as age-keygen writes it, and the age1... recipient. Existing files are never overwritten.\n"
     "\n"
     "Options:\n"
-    "  --type rsa|x25519   key type (x25519: for --format age)\n"
+    "  --type rsa|x25519   key type: rsa (default; native, CryptoAPI and age ssh-rsa files)\n"
+    "                      or x25519 (age files)\n"
     "  --bits N            RSA modulus size, 2048 to 16384 (default 3072)\n"
     "  --key-format F      pem (default), or msblob: CryptoAPI's PRIVATEKEYBLOB and\n"
     "                      PUBLICKEYBLOB, which CryptImportKey and 'openssl rsa -inform MSBLOB' read\n"
@@ -63,12 +64,12 @@ int cmd_keygen(std::span<char* const> argv) {
                                             {"help", 'h', false, false}};
     auto a = parse_args("keygen", specs, argv);
     if (a.has("help")) {
-        std::cout << keygen_help << exit_codes_help_text;
+        std::cout << keygen_help << see_exit_codes;
         return exit_code::ok;
     }
     if (!a.operands().empty()) throw usage_error("keygen: unexpected operand '" + a.operands().front() + "'");
-    auto type = a.get("type");
-    if (!type) throw usage_error("keygen: --type rsa or --type x25519 is required (see 'escrow keygen --help')");
+    // RSA by default: the one key type every format of the tool takes (age through ssh-rsa).
+    auto type = std::optional<std::string>(a.get("type").value_or("rsa"));
     if (*type != "rsa" && *type != "x25519") throw usage_error("keygen: unknown --type '" + *type + "' (expected rsa or x25519)");
     if (*type == "x25519" && a.get("bits")) throw usage_error("keygen: --bits applies to --type rsa only");
     unsigned bits = a.get("bits") ? parse_unsigned(*a.get("bits"), "--bits") : 3072;

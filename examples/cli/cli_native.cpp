@@ -18,7 +18,10 @@ int encrypt_native(const encrypt_job& job) {
         throw usage_error("encrypt: at most 31 --authority keys fit in a native file");
     auto owner = load_recipient(job.owner, "--owner");
     std::vector<escrow::rsa_public_key> authorities;
-    for (const auto& p : job.authorities) authorities.push_back(load_recipient(p, "--authority"));
+    for (const auto& p : job.authorities) {
+        authorities.push_back(load_recipient(p, "--authority"));
+        refuse_owner_as_authority(owner.fingerprint(), authorities.back().fingerprint(), p);
+    }
 
     input_file in(job.in_path, job.progress);
     output_file out(job.out_path);
@@ -29,12 +32,17 @@ int encrypt_native(const encrypt_job& job) {
 }
 
 int decrypt_native(const decrypt_job& job, decrypt_input& in) {
-    auto key = load_identity(job.key_path, "--key");
-    std::optional<escrow::escrow_record> record = load_record_for(job, key.public_key());
-    output_file out(job.out_path);
+    std::vector<escrow::rsa_private_key> keys;
+    for (const auto& p : job.key_paths) keys.push_back(load_identity(p, "--key"));
+    std::vector<const escrow::rsa_private_key*> tried;
+    for (const auto& k : keys) tried.push_back(&k);
+    std::optional<escrow::escrow_record> record;
+    if (job.record_path) record = load_record(*job.record_path);
     escrow::native_encryptor enc;
-    if (record) enc.decrypt_with_record(in, out, *record, key);
-    else enc.decrypt(in, out, key);
+    escrow::file_header h = enc.read_header(in);
+    escrow::session_key sk = open_with_keys(enc, h, std::span<const escrow::rsa_private_key* const>(tried), job, record);
+    output_file out(job.out_path);
+    enc.decrypt_payload(in, out, sk, h);
     commit_all({{&out, new_file_mode}});
     return exit_code::ok;
 }

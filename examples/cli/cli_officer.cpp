@@ -5,6 +5,7 @@
 #include <escrow/escrow.hpp>
 
 #include <iostream>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -12,6 +13,7 @@
 #include "cli_args.hpp"
 #include "cli_commands.hpp"
 #include "cli_io.hpp"
+#include "cli_jobs.hpp"
 #include "cli_wraps.hpp"
 
 namespace escrow_cli {
@@ -29,10 +31,12 @@ constexpr std::string_view officer_help =
     "\n"
     "Subcommands:\n"
     "  keygen -o PREFIX   write PREFIX.key (PKCS#8 Ed25519, mode 0600) and PREFIX.pub\n"
-    "  request --serial S --new-owner PUB --authority PUB [--expires-in SECONDS]\n"
-    "          [--wrap NAME] -o REQ\n"
-    "                     make a recovery request (default expiry: 86400 s from now); the keys'\n"
-    "                     type selects the wrap, as for 'escrow authority init'\n"
+    "  request --record RECORD --new-owner PUB [--expires-in SECONDS] -o REQ\n"
+    "                     make a recovery request for the record's serial, wrap and authority\n"
+    "                     (default expiry: 86400 s from now)\n"
+    "  request --serial S --authority PUB [--wrap NAME] --new-owner PUB ... -o REQ\n"
+    "                     the same without the record; the keys' type selects the wrap, as for\n"
+    "                     'escrow authority init'\n"
     "  sign --key KEY -o SIG REQ\n"
     "                     sign a request (its contents are shown on standard error)\n"
     "\n"
@@ -59,8 +63,16 @@ int officer_keygen(std::span<char* const> argv) {
     return exit_code::ok;
 }
 
+int write_request(const ea::recovery_request& req, const std::string& out) {
+    write_new_file(out, "-o", req.encode());
+    std::cerr << "escrow: wrote recovery request " << out << " for " << req.serial << " (" << id_name("wrap", req.wrap_id)
+              << ", request SHA-256 " << escrow::hex::encode(req.digest()) << ", expires " << iso8601_utc(req.expires) << ")\n";
+    return exit_code::ok;
+}
+
 int officer_request(std::span<char* const> argv) {
     static constexpr option_spec specs[] = {{"serial", 0, true, false},
+                                            {"record", 0, true, false},
                                             {"new-owner", 0, true, false},
                                             {"authority", 0, true, false},
                                             {"expires-in", 0, true, false},
@@ -72,9 +84,32 @@ int officer_request(std::span<char* const> argv) {
     auto owner = a.get("new-owner");
     auto authority = a.get("authority");
     auto out = a.get("output");
-    if (!serial || !owner || !authority || !out)
-        throw usage_error("officer request: --serial, --new-owner, --authority and -o are required (see 'escrow officer --help')");
+    auto record_path = a.get("record");
     unsigned expires_in = a.get("expires-in") ? parse_unsigned(*a.get("expires-in"), "--expires-in") : 86400;
+    if (record_path) {
+        // The record names the serial, the wrap and the authority: nothing left to mismatch.
+        if (serial || authority || a.get("wrap"))
+            throw usage_error("officer request: --record gives the serial, the wrap and the authority; "
+                              "drop --serial, --authority and --wrap");
+        if (!owner || !out) throw usage_error("officer request: --new-owner and -o are required (see 'escrow officer --help')");
+        escrow::escrow_record record = load_record(*record_path);
+        std::optional<int> rc;
+        escrow::registry::visit_id<escrow::registry::authority_wraps>(record.wrap_id, [&](auto t) {
+            using W = typename decltype(t)::type;
+            auto owner_pub = cli_wrap<W>::load_public(*owner, "--new-owner");
+            auto req = ea::recovery_request::make<W>(record.info.serial, owner_pub, record.authority_fingerprint,
+                                                     ea::unix_now() + expires_in);
+            rc = write_request(req, *out);
+        });
+        if (!rc)
+            throw escrow::error(escrow::errc::unknown_policy_id, "--record " + in_quotes(*record_path) + " is for wrap " +
+                                                                     id_name("wrap", record.wrap_id) +
+                                                                     ", which no authority of this tool handles");
+        return *rc;
+    }
+    if (!serial || !owner || !authority || !out)
+        throw usage_error("officer request: --record (or --serial and --authority), --new-owner and -o are required "
+                          "(see 'escrow officer --help')");
     // The new owner's key and the authority's key are of the authority's wrap; the key type says which.
     return with_key_wrap(*authority, "--authority", a.get("wrap"), [&](auto t) {
         using W = typename decltype(t)::type;
@@ -82,10 +117,7 @@ int officer_request(std::span<char* const> argv) {
         auto owner_pub = cli_wrap<W>::load_public(*owner, "--new-owner");
         W w{};
         auto req = ea::recovery_request::make<W>(*serial, owner_pub, w.fingerprint(auth_pub), ea::unix_now() + expires_in);
-        write_new_file(*out, "-o", req.encode());
-        std::cerr << "escrow: wrote recovery request " << *out << " for " << req.serial << " (request SHA-256 "
-                  << escrow::hex::encode(req.digest()) << ", expires " << iso8601_utc(req.expires) << ")\n";
-        return exit_code::ok;
+        return write_request(req, *out);
     });
 }
 
@@ -121,7 +153,7 @@ int cmd_officer(std::span<char* const> argv) {
     if (argv.empty()) throw usage_error("officer: a subcommand is required (see 'escrow officer --help')");
     for (std::string_view w : argv)
         if (w == "-h" || w == "--help") {
-            std::cout << officer_help << exit_codes_help_text;
+            std::cout << officer_help << see_exit_codes;
             return exit_code::ok;
         }
     std::string_view sub = argv[0];

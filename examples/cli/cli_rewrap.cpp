@@ -58,7 +58,7 @@ int cmd_rewrap(std::span<char* const> argv) {
         {"blob", 0, true, false}, {"key", 0, true, false}, {"record", 0, true, false}, {"help", 'h', false, false}};
     auto a = parse_args("rewrap", specs, argv);
     if (a.has("help")) {
-        std::cout << rewrap_help << exit_codes_help_text;
+        std::cout << rewrap_help << see_exit_codes;
         return exit_code::ok;
     }
     if (a.operands().size() != 1) throw usage_error("rewrap: expected one FILE to rewrite in place (see 'escrow rewrap --help')");

@@ -37,6 +37,12 @@ bool parses_with(escrow::byte_view content, F&& parse) {
     }
 }
 
+/// True for an OpenSSH public key line (a file holding one, comments aside).
+bool is_ssh_line(escrow::byte_view content) {
+    auto lines = escrow::detail::key_file_lines(content);
+    return lines.size() == 1 && lines.front().starts_with("ssh-");
+}
+
 /// An age X25519 recipient file (one `age1...` line, as `escrow keygen --type x25519` writes PREFIX.pub).
 escrow::x25519_public_key x25519_public_of(escrow::byte_view content) {
     if (escrow::pem::looks_like_pem(text_of(content)))
@@ -48,6 +54,7 @@ escrow::x25519_public_key x25519_public_of(escrow::byte_view content) {
 
 /// An RSA public key in PEM, DER or PUBLICKEYBLOB, or an OpenSSH `ssh-rsa` public key file.
 escrow::ssh_rsa_public_key ssh_rsa_public_of(escrow::byte_view content) {
+    if (is_ssh_line(content)) return escrow::ssh_rsa_public_key::load(content);
     if (is_rsa_public_key(content)) return escrow::ssh_rsa_public_key(escrow::ms_blob::load_public_key(content));
     return escrow::ssh_rsa_public_key::load(content);
 }
@@ -57,7 +64,8 @@ escrow::ssh_rsa_public_key ssh_rsa_public_of(escrow::byte_view content) {
 // ---- RSA keys, for rsa-oaep-sha256 and rsa-pkcs1v15 ------------------------------------------------
 
 bool cli_wrap<escrow::wrap::rsa_oaep_sha256>::is_public_key(escrow::byte_view content) {
-    return is_rsa_public_key(content);
+    // An OpenSSH line selects ssh-rsa; these wraps take it when --wrap names them (with_key_wrap).
+    return !is_ssh_line(content) && is_rsa_public_key(content);
 }
 
 escrow::rsa_public_key cli_wrap<escrow::wrap::rsa_oaep_sha256>::load_public(const std::string& path, std::string_view option) {

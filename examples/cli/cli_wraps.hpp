@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "cli_args.hpp"
 #include "cli_io.hpp"
@@ -117,7 +118,12 @@ int with_key_wrap(const std::string& path, std::string_view option, const std::o
     std::optional<int> rc;
     escrow::registry::for_each<escrow::registry::authority_wraps>([&](auto t) {
         using W = typename decltype(t)::type;
-        if (!rc && (!wrap_name || *wrap_name == W::name) && cli_wrap<W>::is_public_key(content.view())) rc = f(t);
+        const bool named = wrap_name && *wrap_name == W::name;
+        // Any RSA key, an OpenSSH ssh-rsa line too, is a key of an RSA wrap that --wrap names.
+        const bool takes = cli_wrap<W>::is_public_key(content.view()) ||
+                           (named && std::is_same_v<typename W::public_key, escrow::rsa_public_key> &&
+                            is_rsa_public_key(content.view()));
+        if (!rc && (!wrap_name || named) && takes) rc = f(t);
     });
     if (!rc)
         throw escrow::error(escrow::errc::bad_key, std::string(option) + " " + in_quotes(path) +

@@ -18,6 +18,7 @@
 #include "cli_args.hpp"
 #include "cli_commands.hpp"
 #include "cli_io.hpp"
+#include "cli_man.hpp"
 
 #ifndef ESCROW_CLI_VERSION
 #define ESCROW_CLI_VERSION "0.1.0"
@@ -49,21 +50,25 @@ constexpr std::string_view main_help =
     "private keys, SubjectPublicKeyInfo public keys, as openssl writes them) or CryptoAPI key\n"
     "blobs (PRIVATEKEYBLOB, PUBLICKEYBLOB), recognised from their content; the age format takes\n"
     "age and OpenSSH keys (see 'escrow encrypt --help'). Outputs are written to a temporary file\n"
-    "and renamed only on success; an existing file is never overwritten.\n"
+    "and renamed only on success; an existing file is never overwritten. An output that is not\n"
+    "a regular file (a device such as /dev/null, a FIFO, /dev/stdout) is written directly.\n"
     "\n";
 
 int run(int argc, char** argv) {
     std::span<char* const> args(argv + 1, static_cast<std::size_t>(argc > 0 ? argc - 1 : 0));
     if (args.empty()) {
-        std::cerr << main_help << exit_codes_help_text;
+        std::cerr << main_help << see_exit_codes;
         return exit_code::usage;
     }
     std::string_view cmd = args[0];
     auto rest = args.subspan(1);
     if (cmd == "-h" || cmd == "--help") {
-        std::cout << main_help << exit_codes_help_text;
+        std::cout << main_help << see_exit_codes;
         return exit_code::ok;
     }
+    // Hidden: what the build runs to write escrow(1) and the bash completion script.
+    if (cmd == "--man") return print_man_page(main_help);
+    if (cmd == "--bash-completion") return print_bash_completion(main_help);
     if (cmd == "--version") {
         std::cout << "escrow " ESCROW_CLI_VERSION "\n";
         return exit_code::ok;

@@ -9,7 +9,9 @@
 # case_error_X is cli.error.X. A new case is a new function: nothing else lists the cases.
 #
 # `setup` (a ctest fixture) makes the keys and data files in SCRATCH_DIR/fixtures; every other
-# case works in its own SCRATCH_DIR/<case>. Environment: ESCROW_OPENSSL, ESCROW_CMAKE.
+# case works in its own SCRATCH_DIR/<case>. Environment: ESCROW_OPENSSL, ESCROW_CMAKE; ESCROW_MAN and
+# ESCROW_COMPLETION (the generated escrow(1) and completion script), ESCROW_BUILD_DIR and
+# ESCROW_INSTALL_ENABLED (ON when `cmake --install` of the build installs the tool).
 set -euo pipefail
 
 CASE=$1

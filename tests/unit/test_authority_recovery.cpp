@@ -59,7 +59,7 @@ TEST_CASE("Recovery is refused with K-1 signatures, a doubled officer, an unregi
 
     SECTION("K-1 signatures") {
         auto r = reason_of([&] { (void)s.authority.recover(req, sign_by(req, {1})); });
-        CHECK_THAT(r, Catch::StartsWith("[escrow.identity_rejected]") && Catch::Contains("1 of the 2"));
+        CHECK_THAT(r, Catch::StartsWith("[escrow.identity_rejected]") && Catch::Contains("needs the signatures of 2 distinct registered officers and has 1"));
     }
     SECTION("one officer counted twice") {
         auto r = reason_of([&] { (void)s.authority.recover(req, sign_by(req, {1, 1})); });

@@ -314,16 +314,21 @@ private:
             });
         });
         if (out) return std::move(*out);
-        if (!store_known) throw error(errc::unknown_policy_id, "the record's store " + policy_ids::hex(store_id) + " is not one this authority handles");
-        if (!cipher_known) throw error(errc::unknown_policy_id, "the record's cipher " + policy_ids::hex(cipher_id) + " is not one this authority handles");
-        throw error(errc::unknown_policy_id, "the record's store " + policy_ids::hex(store_id) + " does not carry cipher " +
-                                                 policy_ids::hex(cipher_id) + " with " + std::string(Wrap::name));
+        if (!store_known) throw error(errc::unknown_policy_id, "the record's store " + named("store", store_id) + " is not one this authority handles");
+        if (!cipher_known) throw error(errc::unknown_policy_id, "the record's cipher " + named("cipher", cipher_id) + " is not one this authority handles");
+        throw error(errc::unknown_policy_id, "the record's store " + named("store", store_id) + " does not carry cipher " +
+                                                 named("cipher", cipher_id) + " with " + std::string(Wrap::name));
+    }
+
+    // A policy id in a message: its registry name with the id, or the id alone.
+    static std::string named(std::string_view family, std::uint16_t id) {
+        return policy_ids::describe(ids::name_of(family, id), id);
     }
 
     // Structure only: the MAC needs the session key, which deposits never touch.
     void check_record(const escrow_record& record) {
         if (record.wrap_id != Wrap::id)
-            throw error(errc::unknown_policy_id, "the record's wrap " + policy_ids::hex(record.wrap_id) + " is not this authority's (" +
+            throw error(errc::unknown_policy_id, "the record's wrap " + named("wrap", record.wrap_id) + " is not this authority's (" +
                                                      std::string(Wrap::name) + ")");
         if (!constant_time_equal(record.authority_fingerprint, fingerprint()))
             throw error(errc::bad_key, "the record was made for a different authority key");
@@ -347,7 +352,7 @@ private:
         if (!constant_time_equal(request.authority_fingerprint, fingerprint()))
             throw error(errc::identity_rejected, "the request is addressed to another authority key");
         if (request.wrap_id != Wrap::id)
-            throw error(errc::unknown_policy_id, "the request's new owner key is for wrap " + policy_ids::hex(request.wrap_id) +
+            throw error(errc::unknown_policy_id, "the request's new owner key is for wrap " + named("wrap", request.wrap_id) +
                                                      ", not " + std::string(Wrap::name));
         (void)request.encode();  // bounds
         const std::uint64_t t = now();

@@ -72,8 +72,8 @@ std::string check_quorum(std::size_t k, const recovery_request& request, std::sp
         names.push_back(who->name);
     }
     if (names.size() < k) {
-        std::string why = "officer quorum not met: " + std::to_string(names.size()) + " of the " + std::to_string(k) +
-                          " distinct registered officers needed signed this request";
+        std::string why = "officer quorum not met: this request needs the signatures of " + std::to_string(k) +
+                          " distinct registered officers and has " + std::to_string(names.size());
         for (const auto& p : problems) why += "; " + p;
         throw error(errc::identity_rejected, why);
     }

@@ -84,7 +84,8 @@ public:
         check_open_sizes(sealed.size(), out.size(), Cipher::sealed_chunk_size, Cipher::tag_size);
         if (!aead_.open(stream_nonce(index, last), {}, sealed, out.data()))
             throw error(errc::authentication_failed,
-                        "chunk " + std::to_string(index) + " failed authentication (tampered, truncated or wrong key)");
+                        "chunk " + std::to_string(index) +
+                            " failed authentication: the file was modified or truncated after its header");
         return sealed.size() - Cipher::tag_size;
     }
 

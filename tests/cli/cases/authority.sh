@@ -45,9 +45,10 @@ authority_recovery_flow() {  # FORMAT WRAP KEYGEN-OPTIONS...
     ok "$ESCROW" encrypt --format "$fmt" --owner owner.pub --authority authority.pub --serial "$serial" \
         --owner-id alice@example.org --description "the big file" --record file.rec -o file.enc "$input"
     ok "$ESCROW" authority --db "$db" deposit file.rec >deposit.txt
-    assert_contains deposit.txt "deposited $serial"
+    assert_contains "$CAP/stderr" "escrow: deposited $serial"
+    [[ ! -s deposit.txt ]] || fail "deposit wrote to standard output (its confirmation goes to stderr, as the others)"
     ok "$ESCROW" authority --db "$db" deposit file.rec >deposit2.txt
-    assert_contains deposit2.txt "already present $serial"
+    assert_contains "$CAP/stderr" "escrow: already present $serial"
     if [[ $fmt == cryptoapi ]]; then
         note "cryptoapi: an RSA key alone selects rsa-oaep-sha256, and that authority refuses a PKCS#1 v1.5 record"
         ok "$ESCROW" authority --db oaep.db init --authority-key authority.pub --quorum 1
@@ -77,7 +78,7 @@ authority_recovery_flow() {  # FORMAT WRAP KEYGEN-OPTIONS...
     ok "$ESCROW" officer sign --key carol.key -o carol-other.sig other-req.bin
 
     note "refusals: K-1 signatures, one officer twice, an unregistered officer, a signature over another request"
-    fails_cleanly 6 "1 of the 2" blob.bin file.enc "$ESCROW" authority --db "$db" recover --request req.bin \
+    fails_cleanly 6 "needs the signatures of 2 distinct registered officers and has 1" blob.bin file.enc "$ESCROW" authority --db "$db" recover --request req.bin \
         --signature alice.sig --key authority.key -o blob.bin
     fails_cleanly 6 "signed more than once" blob.bin file.enc "$ESCROW" authority --db "$db" recover --request req.bin \
         --signature alice.sig --signature alice.sig --key authority.key -o blob.bin

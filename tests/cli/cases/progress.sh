@@ -44,7 +44,8 @@ case_progress_tty() {
 
     note "age and cryptoapi"
     ok "$ESCROW" keygen --type x25519 -o x
-    on_tty 0 "$ESCROW" encrypt --format age --owner x.pub --authority x.pub -o big.age big
+    ok "$ESCROW" keygen --type x25519 -o xa
+    on_tty 0 "$ESCROW" encrypt --format age --owner x.pub --authority xa.pub -o big.age big
     assert_progress_drawn encrypting "$size"
     on_tty 0 "$ESCROW" decrypt --key x.key -o big.age.out big.age
     assert_progress_drawn decrypting "$size"
@@ -111,10 +112,11 @@ case_progress_silent() {
     note "under a terminal: the output on it too (the bar would be mixed into it)"
     head -c $((8 * 1024 * 1024)) < <(yes 'some plain text') >text   # not a pipe: yes ends by SIGPIPE
     ok "$ESCROW" keygen --type x25519 -o x
-    on_tty 0 "$ESCROW" encrypt --format age --armor --owner x.pub --authority x.pub text
+    ok "$ESCROW" keygen --type x25519 -o xa
+    on_tty 0 "$ESCROW" encrypt --format age --armor --owner x.pub --authority xa.pub text
     assert_contains "$CAP/tty" "-----END AGE ENCRYPTED FILE-----"
     ! grep -qF $'\x1b[K' "$CAP/tty" || fail "encrypt --armor to the terminal drew a bar"   # ESC: not in base64
-    ok "$ESCROW" encrypt --format age --owner x.pub --authority x.pub -o text.age text
+    ok "$ESCROW" encrypt --format age --owner x.pub --authority xa.pub -o text.age text
     on_tty 0 "$ESCROW" decrypt --key x.key text.age
     assert_contains "$CAP/tty" "some plain text"
     ! grep -qF $'\x1b[K' "$CAP/tty" || fail "decrypt to the terminal drew a bar"

@@ -159,7 +159,7 @@ case_cli() {
     "$ESCROW" officer keygen -o "$d/officer" 2>/dev/null
     "$ESCROW" authority --db "$d/authority.db" register-officer olivia "$d/officer.pub" 2>/dev/null
     for aes in $AES_SIZES; do
-        "$ESCROW" authority --db "$d/authority.db" deposit "$d/aes$aes.rec" >/dev/null
+        "$ESCROW" authority --db "$d/authority.db" deposit "$d/aes$aes.rec" 2>/dev/null
         "$ESCROW" officer request --serial "WIN-$aes" --new-owner "$d/newowner.pub" --authority "$d/auth.pub" \
             --wrap rsa-pkcs1v15 -o "$d/req$aes.bin" 2>/dev/null
         "$ESCROW" officer sign --key "$d/officer.key" -o "$d/sig$aes.bin" "$d/req$aes.bin" 2>/dev/null
