@@ -67,7 +67,8 @@ case $cmd in
     stop)
         [[ -f "$state/tmpdir" ]] || exit 0
         tmp=$(cat "$state/tmpdir")
-        if [[ -f "$tmp/data/postmaster.pid" ]]; then pg_ctl_run -m fast stop >/dev/null || true; fi
+        # The data is thrown away: no shutdown checkpoint is needed.
+        if [[ -f "$tmp/data/postmaster.pid" ]]; then pg_ctl_run -m immediate stop >/dev/null || true; fi
         rm -rf "$tmp"
         rm -f "$state/tmpdir" "$state/conninfo"
         echo "PostgreSQL stopped"

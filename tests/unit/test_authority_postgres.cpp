@@ -143,7 +143,7 @@ TEST_CASE("verify_audit detects a row deleted or edited directly in PostgreSQL, 
     }
 }
 
-TEST_CASE("A connection cut between transactions is made again; one cut inside a transaction fails it cleanly",
+TEST_CASE("A connection cut between transactions is made again, and one cut inside a transaction fails it cleanly",
           "[authority][postgres][retry]") {
     std::string db = pg_fresh_database("retry");
     ea::postgres_repository repo(db);

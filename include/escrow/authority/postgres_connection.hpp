@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -30,8 +31,11 @@ namespace escrow::authority::postgres {
 
 /// How hard a `connection` tries before it reports a failure.
 struct retry_options {
-    /// Attempts at connecting or starting a transaction (1: no retry).
-    int attempts = 8;
+    /// Attempts at starting a transaction after a lost connection, a serialization failure or a
+    /// server restart (1: no retry). With the default pauses, 10 attempts wait about 9 s in all:
+    /// long enough for a server that restarts. The first connection is tried once, so that a
+    /// wrong address or an unreachable server is reported at once.
+    int attempts = 10;
     /// The pause after the first failed attempt; each next pause doubles, up to `max_backoff`.
     std::chrono::milliseconds first_backoff{50};
     /// The longest pause between two attempts.
@@ -152,8 +156,8 @@ class connection {
 
 public:
     /// Connects with `conninfo` (a `postgresql://` or `postgres://` URI, or a `key=value` string;
-    /// `sslmode` and every other libpq parameter pass through), retrying a failed attempt as
-    /// `retry` says. @throws escrow::error `invalid_argument` (the string does not parse),
+    /// `sslmode` and every other libpq parameter pass through), once; later losses of the
+    /// connection are retried as `retry` says. @throws escrow::error `invalid_argument` (the string does not parse),
     /// `io_error` (the server cannot be reached, refuses the credentials, ...).
     connection(std::string conninfo, retry_options retry) : conninfo_(std::move(conninfo)), retry_(retry) {
         char* err = nullptr;
@@ -164,9 +168,7 @@ public:
             throw error(errc::invalid_argument, "postgres: not a valid connection string or URI: " + why);
         }
         PQconninfoFree(opts);
-        with_backoff([&] { return connect_once(); }, [&](const failure& f) {
-            throw error(errc::io_error, "postgres: cannot connect to " + describe() + ": " + f.message);
-        }, false);
+        if (auto f = connect_once()) throw error(errc::io_error, "postgres: cannot connect to " + describe() + ": " + f->message);
     }
 
     connection(const connection&) = delete;
@@ -180,11 +182,11 @@ public:
                " as '" + s(PQuser(conn_.get())) + "'";
     }
 
-    /// Runs `attempt` until it returns no failure, with the back-off of the retry options, and
-    /// (when `reconnect`) connecting again after a lost connection; a failure that is not
-    /// transient, or the last attempt's, goes to `give_up` (which throws).
+    /// Runs `attempt` until it returns no failure, with the back-off of the retry options,
+    /// connecting again after a lost connection; a failure that is not transient, or the last
+    /// attempt's, goes to `give_up` (which throws).
     template <class Attempt, class GiveUp>
-    void with_backoff(Attempt attempt, GiveUp give_up, bool reconnect = true) {
+    void with_backoff(Attempt attempt, GiveUp give_up) {
         auto pause = retry_.first_backoff;
         for (int i = 1;; ++i) {
             std::optional<failure> f = attempt();
@@ -192,9 +194,10 @@ public:
             if (!f->transient() || i >= retry_.attempts) give_up(*f);
             std::this_thread::sleep_for(pause);
             pause = std::min(pause * 2, retry_.max_backoff);
-            if (reconnect && !ok()) {
+            if (!ok()) {
                 if (auto c = connect_once()) {
-                    if (!c->transient()) give_up(*c);
+                    // The next attempt would only find no connection: say why there is none.
+                    if (!c->transient() || i + 1 >= retry_.attempts) give_up(*c);
                 }
             }
         }
