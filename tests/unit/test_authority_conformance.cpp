@@ -3,7 +3,8 @@
 /// The repository conformance suite: the same behaviour, case by case, on every repository the
 /// library ships (memory, SQLite, PostgreSQL on the real server of the ctest fixture `escrow_pg`):
 /// transactions, records, officers, nonces, settings, the audit log, an authority on top,
-/// concurrent writers, persistence, and copying a whole authority between repositories.
+/// concurrent writers, persistence, copying a whole authority between repositories, and (for the
+/// two with storage one can edit) audit entries deleted, edited or inserted in the database.
 
 #include "authority_support.hpp"
 #include "postgres_support.hpp"
@@ -12,6 +13,8 @@
 #include <escrow/authority/postgres_repository.hpp>
 #include <escrow/authority/repository_copy.hpp>
 #include <escrow/authority/sqlite_repository.hpp>
+
+#include <sqlite3.h>
 
 #include <atomic>
 #include <memory>
@@ -43,6 +46,20 @@ struct backend<ea::sqlite_repository> {
     fs::path db;
     explicit backend(const std::string& name) : db(scratch("conformance-" + name) / "authority.db") {}
     std::shared_ptr<ea::sqlite_repository> open() { return std::make_shared<ea::sqlite_repository>(db); }
+    /// Runs `statement` (its parameter $1, if any, is `blob`) on the file directly, as an attacker
+    /// with write access would; returns the rows it changed.
+    int raw_sql(const std::string& statement, escrow::byte_view blob = {}) {
+        sqlite3* raw = nullptr;
+        REQUIRE(sqlite3_open(db.c_str(), &raw) == SQLITE_OK);
+        sqlite3_stmt* st = nullptr;
+        REQUIRE(sqlite3_prepare_v2(raw, statement.c_str(), -1, &st, nullptr) == SQLITE_OK);
+        if (!blob.empty()) sqlite3_bind_blob(st, 1, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
+        REQUIRE(sqlite3_step(st) == SQLITE_DONE);
+        int changed = sqlite3_changes(raw);
+        sqlite3_finalize(st);
+        sqlite3_close(raw);
+        return changed;
+    }
 };
 
 template <>
@@ -50,6 +67,14 @@ struct backend<ea::postgres_repository> {
     std::string conninfo;
     explicit backend(const std::string& name) : conninfo(pg_fresh_database(name)) {}
     std::shared_ptr<ea::postgres_repository> open() { return std::make_shared<ea::postgres_repository>(conninfo); }
+    /// Runs `statement` (its parameter $1, if any, is `blob`) on the database directly, as psql
+    /// would; returns the rows it changed.
+    int raw_sql(const std::string& statement, escrow::byte_view blob = {}) {
+        ea::postgres::connection c(conninfo, {});
+        ea::postgres::params p;
+        if (!blob.empty()) p.add(blob);
+        return static_cast<int>(c.run(statement, p).changed());
+    }
 };
 
 ea::stored_record record(const std::string& serial, const std::string& owner, std::uint64_t t = t0) {
@@ -391,5 +416,66 @@ TEMPLATE_TEST_CASE("A whole authority is copied to an empty repository and back,
         broken.unsafe_edit([](auto&, auto& audit) { audit.at(1).actor = "someone else"; });
         CHECK_ESCROW_ERROR((void)ea::copy_repository(broken, target), errc::authentication_failed);
         CHECK(target.begin().list_meta().empty());
+    }
+}
+
+TEMPLATE_TEST_CASE("verify_audit detects a deleted, an edited, an inserted and a truncated entry written directly into "
+                   "the database",
+                   "[authority][conformance][audit]", ea::sqlite_repository, ea::postgres_repository) {
+    backend<TestType> b("tamper");
+    {
+        auto repo = b.open();
+        quorum_setup<TestType> s(*repo);
+        for (int i = 0; i < 3; ++i) s.authority.deposit(make_file("AUDIT-" + std::to_string(i)).records.front());
+        s.authority.revoke("AUDIT-1");
+        auto rep = s.authority.verify_audit();
+        REQUIRE(rep.valid);
+        REQUIRE(rep.entries == 8);  // bind-key, 3 officers, 3 deposits, 1 revocation
+    }
+    auto verify = [&] {
+        auto repo = b.open();
+        rsa_authority<TestType, ea::officer_quorum<2>> a(*repo, {}, keys().authority.clone());
+        return a.verify_audit();
+    };
+    SECTION("a deleted row") {
+        REQUIRE(b.raw_sql("DELETE FROM audit WHERE seq = 5") == 1);
+        auto rep = verify();
+        CHECK_FALSE(rep.valid);
+        CHECK_THAT(rep.problem, Catch::Contains("entry 6") && Catch::Contains("deleted"));
+    }
+    SECTION("an edited row") {
+        REQUIRE(b.raw_sql("UPDATE audit SET outcome = 'refused' WHERE seq = 6") == 1);
+        auto rep = verify();
+        CHECK_FALSE(rep.valid);
+        CHECK_THAT(rep.problem, Catch::Contains("entry 6") && Catch::Contains("edited"));
+    }
+    SECTION("a row edited to a kind the authority never writes") {
+        REQUIRE(b.raw_sql("UPDATE audit SET kind = 'deposit-ish' WHERE seq = 6") == 1);
+        CHECK_ESCROW_ERROR((void)verify(), errc::authentication_failed);
+    }
+    SECTION("an edited row with its hash recomputed") {
+        // The attacker recomputes the edited entry's hash: the next entry's link breaks.
+        ea::audit_entry e;
+        {
+            auto repo = b.open();
+            rsa_authority<TestType, ea::officer_quorum<2>> a(*repo, {}, keys().authority.clone());
+            e = a.audit_log().at(5);
+        }
+        e.actor = "someone else";
+        REQUIRE(b.raw_sql("UPDATE audit SET actor = 'someone else', hash = $1 WHERE seq = 6", e.compute_hash()) == 1);
+        auto rep = verify();
+        CHECK_FALSE(rep.valid);
+        CHECK_THAT(rep.problem, Catch::Contains("entry 7") && Catch::Contains("link"));
+    }
+    SECTION("the last row deleted") {
+        REQUIRE(b.raw_sql("DELETE FROM audit WHERE seq = 8") == 1);
+        auto rep = verify();
+        CHECK_FALSE(rep.valid);
+        CHECK_THAT(rep.problem, Catch::Contains("recorded head"));
+    }
+    SECTION("an inserted row") {
+        REQUIRE(b.raw_sql("INSERT INTO audit VALUES (9, 0, 'deposit', 'FAKE', 'x', 'stored', '', $1, $1)",
+                          escrow::digest256{}) == 1);
+        CHECK_FALSE(verify().valid);
     }
 }

@@ -102,45 +102,23 @@ TEST_CASE("A bad connection string, an unreachable server and wrong credentials 
                Catch::StartsWith("[escrow.io_error]") && Catch::Contains("sslmode"));
 }
 
-TEST_CASE("verify_audit detects a row deleted or edited directly in PostgreSQL, and recovery a record altered there",
-          "[authority][postgres][tamper]") {
+// Audit entries deleted, edited or inserted directly in PostgreSQL (as with SQLite): in
+// test_authority_conformance.cpp.
+
+TEST_CASE("A record's owner column changed directly in PostgreSQL is detected at recovery", "[authority][postgres][tamper]") {
     std::string db = pg_fresh_database("tamper");
-    const std::string name = pg_dbname(db);
     {
         ea::postgres_repository repo(db);
         quorum_setup<ea::postgres_repository> s(repo);
-        for (int i = 0; i < 3; ++i) s.authority.deposit(make_file("PG-" + std::to_string(i)).records.front());
-        REQUIRE(s.authority.verify_audit().valid);
+        s.authority.deposit(make_file("PG-1").records.front());
     }
-    auto verify = [&] {
-        ea::postgres_repository repo(db);
-        rsa_authority<ea::postgres_repository, ea::officer_quorum<2>> a(repo, {}, keys().authority.clone());
-        return a.verify_audit();
-    };
-    SECTION("a deleted row") {
-        pg_exec(name, "DELETE FROM audit WHERE seq = 5");
-        auto rep = verify();
-        CHECK_FALSE(rep.valid);
-        CHECK_THAT(rep.problem, Catch::Contains("entry 6") && Catch::Contains("deleted"));
-    }
-    SECTION("an edited row") {
-        pg_exec(name, "UPDATE audit SET serial = 'PG-9' WHERE seq = 6");
-        auto rep = verify();
-        CHECK_FALSE(rep.valid);
-        CHECK_THAT(rep.problem, Catch::Contains("entry 6") && Catch::Contains("edited"));
-    }
-    SECTION("the last row deleted") {
-        pg_exec(name, "DELETE FROM audit WHERE seq = 7");
-        CHECK_THAT(verify().problem, Catch::Contains("recorded head"));
-    }
-    SECTION("a record's owner column changed") {
-        pg_exec(name, "UPDATE records SET owner = 'mallory@example.org' WHERE serial = 'PG-1'");
-        ea::postgres_repository repo(db);
-        quorum_setup<ea::postgres_repository> s(repo);
-        auto req = s.request("PG-1");
-        CHECK_ESCROW_ERROR((void)s.authority.recover(req, sign_by(req, {0, 1})), errc::authentication_failed);
-        CHECK(s.authority.audit_log().back().outcome == ea::audit_outcome::refused);
-    }
+    pg_exec(pg_dbname(db), "UPDATE records SET owner = 'mallory@example.org' WHERE serial = 'PG-1'");
+    ea::postgres_repository repo(db);
+    quorum_setup<ea::postgres_repository> s(repo);
+    auto req = s.request("PG-1");
+    CHECK_ESCROW_ERROR((void)s.authority.recover(req, sign_by(req, {0, 1})), errc::authentication_failed);
+    CHECK(s.authority.audit_log().back().outcome == ea::audit_outcome::refused);
+    CHECK(s.authority.verify_audit().valid);
 }
 
 TEST_CASE("A connection cut between transactions is made again, and one cut inside a transaction fails it cleanly",

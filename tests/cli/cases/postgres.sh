@@ -218,7 +218,12 @@ case_pg_tamper() {
     ok "$ESCROW" encrypt --owner "$FIX/owner.pub" --authority "$FIX/auth1.pub" --serial T-1 --record t1.rec -o t1.enc "$FIX/plain.txt"
     ok "$ESCROW" encrypt --owner "$FIX/owner.pub" --authority "$FIX/auth1.pub" --serial T-2 --record t2.rec -o t2.enc "$FIX/plain.txt"
     ok "$ESCROW" authority --db "$db" deposit t1.rec t2.rec
-    ok "$ESCROW" authority --db "$db" verify-audit
+    ok "$ESCROW" authority --db "$db" verify-audit >keywords.txt
+    # The same database as a postgres:// URI (the other scheme libpq takes).
+    local uri
+    uri=$(pg_uri "$db")
+    ok "$ESCROW" authority --db "postgres://${uri#postgresql://}" verify-audit >uri.txt
+    cmp keywords.txt uri.txt || fail "the keyword string and the postgres:// URI do not name the same authority"
     pg_sql "$name" "CREATE TABLE audit_copy AS SELECT * FROM audit" >/dev/null
     pg_sql "$name" "UPDATE audit SET serial = 'T-9' WHERE seq = 4" >/dev/null
     fails_cleanly 1 "edited" "" "" "$ESCROW" authority --db "$db" verify-audit
