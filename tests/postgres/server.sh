@@ -24,7 +24,8 @@ bindir=${ESCROW_PG_BINDIR:-/usr/lib/postgresql/15/bin}
 
 as_owner() {
     if [[ $(id -u) -eq 0 ]]; then
-        runuser -u nobody -- "$@"
+        # From /, which nobody can enter whatever the caller's directory is.
+        (cd / && runuser -u nobody -- "$@")
     else
         "$@"
     fi
@@ -52,7 +53,6 @@ case $cmd in
         echo "$tmp" >"$state/tmpdir"
         if [[ $(id -u) -eq 0 ]]; then chown nobody "$tmp"; fi
         chmod 700 "$tmp"
-        printf 'right\n' >"$tmp/pw.tmp"
         as_owner "$bindir/initdb" -D "$tmp/data" -U escrow --auth-local=trust --auth-host=reject -E UTF8 \
             --locale=C.UTF-8 --no-sync >"$tmp/initdb.log" 2>&1 || { cat "$tmp/initdb.log" >&2; exit 1; }
         # escrow (the superuser) without a password; every other role with one.
@@ -61,7 +61,6 @@ case $cmd in
         echo "host=$tmp port=5432 user=escrow" >"$state/conninfo"
         as_owner "$bindir/psql" -X -q -h "$tmp" -p 5432 -U escrow -d postgres -v ON_ERROR_STOP=1 \
             -c "CREATE ROLE escrow_pw LOGIN PASSWORD 'right'" >/dev/null
-        rm -f "$tmp/pw.tmp"
         echo "PostgreSQL $("$bindir/postgres" --version | awk '{print $3}') started: $(cat "$state/conninfo")"
         ;;
     stop)
