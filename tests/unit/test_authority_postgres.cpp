@@ -140,3 +140,14 @@ TEST_CASE("A connection cut between transactions is made again, and one cut insi
     CHECK(a.list().size() == 2);  // CUT-3 never committed; the next transaction reconnected
     CHECK(a.verify_audit().valid);
 }
+
+TEST_CASE("A session that turns synchronous_commit off is set back on, and a writer waits for the lock at most 60 s",
+          "[authority][postgres][durability]") {
+    std::string db = pg_fresh_database("sync");
+    ea::postgres::connection off(db + " options='-c synchronous_commit=off'", {});
+    CHECK(off.run("SHOW synchronous_commit").text(0, 0) == "on");
+    CHECK(off.run("SHOW lock_timeout").text(0, 0) == "1min");
+    ea::postgres::connection stronger(db + " options='-c synchronous_commit=remote_apply -c lock_timeout=5s'", {});
+    CHECK(stronger.run("SHOW synchronous_commit").text(0, 0) == "remote_apply");  // a stronger setting is kept
+    CHECK(stronger.run("SHOW lock_timeout").text(0, 0) == "5s");
+}
