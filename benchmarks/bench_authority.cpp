@@ -5,8 +5,10 @@
 /// - `sqlite_repository` on disk (WAL, synchronous=FULL: one fsync'd transaction per deposit or
 ///   recovery), in ESCROW_BENCH_DIR (default: the current directory);
 /// - `postgres_repository`, on the database ESCROW_BENCH_PG names (a libpq URI or keyword string;
-///   the benchmark empties its tables first; skipped when unset). A server for it:
-///       bash tests/postgres/server.sh start /tmp/pg && createdb -h "$(cut -d' ' -f1 /tmp/pg/conninfo | cut -d= -f2)" -U escrow bench
+///   the benchmark drops and recreates its tables first; skipped when unset). A server for it:
+///       bash tests/postgres/server.sh start /tmp/pg
+///       bash tests/postgres/server.sh psql /tmp/pg postgres -c "CREATE DATABASE bench"
+///       ESCROW_BENCH_PG="$(cat /tmp/pg/conninfo) dbname=bench" bench_authority
 ///   or any server you have;
 /// - `memory_repository`, for comparison (no storage at all).
 ///
