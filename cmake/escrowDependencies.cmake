@@ -32,3 +32,17 @@ endif()
 if(NOT TARGET SQLite::SQLite3)
   find_package(SQLite3 QUIET)
 endif()
+
+# libpq, for escrow::postgres (the backup authority's postgres_repository): optional like SQLite.
+# CMake's FindPostgreSQL makes PostgreSQL::PostgreSQL; where it is not found (it wants headers
+# some packagings split off), pkg-config's libpq is wrapped under the same name.
+if(NOT TARGET PostgreSQL::PostgreSQL)
+  find_package(PostgreSQL QUIET)
+endif()
+if(NOT TARGET PostgreSQL::PostgreSQL AND PkgConfig_FOUND)
+  pkg_check_modules(ESCROW_LIBPQ QUIET IMPORTED_TARGET libpq)
+  if(ESCROW_LIBPQ_FOUND)
+    add_library(PostgreSQL::PostgreSQL INTERFACE IMPORTED)
+    target_link_libraries(PostgreSQL::PostgreSQL INTERFACE PkgConfig::ESCROW_LIBPQ)
+  endif()
+endif()

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
 /// @file
-/// `escrow authority`: the backup authority over its SQLite database.
+/// `escrow authority`: the backup authority over its SQLite or PostgreSQL database.
 
-#include <escrow/authority/sqlite_repository.hpp>
 #include <escrow/escrow.hpp>
 
 #include <algorithm>
@@ -18,8 +17,8 @@
 #include <vector>
 
 #include "cli_args.hpp"
+#include "cli_authority_db.hpp"
 #include "cli_commands.hpp"
-#include "cli_db.hpp"
 #include "cli_io.hpp"
 #include "cli_jobs.hpp"
 #include "cli_wraps.hpp"
@@ -31,10 +30,13 @@ namespace {
 namespace ea = escrow::authority;
 
 constexpr std::string_view authority_help =
-    "Usage: escrow authority --db FILE <subcommand> [options]\n"
+    "Usage: escrow authority --db FILE|URI <subcommand> [options]\n"
     "\n"
-    "The backup authority, over its SQLite database FILE (records, officers, used request\n"
-    "nonces and the hash-chained audit log). Several processes may use FILE at once.\n"
+    "The backup authority, over its database (records, officers, used request nonces and the\n"
+    "hash-chained audit log): an SQLite FILE, or a PostgreSQL database given as a URI\n"
+    "(postgresql://USER@HOST:PORT/DBNAME, postgres://...) or a libpq keyword string\n"
+    "('host=... dbname=...'). Several processes, on several machines for PostgreSQL, may use\n"
+    "it at once.\n"
     "\n"
     "Subcommands:\n"
     "  init --authority-key PUB [--quorum K] [--wrap NAME]\n"
@@ -56,9 +58,13 @@ constexpr std::string_view authority_help =
     "                     new owner key, for 'escrow rewrap'; PRIV is the authority's private key\n"
     "  audit              print the audit log, one entry per line\n"
     "  verify-audit       check the audit log's hash chain (exit 1 when it is broken)\n"
+    "  import --from SOURCE\n"
+    "                     copy the whole authority of the database SOURCE (FILE or URI) into\n"
+    "                     the empty --db database: records, officers, nonces, settings and\n"
+    "                     the audit chain, which keeps its head\n"
     "\n"
     "Options:\n"
-    "  --db FILE          the authority's database (created by init only)\n"
+    "  --db FILE|URI      the authority's database (created by init and import only)\n"
     "  -h, --help         show this help\n"
     "\n";
 
@@ -81,48 +87,40 @@ std::uint16_t read_u16(const escrow::bytes& b) {
     return escrow::le::get<std::uint16_t>(b.data());
 }
 
-/// An existing authority database, and what `init` stored in it.
+constexpr std::string_view quorum_key = "cli.quorum";
+
+/// An open, initialised authority database (SQLite or PostgreSQL), and what `init` stored in it.
+template <class Repo>
 struct authority_db {
-    ea::sqlite_repository repo;
+    Repo& repo;
     std::uint16_t wrap_id = 0;
     std::size_t quorum = 0;
 
-    explicit authority_db(const std::string& path) : repo(open(path)) {
+    authority_db(Repo& r, const std::string& db) : repo(r) {
         auto t = repo.begin();
         auto w = t.get_meta(ea::meta_keys::wrap_id);
         auto q = t.get_meta(quorum_key);
         if (!w || !q)
-            throw escrow::error(escrow::errc::not_found, "--db " + in_quotes(path) +
+            throw escrow::error(escrow::errc::not_found, "--db " + db_display_name(db) +
                                                              " is not initialised: run 'escrow authority --db FILE init' first");
         wrap_id = read_u16(*w);
         if (q->size() != 1 || (*q)[0] == 0) throw escrow::error(escrow::errc::malformed_blob, "authority database: malformed quorum");
         quorum = (*q)[0];
     }
-
-    static constexpr std::string_view quorum_key = "cli.quorum";
-
-private:
-    static ea::sqlite_repository open(const std::string& path) {
-        std::error_code ec;
-        if (!fs::exists(path, ec))
-            throw escrow::error(escrow::errc::not_found, "--db " + in_quotes(path) +
-                                                             " does not exist: run 'escrow authority --db FILE init' first");
-        return open_repository(path);
-    }
 };
 
-template <class Wrap>
-using cli_authority = ea::backup_authority<Wrap, ea::sqlite_repository, ea::dynamic_officer_quorum>;
+template <class Wrap, class Repo>
+using cli_authority = ea::backup_authority<Wrap, Repo, ea::dynamic_officer_quorum>;
 
 /// The authority of an initialised database, with its stored public key (no private key).
-template <class Wrap>
-cli_authority<Wrap> open_authority(authority_db& db) {
+template <class Wrap, class Repo>
+cli_authority<Wrap, Repo> open_authority(authority_db<Repo>& db) {
     auto t = db.repo.begin();
     auto key = t.get_meta(ea::meta_keys::public_key);
     if (!key) throw escrow::error(escrow::errc::not_found, "authority database: no authority key stored");
     auto pub = ea::public_key_codec<Wrap>::decode(*key);
     t.commit();
-    return cli_authority<Wrap>(db.repo, ea::dynamic_officer_quorum(db.quorum), std::move(pub));
+    return cli_authority<Wrap, Repo>(db.repo, ea::dynamic_officer_quorum(db.quorum), std::move(pub));
 }
 
 int authority_init(const std::string& db_path, std::span<char* const> argv) {
@@ -138,29 +136,36 @@ int authority_init(const std::string& db_path, std::span<char* const> argv) {
     return with_key_wrap(*key_path, "--authority-key", a.get("wrap"), [&](auto t) {
         using W = typename decltype(t)::type;
         auto pub = cli_wrap<W>::load_public(*key_path, "--authority-key");
-        bool existed = fs::exists(db_path);
-        ea::sqlite_repository repo = open_repository(db_path);
-        require_same_wrap(repo, db_path, W::id);
-        // Binds the database to the key (refused when it is bound to another), then the quorum.
-        cli_authority<W> auth(repo, ea::dynamic_officer_quorum(k), pub);
-        {
-            auto tx = repo.begin();
-            auto q = tx.get_meta(authority_db::quorum_key);
-            if (q && (q->size() != 1 || (*q)[0] != k))
-                throw escrow::error(escrow::errc::invalid_argument,
-                                    "--db " + in_quotes(db_path) + " is initialised with another quorum");
-            escrow::byte kb = static_cast<escrow::byte>(k);
-            tx.set_meta(authority_db::quorum_key, escrow::byte_view(&kb, 1));
-            tx.commit();
-        }
-        std::cerr << "escrow: " << (existed ? "authority database already initialised: " : "initialised ") << db_path
-                  << " for the " << W::name << " authority key SHA-256 " << escrow::hex::encode(auth.fingerprint())
-                  << ", quorum " << k << "\n";
-        return exit_code::ok;
+        const bool postgres = is_postgres_target(db_path);
+        bool existed = !postgres && fs::exists(db_path);
+        authority_repository any;
+        open_repository(any, db_path, true);
+        return visit_repository(any, [&](auto& repo) {
+            using Repo = std::remove_reference_t<decltype(repo)>;
+            require_same_wrap(repo, db_path, W::id);
+            if (postgres) existed = repo.begin().get_meta(quorum_key).has_value();
+            // Binds the database to the key (refused when it is bound to another), then the quorum.
+            cli_authority<W, Repo> auth(repo, ea::dynamic_officer_quorum(k), pub);
+            {
+                auto tx = repo.begin();
+                auto q = tx.get_meta(quorum_key);
+                if (q && (q->size() != 1 || (*q)[0] != k))
+                    throw escrow::error(escrow::errc::invalid_argument,
+                                        "--db " + db_display_name(db_path) + " is initialised with another quorum");
+                escrow::byte kb = static_cast<escrow::byte>(k);
+                tx.set_meta(quorum_key, escrow::byte_view(&kb, 1));
+                tx.commit();
+            }
+            std::cerr << "escrow: " << (existed ? "authority database already initialised: " : "initialised ")
+                      << (postgres ? db_display_name(db_path) : db_path) << " for the " << W::name
+                      << " authority key SHA-256 " << escrow::hex::encode(auth.fingerprint()) << ", quorum " << k << "\n";
+            return exit_code::ok;
+        });
     });
 }
 
-int authority_register_officer(authority_db& db, std::span<char* const> argv) {
+template <class Repo>
+int authority_register_officer(authority_db<Repo>& db, std::span<char* const> argv) {
     auto a = parse_args("authority register-officer", {}, argv);
     if (a.operands().size() != 2) throw usage_error("authority register-officer: expected NAME PUB");
     const std::string& name = a.operands()[0];
@@ -174,7 +179,7 @@ int authority_register_officer(authority_db& db, std::span<char* const> argv) {
         }
     }();
     return with_wrap(db.wrap_id, [&](auto t) {
-        auto auth = open_authority<typename decltype(t)::type>(db);
+        auto auth = open_authority<typename decltype(t)::type, Repo>(db);
         auth.register_officer(name, key);
         std::cerr << "escrow: registered officer '" << name << "' (Ed25519 key SHA-256 "
                   << escrow::hex::encode(key.fingerprint()) << ")\n";
@@ -182,11 +187,12 @@ int authority_register_officer(authority_db& db, std::span<char* const> argv) {
     });
 }
 
-int authority_officers(authority_db& db, std::span<char* const> argv) {
+template <class Repo>
+int authority_officers(authority_db<Repo>& db, std::span<char* const> argv) {
     auto a = parse_args("authority officers", {}, argv);
     if (!a.operands().empty()) throw usage_error("authority officers: unexpected operand '" + a.operands().front() + "'");
     return with_wrap(db.wrap_id, [&](auto t) {
-        auto auth = open_authority<typename decltype(t)::type>(db);
+        auto auth = open_authority<typename decltype(t)::type, Repo>(db);
         for (const auto& o : auth.officers())
             std::cout << tabless(o.name) << "\t" << escrow::hex::encode(escrow::sha256(o.public_key)) << "\t"
                       << iso8601_utc(o.registered) << "\n";
@@ -194,17 +200,20 @@ int authority_officers(authority_db& db, std::span<char* const> argv) {
     });
 }
 
-int authority_deposit(authority_db& db, std::span<char* const> argv) {
+template <class Repo>
+int authority_deposit(authority_db<Repo>& db, std::span<char* const> argv) {
     auto a = parse_args("authority deposit", {}, argv);
     if (a.operands().empty()) throw usage_error("authority deposit: expected one or more RECORD files");
     // Every record parses before the first is stored.
     std::vector<escrow::escrow_record> records;
     for (const auto& p : a.operands()) records.push_back(load_record(p, "deposit"));
     return with_wrap(db.wrap_id, [&](auto t) {
-        auto auth = open_authority<typename decltype(t)::type>(db);
+        auto auth = open_authority<typename decltype(t)::type, Repo>(db);
         for (std::size_t i = 0; i < records.size(); ++i) {
             try {
                 auto r = auth.deposit(records[i]);
+                // Each line is an acknowledgement, on stderr with the tool's other messages, as
+                // soon as the deposit is committed.
                 std::cerr << "escrow: " << (r == ea::deposit_result::stored ? "deposited " : "already present ")
                           << records[i].info.serial << "\n";
             } catch (const escrow::error& e) {
@@ -215,13 +224,14 @@ int authority_deposit(authority_db& db, std::span<char* const> argv) {
     });
 }
 
-int authority_list(authority_db& db, std::span<char* const> argv) {
+template <class Repo>
+int authority_list(authority_db<Repo>& db, std::span<char* const> argv) {
     static constexpr option_spec specs[] = {{"owner", 0, true, false}};
     auto a = parse_args("authority list", specs, argv);
     if (!a.operands().empty()) throw usage_error("authority list: unexpected operand '" + a.operands().front() + "'");
     std::string owner = a.get("owner").value_or("");
     return with_wrap(db.wrap_id, [&](auto t) {
-        auto auth = open_authority<typename decltype(t)::type>(db);
+        auto auth = open_authority<typename decltype(t)::type, Repo>(db);
         for (const auto& e : auth.list(owner)) {
             const auto& r = e.record;
             std::cout << r.info.serial << "\t" << (e.status == ea::record_status::active ? "active" : "revoked") << "\t"
@@ -235,18 +245,20 @@ int authority_list(authority_db& db, std::span<char* const> argv) {
     });
 }
 
-int authority_revoke(authority_db& db, std::span<char* const> argv) {
+template <class Repo>
+int authority_revoke(authority_db<Repo>& db, std::span<char* const> argv) {
     auto a = parse_args("authority revoke", {}, argv);
     if (a.operands().size() != 1) throw usage_error("authority revoke: expected one SERIAL");
     return with_wrap(db.wrap_id, [&](auto t) {
-        auto auth = open_authority<typename decltype(t)::type>(db);
+        auto auth = open_authority<typename decltype(t)::type, Repo>(db);
         bool changed = auth.revoke(a.operands()[0], "authority (escrow authority revoke)");
         std::cerr << "escrow: " << (changed ? "revoked " : "already revoked: ") << a.operands()[0] << "\n";
         return exit_code::ok;
     });
 }
 
-int authority_recover(authority_db& db, std::span<char* const> argv) {
+template <class Repo>
+int authority_recover(authority_db<Repo>& db, std::span<char* const> argv) {
     static constexpr option_spec specs[] = {{"request", 0, true, false},
                                             {"signature", 0, true, true},
                                             {"key", 0, true, false},
@@ -268,7 +280,7 @@ int authority_recover(authority_db& db, std::span<char* const> argv) {
     return with_wrap(db.wrap_id, [&](auto t) {
         using W = typename decltype(t)::type;
         auto key = cli_wrap<W>::load_private(*key_path, "--key");
-        cli_authority<W> auth(db.repo, ea::dynamic_officer_quorum(db.quorum), std::move(key));
+        cli_authority<W, Repo> auth(db.repo, ea::dynamic_officer_quorum(db.quorum), std::move(key));
         // The temporary output exists before the grant, so that a directory where it cannot be
         // created fails the command before the request's nonce is spent.
         output_file out(*out_path);
@@ -281,11 +293,12 @@ int authority_recover(authority_db& db, std::span<char* const> argv) {
     });
 }
 
-int authority_audit(authority_db& db, std::span<char* const> argv, bool verify_only) {
+template <class Repo>
+int authority_audit(authority_db<Repo>& db, std::span<char* const> argv, bool verify_only) {
     auto a = parse_args(verify_only ? "authority verify-audit" : "authority audit", {}, argv);
     if (!a.operands().empty()) throw usage_error("unexpected operand '" + a.operands().front() + "'");
     return with_wrap(db.wrap_id, [&](auto t) {
-        auto auth = open_authority<typename decltype(t)::type>(db);
+        auto auth = open_authority<typename decltype(t)::type, Repo>(db);
         if (!verify_only) {
             for (const auto& e : auth.audit_log())
                 std::cout << e.seq << "\t" << iso8601_utc(e.time) << "\t" << e.kind << "\t" << tabless(e.serial) << "\t"
@@ -335,18 +348,23 @@ int cmd_authority(std::span<char* const> argv) {
     if (!db || db->empty()) throw usage_error("authority: --db FILE is required (see 'escrow authority --help')");
     if (sub == "init") return authority_init(*db, rest);
     static constexpr std::string_view known[] = {"register-officer", "officers", "deposit", "list",
-                                                 "revoke", "recover", "audit", "verify-audit"};
+                                                 "revoke", "recover", "audit", "verify-audit", "import"};
     if (std::find(std::begin(known), std::end(known), sub) == std::end(known))
         throw usage_error("authority: unknown subcommand '" + std::string(sub) + "' (see 'escrow authority --help')");
-    authority_db d(*db);
-    if (sub == "register-officer") return authority_register_officer(d, rest);
-    if (sub == "officers") return authority_officers(d, rest);
-    if (sub == "deposit") return authority_deposit(d, rest);
-    if (sub == "list") return authority_list(d, rest);
-    if (sub == "revoke") return authority_revoke(d, rest);
-    if (sub == "recover") return authority_recover(d, rest);
-    if (sub == "audit") return authority_audit(d, rest, false);
-    return authority_audit(d, rest, true);
+    if (sub == "import") return authority_import(*db, rest);
+    authority_repository repo;
+    open_repository(repo, *db, false);
+    return visit_repository(repo, [&](auto& r) {
+        authority_db d(r, *db);
+        if (sub == "register-officer") return authority_register_officer(d, rest);
+        if (sub == "officers") return authority_officers(d, rest);
+        if (sub == "deposit") return authority_deposit(d, rest);
+        if (sub == "list") return authority_list(d, rest);
+        if (sub == "revoke") return authority_revoke(d, rest);
+        if (sub == "recover") return authority_recover(d, rest);
+        if (sub == "audit") return authority_audit(d, rest, false);
+        return authority_audit(d, rest, true);
+    });
 }
 
 }  // namespace escrow_cli

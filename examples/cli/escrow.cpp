@@ -38,7 +38,7 @@ constexpr std::string_view main_help =
     "  encrypt   encrypt for an owner; write an escrow record for each authority\n"
     "  decrypt   decrypt with the owner's key, or an authority's key (with its record)\n"
     "  inspect   describe an encrypted file or an escrow record, without any key\n"
-    "  authority the backup authority: records, officers, recovery, audit (SQLite database)\n"
+    "  authority the backup authority: records, officers, recovery, audit (SQLite or PostgreSQL)\n"
     "  officer   officer keys, recovery requests and their signatures\n"
     "  rewrap    apply a re-wrapped owner blob from the authority to an encrypted file\n"
     "\n"

@@ -18,35 +18,9 @@ using escrow::errc;
 
 // ---- recovery with an officer quorum ---------------------------------------------------------------
 
-TEMPLATE_TEST_CASE("Recovery is granted with K valid officer signatures and the owner's file opens with the new key",
-                   "[authority][quorum]", ea::memory_repository, ea::sqlite_repository) {
-    fs::path dir = scratch("granted");
-    std::optional<TestType> repo_holder;
-    if constexpr (std::is_same_v<TestType, ea::sqlite_repository>) repo_holder.emplace(dir / "authority.db");
-    else repo_holder.emplace();
-    quorum_setup<TestType> s(*repo_holder);
-
-    auto f = make_file("GRANT-1");
-    REQUIRE(s.authority.deposit(f.records.front()) == ea::deposit_result::stored);
-    auto req = s.request("GRANT-1");
-    auto sigs = sign_by(req, {0, 2});
-    ea::owner_blob blob = s.authority.recover(req, sigs);
-    CHECK(blob.serial == "GRANT-1");
-    CHECK(blob.store_id == escrow::store::native::id);
-
-    // The old owner key no longer opens the rewritten file; the new one does, with the same plaintext.
-    CHECK(apply_and_decrypt(dir, f.file, blob) == escrow_test::pattern(3000, 7));
-    escrow::file_source in(dir / "file.enc");
-    auto rewritten = escrow::read_all(in, 1 << 24);
-    CHECK_ESCROW_ERROR(escrow_test::decrypt(rewritten, keys().owner), errc::no_matching_key);
-
-    auto log = s.authority.audit_log();
-    REQUIRE(!log.empty());
-    CHECK(log.back().kind == ea::audit_kind::recovery);
-    CHECK(log.back().outcome == ea::audit_outcome::granted);
-    CHECK(log.back().actor == "officers olivia, opal");
-    CHECK(s.authority.verify_audit().valid);
-}
+// The granted recovery itself (K signatures, the file opening with the new key, the audit entry)
+// runs on every repository in test_authority_conformance.cpp ("An authority deposits, recovers,
+// refuses, revokes and audits alike on every repository").
 
 TEST_CASE("Recovery is refused with K-1 signatures, a doubled officer, an unregistered officer, or a signature over "
           "another request",

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /// @file
-/// The backup authority on SQLite: binding to one authority key, file modes, tampering in the
-/// database file (records and the audit chain), schema versions, and durability under SIGKILL and
-/// concurrent writers.
+/// The backup authority on SQLite: binding to one authority key, file modes, records tampered with
+/// in the database file (the audit chain's case is in test_authority_conformance.cpp), schema
+/// versions, and durability under SIGKILL and concurrent writers.
 
 #include "authority_support.hpp"
 
@@ -133,65 +133,9 @@ TEST_CASE("Record metadata changed in the SQLite file is detected at recovery", 
     }
 }
 
-TEST_CASE("verify_audit detects a deleted, an edited, an inserted and a truncated entry in the SQLite file",
-          "[authority][sqlite][audit]") {
-    fs::path dir = scratch("audit");
-    fs::path db = dir / "authority.db";
-    {
-        ea::sqlite_repository repo(db);
-        quorum_setup<ea::sqlite_repository> s(repo);
-        for (int i = 0; i < 3; ++i) s.authority.deposit(make_file("AUDIT-" + std::to_string(i)).records.front());
-        s.authority.revoke("AUDIT-1");
-        auto rep = s.authority.verify_audit();
-        REQUIRE(rep.valid);
-        REQUIRE(rep.entries == 8);  // bind-key, 3 officers, 3 deposits, 1 revocation
-    }
-    auto verify = [&] {
-        ea::sqlite_repository repo(db);
-        rsa_authority<ea::sqlite_repository, ea::officer_quorum<2>> a(repo, {}, keys().authority.clone());
-        return a.verify_audit();
-    };
-    SECTION("a deleted row") {
-        tamper_sql(db, "DELETE FROM audit WHERE seq = 5");
-        auto rep = verify();
-        CHECK_FALSE(rep.valid);
-        CHECK_THAT(rep.problem, Catch::Contains("entry 6") && Catch::Contains("deleted"));
-    }
-    SECTION("an edited row") {
-        tamper_sql(db, "UPDATE audit SET outcome = 'refused' WHERE seq = 6");
-        auto rep = verify();
-        CHECK_FALSE(rep.valid);
-        CHECK_THAT(rep.problem, Catch::Contains("entry 6") && Catch::Contains("edited"));
-    }
-    SECTION("a row edited to a kind the authority never writes") {
-        tamper_sql(db, "UPDATE audit SET kind = 'deposit-ish' WHERE seq = 6");
-        CHECK_ESCROW_ERROR((void)verify(), errc::authentication_failed);
-    }
-    SECTION("an edited row with its hash recomputed") {
-        // The attacker recomputes the edited entry's hash: the next entry's link breaks.
-        ea::audit_entry e;
-        {
-            ea::sqlite_repository repo(db);
-            rsa_authority<ea::sqlite_repository, ea::officer_quorum<2>> a(repo, {}, keys().authority.clone());
-            e = a.audit_log().at(5);
-        }
-        e.actor = "someone else";
-        tamper_sql(db, "UPDATE audit SET actor = 'someone else', hash = ?1 WHERE seq = 6", e.compute_hash());
-        auto rep = verify();
-        CHECK_FALSE(rep.valid);
-        CHECK_THAT(rep.problem, Catch::Contains("entry 7") && Catch::Contains("link"));
-    }
-    SECTION("the last row deleted") {
-        tamper_sql(db, "DELETE FROM audit WHERE seq = 8");
-        auto rep = verify();
-        CHECK_FALSE(rep.valid);
-        CHECK_THAT(rep.problem, Catch::Contains("recorded head"));
-    }
-    SECTION("an inserted row") {
-        tamper_sql(db, "INSERT INTO audit VALUES (9, 0, 'deposit', 'FAKE', 'x', 'stored', '', zeroblob(32), zeroblob(32))");
-        CHECK_FALSE(verify().valid);
-    }
-}
+// Audit entries deleted, edited or inserted directly in the database file: the same case runs on
+// SQLite and PostgreSQL in test_authority_conformance.cpp ("verify_audit detects ... written
+// directly into the database").
 
 TEST_CASE("A database with another schema version is refused", "[authority][sqlite]") {
     fs::path dir = scratch("schema");

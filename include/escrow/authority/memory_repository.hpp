@@ -108,6 +108,18 @@ public:
             if (!s_->nonces.emplace(k, expires).second) throw error(errc::io_error, "memory repository: nonce already used");
             undo_.push_back([s = s_, k] { s->nonces.erase(k); });
         }
+        /// Every recorded nonce, ordered by its bytes.
+        [[nodiscard]] std::vector<nonce_entry> list_nonces() const {
+            std::vector<nonce_entry> out;
+            for (const auto& [k, e] : s_->nonces) out.push_back({bytes(k.begin(), k.end()), e});
+            return out;
+        }
+        /// Every setting, ordered by key.
+        [[nodiscard]] std::vector<meta_entry> list_meta() const {
+            std::vector<meta_entry> out;
+            for (const auto& [k, v] : s_->meta) out.push_back({k, v});
+            return out;
+        }
         /// The setting `key` (see `meta_keys`), if set.
         [[nodiscard]] std::optional<bytes> get_meta(std::string_view key) const {
             auto it = s_->meta.find(key);

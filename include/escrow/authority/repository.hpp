@@ -43,6 +43,18 @@ struct officer_entry {
     std::uint64_t registered = 0; ///< Unix seconds
 };
 
+/// A nonce of a granted recovery request, as `list_nonces` returns it.
+struct nonce_entry {
+    bytes nonce;              ///< the request's nonce
+    std::uint64_t expires = 0;  ///< the request's expiry, Unix seconds
+};
+
+/// A setting, as `list_meta` returns it.
+struct meta_entry {
+    std::string key;  ///< e.g. `meta_keys::fingerprint`
+    bytes value;      ///< as `set_meta` stored it
+};
+
 /// Keys of the settings (`get_meta`/`set_meta`) a backup authority keeps in its repository.
 namespace meta_keys {
 inline constexpr std::string_view fingerprint = "authority.fingerprint";  ///< SHA-256 of the authority key
@@ -87,6 +99,16 @@ concept repository_transaction =
         t.commit();
     };
 
+/// A transaction that can also list what it holds beside records, officers and the audit log:
+/// `t.list_nonces()` → `std::vector<nonce_entry>` and `t.list_meta()` → `std::vector<meta_entry>`,
+/// each in ascending byte order. What copying a whole repository (`copy_repository`) needs; an
+/// authority does not.
+template <class T>
+concept listable_transaction = repository_transaction<T> && requires(T& t) {
+    { t.list_nonces() } -> std::same_as<std::vector<nonce_entry>>;
+    { t.list_meta() } -> std::same_as<std::vector<meta_entry>>;
+};
+
 /// A read-only view of a repository transaction: the look-ups of `repository_transaction` and
 /// nothing that changes the repository. What an identity policy is given, so that vouching for a
 /// request cannot change what the authority holds.
@@ -120,7 +142,8 @@ private:
 };
 
 /// A repository: `r.begin()` starts a transaction (waiting for writers in other threads or
-/// processes as the repository allows). Models: `memory_repository`, `sqlite_repository`.
+/// processes as the repository allows). Models: `memory_repository`, `sqlite_repository`,
+/// `postgres_repository`.
 template <class R>
 concept repository = requires(R& r) {
     typename R::transaction;

@@ -172,6 +172,20 @@ public:
         repo_->db_.bind(s, 2, expires);
         repo_->db_.run(s);
     }
+    /// Every recorded nonce, ordered by its bytes.
+    [[nodiscard]] std::vector<nonce_entry> list_nonces() {
+        auto& s = repo_->db_.prepare("SELECT nonce, expires FROM nonces ORDER BY nonce");
+        std::vector<nonce_entry> out;
+        while (repo_->db_.step(s)) out.push_back({sqlite::column_blob(s, 0), sqlite::column_u64(s, 1)});
+        return out;
+    }
+    /// Every setting, ordered by key.
+    [[nodiscard]] std::vector<meta_entry> list_meta() {
+        auto& s = repo_->db_.prepare("SELECT key, value FROM meta ORDER BY key");
+        std::vector<meta_entry> out;
+        while (repo_->db_.step(s)) out.push_back({sqlite::column_text(s, 0), sqlite::column_blob(s, 1)});
+        return out;
+    }
     /// The setting `key` (see `meta_keys`), if set.
     [[nodiscard]] std::optional<bytes> get_meta(std::string_view key) {
         auto& s = repo_->db_.prepare("SELECT value FROM meta WHERE key = ?1");

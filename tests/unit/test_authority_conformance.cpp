@@ -1,0 +1,481 @@
+// SPDX-License-Identifier: MIT
+/// @file
+/// The repository conformance suite: the same behaviour, case by case, on every repository the
+/// library ships (memory, SQLite, PostgreSQL on the real server of the ctest fixture `escrow_pg`):
+/// transactions, records, officers, nonces, settings, the audit log, an authority on top,
+/// concurrent writers, persistence, copying a whole authority between repositories, and (for the
+/// two with storage one can edit) audit entries deleted, edited or inserted in the database.
+
+#include "authority_support.hpp"
+#include "postgres_support.hpp"
+
+#include <escrow/authority/memory_repository.hpp>
+#include <escrow/authority/postgres_repository.hpp>
+#include <escrow/authority/repository_copy.hpp>
+#include <escrow/authority/sqlite_repository.hpp>
+
+#include <sqlite3.h>
+
+#include <atomic>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+using namespace escrow_test;
+using escrow::errc;
+
+namespace {
+
+/// Where a repository of type R lives for one test, and how to open it (again).
+template <class R>
+struct backend;
+
+template <>
+struct backend<ea::memory_repository> {
+    std::shared_ptr<ea::memory_repository> repo = std::make_shared<ea::memory_repository>();
+    explicit backend(const std::string&) {}
+    /// The same object every time: a memory repository is one object shared by its threads.
+    std::shared_ptr<ea::memory_repository> open() { return repo; }
+};
+
+template <>
+struct backend<ea::sqlite_repository> {
+    fs::path db;
+    explicit backend(const std::string& name) : db(scratch("conformance-" + name) / "authority.db") {}
+    std::shared_ptr<ea::sqlite_repository> open() { return std::make_shared<ea::sqlite_repository>(db); }
+    /// Runs `statement` (its parameter $1, if any, is `blob`) on the file directly, as an attacker
+    /// with write access would; returns the rows it changed.
+    int raw_sql(const std::string& statement, escrow::byte_view blob = {}) {
+        sqlite3* raw = nullptr;
+        REQUIRE(sqlite3_open(db.c_str(), &raw) == SQLITE_OK);
+        sqlite3_stmt* st = nullptr;
+        REQUIRE(sqlite3_prepare_v2(raw, statement.c_str(), -1, &st, nullptr) == SQLITE_OK);
+        if (!blob.empty()) sqlite3_bind_blob(st, 1, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
+        REQUIRE(sqlite3_step(st) == SQLITE_DONE);
+        int changed = sqlite3_changes(raw);
+        sqlite3_finalize(st);
+        sqlite3_close(raw);
+        return changed;
+    }
+};
+
+template <>
+struct backend<ea::postgres_repository> {
+    std::string conninfo;
+    explicit backend(const std::string& name) : conninfo(pg_fresh_database(name)) {}
+    std::shared_ptr<ea::postgres_repository> open() { return std::make_shared<ea::postgres_repository>(conninfo); }
+    /// Runs `statement` (its parameter $1, if any, is `blob`) on the database directly, as psql
+    /// would; returns the rows it changed.
+    int raw_sql(const std::string& statement, escrow::byte_view blob = {}) {
+        ea::postgres::connection c(conninfo, {});
+        ea::postgres::params p;
+        if (!blob.empty()) p.add(blob);
+        return static_cast<int>(c.run(statement, p).changed());
+    }
+};
+
+ea::stored_record record(const std::string& serial, const std::string& owner, std::uint64_t t = t0) {
+    return {serial, owner, ea::record_status::active, escrow::bytes{1, 2, 3, static_cast<escrow::byte>(serial.size())}, t};
+}
+
+ea::audit_entry entry_after(const ea::audit_head& head, const std::string& serial) {
+    ea::audit_entry e;
+    e.seq = head.seq + 1;
+    e.time = t0 + e.seq;
+    e.kind = ea::audit_kind::deposit;
+    e.serial = serial;
+    e.actor = "tester";
+    e.outcome = ea::audit_outcome::stored;
+    e.prev_hash = head.hash;
+    e.hash = e.compute_hash();
+    return e;
+}
+
+escrow::bytes bytes_of(std::string_view s) { return escrow::bytes(s.begin(), s.end()); }
+
+}  // namespace
+
+#define ESCROW_REPOSITORIES ea::memory_repository, ea::sqlite_repository, ea::postgres_repository
+
+TEMPLATE_TEST_CASE("A committed transaction is seen by the next, and one destroyed uncommitted leaves nothing",
+                   "[authority][conformance]", ESCROW_REPOSITORIES) {
+    backend<TestType> b("tx");
+    auto repo = b.open();
+    {
+        auto t = repo->begin();
+        t.insert_record(record("TX-1", "alice"));
+        t.set_meta("k", bytes_of("v"));
+        t.append_audit(entry_after(t.audit_head(), "TX-1"));
+        t.commit();
+    }
+    {
+        auto t = repo->begin();
+        t.insert_record(record("TX-2", "alice"));
+        t.insert_officer({"olivia", escrow::bytes(32, 7), t0});
+        t.insert_nonce(escrow::bytes(32, 1), t0);
+        t.set_meta("k", bytes_of("changed"));
+        t.set_status("TX-1", ea::record_status::revoked);
+        t.append_audit(entry_after(t.audit_head(), "TX-2"));
+        // destroyed without commit()
+    }
+    auto t = repo->begin();
+    CHECK(t.find_record("TX-1").has_value());
+    CHECK(t.find_record("TX-1")->status == ea::record_status::active);
+    CHECK_FALSE(t.find_record("TX-2").has_value());
+    CHECK(t.list_officers().empty());
+    CHECK_FALSE(t.nonce_used(escrow::bytes(32, 1)));
+    CHECK(t.get_meta("k") == bytes_of("v"));
+    CHECK(t.audit_head().seq == 1);
+    CHECK(t.audit_entries().size() == 1);
+}
+
+TEMPLATE_TEST_CASE("Records are found, listed by owner in byte order of their serials, and change status",
+                   "[authority][conformance]", ESCROW_REPOSITORIES) {
+    backend<TestType> b("records");
+    auto repo = b.open();
+    {
+        auto t = repo->begin();
+        for (const char* s : {"b-2", "B-1", "a-3", "A-4"}) t.insert_record(record(s, std::string(s).starts_with("b") ? "bob" : "alice", t0 + 5));
+        t.commit();
+    }
+    auto t = repo->begin();
+    auto r = t.find_record("a-3");
+    REQUIRE(r.has_value());
+    CHECK(r->serial == "a-3");
+    CHECK(r->owner == "alice");
+    CHECK(r->status == ea::record_status::active);
+    CHECK(r->encoded == escrow::bytes{1, 2, 3, 3});
+    CHECK(r->deposited == t0 + 5);
+    CHECK_FALSE(t.find_record("A-3").has_value());  // serials are exact, case included
+    std::vector<std::string> all;
+    for (const auto& x : t.list_records("")) all.push_back(x.serial);
+    CHECK(all == std::vector<std::string>{"A-4", "B-1", "a-3", "b-2"});
+    std::vector<std::string> alice;
+    for (const auto& x : t.list_records("alice")) alice.push_back(x.serial);
+    CHECK(alice == std::vector<std::string>{"A-4", "B-1", "a-3"});
+    CHECK(t.list_records("nobody").empty());
+    t.set_status("B-1", ea::record_status::revoked);
+    CHECK(t.find_record("B-1")->status == ea::record_status::revoked);
+    CHECK_ESCROW_ERROR(t.set_status("NO-SUCH", ea::record_status::revoked), errc::not_found);
+    auto t2 = std::move(t);  // a transaction moves with its changes
+    t2.commit();
+    auto t3 = repo->begin();
+    CHECK(t3.find_record("B-1")->status == ea::record_status::revoked);
+    CHECK_ESCROW_ERROR(t3.insert_record(record("a-3", "mallory")), errc::io_error);
+}
+
+TEMPLATE_TEST_CASE("Officers are found by name and by key, listed by name, and a taken name or key is refused",
+                   "[authority][conformance]", ESCROW_REPOSITORIES) {
+    backend<TestType> b("officers");
+    auto repo = b.open();
+    {
+        auto t = repo->begin();
+        t.insert_officer({"oscar", escrow::bytes(32, 2), t0 + 1});
+        t.insert_officer({"Olivia", escrow::bytes(32, 1), t0 + 2});
+        t.commit();
+    }
+    {
+        auto t = repo->begin();
+        auto o = t.find_officer("oscar");
+        REQUIRE(o.has_value());
+        CHECK(o->public_key == escrow::bytes(32, 2));
+        CHECK(o->registered == t0 + 1);
+        auto k = t.find_officer_by_key(escrow::bytes(32, 1));
+        REQUIRE(k.has_value());
+        CHECK(k->name == "Olivia");
+        CHECK_FALSE(t.find_officer("olivia").has_value());
+        CHECK_FALSE(t.find_officer_by_key(escrow::bytes(32, 3)).has_value());
+        auto list = t.list_officers();
+        REQUIRE(list.size() == 2);
+        CHECK(list[0].name == "Olivia");
+        CHECK(list[1].name == "oscar");
+    }
+    {
+        auto t = repo->begin();
+        CHECK_ESCROW_ERROR(t.insert_officer({"oscar", escrow::bytes(32, 9), t0}), errc::io_error);
+    }
+    auto t = repo->begin();
+    CHECK_ESCROW_ERROR(t.insert_officer({"opal", escrow::bytes(32, 2), t0}), errc::io_error);
+}
+
+TEMPLATE_TEST_CASE("Nonces and settings are stored, overwritten and listed in byte order", "[authority][conformance]",
+                   ESCROW_REPOSITORIES) {
+    backend<TestType> b("nonces");
+    auto repo = b.open();
+    {
+        auto t = repo->begin();
+        t.insert_nonce(escrow::bytes(32, 0xf0), t0 + 9);
+        t.insert_nonce(escrow::bytes(32, 0x01), t0 + 8);
+        t.set_meta("b.key", bytes_of("1"));
+        t.set_meta("a.key", escrow::bytes{});
+        t.set_meta("b.key", bytes_of("2"));
+        t.commit();
+    }
+    {
+        auto t = repo->begin();
+        CHECK(t.nonce_used(escrow::bytes(32, 0xf0)));
+        CHECK_FALSE(t.nonce_used(escrow::bytes(32, 0xf1)));
+        auto n = t.list_nonces();
+        REQUIRE(n.size() == 2);
+        CHECK(n[0].nonce == escrow::bytes(32, 0x01));
+        CHECK(n[0].expires == t0 + 8);
+        CHECK(n[1].nonce == escrow::bytes(32, 0xf0));
+        CHECK(t.get_meta("b.key") == bytes_of("2"));
+        REQUIRE(t.get_meta("a.key").has_value());
+        CHECK(t.get_meta("a.key")->empty());
+        CHECK_FALSE(t.get_meta("c.key").has_value());
+        auto m = t.list_meta();
+        REQUIRE(m.size() == 2);
+        CHECK(m[0].key == "a.key");
+        CHECK(m[1].key == "b.key");
+        CHECK(m[1].value == bytes_of("2"));
+    }
+    auto t = repo->begin();
+    CHECK_ESCROW_ERROR(t.insert_nonce(escrow::bytes(32, 0x01), t0), errc::io_error);
+}
+
+TEMPLATE_TEST_CASE("Audit entries come back in order, byte for byte, with the recorded head", "[authority][conformance]",
+                   ESCROW_REPOSITORIES) {
+    backend<TestType> b("audit");
+    auto repo = b.open();
+    std::vector<ea::audit_entry> written;
+    for (int i = 0; i < 12; ++i) {
+        auto t = repo->begin();
+        auto e = entry_after(t.audit_head(), "S-" + std::to_string(i));
+        e.reason = i % 2 ? "a reason with\ttabs and\nnewlines" : "";
+        e.kind = static_cast<ea::audit_kind>(i % 5);
+        e.outcome = static_cast<ea::audit_outcome>(i % 6);
+        e.hash = e.compute_hash();
+        t.append_audit(e);
+        t.commit();
+        written.push_back(e);
+    }
+    auto t = repo->begin();
+    auto read = t.audit_entries();
+    REQUIRE(read.size() == written.size());
+    for (std::size_t i = 0; i < read.size(); ++i) {
+        CAPTURE(i);
+        CHECK(read[i].seq == written[i].seq);
+        CHECK(read[i].time == written[i].time);
+        CHECK(read[i].kind == written[i].kind);
+        CHECK(read[i].serial == written[i].serial);
+        CHECK(read[i].actor == written[i].actor);
+        CHECK(read[i].outcome == written[i].outcome);
+        CHECK(read[i].reason == written[i].reason);
+        CHECK(read[i].prev_hash == written[i].prev_hash);
+        CHECK(read[i].hash == written[i].hash);
+    }
+    CHECK(t.audit_head().seq == 12);
+    CHECK(t.audit_head().hash == written.back().hash);
+    CHECK(ea::verify_chain(read, t.audit_head()).valid);
+}
+
+TEMPLATE_TEST_CASE("An authority deposits, recovers, refuses, revokes and audits alike on every repository",
+                   "[authority][conformance][quorum]", ESCROW_REPOSITORIES) {
+    backend<TestType> b("authority");
+    fs::path dir = scratch("conformance-authority");
+    auto repo = b.open();
+    quorum_setup<TestType> s(*repo);
+
+    auto f = make_file("GRANT-1");
+    REQUIRE(s.authority.deposit(f.records.front()) == ea::deposit_result::stored);
+    REQUIRE(s.authority.deposit(f.records.front()) == ea::deposit_result::already_present);
+    auto req = s.request("GRANT-1");
+    CHECK_ESCROW_ERROR((void)s.authority.recover(req, sign_by(req, {0})), errc::identity_rejected);
+    ea::owner_blob blob = s.authority.recover(req, sign_by(req, {0, 2}));
+    CHECK(blob.serial == "GRANT-1");
+    CHECK(blob.store_id == escrow::store::native::id);
+    CHECK_ESCROW_ERROR((void)s.authority.recover(req, sign_by(req, {0, 2})), errc::identity_rejected);  // replayed
+
+    // The old owner key no longer opens the rewritten file; the new one does, with the same plaintext.
+    CHECK(apply_and_decrypt(dir, f.file, blob) == escrow_test::pattern(3000, 7));
+    escrow::file_source in(dir / "file.enc");
+    auto rewritten = escrow::read_all(in, 1 << 24);
+    CHECK_ESCROW_ERROR(escrow_test::decrypt(rewritten, keys().owner), errc::no_matching_key);
+
+    CHECK(s.authority.revoke("GRANT-1"));
+    CHECK_FALSE(s.authority.revoke("GRANT-1"));
+    CHECK(s.authority.find("GRANT-1")->status == ea::record_status::revoked);
+
+    auto log = s.authority.audit_log();
+    REQUIRE(log.size() == 1 + 3 + 1 + 3 + 1);  // bind, officers, deposit, 2 refused + 1 granted, revocation
+    CHECK(log[5].outcome == ea::audit_outcome::refused);
+    CHECK(log[6].outcome == ea::audit_outcome::granted);
+    CHECK(log[6].actor == "officers olivia, opal");
+    CHECK(log[7].outcome == ea::audit_outcome::refused);
+    CHECK(log[8].kind == ea::audit_kind::revocation);
+    CHECK(s.authority.verify_audit().valid);
+}
+
+TEMPLATE_TEST_CASE("Four writers at once, each on its own connection, keep every record and one valid audit chain",
+                   "[authority][conformance][concurrency]", ESCROW_REPOSITORIES) {
+    backend<TestType> b("writers");
+    {
+        auto repo = b.open();
+        rsa_authority<TestType, ea::officer_quorum<1>> a(*repo, {}, keys().authority.public_key());
+    }
+    constexpr int writers = 4, each = 25;
+    std::vector<std::vector<escrow::escrow_record>> records(writers);
+    for (int w = 0; w < writers; ++w)
+        for (int i = 0; i < each; ++i) records[w].push_back(make_file("W" + std::to_string(w) + "-" + std::to_string(i), 10).records.front());
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int w = 0; w < writers; ++w)
+        threads.emplace_back([&, w] {
+            try {
+                auto repo = b.open();
+                rsa_authority<TestType, ea::officer_quorum<1>> a(*repo, {}, keys().authority.public_key());
+                for (const auto& r : records[static_cast<std::size_t>(w)])
+                    if (a.deposit(r) != ea::deposit_result::stored) ++failures;
+            } catch (...) {
+                ++failures;
+            }
+        });
+    for (auto& t : threads) t.join();
+    CHECK(failures == 0);
+    auto repo = b.open();
+    rsa_authority<TestType, ea::officer_quorum<1>> a(*repo, {}, keys().authority.public_key());
+    std::set<std::string> serials;
+    for (const auto& e : a.list()) serials.insert(e.record.info.serial);
+    CHECK(serials.size() == writers * each);
+    auto rep = a.verify_audit();
+    CHECK(rep.valid);
+    CHECK(rep.entries == 1 + writers * each);
+}
+
+TEMPLATE_TEST_CASE("What was committed is there when the repository is opened again", "[authority][conformance]",
+                   ESCROW_REPOSITORIES) {
+    backend<TestType> b("reopen");
+    escrow::digest256 head{};
+    {
+        auto repo = b.open();
+        quorum_setup<TestType> s(*repo);
+        s.authority.deposit(make_file("KEEP-1").records.front());
+        head = s.authority.verify_audit().head;
+    }
+    auto repo = b.open();
+    quorum_setup<TestType> s(*repo);  // finds its officers: registers none
+    CHECK(s.authority.officers().size() == 3);
+    CHECK(s.authority.find("KEEP-1").has_value());
+    auto rep = s.authority.verify_audit();
+    CHECK(rep.valid);
+    CHECK(rep.head == head);
+}
+
+TEMPLATE_TEST_CASE("A whole authority is copied to an empty repository and back, with the same audit head",
+                   "[authority][conformance][copy]", ESCROW_REPOSITORIES) {
+    backend<TestType> b("copy");
+    auto repo = b.open();
+    ea::memory_repository source;
+    escrow::digest256 head{};
+    {
+        quorum_setup<ea::memory_repository> s(source);
+        s.authority.deposit(make_file("COPY-1").records.front());
+        s.authority.deposit(make_file("COPY-2").records.front());
+        auto req = s.request("COPY-1");
+        (void)s.authority.recover(req, sign_by(req, {0, 1}));
+        s.authority.revoke("COPY-2");
+        head = s.authority.verify_audit().head;
+    }
+    auto into = ea::copy_repository(source, *repo);
+    CHECK(into.records == 2);
+    CHECK(into.officers == 3);
+    CHECK(into.nonces == 1);
+    CHECK(into.settings == 3);
+    CHECK(into.audit_entries == 1 + 3 + 2 + 1 + 1);
+    CHECK(into.head == head);
+    {
+        quorum_setup<TestType> s(*repo);
+        CHECK(s.authority.find("COPY-2")->status == ea::record_status::revoked);
+        auto rep = s.authority.verify_audit();
+        CHECK(rep.valid);
+        CHECK(rep.head == head);
+        // The copied nonce still refuses a replay; the copied record still recovers with a new request.
+        auto again = s.request("COPY-1");
+        CHECK_NOTHROW((void)s.authority.recover(again, sign_by(again, {1, 2})));
+    }
+    SECTION("a target that is not empty is refused, and keeps what it holds") {
+        auto before = repo->begin().audit_head().seq;
+        CHECK_ESCROW_ERROR((void)ea::copy_repository(source, *repo), errc::invalid_argument);
+        CHECK(repo->begin().audit_head().seq == before);
+    }
+    SECTION("and copied back out, the chain still ends at the same entries") {
+        ea::memory_repository back;
+        auto out = ea::copy_repository(*repo, back);
+        CHECK(out.records == 2);
+        CHECK(out.audit_entries == into.audit_entries + 1);
+        auto t = back.begin();
+        CHECK(ea::verify_chain(t.audit_entries(), t.audit_head()).valid);
+    }
+    SECTION("a source whose chain is broken is refused: a copy would launder it") {
+        ea::memory_repository broken, target;
+        { quorum_setup<ea::memory_repository> s(broken); }
+        broken.unsafe_edit([](auto&, auto& audit) { audit.at(1).actor = "someone else"; });
+        CHECK_ESCROW_ERROR((void)ea::copy_repository(broken, target), errc::authentication_failed);
+        CHECK(target.begin().list_meta().empty());
+    }
+}
+
+TEMPLATE_TEST_CASE("verify_audit detects a deleted, an edited, an inserted and a truncated entry written directly into "
+                   "the database",
+                   "[authority][conformance][audit]", ea::sqlite_repository, ea::postgres_repository) {
+    backend<TestType> b("tamper");
+    {
+        auto repo = b.open();
+        quorum_setup<TestType> s(*repo);
+        for (int i = 0; i < 3; ++i) s.authority.deposit(make_file("AUDIT-" + std::to_string(i)).records.front());
+        s.authority.revoke("AUDIT-1");
+        auto rep = s.authority.verify_audit();
+        REQUIRE(rep.valid);
+        REQUIRE(rep.entries == 8);  // bind-key, 3 officers, 3 deposits, 1 revocation
+    }
+    auto verify = [&] {
+        auto repo = b.open();
+        rsa_authority<TestType, ea::officer_quorum<2>> a(*repo, {}, keys().authority.clone());
+        return a.verify_audit();
+    };
+    SECTION("a deleted row") {
+        REQUIRE(b.raw_sql("DELETE FROM audit WHERE seq = 5") == 1);
+        auto rep = verify();
+        CHECK_FALSE(rep.valid);
+        CHECK_THAT(rep.problem, Catch::Contains("entry 6") && Catch::Contains("deleted"));
+    }
+    SECTION("an edited row") {
+        REQUIRE(b.raw_sql("UPDATE audit SET outcome = 'refused' WHERE seq = 6") == 1);
+        auto rep = verify();
+        CHECK_FALSE(rep.valid);
+        CHECK_THAT(rep.problem, Catch::Contains("entry 6") && Catch::Contains("edited"));
+    }
+    SECTION("a row edited to a kind the authority never writes") {
+        REQUIRE(b.raw_sql("UPDATE audit SET kind = 'deposit-ish' WHERE seq = 6") == 1);
+        CHECK_ESCROW_ERROR((void)verify(), errc::authentication_failed);
+    }
+    SECTION("an edited row with its hash recomputed") {
+        // The attacker recomputes the edited entry's hash: the next entry's link breaks.
+        ea::audit_entry e;
+        {
+            auto repo = b.open();
+            rsa_authority<TestType, ea::officer_quorum<2>> a(*repo, {}, keys().authority.clone());
+            e = a.audit_log().at(5);
+        }
+        e.actor = "someone else";
+        REQUIRE(b.raw_sql("UPDATE audit SET actor = 'someone else', hash = $1 WHERE seq = 6", e.compute_hash()) == 1);
+        auto rep = verify();
+        CHECK_FALSE(rep.valid);
+        CHECK_THAT(rep.problem, Catch::Contains("entry 7") && Catch::Contains("link"));
+    }
+    SECTION("the last row deleted") {
+        REQUIRE(b.raw_sql("DELETE FROM audit WHERE seq = 8") == 1);
+        auto rep = verify();
+        CHECK_FALSE(rep.valid);
+        CHECK_THAT(rep.problem, Catch::Contains("recorded head"));
+    }
+    SECTION("an inserted row") {
+        REQUIRE(b.raw_sql("INSERT INTO audit VALUES (9, 0, 'deposit', 'FAKE', 'x', 'stored', '', $1, $1)",
+                          escrow::digest256{}) == 1);
+        CHECK_FALSE(verify().valid);
+    }
+}
