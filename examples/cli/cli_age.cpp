@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cli_jobs.hpp"
+#include "cli_pkcs11.hpp"
 
 namespace escrow_cli {
 
@@ -198,6 +199,7 @@ void decrypt_age_with_identities(const decrypt_job& job, Source& in, const std::
 }  // namespace
 
 int decrypt_age(const decrypt_job& job, decrypt_input& in) {
+    if (is_pkcs11_uri(job.key_path)) throw usage_error("decrypt: a PKCS#11 key serves native and CryptoAPI files, not age");
     // An identity file with several identities gives them all, as `age -d -i` takes them; any
     // other key file gives one key.
     std::vector<escrow::x25519_private_key> several;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cli_jobs.hpp"
+#include "cli_pkcs11.hpp"
 
 namespace escrow_cli {
 
@@ -71,6 +72,7 @@ int decrypt_cryptoapi(const decrypt_job& job, decrypt_input& in) {
         throw usage_error("decrypt: a CryptoAPI file has no integrity check, so its plaintext goes to a file that "
                           "appears only once the whole file decrypts: give -o OUT");
     const unsigned bits = cryptoapi_aes_bits(in);
+    if (is_pkcs11_uri(job.key_path)) return decrypt_cryptoapi_with_token(job, in, bits);
     auto key = load_identity(job.key_path, "--key");
     std::optional<escrow::escrow_record> record = load_record_for(job, key.public_key());
     return detail::with_cryptoapi_preset(bits, [&](auto enc) {

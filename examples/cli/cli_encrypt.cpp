@@ -23,6 +23,7 @@
 #include "cli_cryptoapi.hpp"
 #include "cli_io.hpp"
 #include "cli_jobs.hpp"
+#include "cli_pkcs11.hpp"
 #include "cli_progress.hpp"
 
 namespace escrow_cli {
@@ -74,13 +75,15 @@ constexpr std::string_view encrypt_help =
     "\n";
 
 constexpr std::string_view decrypt_help =
-    "Usage: escrow decrypt --key IDENTITY [--record FILE] [--format F] [-q] [-o OUT] [IN]\n"
+    "Usage: escrow decrypt --key IDENTITY [--record FILE] [--pin-file FILE] [--format F] [-q]\n"
+    "                      [-o OUT] [IN]\n"
     "\n"
     "Decrypts IN (default: standard input) to OUT (default: standard output). IDENTITY is a\n"
     "private key file (PEM, DER or PRIVATEKEYBLOB): the owner's, or an authority's, which opens\n"
     "the copy of its blob in the header (native files). With --record, IDENTITY is the\n"
     "authority's key and the escrow record supplies the session key (the record's MAC is\n"
-    "checked too).\n"
+    "checked too). An authority's IDENTITY may be a key in a PKCS#11 token, given as an RFC 7512\n"
+    "URI (pkcs11:token=...;object=...?module-path=...), with --record (docs/cli.md).\n"
     "\n"
     "For age files IDENTITY is an age identity file (AGE-SECRET-KEY-1..., e.g. from age-keygen)\n"
     "or an unencrypted RSA private key (ssh-keygen's OpenSSH format, or PEM).\n"
@@ -98,6 +101,7 @@ constexpr std::string_view decrypt_help =
     "Options:\n"
     "  --key IDENTITY      the private key file\n"
     "  --record FILE       an escrow record made for the authority whose key is IDENTITY\n"
+    "  --pin-file FILE     the token's PIN, the first line of FILE, for a pkcs11: IDENTITY\n"
     "  --format F          native, age or cryptoapi\n"
     "  -q, --quiet         draw no progress bar\n"
     "  -o, --output OUT    write the plaintext to OUT (a new file)\n"
@@ -233,7 +237,8 @@ int cmd_encrypt(std::span<char* const> argv) {
 int cmd_decrypt(std::span<char* const> argv) {
     static constexpr option_spec specs[] = {{"key", 0, true, false},    {"record", 0, true, false},
                                             {"format", 0, true, false}, {"output", 'o', true, false},
-                                            {"quiet", 'q', false, false}, {"help", 'h', false, false}};
+                                            {"quiet", 'q', false, false}, {"help", 'h', false, false},
+                                            {"pin-file", 0, true, false}};
     auto a = parse_args("decrypt", specs, argv);
     if (a.has("help")) {
         std::cout << decrypt_help << exit_codes_help_text;
@@ -249,6 +254,8 @@ int cmd_decrypt(std::span<char* const> argv) {
     if (!key_path) throw usage_error("decrypt: --key IDENTITY is required (see 'escrow decrypt --help')");
     job.key_path = *key_path;
     job.record_path = a.get("record");
+    job.pin_file = a.get("pin-file");
+    if (job.pin_file && !is_pkcs11_uri(job.key_path)) throw usage_error("decrypt: --pin-file goes with a pkcs11: --key");
 
     std::vector<std::pair<std::string, std::string>> outputs;
     if (!is_std_stream(job.out_path)) outputs.emplace_back(*job.out_path, "-o");

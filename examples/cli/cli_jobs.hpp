@@ -37,6 +37,7 @@ struct decrypt_job {
     std::optional<std::string> out_path;
     std::string key_path;                       ///< --key
     std::optional<std::string> record_path;     ///< --record
+    std::optional<std::string> pin_file;        ///< --pin-file, for a pkcs11: URI --key
 };
 
 /// The input of `escrow decrypt`, with its first bytes peeked for format detection.

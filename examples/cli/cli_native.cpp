@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cli_jobs.hpp"
+#include "cli_pkcs11.hpp"
 
 namespace escrow_cli {
 
@@ -29,6 +30,7 @@ int encrypt_native(const encrypt_job& job) {
 }
 
 int decrypt_native(const decrypt_job& job, decrypt_input& in) {
+    if (is_pkcs11_uri(job.key_path)) return decrypt_native_with_token(job, in);
     auto key = load_identity(job.key_path, "--key");
     std::optional<escrow::escrow_record> record = load_record_for(job, key.public_key());
     output_file out(job.out_path);
