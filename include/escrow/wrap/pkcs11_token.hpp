@@ -63,7 +63,7 @@ public:
         std::string seen;
         for (CK_SLOT_ID s : slots) {
             CK_TOKEN_INFO info{};
-            if (f.C_GetTokenInfo(s, &info) != CKR_OK) continue;
+            if (f.C_GetTokenInfo(s, &info) != CKR_OK || !(info.flags & CKF_TOKEN_INITIALIZED)) continue;
             const std::string label = detail::pkcs11::padded_field(info.label);
             seen += (seen.empty() ? "'" : ", '") + label + "'";
             if (u.slot_id && *u.slot_id != s) continue;
