@@ -256,3 +256,23 @@ TEST_CASE("A token without OAEP over SHA-256 refuses the mechanism with a clear 
     CHECK_THAT(error_of([&] { (void)w.unwrap(wk, key); }, escrow::errc::bad_key),
                Catch::Contains("CKM_RSA_PKCS_OAEP (SHA-256, MGF1-SHA-256)") && Catch::Contains("add x-oaep=host to the URI"));
 }
+
+TEST_CASE("A backup authority holds a token key and takes the records made for it in a file", "[pkcs11]") {
+    ::setenv("SOFTHSM2_CONF", (token_dir + "/softhsm2.conf").c_str(), 1);
+    const std::string token_uri = uri("file-authority");
+    escrow::authority::memory_repository repo;
+    // docs/authority.md quotes these lines.
+    auto key = escrow::pkcs11::open_rsa_key(token_uri, std::nullopt);  // the PIN from the URI's pin-source
+    escrow::wrap::pkcs11_rsa_oaep_sha256 wrap(key.shared_session());
+    escrow::authority::backup_authority<escrow::wrap::pkcs11_rsa_oaep_sha256, escrow::authority::memory_repository,
+                                        escrow::authority::officer_quorum<2>>
+        auth(repo, {}, std::move(key), wrap);
+
+    const auto file_pub = golden("authority").public_key();
+    CHECK(auth.fingerprint() == file_pub.fingerprint());
+    escrow::memory_source in(escrow::byte_view{});
+    escrow::memory_sink out;
+    auto record = escrow::native_encryptor{}.encrypt(in, out, golden("owner").public_key(),
+                                                     std::span<const escrow::rsa_public_key>(&file_pub, 1), escrow::key_info{});
+    CHECK(auth.deposit(record.front()) == escrow::authority::deposit_result::stored);
+}
