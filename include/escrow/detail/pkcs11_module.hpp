@@ -74,9 +74,10 @@ inline void check(CK_RV rv, std::string_view what) {
 /// user lets it go.
 class module {
 public:
-    module(const module&) = delete;
-    module& operator=(const module&) = delete;
+    module(const module&) = delete;             ///< one object per loaded library
+    module& operator=(const module&) = delete;  ///< one object per loaded library
 
+    /// Finalises the module (`C_Finalize`) and closes the library.
     ~module() {
         functions_->C_Finalize(nullptr);
         ::dlclose(handle_);

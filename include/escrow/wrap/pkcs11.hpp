@@ -79,10 +79,11 @@ protected:
 /// the token then decrypts raw (`CKM_RSA_X_509`) and the host removes the OAEP encoding. The key
 /// stays in the token either way; docs/threat-model.md says what raw decryption allows.
 struct pkcs11_rsa_oaep_sha256 : detail_pkcs11::token_wrap_base<rsa_oaep_sha256> {
-    static constexpr std::string_view name = "pkcs11-rsa-oaep-sha256";
-    static constexpr std::string_view stanza_type = rsa_oaep_sha256::stanza_type;
-    static constexpr std::uint16_t id = rsa_oaep_sha256::id;
+    static constexpr std::string_view name = "pkcs11-rsa-oaep-sha256";           ///< for messages
+    static constexpr std::string_view stanza_type = rsa_oaep_sha256::stanza_type;  ///< as the file wrap's
+    static constexpr std::uint16_t id = rsa_oaep_sha256::id;                       ///< the file wrap's (`wrap_format`)
 
+    /// A wrap that decrypts in `s`, the session its keys were found in.
     using token_wrap_base::token_wrap_base;
 
     /// The session key, or `std::nullopt` when the block was not made for this key (the token
@@ -134,10 +135,11 @@ private:
 /// header's MAC says no, with the same error as for any other wrong key. What stays visible is
 /// the token's own timing for good and bad padding (docs/threat-model.md).
 struct pkcs11_rsa_pkcs1v15 : detail_pkcs11::token_wrap_base<rsa_pkcs1v15> {
-    static constexpr std::string_view name = "pkcs11-rsa-pkcs1v15";
-    static constexpr std::string_view stanza_type = rsa_pkcs1v15::stanza_type;
-    static constexpr std::uint16_t id = rsa_pkcs1v15::id;
+    static constexpr std::string_view name = "pkcs11-rsa-pkcs1v15";            ///< for messages
+    static constexpr std::string_view stanza_type = rsa_pkcs1v15::stanza_type;  ///< as the file wrap's
+    static constexpr std::uint16_t id = rsa_pkcs1v15::id;                       ///< the file wrap's (`wrap_format`)
 
+    /// A wrap that decrypts in `s`, the session its keys were found in.
     using token_wrap_base::token_wrap_base;
 
     /// The session key, or a stand-in when the token refuses the padding; `std::nullopt` when the

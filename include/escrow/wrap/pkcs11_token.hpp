@@ -41,8 +41,8 @@ struct decrypt_result {
 /// is logged in to the token, `open` cannot check the PIN again (`CKR_USER_ALREADY_LOGGED_IN`).
 class session {
 public:
-    session(const session&) = delete;
-    session& operator=(const session&) = delete;
+    session(const session&) = delete;             ///< one session, shared by pointer
+    session& operator=(const session&) = delete;  ///< one session, shared by pointer
     // No C_Logout: it would log out every session of this process on the token; the token logs
     // the application out when its last session closes.
     ~session() { mod_->f().C_CloseSession(handle_); }
@@ -205,8 +205,6 @@ public:
 
     /// The public key, as the token gives it.
     [[nodiscard]] const rsa_public_key& public_key() const noexcept { return public_; }
-    /// The session the key lives in.
-    [[nodiscard]] session& in_session() const noexcept { return *session_; }
     /// The shared session, to build a wrap object on.
     [[nodiscard]] const std::shared_ptr<session>& shared_session() const noexcept { return session_; }
     /// The object handle.
@@ -247,6 +245,7 @@ private:
 
 /// The RSA private key `text` (an RFC 7512 URI) names, in a session opened and logged in with the
 /// PIN from `pin_file` or the URI's `pin-source`.
+/// @throws escrow::error as `uri::parse`, `pin_for`, `session::open` and `rsa_key::find`.
 [[nodiscard]] inline rsa_key open_rsa_key(std::string_view text, const std::optional<std::string>& pin_file) {
     const uri u = uri::parse(text);
     const pin p = pin_for(u, pin_file);
