@@ -25,25 +25,14 @@
 #include <string>
 #include <vector>
 
+#include "bench_recovery.hpp"
+
 namespace {
 
 namespace ea = escrow::authority;
 namespace fs = std::filesystem;
 
-struct fixture {
-    escrow::rsa_private_key owner = escrow::rsa_private_key::generate(3072);
-    escrow::rsa_private_key authority = escrow::rsa_private_key::generate(3072);
-    escrow::rsa_private_key new_owner = escrow::rsa_private_key::generate(3072);
-    std::vector<ea::officer_private_key> officers;
-    fixture() {
-        for (int i = 0; i < 3; ++i) officers.push_back(ea::officer_private_key::generate());
-    }
-};
-
-const fixture& fx() {
-    static const fixture f;
-    return f;
-}
+using escrow_bench::keys;
 
 fs::path db_path(const std::string& name) {
     const char* dir = std::getenv("ESCROW_BENCH_DIR");
@@ -52,29 +41,13 @@ fs::path db_path(const std::string& name) {
     return p;
 }
 
-std::uint64_t counter = 0;
-
-escrow::escrow_record make_record() {
-    escrow::native_encryptor enc;
-    escrow::memory_source in(escrow::byte_view{});
-    escrow::memory_sink out;
-    escrow::key_info info;
-    info.serial = "BENCH-" + std::to_string(++counter);
-    info.owner = "alice@example.org";
-    info.description = "benchmark record";
-    return enc.encrypt(in, out, fx().owner.public_key(), fx().authority.public_key(), info);
-}
-
 template <class Repo>
 using authority_t = ea::backup_authority<escrow::wrap::rsa_oaep_sha256, Repo, ea::officer_quorum<2>>;
 
 template <class Repo>
 authority_t<Repo> make_authority(Repo& repo) {
-    authority_t<Repo> a(repo, {}, fx().authority.clone());
-    if (a.officers().empty()) {
-        const char* names[] = {"olivia", "oscar", "opal"};
-        for (int i = 0; i < 3; ++i) a.register_officer(names[i], fx().officers[static_cast<std::size_t>(i)].public_key());
-    }
+    authority_t<Repo> a(repo, {}, keys().authority.clone());
+    escrow_bench::register_officers(a);
     return a;
 }
 
@@ -83,7 +56,7 @@ void deposit(benchmark::State& state, Repo& repo) {
     auto a = make_authority(repo);
     for (auto _ : state) {
         state.PauseTiming();
-        auto rec = make_record();
+        auto rec = escrow_bench::make_record<escrow::native_encryptor>();
         state.ResumeTiming();
         if (a.deposit(rec) != ea::deposit_result::stored) state.SkipWithError("deposit did not store");
     }
@@ -93,19 +66,7 @@ void deposit(benchmark::State& state, Repo& repo) {
 template <class Repo>
 void recover(benchmark::State& state, Repo& repo) {
     auto a = make_authority(repo);
-    for (auto _ : state) {
-        state.PauseTiming();
-        auto rec = make_record();
-        a.deposit(rec);
-        auto req = ea::recovery_request::make<escrow::wrap::rsa_oaep_sha256>(
-            rec.info.serial, fx().new_owner.public_key(), a.fingerprint(), ea::unix_now() + 3600);
-        std::vector<ea::officer_signature> sigs = {ea::officer_signature::sign(req, fx().officers[0]),
-                                                   ea::officer_signature::sign(req, fx().officers[1])};
-        state.ResumeTiming();
-        ea::owner_blob blob = a.recover(req, sigs);
-        benchmark::DoNotOptimize(blob.blob.data());
-    }
-    state.SetItemsProcessed(state.iterations());
+    escrow_bench::time_recoveries<escrow::wrap::rsa_oaep_sha256, escrow::native_encryptor>(state, a);
 }
 
 void deposit_sqlite(benchmark::State& state) {
