@@ -46,3 +46,16 @@ if(NOT TARGET PostgreSQL::PostgreSQL AND PkgConfig_FOUND)
     target_link_libraries(PostgreSQL::PostgreSQL INTERFACE PkgConfig::ESCROW_LIBPQ)
   endif()
 endif()
+
+# The standard Cryptoki header pkcs11.h, for escrow::pkcs11 (escrow/wrap/pkcs11.hpp): optional for
+# the library. Debian's libp11-kit-dev installs it as p11-kit-1/p11-kit/pkcs11.h; modules are
+# loaded with dlopen at run time, so no library is linked but the system's dl.
+if(NOT TARGET escrow_deps::pkcs11_headers)
+  find_path(ESCROW_PKCS11_INCLUDE_DIR p11-kit/pkcs11.h PATH_SUFFIXES p11-kit-1)
+  if(ESCROW_PKCS11_INCLUDE_DIR)
+    add_library(escrow_deps::pkcs11_headers INTERFACE IMPORTED)
+    set_target_properties(escrow_deps::pkcs11_headers PROPERTIES
+      INTERFACE_INCLUDE_DIRECTORIES "${ESCROW_PKCS11_INCLUDE_DIR}"
+      INTERFACE_LINK_LIBRARIES "${CMAKE_DL_LIBS}")
+  endif()
+endif()

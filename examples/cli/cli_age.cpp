@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cli_jobs.hpp"
+#include "cli_pkcs11.hpp"
 
 namespace escrow_cli {
 
@@ -214,6 +215,7 @@ void decrypt_age_from(const decrypt_job& job, Source& in, const std::vector<age_
 }  // namespace
 
 int decrypt_age(const decrypt_job& job, decrypt_input& in) {
+    if (token_key(job)) throw usage_error("decrypt: a PKCS#11 key serves native and CryptoAPI files, not age");
     std::vector<age_identity> ids = load_age_identities(job);
     std::optional<escrow::escrow_record> record;
     if (job.record_path) record = load_record(*job.record_path);

@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -21,6 +22,7 @@
 #include "cli_commands.hpp"
 #include "cli_io.hpp"
 #include "cli_jobs.hpp"
+#include "cli_pkcs11.hpp"
 #include "cli_wraps.hpp"
 
 namespace escrow_cli {
@@ -39,12 +41,13 @@ constexpr std::string_view authority_help =
     "it at once.\n"
     "\n"
     "Subcommands:\n"
-    "  init --authority-key PUB [--quorum K] [--wrap NAME]\n"
+    "  init --authority-key PUB [--quorum K] [--wrap NAME] [--pin-file FILE]\n"
     "                     create FILE for the authority's public key; recoveries will need\n"
     "                     K distinct officers' signatures (default 2); the key's type selects\n"
     "                     the wrap: an RSA key rsa-oaep-sha256 (native files), or with --wrap\n"
     "                     rsa-pkcs1v15 (CryptoAPI files) or ssh-rsa (age files); an age1... key\n"
-    "                     x25519 (age files); an OpenSSH ssh-rsa line ssh-rsa\n"
+    "                     x25519 (age files); an OpenSSH ssh-rsa line ssh-rsa; PUB may be a\n"
+    "                     pkcs11: URI, whose public key is read from the token (RSA keys)\n"
     "  register-officer NAME PUB\n"
     "                     register an officer's Ed25519 public key (from 'escrow officer keygen')\n"
     "  officers           list the registered officers, one per line\n"
@@ -53,9 +56,11 @@ constexpr std::string_view authority_help =
     "                     store/cipher/wrap, description (tab-separated)\n"
     "  revoke SERIAL      revoke a record: it is kept but never recovered again\n"
     "  recover --request REQ --signature SIG [--signature SIG ...] --key PRIV -o BLOB\n"
+    "          [--pin-file FILE]\n"
     "                     check the request (officer quorum, expiry, replay, revocation, the\n"
     "                     record's MAC) and write the session key re-wrapped to the request's\n"
     "                     new owner key, for 'escrow rewrap'; PRIV is the authority's private key\n"
+    "                     file, or a pkcs11: URI naming it in a token (RFC 7512; docs/cli.md)\n"
     "  audit              print the audit log, one entry per line\n"
     "  verify-audit       check the audit log's hash chain (exit 1 when it is broken)\n"
     "  import --from SOURCE\n"
@@ -65,6 +70,7 @@ constexpr std::string_view authority_help =
     "\n"
     "Options:\n"
     "  --db FILE|URI      the authority's database (created by init and import only)\n"
+    "  --pin-file FILE    the PKCS#11 token's PIN (first line of FILE), for a pkcs11: key\n"
     "  -h, --help         show this help\n"
     "\n";
 
@@ -125,7 +131,8 @@ cli_authority<Wrap, Repo> open_authority(authority_db<Repo>& db) {
 
 int authority_init(const std::string& db_path, std::span<char* const> argv) {
     static constexpr option_spec specs[] = {
-        {"authority-key", 0, true, false}, {"quorum", 0, true, false}, {"wrap", 0, true, false}};
+        {"authority-key", 0, true, false}, {"quorum", 0, true, false}, {"wrap", 0, true, false},
+        {"pin-file", 0, true, false}};
     auto a = parse_args("authority init", specs, argv);
     if (!a.operands().empty()) throw usage_error("authority init: unexpected operand '" + a.operands().front() + "'");
     auto key_path = a.get("authority-key");
@@ -133,9 +140,15 @@ int authority_init(const std::string& db_path, std::span<char* const> argv) {
     unsigned k = a.get("quorum") ? parse_unsigned(*a.get("quorum"), "--quorum") : 2;
     if (k < 1 || k > 255) throw usage_error("--quorum must be 1 to 255");
 
-    return with_key_wrap(*key_path, "--authority-key", a.get("wrap"), [&](auto t) {
+    const bool in_token = is_pkcs11_uri(*key_path);
+    if (a.get("pin-file") && !in_token) throw usage_error("authority init: --pin-file goes with a pkcs11: --authority-key");
+    auto init = [&](auto t) {
         using W = typename decltype(t)::type;
-        auto pub = cli_wrap<W>::load_public(*key_path, "--authority-key");
+        auto pub = [&] {
+            if constexpr (std::is_same_v<typename W::public_key, escrow::rsa_public_key>)
+                if (in_token) return token_public_key(*key_path, a.get("pin-file"));
+            return cli_wrap<W>::load_public(*key_path, "--authority-key");
+        }();
         const bool postgres = is_postgres_target(db_path);
         bool existed = !postgres && fs::exists(db_path);
         authority_repository any;
@@ -161,7 +174,13 @@ int authority_init(const std::string& db_path, std::span<char* const> argv) {
                       << " authority key SHA-256 " << escrow::hex::encode(auth.fingerprint()) << ", quorum " << k << "\n";
             return exit_code::ok;
         });
-    });
+    };
+    if (!in_token) return with_key_wrap(*key_path, "--authority-key", a.get("wrap"), init);
+    // A token key is RSA: rsa-oaep-sha256 unless --wrap says rsa-pkcs1v15.
+    const std::string wrap = a.get("wrap").value_or(std::string(escrow::wrap::rsa_oaep_sha256::name));
+    if (wrap == escrow::wrap::rsa_oaep_sha256::name) return init(std::type_identity<escrow::wrap::rsa_oaep_sha256>{});
+    if (wrap == escrow::wrap::rsa_pkcs1v15::name) return init(std::type_identity<escrow::wrap::rsa_pkcs1v15>{});
+    throw usage_error("authority init: a pkcs11: key serves --wrap rsa-oaep-sha256 or rsa-pkcs1v15, not " + wrap);
 }
 
 template <class Repo>
@@ -262,7 +281,8 @@ int authority_recover(authority_db<Repo>& db, std::span<char* const> argv) {
     static constexpr option_spec specs[] = {{"request", 0, true, false},
                                             {"signature", 0, true, true},
                                             {"key", 0, true, false},
-                                            {"output", 'o', true, false}};
+                                            {"output", 'o', true, false},
+                                            {"pin-file", 0, true, false}};
     auto a = parse_args("authority recover", specs, argv);
     if (!a.operands().empty()) throw usage_error("authority recover: unexpected operand '" + a.operands().front() + "'");
     auto req_path = a.get("request");
@@ -277,16 +297,25 @@ int authority_recover(authority_db<Repo>& db, std::span<char* const> argv) {
     auto request = decode_file<ea::recovery_request>(*req_path, "--request", ea::recovery_request::max_encoded);
     std::vector<ea::officer_signature> sigs;
     for (const auto& p : a.all("signature")) sigs.push_back(decode_file<ea::officer_signature>(p, "--signature", 1024));
+    const bool in_token = is_pkcs11_uri(*key_path);
+    if (a.get("pin-file") && !in_token) throw usage_error("authority recover: --pin-file goes with a pkcs11: --key");
     return with_wrap(db.wrap_id, [&](auto t) {
         using W = typename decltype(t)::type;
-        auto key = cli_wrap<W>::load_private(*key_path, "--key");
-        cli_authority<W, Repo> auth(db.repo, ea::dynamic_officer_quorum(db.quorum), std::move(key));
         // The temporary output exists before the grant, so that a directory where it cannot be
         // created fails the command before the request's nonce is spent.
-        output_file out(*out_path);
-        ea::owner_blob blob = auth.recover(request, sigs);
-        out.write(blob.encode());
-        commit_all({{&out, new_file_mode}});
+        std::optional<output_file> out;
+        ea::owner_blob blob = [&] {
+            if (in_token) {
+                out.emplace(*out_path);
+                return recover_through_token(db.repo, db.quorum, db.wrap_id, *key_path, a.get("pin-file"), request, sigs);
+            }
+            auto key = cli_wrap<W>::load_private(*key_path, "--key");
+            cli_authority<W, Repo> auth(db.repo, ea::dynamic_officer_quorum(db.quorum), std::move(key));
+            out.emplace(*out_path);
+            return auth.recover(request, sigs);
+        }();
+        out->write(blob.encode());
+        commit_all({{&*out, new_file_mode}});
         std::cerr << "escrow: recovery of " << blob.serial << " granted; wrote the re-wrapped owner blob to " << *out_path
                   << "\n";
         return exit_code::ok;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cli_jobs.hpp"
+#include "cli_pkcs11.hpp"
 
 namespace escrow_cli {
 
@@ -74,6 +75,7 @@ int decrypt_cryptoapi(const decrypt_job& job, decrypt_input& in) {
         throw usage_error("decrypt: a CryptoAPI file has no integrity check, so its plaintext goes to a new file that "
                           "appears only once the whole file decrypts (or to /dev/null): give -o OUT");
     const unsigned bits = cryptoapi_aes_bits(in);
+    if (token_key(job)) return decrypt_cryptoapi_with_token(job, in, bits);
     // No MAC tells a wrong key here: with several --key, the record names the one to use.
     if (job.key_paths.size() > 1 && !job.record_path)
         throw usage_error("decrypt: a CryptoAPI file has no MAC to tell which of several --key opens it: give one --key "

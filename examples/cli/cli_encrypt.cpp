@@ -24,6 +24,7 @@
 #include "cli_cryptoapi.hpp"
 #include "cli_io.hpp"
 #include "cli_jobs.hpp"
+#include "cli_pkcs11.hpp"
 #include "cli_progress.hpp"
 
 namespace escrow_cli {
@@ -76,15 +77,17 @@ constexpr std::string_view encrypt_help =
     "\n";
 
 constexpr std::string_view decrypt_help =
-    "Usage: escrow decrypt -i IDENTITY [-i IDENTITY ...] [--record FILE] [--format F] [-q]\n"
-    "                      [-o OUT] [IN]\n"
+    "Usage: escrow decrypt -i IDENTITY [-i IDENTITY ...] [--record FILE] [--pin-file FILE]\n"
+    "                      [--format F] [-q] [-o OUT] [IN]\n"
     "\n"
     "Decrypts IN (default: standard input) to OUT (default: standard output). IDENTITY is a\n"
     "private key file (PEM, DER, PRIVATEKEYBLOB, or OpenSSH RSA): the owner's, or an\n"
     "authority's, which opens the copy of its blob in the header (native files). Several -i\n"
     "are tried in order, as 'age -d -i' does: the first that opens the file is used. With\n"
     "--record, IDENTITY is the authority's key and the escrow record supplies the session key\n"
-    "(the record's MAC is checked too, and it must be this file's record).\n"
+    "(the record's MAC is checked too, and it must be this file's record). An authority's\n"
+    "IDENTITY may be a key in a PKCS#11 token, given alone as an RFC 7512 URI\n"
+    "(pkcs11:token=...;object=...?module-path=...), with --record (docs/cli.md).\n"
     "\n"
     "For age files IDENTITY is an age identity file (AGE-SECRET-KEY-1..., e.g. from age-keygen)\n"
     "or an unencrypted RSA private key (ssh-keygen's OpenSSH format, or PEM).\n"
@@ -102,6 +105,7 @@ constexpr std::string_view decrypt_help =
     "Options:\n"
     "  -i, --key IDENTITY  a private key file; repeat to try several, in order\n"
     "  --record FILE       an escrow record made for the authority whose key is IDENTITY\n"
+    "  --pin-file FILE     the token's PIN, the first line of FILE, for a pkcs11: IDENTITY\n"
     "  --format F          native, age or cryptoapi\n"
     "  -q, --quiet         draw no progress bar\n"
     "  -o, --output OUT    write the plaintext to OUT (a new file)\n"
@@ -252,7 +256,8 @@ int cmd_encrypt(std::span<char* const> argv) {
 int cmd_decrypt(std::span<char* const> argv) {
     static constexpr option_spec specs[] = {{"key", 'i', true, true},   {"record", 0, true, false},
                                             {"format", 0, true, false}, {"output", 'o', true, false},
-                                            {"quiet", 'q', false, false}, {"help", 'h', false, false}};
+                                            {"quiet", 'q', false, false}, {"help", 'h', false, false},
+                                            {"pin-file", 0, true, false}};
     auto a = parse_args("decrypt", specs, argv);
     if (a.has("help")) {
         std::cout << decrypt_help << see_exit_codes;
@@ -267,6 +272,8 @@ int cmd_decrypt(std::span<char* const> argv) {
     job.key_paths = a.all("key");
     if (job.key_paths.empty()) throw usage_error("decrypt: --key IDENTITY is required (see 'escrow decrypt --help')");
     job.record_path = a.get("record");
+    job.pin_file = a.get("pin-file");
+    if (job.pin_file && !token_key(job)) throw usage_error("decrypt: --pin-file goes with a pkcs11: --key");
 
     std::vector<std::pair<std::string, std::string>> outputs;
     if (!is_std_stream(job.out_path)) outputs.emplace_back(*job.out_path, "-o");

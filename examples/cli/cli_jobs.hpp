@@ -38,6 +38,7 @@ struct decrypt_job {
     std::optional<std::string> out_path;
     std::vector<std::string> key_paths;         ///< --key (or -i), one or more, tried in order
     std::optional<std::string> record_path;     ///< --record
+    std::optional<std::string> pin_file;        ///< --pin-file, for a pkcs11: URI --key
 };
 
 /// The input of `escrow decrypt`, with its first bytes peeked for format detection.

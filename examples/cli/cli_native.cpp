@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cli_jobs.hpp"
+#include "cli_pkcs11.hpp"
 
 namespace escrow_cli {
 
@@ -32,6 +33,7 @@ int encrypt_native(const encrypt_job& job) {
 }
 
 int decrypt_native(const decrypt_job& job, decrypt_input& in) {
+    if (token_key(job)) return decrypt_native_with_token(job, in);
     std::vector<escrow::rsa_private_key> keys;
     for (const auto& p : job.key_paths) keys.push_back(load_identity(p, "--key"));
     std::vector<const escrow::rsa_private_key*> tried;

@@ -83,6 +83,31 @@ inline void pkcs1v15_iprf(byte_view kdk, std::string_view label, mutable_byte_vi
     }
 }
 
+/// The message a rejected block decrypts to: `k` pseudo-random bytes, of which the last `length`
+/// are the message (a length below `k` - 11), both derived from the key derivation key `kdk`.
+struct pkcs1v15_synthetic {
+    CryptoPP::SecByteBlock message;
+    std::uint32_t length = 0;
+};
+
+/// The draft's synthetic message for a `k`-byte block: R = IPRF(KDK, "message", k bytes), and of
+/// 128 candidate lengths from IPRF(KDK, "length", 256 bytes), each masked to the bit width of the
+/// largest message size, the last one below that size; chosen without a branch on their values.
+inline pkcs1v15_synthetic pkcs1v15_synthesize(byte_view kdk, std::size_t k) {
+    const std::size_t max_message = k - pkcs1v15_overhead;
+    CryptoPP::SecByteBlock candidates(256);
+    pkcs1v15_synthetic out{CryptoPP::SecByteBlock(k), 0};
+    pkcs1v15_iprf(kdk, "length", {candidates.data(), candidates.size()});
+    pkcs1v15_iprf(kdk, "message", {out.message.data(), out.message.size()});
+    std::uint32_t mask = 1;
+    while (mask < max_message) mask = mask << 1 | 1;
+    for (std::size_t i = 0; i < candidates.size(); i += 2) {
+        std::uint32_t c = (std::uint32_t(candidates[i]) << 8 | candidates[i + 1]) & mask;
+        out.length = ct_select(ct_lt(c, static_cast<std::uint32_t>(max_message)), c, out.length);
+    }
+    return out;
+}
+
 /// Decrypts `block` (big-endian, the modulus size) with implicit rejection.
 ///
 /// With `expected_size`, a message of any other length is treated as bad padding, and the result
@@ -120,16 +145,9 @@ inline pkcs1v15_result pkcs1v15_decrypt(const rsa_private_key& priv, byte_view b
         CryptoPP::SHA256().CalculateDigest(dh.data(), d.data(), d.size());
         CryptoPP::HMAC<CryptoPP::SHA256>(dh.data(), dh.size()).CalculateDigest(kdk.data(), block.data(), block.size());
     }
-    CryptoPP::SecByteBlock candidates(256), synthetic(k);
-    pkcs1v15_iprf({kdk.data(), kdk.size()}, "length", {candidates.data(), candidates.size()});
-    pkcs1v15_iprf({kdk.data(), kdk.size()}, "message", {synthetic.data(), synthetic.size()});
-    std::uint32_t mask = 1;
-    while (mask < max_message) mask = mask << 1 | 1;
-    std::uint32_t synthetic_length = 0;
-    for (std::size_t i = 0; i < candidates.size(); i += 2) {
-        std::uint32_t c = (std::uint32_t(candidates[i]) << 8 | candidates[i + 1]) & mask;
-        synthetic_length = ct_select(ct_lt(c, static_cast<std::uint32_t>(max_message)), c, synthetic_length);
-    }
+    const pkcs1v15_synthetic rejected = pkcs1v15_synthesize({kdk.data(), kdk.size()}, k);
+    const CryptoPP::SecByteBlock& synthetic = rejected.message;
+    const std::uint32_t synthetic_length = rejected.length;
 
     // EM = 0x00 ‖ 0x02 ‖ PS (at least 8 non-zero bytes) ‖ 0x00 ‖ M, checked over every byte.
     std::uint32_t good = ct_is_zero(em[0]) & ct_eq(em[1], 2);

@@ -63,12 +63,12 @@ struct cryptoapi {
 
     /// What the format carries, its one compatibility rule: a cipher that CryptoAPI names by an AES
     /// ALG_ID in the SIMPLEBLOB (`C::calg`: CryptEncrypt's CBC, `legacy::cryptoapi_aes_cbc<Bits>`)
-    /// with the SIMPLEBLOB's CALG_RSA_KEYX wrap (`wrap::rsa_pkcs1v15`), and nothing else: CryptoAPI
-    /// could not read anything else.
+    /// with the SIMPLEBLOB's CALG_RSA_KEYX wrap (`wrap::rsa_pkcs1v15`, or a wrap of its format,
+    /// `wrap_format`), and nothing else: CryptoAPI could not read anything else.
     template <class C, class W>
     static constexpr bool carries = [] {
         if constexpr (requires { { C::calg } -> std::convertible_to<std::uint32_t>; })
-            return aes_bits_of(C::calg) != 0 && std::is_same_v<W, wrap::rsa_pkcs1v15>;
+            return aes_bits_of(C::calg) != 0 && std::is_same_v<wrap_format_t<W>, wrap::rsa_pkcs1v15>;
         else
             return false;
     }();

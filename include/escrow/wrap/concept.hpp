@@ -123,6 +123,22 @@ concept wrap_keys = requires(W& w, const typename W::private_key& priv, const ty
 template <class W>
 inline constexpr wrap::options wrap_options = {};
 
+/// The library wrap whose id, stanza type and wire format `W` shares: `W` itself by default.
+///
+/// A wrap that keeps the same algorithm's private key elsewhere (in a PKCS#11 token,
+/// escrow/wrap/pkcs11.hpp) specialises it to name the library's wrap it stands in for: it then
+/// takes that wrap's id (records and files made with either open with the other), and a store that
+/// carries the library's wrap by its exact type (`store::cryptoapi`) carries it too.
+template <class W>
+struct wrap_format {
+    /// The library's wrap that `W` writes and reads the formats of.
+    using type = W;
+};
+
+/// `wrap_format<W>::type`.
+template <class W>
+using wrap_format_t = typename wrap_format<W>::type;
+
 namespace wrap {
 
 /// The options a wrap states are consistent and what it opts into exists: key sizes from 1 up,

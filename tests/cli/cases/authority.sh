@@ -13,7 +13,9 @@
 # FORMAT is --format's value; WRAP is the authority's wrap name for 'authority init --wrap' and
 # 'officer request --wrap' ("" for the one the key type selects); KEYGEN... are the 'escrow keygen'
 # options for the owner's keys (old and new) and the authority's key. Every format runs this same
-# function from its own case (case_authority_recovery_<format>).
+# function from its own case (case_authority_recovery_<format>). With FLOW_TOKEN_URI set (and
+# FLOW_TOKEN_PIN, the PIN file), the authority's key is that key in a PKCS#11 token, whose public
+# key the caller wrote to authority.pub (cases/pkcs11.sh).
 authority_recovery_flow() {  # FORMAT WRAP KEYGEN-OPTIONS...
     local fmt=$1 wrap_name=$2
     local -a wrap=()
@@ -31,9 +33,20 @@ authority_recovery_flow() {  # FORMAT WRAP KEYGEN-OPTIONS...
             assert_matches "$1.pub" '^ssh-rsa AAAA'
         fi
     }
+    # The authority's private key as the commands take it, and a file key that is not the owner's.
+    local -a auth_key=(--key authority.key)
+    local not_owner_key=authority.key
     flow_keygen owner
-    flow_keygen authority
-    ok "$ESCROW" authority --db "$db" init --authority-key authority.pub --quorum 2 "${wrap[@]}"
+    if [[ -n ${FLOW_TOKEN_URI:-} ]]; then
+        auth_key=(--key "$FLOW_TOKEN_URI" --pin-file "$FLOW_TOKEN_PIN")
+        ok "$ESCROW" authority --db "$db" init --authority-key "$FLOW_TOKEN_URI" --pin-file "$FLOW_TOKEN_PIN" \
+            --quorum 2 "${wrap[@]}"
+        flow_keygen not-owner
+        not_owner_key=not-owner.key
+    else
+        flow_keygen authority
+        ok "$ESCROW" authority --db "$db" init --authority-key authority.pub --quorum 2 "${wrap[@]}"
+    fi
     [[ -n ${FLOW_DB:-} || -s "$db" ]] || fail "init did not create the database"
     local o
     for o in alice bob carol mallory; do ok "$ESCROW" officer keygen -o "$o"; done
@@ -79,30 +92,30 @@ authority_recovery_flow() {  # FORMAT WRAP KEYGEN-OPTIONS...
 
     note "refusals: K-1 signatures, one officer twice, an unregistered officer, a signature over another request"
     fails_cleanly 6 "needs the signatures of 2 distinct registered officers and has 1" blob.bin file.enc "$ESCROW" authority --db "$db" recover --request req.bin \
-        --signature alice.sig --key authority.key -o blob.bin
+        --signature alice.sig "${auth_key[@]}" -o blob.bin
     fails_cleanly 6 "signed more than once" blob.bin file.enc "$ESCROW" authority --db "$db" recover --request req.bin \
-        --signature alice.sig --signature alice.sig --key authority.key -o blob.bin
+        --signature alice.sig --signature alice.sig "${auth_key[@]}" -o blob.bin
     fails_cleanly 6 "unregistered key" blob.bin file.enc "$ESCROW" authority --db "$db" recover --request req.bin \
-        --signature alice.sig --signature mallory.sig --key authority.key -o blob.bin
+        --signature alice.sig --signature mallory.sig "${auth_key[@]}" -o blob.bin
     fails_cleanly 6 "signed a different request" blob.bin file.enc "$ESCROW" authority --db "$db" recover --request req.bin \
-        --signature alice.sig --signature carol-other.sig --key authority.key -o blob.bin
+        --signature alice.sig --signature carol-other.sig "${auth_key[@]}" -o blob.bin
     ok "$ESCROW" officer request --serial "$serial" --new-owner newowner.pub --authority authority.pub "${wrap[@]}" \
         --expires-in 0 -o old-req.bin
     for o in alice bob; do ok "$ESCROW" officer sign --key "$o.key" -o "old-$o.sig" old-req.bin; done
     sleep 2
     fails_cleanly 6 "expired" blob.bin file.enc "$ESCROW" authority --db "$db" recover --request old-req.bin \
-        --signature old-alice.sig --signature old-bob.sig --key authority.key -o blob.bin
+        --signature old-alice.sig --signature old-bob.sig "${auth_key[@]}" -o blob.bin
 
     note "an output that cannot be written fails before the grant: the request stays usable"
     fails_cleanly 3 "cannot create a temporary file" "$W/nodir/blob.bin" file.enc "$ESCROW" authority --db "$db" recover \
-        --request req.bin --signature alice.sig --signature bob.sig --key authority.key -o nodir/blob.bin
+        --request req.bin --signature alice.sig --signature bob.sig "${auth_key[@]}" -o nodir/blob.bin
 
     note "the quorum recovers; the same request again is a replay"
     ok "$ESCROW" authority --db "$db" recover --request req.bin --signature alice.sig --signature bob.sig \
-        --key authority.key -o blob.bin
+        "${auth_key[@]}" -o blob.bin
     assert_contains "$CAP/stderr" "recovery of $serial granted"
     fails_cleanly 6 "replayed" blob2.bin file.enc "$ESCROW" authority --db "$db" recover --request req.bin \
-        --signature alice.sig --signature bob.sig --key authority.key -o blob2.bin
+        --signature alice.sig --signature bob.sig "${auth_key[@]}" -o blob2.bin
 
     note "the owner rewraps the file in place and decrypts with the new key"
     local before
@@ -110,7 +123,7 @@ authority_recovery_flow() {  # FORMAT WRAP KEYGEN-OPTIONS...
     # With the record, a wrong private key is refused deterministically in every format: where the
     # unwrap cannot tell (PKCS#1 v1.5's implicit rejection), the record's MAC does.
     fails_cleanly 1 "or for another key than the one given" "" file.enc "$ESCROW" rewrap --blob blob.bin \
-        --key authority.key --record file.rec file.enc
+        --key "$not_owner_key" --record file.rec file.enc
     fails_cleanly 2 "--blob BLOB and --key NEW_PRIV are required" "" file.enc "$ESCROW" rewrap --blob blob.bin file.enc
     case $fmt in
         age)
@@ -142,7 +155,7 @@ authority_recovery_flow() {  # FORMAT WRAP KEYGEN-OPTIONS...
     ok "$ESCROW" decrypt --format "$fmt" --key newowner.key -o file.out file.enc
     cmp "$input" file.out || fail "the file decrypted with the new key differs from the original"
     # The authority's copy (in the file where the format has room for it) still opens it.
-    ok "$ESCROW" decrypt --format "$fmt" --key authority.key --record file.rec -o auth.out file.enc
+    ok "$ESCROW" decrypt --format "$fmt" "${auth_key[@]}" --record file.rec -o auth.out file.enc
     cmp "$input" auth.out || fail "the authority's path no longer opens the rewrapped file"
     if [[ $fmt == age ]]; then
         note "age: the rewritten header (new stanza, the authority's kept, a new MAC) opens with age itself"
@@ -163,7 +176,7 @@ authority_recovery_flow() {  # FORMAT WRAP KEYGEN-OPTIONS...
     ok "$ESCROW" officer request --serial "$serial" --new-owner newowner.pub --authority authority.pub "${wrap[@]}" -o req2.bin
     for o in alice bob; do ok "$ESCROW" officer sign --key "$o.key" -o "$o-2.sig" req2.bin; done
     fails_cleanly 6 "revoked" blob3.bin "" "$ESCROW" authority --db "$db" recover --request req2.bin \
-        --signature alice-2.sig --signature bob-2.sig --key authority.key -o blob3.bin
+        --signature alice-2.sig --signature bob-2.sig "${auth_key[@]}" -o blob3.bin
     ok "$ESCROW" authority --db "$db" list >list2.txt
     assert_matches list2.txt "^$serial	revoked	"
 }
