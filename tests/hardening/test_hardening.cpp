@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: MIT
+// One test per finding of the security review that a library call shows (issue "Hardening");
+// each failed on main before its fix. The CLI-level findings are in tests/cli/cases/hardening.sh.
+#include <catch2/catch.hpp>
+
+#include <cryptopp/integer.h>
+
+#include <string>
+#include <vector>
+
+#include "../unit/test_support.hpp"
+
+using escrow::byte;
+using escrow::bytes;
+using escrow::errc;
+
+namespace {
+
+void put_u32(bytes& out, std::uint32_t v) {
+    for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<byte>(v >> s));
+}
+void put_string(bytes& out, std::string_view s) {
+    put_u32(out, static_cast<std::uint32_t>(s.size()));
+    out.insert(out.end(), s.begin(), s.end());
+}
+void put_string(bytes& out, const bytes& s) {
+    put_u32(out, static_cast<std::uint32_t>(s.size()));
+    out.insert(out.end(), s.begin(), s.end());
+}
+void put_small_mpint(bytes& out, unsigned v) {
+    bytes m;
+    if (v) m.push_back(static_cast<byte>(v));
+    put_string(out, m);
+}
+
+// An unencrypted openssh-key-v1 blob for an "RSA key" with the given small parameters.
+bytes openssh_rsa_blob(unsigned n, unsigned e, unsigned d, unsigned p, unsigned q) {
+    bytes pub;
+    put_string(pub, std::string_view("ssh-rsa"));
+    put_small_mpint(pub, e);
+    put_small_mpint(pub, n);
+    bytes priv;
+    put_u32(priv, 0x01020304);
+    put_u32(priv, 0x01020304);
+    put_string(priv, std::string_view("ssh-rsa"));
+    for (unsigned v : {n, e, d, 1u /* iqmp */, p, q}) put_small_mpint(priv, v);
+    put_string(priv, std::string_view(""));
+    for (byte pad = 1; priv.size() % 8 != 0; ++pad) priv.push_back(pad);
+    bytes blob{'o', 'p', 'e', 'n', 's', 's', 'h', '-', 'k', 'e', 'y', '-', 'v', '1', 0};
+    put_string(blob, std::string_view("none"));
+    put_string(blob, std::string_view("none"));
+    put_string(blob, std::string_view(""));
+    put_u32(blob, 1);
+    put_string(blob, pub);
+    put_string(blob, priv);
+    return blob;
+}
+
+using age_store = escrow::store::age;
+using age_cipher = escrow::cipher::chacha20_poly1305_stream;
+using age_wrap = escrow::wrap::x25519;
+
+// An age header with one stanza "-> pad <L x's>" and an empty body, sized to `total` bytes from
+// the version line to the MAC line's LF inclusive.
+escrow::file_header padded_header(std::size_t total) {
+    const std::size_t fixed = std::string_view("age-encryption.org/v1\n-> pad ").size() + 1 /* LF */ + 1 /* empty body line */ +
+                              3 /* --- */ + age_store::mac_line_tail;
+    REQUIRE(total > fixed);
+    escrow::file_header h;
+    h.nonce.assign(16, 7);
+    escrow::recipient_entry e;
+    e.type = "pad";
+    e.key.args.push_back(std::string(total - fixed, 'x'));
+    h.recipients.push_back(std::move(e));
+    return h;
+}
+
+}  // namespace
+
+TEST_CASE("finding: an OpenSSH RSA key with p = 1 is a clear bad_key, not Crypto++'s DivideByZero") {
+    // The fuzzer's reproducer: n = 3, p = 1, q = 3 (so n == p * q), 103 bytes of openssh-key-v1.
+    bytes blob = openssh_rsa_blob(3, 3, 1, 1, 3);
+    try {
+        (void)escrow::ssh_rsa_private_key::from_openssh(blob);
+        FAIL("the key was accepted");
+    } catch (const escrow::error& e) {
+        CHECK(e.kind() == errc::bad_key);
+        CHECK(std::string(e.what()).find("two primes") != std::string::npos);
+    }
+    // q = 1 likewise, and a zero d.
+    CHECK_THROWS_AS(escrow::ssh_rsa_private_key::from_openssh(openssh_rsa_blob(3, 3, 1, 3, 1)), escrow::error);
+    CHECK_THROWS_AS(escrow::ssh_rsa_private_key::from_openssh(openssh_rsa_blob(15, 3, 0, 3, 5)), escrow::error);
+}
+
+TEST_CASE("finding: every age header the reader accepts can be written back (1 MiB bound agrees)") {
+    auto key = escrow::session_key::generate(16);
+    SECTION("a header of exactly 1 MiB is written and read back") {
+        auto h = padded_header(age_store::max_header_size);
+        escrow::memory_sink sink;
+        age_store::write_header<age_cipher, age_wrap>(sink, h, key);
+        CHECK(sink.data().size() == age_store::max_header_size + 16);
+        escrow::memory_source src(sink.data());
+        auto back = age_store::read_header<age_cipher, age_wrap>(src);
+        REQUIRE(back.recipients.size() == 1);
+        CHECK(back.recipients[0].key.args.at(0).size() == h.recipients[0].key.args.at(0).size());
+        CHECK(age_store::verify_header<age_cipher, age_wrap>(back, key));
+    }
+    SECTION("one byte more is refused by both the writer and the reader") {
+        auto h = padded_header(age_store::max_header_size + 1);
+        escrow::memory_sink sink;
+        REQUIRE_THROWS_MATCHES((age_store::write_header<age_cipher, age_wrap>(sink, h, key)), escrow::error,
+                               escrow_test::has_errc(errc::limit_exceeded));
+        std::string text = "age-encryption.org/v1\n-> pad " + h.recipients[0].key.args[0] + "\n\n--- " +
+                           std::string(43, 'A') + "\n" + std::string(16, '\0');
+        REQUIRE(text.size() == age_store::max_header_size + 1 + 16);
+        escrow::memory_source src(escrow::as_bytes(text));
+        REQUIRE_THROWS_MATCHES((age_store::read_header<age_cipher, age_wrap>(src)), escrow::error,
+                               escrow_test::has_errc(errc::limit_exceeded));
+    }
+}
+
+TEST_CASE("finding: a scrypt stanza's work factor is bounded by the reader's limit before any work") {
+    escrow::scrypt_passphrase writer("correct horse", 12);
+    auto key = escrow::session_key::generate(16);
+    auto w = escrow::wrap::scrypt::wrap(key, writer, escrow::default_random());
+    // The same stanza, asking for 22 (4 GiB): refused at once under a limit of 20, before scrypt.
+    auto heavy = w;
+    heavy.args[1] = "22";
+    auto reader = escrow::scrypt_passphrase("correct horse").with_max_work_factor(20);
+    CHECK(reader.max_work_factor() == 20);
+    auto t0 = std::chrono::steady_clock::now();
+    REQUIRE_THROWS_MATCHES(escrow::wrap::scrypt::unwrap(heavy, reader, 16), escrow::error,
+                           escrow_test::has_errc(errc::limit_exceeded));
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(200));
+    // Within the limit it opens; the limit survives clone(); limits outside 1..22 are refused.
+    auto opened = escrow::wrap::scrypt::unwrap(w, reader.clone(), 16);
+    REQUIRE(opened.has_value());
+    CHECK(escrow::constant_time_equal(opened->unsafe_bytes(), key.unsafe_bytes()));
+    CHECK(reader.clone().max_work_factor() == 20);
+    CHECK_THROWS_AS(escrow::scrypt_passphrase("x").with_max_work_factor(23), escrow::error);
+    CHECK_THROWS_AS(escrow::scrypt_passphrase("x").with_max_work_factor(0), escrow::error);
+    // With a limit of 12 the writer's own work factor still opens; 13 is refused.
+    auto tight = escrow::scrypt_passphrase("correct horse").with_max_work_factor(12);
+    CHECK(escrow::wrap::scrypt::unwrap(w, tight, 16).has_value());
+    auto over = w;
+    over.args[1] = "13";
+    CHECK_THROWS_MATCHES(escrow::wrap::scrypt::unwrap(over, tight, 16), escrow::error,
+                         escrow_test::has_errc(errc::limit_exceeded));
+}
