@@ -91,7 +91,7 @@ inline void pkcs1v15_iprf(byte_view kdk, std::string_view label, mutable_byte_vi
 ///
 /// Steps (draft-irtf-cfrg-rsa-guidance, implicit rejection): KDK = HMAC-SHA-256(SHA-256(I2OSP(d, k)),
 /// C); 128 candidate lengths from IPRF(KDK, "length", 256 bytes), each masked to the bit width of
-/// the largest message size, the last one below that size chosen; R = IPRF(KDK, "message", k bytes).
+/// the largest message size (k − 11), the last one of at most that size chosen; R = IPRF(KDK, "message", k bytes).
 /// The RSA operation uses Crypto++'s blinding; padding is checked and the output selected with
 /// masks over every byte, whatever the data.
 /// @throws escrow::error `malformed_blob` when the public checks fail (pkcs1v15_check_block).
@@ -128,7 +128,8 @@ inline pkcs1v15_result pkcs1v15_decrypt(const rsa_private_key& priv, byte_view b
     std::uint32_t synthetic_length = 0;
     for (std::size_t i = 0; i < candidates.size(); i += 2) {
         std::uint32_t c = (std::uint32_t(candidates[i]) << 8 | candidates[i + 1]) & mask;
-        synthetic_length = ct_select(ct_lt(c, static_cast<std::uint32_t>(max_message)), c, synthetic_length);
+        // The draft keeps the last candidate of at most k - 11 bytes (a message may be that long).
+        synthetic_length = ct_select(ct_lt(c, static_cast<std::uint32_t>(max_message) + 1), c, synthetic_length);
     }
 
     // EM = 0x00 ‖ 0x02 ‖ PS (at least 8 non-zero bytes) ‖ 0x00 ‖ M, checked over every byte.
