@@ -4,14 +4,20 @@
 #include <catch2/catch.hpp>
 
 #include <cryptopp/integer.h>
+#include <cryptopp/xed25519.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <array>
 #include <fstream>
+#include <optional>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "../unit/test_support.hpp"
+#include "escrow/authority/officer.hpp"
+#include "escrow/detail/ed25519_strict.hpp"
 #include "escrow/detail/rsa_pkcs1v15.hpp"
 
 using escrow::byte;
@@ -183,4 +189,107 @@ TEST_CASE("finding: implicit rejection gives the draft's known answers (draft-ir
     }
     CHECK(checked == 48);
     CHECK(synthetic == 36);
+}
+
+namespace {
+namespace strict = escrow::detail::ed25519_strict;
+
+// The 32-byte little-endian encoding of y with the sign bit of x.
+std::array<byte, 32> encode_point(const CryptoPP::Integer& y, bool sign) {
+    std::array<byte, 32> out{};
+    y.Encode(out.data(), out.size(), CryptoPP::Integer::UNSIGNED);
+    std::reverse(out.begin(), out.end());
+    if (sign) out[31] |= 0x80;
+    return out;
+}
+
+bool cryptopp_alone_verifies(escrow::byte_view pub, escrow::byte_view msg, escrow::byte_view sig) {
+    CryptoPP::ed25519Verifier v(pub.data());
+    return v.VerifyMessage(msg.data(), msg.size(), sig.data(), sig.size());
+}
+}  // namespace
+
+TEST_CASE("finding: small-order and non-canonical officer keys are refused at registration") {
+    const auto& p = strict::field_prime();
+    const CryptoPP::Integer y8("2707385501144840649318225287225658788936804267575313519463743609750303402022");
+    // y8 is what the header says: a root of d·y⁴ + 2·y² − 1 (mod p).
+    const CryptoPP::Integer y8sq = y8.Squared() % p;
+    CHECK(((strict::curve_d() * y8sq % p * y8sq + 2 * y8sq + p - 1) % p).IsZero());
+    // The eight small-order points (both signs of x where x ≠ 0), and non-canonical encodings.
+    std::vector<std::array<byte, 32>> refused = {
+        encode_point(1, false),           encode_point(p - 1, false), encode_point(0, false),      encode_point(0, true),
+        encode_point(y8, false),          encode_point(y8, true),     encode_point(p - y8, false), encode_point(p - y8, true),
+        encode_point(p + 1, false) /* y = p + 1, the identity again */, encode_point(1, true) /* x = 0, sign set */,
+    };
+    for (const auto& raw : refused) {
+        INFO("key " << escrow::hex::encode(raw));
+        CHECK_THROWS_MATCHES(escrow::authority::officer_public_key::from_raw(raw), escrow::error,
+                             escrow_test::has_errc(errc::bad_key));
+    }
+    // y = 2 and y = 7 are no curve points (x² is not a square); y = 3 is one, of large order.
+    CHECK(strict::point_problem(encode_point(2, false)).value_or("") == "not a point on the curve");
+    CHECK(strict::point_problem(encode_point(7, true)).value_or("") == "not a point on the curve");
+    CHECK_FALSE(strict::point_problem(encode_point(3, false)).has_value());
+    // A genuine key still registers.
+    auto good = escrow::authority::officer_private_key::generate();
+    CHECK_NOTHROW(escrow::authority::officer_public_key::from_raw(good.public_key().raw()));
+
+    // The attack the review made: under the identity key, (R = identity, S = 0) verifies for any
+    // message in Crypto++ alone. The key cannot be made into an officer key now.
+    std::array<byte, 64> forged{};
+    forged[0] = 1;  // R = encoding of the identity (y = 1)
+    auto identity = encode_point(1, false);
+    const std::string msg = "recover payroll.xlsx for mallory";
+    CHECK(cryptopp_alone_verifies(identity, escrow::as_bytes(msg), forged));
+    CHECK_THROWS(escrow::authority::officer_public_key::from_raw(identity));
+}
+
+TEST_CASE("finding: a signature with S + L in place of S does not verify (strict RFC 8032)") {
+    auto key = escrow::authority::officer_private_key::generate();
+    const std::string msg = "a recovery request";
+    auto sig = key.sign(escrow::as_bytes(msg));
+    REQUIRE(key.public_key().verify(escrow::as_bytes(msg), sig));
+    // S + L, when it still fits 256 bits (it does unless S is near 2^256 − L; retry otherwise).
+    CryptoPP::Integer s = strict::from_le(escrow::byte_view(sig.data() + 32, 32)) + strict::group_order();
+    REQUIRE(s.BitCount() <= 256);
+    auto malleated = sig;
+    auto s_le = encode_point(s, false);  // little-endian, no sign bit involved (S < 2^253 + L)
+    std::copy(s_le.begin(), s_le.end(), malleated.begin() + 32);
+    CHECK(cryptopp_alone_verifies(key.public_key().raw(), escrow::as_bytes(msg), malleated));
+    CHECK_FALSE(key.public_key().verify(escrow::as_bytes(msg), malleated));
+}
+
+TEST_CASE("Wycheproof Ed25519 verification vectors (ed25519_test.json)") {
+    std::ifstream in(std::string(ESCROW_VECTORS_DIR) + "/wycheproof/ed25519_test.json");
+    REQUIRE(in);
+    auto doc = nlohmann::json::parse(in);
+    int valid = 0, invalid = 0;
+    for (const auto& g : doc["testGroups"]) {
+        bytes pk = escrow::hex::decode(g["publicKey"]["pk"].get<std::string>());
+        std::optional<escrow::authority::officer_public_key> key;
+        try {
+            key = escrow::authority::officer_public_key::from_raw(pk);
+        } catch (const escrow::error&) {
+        }
+        for (const auto& t : g["tests"]) {
+            INFO("tcId " << t["tcId"].get<int>() << ": " << t["comment"].get<std::string>());
+            bytes m = escrow::hex::decode(t["msg"].get<std::string>());
+            bytes sig = escrow::hex::decode(t["sig"].get<std::string>());
+            bool ok = false;
+            if (key && sig.size() == escrow::authority::ed25519_signature_size) {
+                escrow::authority::ed25519_signature s{};
+                std::copy(sig.begin(), sig.end(), s.begin());
+                ok = key->verify(m, s);
+            }
+            if (t["result"] == "valid") {
+                CHECK(ok);
+                ++valid;
+            } else {
+                CHECK_FALSE(ok);
+                ++invalid;
+            }
+        }
+    }
+    CHECK(valid == 88);
+    CHECK(invalid == 63);
 }
