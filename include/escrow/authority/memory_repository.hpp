@@ -52,6 +52,12 @@ public:
                 throw error(errc::io_error, "memory repository: serial '" + r.serial + "' is already stored");
             undo_.push_back([s = s_, k = r.serial] { s->records.erase(k); });
         }
+        void replace_record(const stored_record& r) {
+            auto it = s_->records.find(r.serial);
+            if (it == s_->records.end()) throw error(errc::not_found, "memory repository: no record '" + r.serial + "'");
+            undo_.push_back([s = s_, k = it->first, old = it->second] { s->records.at(k) = old; });
+            it->second = r;
+        }
         void set_status(std::string_view serial, record_status st) {
             auto it = s_->records.find(serial);
             if (it == s_->records.end()) throw error(errc::not_found, "memory repository: no record '" + std::string(serial) + "'");

@@ -105,6 +105,17 @@ public:
         repo_->db_.bind(s, 5, r.deposited);
         repo_->db_.run(s);
     }
+    void replace_record(const stored_record& r) {
+        auto& s = repo_->db_.prepare("UPDATE records SET owner = ?2, status = ?3, encoded = ?4, deposited = ?5 WHERE serial = ?1");
+        repo_->db_.bind(s, 1, r.serial);
+        repo_->db_.bind(s, 2, r.owner);
+        repo_->db_.bind(s, 3, std::uint64_t(static_cast<std::uint8_t>(r.status)));
+        repo_->db_.bind(s, 4, byte_view(r.encoded));
+        repo_->db_.bind(s, 5, r.deposited);
+        repo_->db_.run(s);
+        if (repo_->db_.changes() != 1)
+            throw error(errc::not_found, "sqlite: no record '" + r.serial + "'");
+    }
     void set_status(std::string_view serial, record_status st) {
         auto& s = repo_->db_.prepare("UPDATE records SET status = ?2 WHERE serial = ?1");
         repo_->db_.bind(s, 1, serial);
