@@ -37,7 +37,7 @@ age_recipient parse_age_recipient(std::string_view s) {
                                                            " bits is too small (at least 2048 bits)");
         return k;
     }
-    if (s.starts_with("AGE-SECRET-KEY-"))
+    if (looks_like_age_identity(s))
         throw escrow::error(escrow::errc::bad_key, "this is an age identity (a private key); give its recipient (age1...)");
     throw escrow::error(escrow::errc::bad_key, "not an age recipient: expected age1..., ssh-rsa AAAA..., or a file holding one");
 }
@@ -65,7 +65,7 @@ namespace {
 /// @throws escrow::error `bad_key`, `not_found`, `io_error`.
 age_recipient load_age_recipient(const std::string& value, std::string_view option) {
     // An identity given by mistake is a secret: never echo it.
-    if (value.starts_with("AGE-SECRET-KEY-"))
+    if (looks_like_age_identity(value))
         throw escrow::error(escrow::errc::bad_key, std::string(option) + ": this is an age identity (a private key); "
                                                                           "give its recipient (age1...)");
     const std::string context = std::string(option) + " " + in_quotes(value);
@@ -134,7 +134,7 @@ void decrypt_age_with(const decrypt_job& job, Source& in, const Key& key, const 
     output_file out(job.out_path);
     if (record) enc.decrypt_with_record(in, out, *record, key);
     else enc.decrypt(in, out, key);
-    commit_all({{&out, new_file_mode}});
+    commit_all({{&out, plaintext_file_mode}});
 }
 
 }  // namespace
@@ -192,7 +192,7 @@ void decrypt_age_with_identities(const decrypt_job& job, Source& in, const std::
                                                                std::to_string(h.recipients.size()) + " stanzas (wrong key?)");
     output_file out(job.out_path);
     enc.decrypt_payload(in, out, *key, h);
-    commit_all({{&out, new_file_mode}});
+    commit_all({{&out, plaintext_file_mode}});
 }
 
 }  // namespace

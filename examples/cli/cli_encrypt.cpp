@@ -85,8 +85,8 @@ constexpr std::string_view decrypt_help =
     "For age files IDENTITY is an age identity file (AGE-SECRET-KEY-1..., e.g. from age-keygen)\n"
     "or an unencrypted RSA private key (ssh-keygen's OpenSSH format, or PEM).\n"
     "\n"
-    "The format (native, age binary or armored, CryptoAPI) is recognised from the input's first\n"
-    "bytes unless --format is given. With -o, OUT appears only once the whole file\n"
+    "The format (native, age binary or armored) is recognised from the input's first bytes\n"
+    "unless --format is given; a CryptoAPI file needs --format cryptoapi (it has no MAC). With -o, OUT appears only once the whole file\n"
     "authenticates; on standard output each chunk is written once it authenticates, so a\n"
     "failure part-way leaves the chunks before it there. A CryptoAPI file cannot authenticate: its plaintext appears in OUT (required,\n"
     "not standard output) only once the final padding checks out, and a wrong key or a modified\n"
@@ -140,9 +140,13 @@ format detect_format(const decrypt_input& in) {
         throw escrow::error(errc::malformed_header,
                             "unknown format: the input is an escrow record, not an encrypted file (give it with --record)");
     if (in.starts_with(escrow::as_bytes(age_magic)) || in.starts_with(escrow::as_bytes(age_armor))) return format::age;
-    // A CryptoAPI file has no magic, but its first 16 bytes leave no doubt: a DWORD blob length
-    // of 12 + an RSA block, then 01 02 00 00, an AES ALG_ID and CALG_RSA_KEYX.
-    if (escrow::store::cryptoapi::peek_aes_bits(in.head())) return format::cryptoapi;
+    // A CryptoAPI file has no MAC, so its decryption answers "good padding or not" for any block
+    // an attacker splices in: it is opened only when the user asks for it by name, never because
+    // a file looks like one (which would hand that oracle to anyone who can get a file decrypted).
+    if (escrow::store::cryptoapi::peek_aes_bits(in.head()))
+        throw escrow::error(errc::malformed_header,
+                            "the input looks like a CryptoAPI file, which has no integrity check: decrypt it only "
+                            "if you trust where it came from, with --format cryptoapi");
     if (in.head().empty()) throw escrow::error(errc::malformed_header, "unknown format: the input is empty");
     throw escrow::error(errc::malformed_header,
                         "unknown format: the input is not an escrow native, age or CryptoAPI file");

@@ -4,6 +4,8 @@
 
 #include "cli_io.hpp"
 
+#include <cctype>
+
 #include <cryptopp/misc.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -25,7 +27,19 @@ escrow::error with_context(const escrow::error& e, std::string_view context) {
     return escrow::error(e.kind(), std::string(context) + ": " + detail_of(e));
 }
 
-std::string in_quotes(const std::string& path) { return "'" + path + "'"; }
+bool looks_like_age_identity(std::string_view s) {
+    static constexpr std::string_view prefix = "AGE-SECRET-KEY-";
+    if (s.size() < prefix.size()) return false;
+    for (std::size_t i = 0; i < prefix.size(); ++i)
+        if (std::toupper(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
+    return true;
+}
+
+std::string in_quotes(const std::string& path) {
+    // A secret typed where a file name belongs is never repeated back.
+    if (looks_like_age_identity(path)) return "'AGE-SECRET-KEY-...' (an age identity, not shown)";
+    return "'" + path + "'";
+}
 
 bool is_std_stream(const std::optional<std::string>& path) { return !path || *path == "-"; }
 
@@ -33,6 +47,9 @@ bool is_std_stream(const std::optional<std::string>& path) { return !path || *pa
 
 key_file_bytes::key_file_bytes(const std::string& path, std::string_view option) {
     if (path == "-") throw usage_error(std::string(option) + " needs a key file, not standard input");
+    if (looks_like_age_identity(path))
+        throw escrow::error(escrow::errc::bad_key, std::string(option) + ": this is an age identity (a private key), "
+                                                                          "not shown; give its recipient (age1...) or its file");
     escrow::file_source src{fs::path(path)};
     data_.resize(max_size + 1);
     data_.resize(src.read(data_));
@@ -197,7 +214,8 @@ void temporary_files::on_signal(int sig) {
 output_file::output_file(const std::optional<std::string>& path) {
     if (!is_std_stream(path)) {
         file_.emplace(fs::path(*path));
-        registration_ = temporary_files::add(file_->temp_path());
+        // An unnamed temporary file (O_TMPFILE) needs no removal, even by a signal handler.
+        if (!file_->unnamed()) registration_ = temporary_files::add(file_->temp_path());
     }
 }
 

@@ -35,7 +35,7 @@ int decrypt_native(const decrypt_job& job, decrypt_input& in) {
     escrow::native_encryptor enc;
     if (record) enc.decrypt_with_record(in, out, *record, key);
     else enc.decrypt(in, out, key);
-    commit_all({{&out, new_file_mode}});
+    commit_all({{&out, plaintext_file_mode}});
     return exit_code::ok;
 }
 
