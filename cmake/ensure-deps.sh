@@ -12,7 +12,7 @@ ESCROW_BUILD_PACKAGES="g++ cmake make pkg-config libcrypto++-dev libboost-dev li
 # What the tests and benchmarks add: Catch2, Google Benchmark, JSON and zlib for the vectors, and
 # the real peers of the interoperability tests (openssl; age, age-keygen, ssh-keygen; the sqlite3
 # shell; MinGW and Wine for CryptoAPI).
-ESCROW_TEST_PACKAGES="catch2 libbenchmark-dev nlohmann-json3-dev zlib1g-dev openssl age openssh-client sqlite3
+ESCROW_TEST_PACKAGES="catch2 libbenchmark-dev nlohmann-json3-dev zlib1g-dev openssl age openssh-client sqlite3 valgrind
   wine64 gcc-mingw-w64-x86-64"
 # Every package the build, the tests, the examples and the benchmarks use (tests/run-all.sh).
 ESCROW_DEBIAN_PACKAGES="$ESCROW_BUILD_PACKAGES $ESCROW_TEST_PACKAGES"

@@ -290,9 +290,25 @@ std::string iso8601_utc(std::uint64_t seconds) {
 }
 
 std::string one_line(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const auto u = static_cast<unsigned char>(s[i]);
+        if (u < 0x80) {
+            out += (u < 0x20 || u == 0x7f) ? '?' : s[i];
+            continue;
+        }
+        // Only well-formed UTF-8 passes, and not the C1 controls U+0080..U+009F (U+009B is a
+        // terminal's CSI, as is a lone byte 0x9B on an 8-bit terminal).
+        std::size_t len = escrow::escrow_record::utf8_sequence_length(s.substr(i));
+        if (len == 0 || (len == 2 && u == 0xc2 && static_cast<unsigned char>(s[i + 1]) < 0xa0)) {
+            out += '?';
+            if (len) i += len - 1;
+            continue;
+        }
+        out.append(s.substr(i, len));
+        i += len - 1;
+    }
     return out;
 }
 

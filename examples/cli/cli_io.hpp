@@ -231,7 +231,8 @@ void write_new_file(const std::string& path, std::string_view option, escrow::by
 /// Seconds since the epoch as ISO-8601 UTC ("2024-05-01T12:00:00Z").
 std::string iso8601_utc(std::uint64_t seconds);
 
-/// A message made safe for one line of a terminal: control characters become '?'.
+/// A message made safe for one line of a terminal: C0 and C1 control characters, DEL and bytes
+/// that are not well-formed UTF-8 become '?'.
 std::string one_line(std::string_view s);
 
 

@@ -89,3 +89,24 @@ case_hardening_sigkill_leaves_nothing() {
     note "killed $killed of 10 runs while they were writing; nothing left behind"
     (( killed >= 8 )) || fail "only $killed of 10 runs were still going when killed: the test proves little"
 }
+
+# C1 control characters (U+009B is a terminal's CSI) in a record's description or owner are not
+# printed as they are by `inspect` or `authority list`. Before the fix only C0 controls were
+# filtered, so "\xc2\x9b2J" reached the terminal.
+case_hardening_c1_controls() {
+    cd "$W"
+    local csi=$'\xc2\x9b'
+    ok "$ESCROW" encrypt --owner "$FIX/owner.pub" --authority "$FIX/auth1.pub" --description "pay${csi}2Jroll" \
+        --owner-id "eve${csi}31m" --record c1.rec -o c1.enc "$FIX/plain.txt"
+    ok "$ESCROW" inspect c1.enc >inspect.txt
+    ok "$ESCROW" inspect --json c1.rec >inspect.json
+    ok "$ESCROW" authority --db c1.db init --authority-key "$FIX/auth1.pub" --quorum 1
+    ok "$ESCROW" authority --db c1.db deposit c1.rec
+    "$ESCROW" authority --db c1.db list >list.txt
+    local f
+    for f in inspect.txt inspect.json list.txt; do
+        if LC_ALL=C grep -q "$csi" "$f"; then fail "$f holds a raw C1 control (U+009B)"; fi
+    done
+    assert_contains list.txt "pay?2Jroll"
+    assert_contains inspect.json 'pay\u009b2Jroll'
+}
