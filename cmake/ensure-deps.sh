@@ -14,9 +14,9 @@ ESCROW_BUILD_PACKAGES="g++ cmake make pkg-config libcrypto++-dev libboost-dev li
 # real peers of the interoperability tests (openssl; age, age-keygen, ssh-keygen; the sqlite3
 # shell; MinGW and Wine for CryptoAPI; a PostgreSQL 15 server, which the tests start themselves;
 # SoftHSM2, a PKCS#11 token), Doxygen for the API reference (docs.api), and man and groff to
-# render the generated escrow(1).
+# render the generated escrow(1); valgrind for the constant-time check (hardening.constant_time).
 ESCROW_TEST_PACKAGES="catch2 libbenchmark-dev nlohmann-json3-dev zlib1g-dev openssl age openssh-client sqlite3
-  wine64 gcc-mingw-w64-x86-64 postgresql softhsm2 doxygen man-db groff-base"
+  wine64 gcc-mingw-w64-x86-64 postgresql softhsm2 doxygen man-db groff-base valgrind"
 # Every package the build, the tests, the examples and the benchmarks use (tests/run-all.sh).
 ESCROW_DEBIAN_PACKAGES="$ESCROW_BUILD_PACKAGES $ESCROW_TEST_PACKAGES"
 

@@ -38,7 +38,7 @@ age_recipient parse_age_recipient(std::string_view s) {
                                                            " bits is too small (at least 2048 bits)");
         return k;
     }
-    if (s.starts_with("AGE-SECRET-KEY-"))
+    if (looks_like_age_identity(s))
         throw escrow::error(escrow::errc::bad_key, "this is an age identity (a private key); give its recipient (age1...)");
     throw escrow::error(escrow::errc::bad_key, "not an age recipient: expected age1..., ssh-rsa AAAA..., or a file holding one");
 }
@@ -66,7 +66,7 @@ namespace {
 /// @throws escrow::error `bad_key`, `not_found`, `io_error`.
 age_recipient load_age_recipient(const std::string& value, std::string_view option) {
     // An identity given by mistake is a secret: never echo it.
-    if (value.starts_with("AGE-SECRET-KEY-"))
+    if (looks_like_age_identity(value))
         throw escrow::error(escrow::errc::bad_key, std::string(option) + ": this is an age identity (a private key); "
                                                                           "give its recipient (age1...)");
     const std::string context = std::string(option) + " " + in_quotes(value);
@@ -209,7 +209,7 @@ void decrypt_age_from(const decrypt_job& job, Source& in, const std::vector<age_
     }
     output_file out(job.out_path);
     escrow::age_encryptor{}.decrypt_payload(in, out, *sk, h);
-    commit_all({{&out, new_file_mode}});
+    commit_all({{&out, plaintext_file_mode}});
 }
 
 }  // namespace

@@ -51,7 +51,10 @@ constexpr std::string_view authority_help =
     "  register-officer NAME PUB\n"
     "                     register an officer's Ed25519 public key (from 'escrow officer keygen')\n"
     "  officers           list the registered officers, one per line\n"
-    "  deposit RECORD...  store escrow records (the same record again changes nothing)\n"
+    "  deposit [--key PRIV] RECORD...\n"
+    "                     store escrow records (the same record again changes nothing); with the\n"
+    "                     authority's private key, each record's MAC is verified first, and a\n"
+    "                     verifying record replaces a stored one under its serial that does not\n"
     "  list [--owner ID]  list the records, one per line: serial, status, owner, created,\n"
     "                     store/cipher/wrap, description (tab-separated)\n"
     "  revoke SERIAL      revoke a record: it is kept but never recovered again\n"
@@ -221,20 +224,29 @@ int authority_officers(authority_db<Repo>& db, std::span<char* const> argv) {
 
 template <class Repo>
 int authority_deposit(authority_db<Repo>& db, std::span<char* const> argv) {
-    auto a = parse_args("authority deposit", {}, argv);
+    static constexpr option_spec specs[] = {{"key", 0, true, false}};
+    auto a = parse_args("authority deposit", specs, argv);
     if (a.operands().empty()) throw usage_error("authority deposit: expected one or more RECORD files");
     // Every record parses before the first is stored.
     std::vector<escrow::escrow_record> records;
     for (const auto& p : a.operands()) records.push_back(load_record(p, "deposit"));
+    auto key_path = a.get("key");
     return with_wrap(db.wrap_id, [&](auto t) {
-        auto auth = open_authority<typename decltype(t)::type, Repo>(db);
+        using W = typename decltype(t)::type;
+        // With --key the authority verifies each record's MAC before storing it (a record forged
+        // from an encrypted file's clear fields is refused, and displaces nothing).
+        auto auth = key_path ? cli_authority<W, Repo>(db.repo, ea::dynamic_officer_quorum(db.quorum),
+                                                      cli_wrap<W>::load_private(*key_path, "--key"))
+                             : open_authority<W, Repo>(db);
         for (std::size_t i = 0; i < records.size(); ++i) {
             try {
                 auto r = auth.deposit(records[i]);
                 // Each line is an acknowledgement, on stderr with the tool's other messages, as
                 // soon as the deposit is committed.
-                std::cerr << "escrow: " << (r == ea::deposit_result::stored ? "deposited " : "already present ")
-                          << records[i].info.serial << "\n";
+                std::cerr << "escrow: " << (r == ea::deposit_result::already_present ? "already present " : "deposited ")
+                          << records[i].info.serial
+                          << (r == ea::deposit_result::replaced ? " (in place of a stored record that does not verify)" : "")
+                          << "\n";
             } catch (const escrow::error& e) {
                 throw with_context(e, "record " + in_quotes(a.operands()[i]));
             }

@@ -98,7 +98,7 @@ int decrypt_cryptoapi(const decrypt_job& job, decrypt_input& in) {
         output_file out(job.out_path);
         if (record) enc.decrypt_with_record(in, out, *record, *key);
         else enc.decrypt(in, out, *key);
-        commit_all({{&out, new_file_mode}});
+        commit_all({{&out, plaintext_file_mode}});
         return exit_code::ok;
     });
 }

@@ -91,13 +91,15 @@ constexpr std::string_view decrypt_help =
     "\n"
     "For age files IDENTITY is an age identity file (AGE-SECRET-KEY-1..., e.g. from age-keygen)\n"
     "or an unencrypted RSA private key (ssh-keygen's OpenSSH format, or PEM).\n"
-    "\n"    "The format (native, age binary or armored, CryptoAPI) is recognised from the input's first\n"
-    "bytes unless --format is given. With -o, OUT appears only once the whole file\n"
-    "authenticates; on standard output, a device (-o /dev/null) or a FIFO each chunk is written\n"
-    "once it authenticates, so a failure part-way leaves the chunks before it there (-o\n"
-    "/dev/null checks a file: exit 0 when it is intact). A CryptoAPI file cannot authenticate:\n"
-    "its plaintext appears in OUT (a new file, or /dev/null) only once the final padding checks\n"
-    "out, and a wrong key or a modified file is noticed only there (not always).\n"
+    "\n"
+    "The format (native, age binary or armored) is recognised from the input's first bytes\n"
+    "unless --format is given; a CryptoAPI file needs --format cryptoapi (it has no MAC). With\n"
+    "-o, OUT appears only once the whole file authenticates; on standard output, a device (-o\n"
+    "/dev/null) or a FIFO each chunk is written once it authenticates, so a failure part-way\n"
+    "leaves the chunks before it there (-o /dev/null checks a file: exit 0 when it is intact).\n"
+    "A CryptoAPI file cannot authenticate: its plaintext appears in OUT (a new file, or\n"
+    "/dev/null) only once the final padding checks out, and a wrong key or a modified file is\n"
+    "noticed only there (not always). A decrypted file is created with mode 0600.\n"
     "\n"
     "While IN, a regular file larger than 4 MiB, is read, a progress bar is drawn on standard\n"
     "error if it is a terminal and OUT is not (never otherwise, nor with --quiet).\n"
@@ -159,9 +161,13 @@ format detect_format(const decrypt_input& in) {
         throw escrow::error(errc::malformed_header,
                             "unknown format: the input is an escrow record, not an encrypted file (give it with --record)");
     if (in.starts_with(escrow::as_bytes(age_magic)) || in.starts_with(escrow::as_bytes(age_armor))) return format::age;
-    // A CryptoAPI file has no magic, but its first 16 bytes leave no doubt: a DWORD blob length
-    // of 12 + an RSA block, then 01 02 00 00, an AES ALG_ID and CALG_RSA_KEYX.
-    if (escrow::store::cryptoapi::peek_aes_bits(in.head())) return format::cryptoapi;
+    // A CryptoAPI file has no MAC, so its decryption answers "good padding or not" for any block
+    // an attacker splices in: it is opened only when the user asks for it by name, never because
+    // a file looks like one (which would hand that oracle to anyone who can get a file decrypted).
+    if (escrow::store::cryptoapi::peek_aes_bits(in.head()))
+        throw escrow::error(errc::malformed_header,
+                            "the input looks like a CryptoAPI file, which has no integrity check: decrypt it only "
+                            "if you trust where it came from, with --format cryptoapi");
     if (in.head().empty()) throw escrow::error(errc::malformed_header, "unknown format: the input is empty");
     throw escrow::error(errc::malformed_header,
                         "unknown format: the input is not an escrow native, age or CryptoAPI file");

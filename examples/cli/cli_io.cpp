@@ -4,6 +4,8 @@
 
 #include "cli_io.hpp"
 
+#include <cctype>
+
 #include <cryptopp/misc.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -27,7 +29,19 @@ escrow::error with_context(const escrow::error& e, std::string_view context) {
     return escrow::error(e.kind(), std::string(context) + ": " + detail_of(e));
 }
 
-std::string in_quotes(const std::string& path) { return "'" + path + "'"; }
+bool looks_like_age_identity(std::string_view s) {
+    static constexpr std::string_view prefix = "AGE-SECRET-KEY-";
+    if (s.size() < prefix.size()) return false;
+    for (std::size_t i = 0; i < prefix.size(); ++i)
+        if (std::toupper(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
+    return true;
+}
+
+std::string in_quotes(const std::string& path) {
+    // A secret typed where a file name belongs is never repeated back.
+    if (looks_like_age_identity(path)) return "'AGE-SECRET-KEY-...' (an age identity, not shown)";
+    return "'" + path + "'";
+}
 
 bool is_std_stream(const std::optional<std::string>& path) { return !path || *path == "-"; }
 
@@ -57,6 +71,9 @@ std::vector<std::string> expand_recipients(const std::string& value, std::string
 
 key_file_bytes::key_file_bytes(const std::string& path, std::string_view option) {
     if (path == "-") throw usage_error(std::string(option) + " needs a key file, not standard input");
+    if (looks_like_age_identity(path))
+        throw escrow::error(escrow::errc::bad_key, std::string(option) + ": this is an age identity (a private key), "
+                                                                          "not shown; give its recipient (age1...) or its file");
     std::error_code ec;
     if (is_key_text(path) && !fs::exists(path, ec)) {
         data_.assign(reinterpret_cast<const escrow::byte*>(path.data()),
@@ -291,7 +308,8 @@ output_file::output_file(const std::optional<std::string>& path) {
         own_fd_ = true;
     } else {
         file_.emplace(fs::path(*path));
-        registration_ = temporary_files::add(file_->temp_path());
+        // An unnamed temporary file (O_TMPFILE) needs no removal, even by a signal handler.
+        if (!file_->unnamed()) registration_ = temporary_files::add(file_->temp_path());
     }
 }
 
@@ -368,9 +386,25 @@ std::string iso8601_utc(std::uint64_t seconds) {
 }
 
 std::string one_line(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const auto u = static_cast<unsigned char>(s[i]);
+        if (u < 0x80) {
+            out += (u < 0x20 || u == 0x7f) ? '?' : s[i];
+            continue;
+        }
+        // Only well-formed UTF-8 passes, and not the C1 controls U+0080..U+009F (U+009B is a
+        // terminal's CSI, as is a lone byte 0x9B on an 8-bit terminal).
+        std::size_t len = escrow::escrow_record::utf8_sequence_length(s.substr(i));
+        if (len == 0 || (len == 2 && u == 0xc2 && static_cast<unsigned char>(s[i + 1]) < 0xa0)) {
+            out += '?';
+            if (len) i += len - 1;
+            continue;
+        }
+        out.append(s.substr(i, len));
+        i += len - 1;
+    }
     return out;
 }
 

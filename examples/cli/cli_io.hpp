@@ -35,6 +35,9 @@ escrow::error with_context(const escrow::error& e, std::string_view context);
 
 /// A path as the user wrote it, quoted for messages.
 std::string in_quotes(const std::string& path);
+/// True for an age identity ("AGE-SECRET-KEY-1…") in either case (Bech32 ignores case): a secret,
+/// never echoed in a message.
+bool looks_like_age_identity(std::string_view s);
 
 /// True for the operand that means standard input or output.
 bool is_std_stream(const std::optional<std::string>& path);
@@ -106,6 +109,9 @@ void check_outputs(const std::optional<std::string>& input, const std::vector<st
 
 /// Permission bits asked for a new ordinary file; atomic_file_sink::commit takes the umask off.
 inline constexpr mode_t new_file_mode = 0666;
+/// Permission bits of a decrypted file: its owner's only, whatever the umask allows, since the
+/// plaintext is what the encryption protected (its temporary file is 0600 as well).
+inline constexpr mode_t plaintext_file_mode = 0600;
 
 // ---- streams -------------------------------------------------------------------------------------
 
@@ -251,7 +257,8 @@ void write_new_file(const std::string& path, std::string_view option, escrow::by
 /// Seconds since the epoch as ISO-8601 UTC ("2024-05-01T12:00:00Z").
 std::string iso8601_utc(std::uint64_t seconds);
 
-/// A message made safe for one line of a terminal: control characters become '?'.
+/// A message made safe for one line of a terminal: C0 and C1 control characters, DEL and bytes
+/// that are not well-formed UTF-8 become '?'.
 std::string one_line(std::string_view s);
 
 

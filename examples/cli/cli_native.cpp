@@ -45,7 +45,7 @@ int decrypt_native(const decrypt_job& job, decrypt_input& in) {
     escrow::session_key sk = open_with_keys(enc, h, std::span<const escrow::rsa_private_key* const>(tried), job, record);
     output_file out(job.out_path);
     enc.decrypt_payload(in, out, sk, h);
-    commit_all({{&out, new_file_mode}});
+    commit_all({{&out, plaintext_file_mode}});
     return exit_code::ok;
 }
 

@@ -109,7 +109,7 @@ int decrypt_native_with_token(const decrypt_job& job, decrypt_input& in) {
     escrow::escrow_encryptor<escrow::cipher::aes256_gcm_stream, W, escrow::store::native> enc({}, W(key.shared_session()));
     output_file out(job.out_path);
     enc.decrypt_with_record(in, out, record, key);
-    commit_all({{&out, new_file_mode}});
+    commit_all({{&out, plaintext_file_mode}});
     return exit_code::ok;
 }
 
@@ -126,7 +126,7 @@ int decrypt_cryptoapi_with_token(const decrypt_job& job, decrypt_input& in, unsi
         escrow::escrow_encryptor<C, W, escrow::store::cryptoapi> enc({}, W(key.shared_session()));
         output_file out(job.out_path);
         enc.decrypt_with_record(in, out, record, key);
-        commit_all({{&out, new_file_mode}});
+        commit_all({{&out, plaintext_file_mode}});
         rc = exit_code::ok;
     });
     return *rc;

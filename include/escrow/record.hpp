@@ -145,8 +145,9 @@ struct escrow_record {
         return j;
     }
 
-    /// JSON string literal of `s`: valid UTF-8 passed through, controls escaped, and each byte of an
-    /// invalid UTF-8 sequence replaced by U+FFFD, so the output is always valid JSON.
+    /// JSON string literal of `s`: valid UTF-8 passed through, controls (C0, DEL is kept, and the C1
+    /// controls U+0080..U+009F) escaped, and each byte of an invalid UTF-8 sequence replaced by
+    /// U+FFFD, so the output is always valid JSON and safe to print on a terminal.
     [[nodiscard]] static std::string json_string(std::string_view s) {
         std::string out = "\"";
         for (std::size_t i = 0; i < s.size(); ++i) {
@@ -155,6 +156,12 @@ struct escrow_record {
                 std::size_t len = utf8_sequence_length(s.substr(i));
                 if (len == 0) {
                     out += "\ufffd";
+                } else if (len == 2 && u == 0xc2 && static_cast<unsigned char>(s[i + 1]) < 0xa0) {
+                    // U+0080..U+009F, the C1 controls (U+009B is a terminal's CSI): escaped like C0.
+                    char buf[8];
+                    std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(s[i + 1])));
+                    out += buf;
+                    i += 1;
                 } else {
                     out.append(s.substr(i, len));
                     i += len - 1;

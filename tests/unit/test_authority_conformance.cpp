@@ -165,6 +165,19 @@ TEMPLATE_TEST_CASE("Records are found, listed by owner in byte order of their se
     auto t3 = repo->begin();
     CHECK(t3.find_record("B-1")->status == ea::record_status::revoked);
     CHECK_ESCROW_ERROR(t3.insert_record(record("a-3", "mallory")), errc::io_error);
+    // replace_record: the whole row under the serial becomes the new record; none there, not_found.
+    auto replacement = record("a-3", "carol", t0 + 9);
+    replacement.encoded = escrow::bytes{9, 8, 7};
+    t3.replace_record(replacement);
+    CHECK_ESCROW_ERROR(t3.replace_record(record("NO-SUCH", "carol")), errc::not_found);
+    t3.commit();
+    auto t4 = repo->begin();
+    auto replaced = t4.find_record("a-3");
+    REQUIRE(replaced.has_value());
+    CHECK(replaced->owner == "carol");
+    CHECK(replaced->encoded == escrow::bytes{9, 8, 7});
+    CHECK(replaced->deposited == t0 + 9);
+    CHECK_FALSE(t4.find_record("NO-SUCH").has_value());
 }
 
 TEMPLATE_TEST_CASE("Officers are found by name and by key, listed by name, and a taken name or key is refused",
@@ -307,6 +320,29 @@ TEMPLATE_TEST_CASE("An authority deposits, recovers, refuses, revokes and audits
     CHECK(log[6].actor == "officers olivia, opal");
     CHECK(log[7].outcome == ea::audit_outcome::refused);
     CHECK(log[8].kind == ea::audit_kind::revocation);
+    CHECK(s.authority.verify_audit().valid);
+}
+
+TEMPLATE_TEST_CASE("A forged deposit is refused by an authority holding its key, and displaces a forgery stored "
+                   "without it", "[authority][conformance][hardening]", ESCROW_REPOSITORIES) {
+    backend<TestType> b("squatting");
+    fs::path dir = scratch("conformance-squatting");
+    auto repo = b.open();
+    quorum_setup<TestType> s(*repo);
+    rsa_authority<TestType, ea::officer_quorum<2>> keyless(*repo, {}, keys().authority.public_key());
+    keyless.set_clock([] { return t0; });
+    auto f = make_file("SQUAT-C");
+    const auto& genuine = f.records.front();
+    escrow::escrow_record forged = genuine;  // all a squatter can build from the file: a wrong MAC
+    forged.mac[0] ^= 0x01;
+
+    CHECK_ESCROW_ERROR(s.authority.deposit(forged), errc::authentication_failed);
+    CHECK_FALSE(s.authority.find("SQUAT-C").has_value());
+    CHECK(keyless.deposit(forged) == ea::deposit_result::stored);  // without the key, no way to tell
+    CHECK(s.authority.deposit(genuine) == ea::deposit_result::replaced);
+    CHECK(s.authority.find("SQUAT-C")->record.encode() == genuine.encode());
+    auto req = s.request("SQUAT-C");
+    CHECK(apply_and_decrypt(dir, f.file, s.authority.recover(req, sign_by(req, {0, 1}))) == escrow_test::pattern(3000, 7));
     CHECK(s.authority.verify_audit().valid);
 }
 

@@ -58,9 +58,9 @@ void apply_owner_blob_in_place(Encryptor& enc, const std::filesystem::path& path
     atomic_file_sink out(target);
     if (record) enc.apply_owner_blob(in, out, wk, new_owner, *record);
     else enc.apply_owner_blob(in, out, wk, new_owner);
-    out.commit(mode);
-    // commit() applies the umask; the file keeps exactly the bits it had.
-    if ((mode & ~escrow::detail::current_umask()) != mode) ::chmod(target.c_str(), mode);
+    // The file keeps exactly the bits it had, set on the new file's descriptor before it takes
+    // the old one's name (never a chmod by path after the rename).
+    out.commit(mode, /*replace=*/true, /*apply_umask=*/false);
 }
 
 /// As above, with a default-constructed `Encryptor` (stateless policies, as the library's presets).

@@ -46,6 +46,7 @@ struct record_entry {
 enum class deposit_result {
     stored,           ///< a new record
     already_present,  ///< the same record was deposited before: nothing changed
+    replaced,         ///< a record that verifies took the place of one under its serial that does not
 };
 
 /// Seconds since the Unix epoch, from the system clock.
@@ -131,15 +132,39 @@ public:
     [[nodiscard]] const public_key& key() const noexcept { return public_; }
 
     /// Stores `record` durably. Depositing the same record again changes nothing.
+    ///
+    /// An authority that holds its private key verifies every deposit: the record's blob must
+    /// unwrap and its MAC verify, so a record forged from the clear fields of an encrypted file is
+    /// refused. Everything in a record but its MAC can be read from the file it was made for, so an
+    /// authority without its key cannot tell a forgery from the real record; it stores the first
+    /// deposit under a serial, and a later deposit of a verifying record through an authority that
+    /// holds the key replaces a stored record that does not verify (`deposit_result::replaced`,
+    /// audited). A verifying record is therefore never blocked for good by one that does not.
+    ///
     /// @throws escrow::error `unknown_policy_id` (a wrap, store or cipher this authority does not
-    /// handle), `bad_key` (made for another authority key), `malformed_blob`, `limit_exceeded`,
-    /// `invalid_argument` (the serial already holds a different record; audited), `io_error`.
+    /// handle), `bad_key` (made for another authority key), `authentication_failed` (the record
+    /// does not verify under the authority's private key; audited), `malformed_blob`,
+    /// `limit_exceeded`, `invalid_argument` (the serial already holds a different record that
+    /// this deposit cannot displace; audited), `io_error`.
     deposit_result deposit(const escrow_record& record) {
         bytes encoded = record.encode();
         check_record(record);
+        const bool verified = private_.has_value();
+        if (verified && !record_verifies(record)) {
+            const std::string why = "the record does not verify under the authority key (forged or altered)";
+            refuse_deposit(record, why);
+            throw error(errc::authentication_failed, why + ": serial '" + record.info.serial + "' not stored");
+        }
         transaction tx = repo_.begin();
         if (auto existing = tx.find_record(record.info.serial)) {
             if (existing->encoded == encoded) return deposit_result::already_present;
+            if (verified && !stored_record_verifies(*existing)) {
+                tx.replace_record({record.info.serial, record.info.owner, record_status::active, std::move(encoded), now()});
+                append_audit(tx, audit_kind::deposit, record.info.serial, record.info.owner, audit_outcome::stored,
+                             "replaced a stored record that does not verify under the authority key");
+                tx.commit();
+                return deposit_result::replaced;
+            }
             const std::string why = "serial '" + record.info.serial + "' already holds a different record";
             append_audit(tx, audit_kind::deposit, record.info.serial, record.info.owner, audit_outcome::refused, why);
             tx.commit();
@@ -150,6 +175,9 @@ public:
         tx.commit();
         return deposit_result::stored;
     }
+
+    /// True when this authority holds its private key, so that `deposit` verifies records.
+    [[nodiscard]] bool verifies_deposits() const noexcept { return private_.has_value(); }
 
     /// The record stored under `serial`, if any.
     /// @throws escrow::error `authentication_failed` when the stored copy's look-up columns
@@ -336,6 +364,38 @@ private:
             (void)st.template decode_blob<typename decltype(c)::type, Wrap>(record.wrapped_key);
             return bytes{};
         });
+    }
+
+    void refuse_deposit(const escrow_record& record, const std::string& why) {
+        transaction tx = repo_.begin();
+        append_audit(tx, audit_kind::deposit, record.info.serial, record.info.owner, audit_outcome::refused, why);
+        tx.commit();
+    }
+
+    // With the private key: the blob unwraps to a key under which the record's MAC verifies. The
+    // session key lives in wiped memory inside open_record's result and dies here.
+    bool record_verifies(const escrow_record& rec) {
+        try {
+            dispatch_impl(rec.store_id, rec.cipher_id, [&](auto& st, auto c) {
+                (void)open_record<typename decltype(c)::type>(wrap_, st, rec, *private_);
+                return bytes{};
+            });
+            return true;
+        } catch (const error& e) {
+            if (e.kind() == errc::authentication_failed || e.kind() == errc::malformed_blob) return false;
+            throw;  // a failing token or repository is not a verdict on the record
+        }
+    }
+
+    bool stored_record_verifies(const stored_record& s) {
+        std::optional<escrow_record> rec;
+        try {
+            rec = escrow_record::decode(s.encoded);
+            check_record(*rec);
+        } catch (const error&) {
+            return false;  // damaged, or not for this authority: it cannot verify
+        }
+        return record_verifies(*rec);
     }
 
     record_entry to_entry(const stored_record& s) {

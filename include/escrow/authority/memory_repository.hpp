@@ -58,6 +58,14 @@ public:
                 throw error(errc::io_error, "memory repository: serial '" + r.serial + "' is already stored");
             undo_.push_back([s = s_, k = r.serial] { s->records.erase(k); });
         }
+        /// Replaces the stored record under `r.serial` with `r` (a verifying deposit over one that
+        /// does not verify). @throws escrow::error `not_found` when there is none.
+        void replace_record(const stored_record& r) {
+            auto it = s_->records.find(r.serial);
+            if (it == s_->records.end()) throw error(errc::not_found, "memory repository: no record '" + r.serial + "'");
+            undo_.push_back([s = s_, k = it->first, old = it->second] { s->records.at(k) = old; });
+            it->second = r;
+        }
         /// Sets the status of the record `serial`. @throws escrow::error `not_found` when there is
         /// none.
         void set_status(std::string_view serial, record_status st) {

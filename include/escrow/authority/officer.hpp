@@ -20,6 +20,7 @@
 #include "escrow/core/random.hpp"
 #include "escrow/core/scoped_wipe.hpp"
 #include "escrow/core/secret.hpp"
+#include "escrow/detail/ed25519_strict.hpp"
 #include "escrow/detail/key_der.hpp"
 
 namespace escrow::authority {
@@ -39,10 +40,14 @@ using ed25519_signature = std::array<byte, ed25519_signature_size>;
 /// (DER or PEM, as `openssl pkey -pubout` writes it).
 class officer_public_key {
 public:
-    /// From the raw 32 bytes. @throws escrow::error `bad_key` for another length.
+    /// From the raw 32 bytes. @throws escrow::error `bad_key` for another length, or for bytes that
+    /// are not a canonical encoding of a curve point of large order (a small-order key would let
+    /// one forged signature verify for every message).
     [[nodiscard]] static officer_public_key from_raw(byte_view raw) {
         if (raw.size() != ed25519_public_size)
             throw error(errc::bad_key, "an Ed25519 public key is 32 bytes, got " + std::to_string(raw.size()));
+        if (auto why = escrow::detail::ed25519_strict::point_problem(raw))
+            throw error(errc::bad_key, "not a usable Ed25519 public key: " + *why);
         officer_public_key k;
         std::memcpy(k.raw_.data(), raw.data(), raw.size());
         return k;
@@ -80,8 +85,11 @@ public:
     /// SHA-256 of the raw key, for messages and listings.
     [[nodiscard]] digest256 fingerprint() const { return sha256(raw_); }
 
-    /// Checks `sig` over `message` (strict RFC 8032 verification, as Crypto++ does it).
+    /// Checks `sig` over `message`: strict RFC 8032 verification. R must be a canonical encoding
+    /// of a point of large order and S below the group order (Crypto++ alone accepts S + L);
+    /// then Crypto++'s verifier decides.
     [[nodiscard]] bool verify(byte_view message, const ed25519_signature& sig) const {
+        if (!escrow::detail::ed25519_strict::signature_is_canonical(raw_, sig)) return false;
         CryptoPP::ed25519Verifier v(raw_.data());
         return v.VerifyMessage(message.data(), message.size(), sig.data(), sig.size());
     }

@@ -120,6 +120,14 @@ public:
                  postgres::params().add(r.serial).add(r.owner).add(std::uint64_t(static_cast<std::uint8_t>(r.status)))
                      .add(byte_view(r.encoded)).add(r.deposited));
     }
+    /// Replaces the stored record under `r.serial` with `r` (a verifying deposit over one that
+    /// does not verify). @throws escrow::error `not_found` when there is none.
+    void replace_record(const stored_record& r) {
+        auto res = db().run("UPDATE records SET owner = $2, status = $3::int8, encoded = $4, deposited = $5::int8 WHERE serial = $1",
+                            postgres::params().add(r.serial).add(r.owner).add(std::uint64_t(static_cast<std::uint8_t>(r.status)))
+                                .add(byte_view(r.encoded)).add(r.deposited));
+        if (res.changed() != 1) throw error(errc::not_found, "postgres: no record '" + r.serial + "'");
+    }
     /// Changes a record's status. @throws escrow::error `not_found`.
     void set_status(std::string_view serial, record_status st) {
         auto r = db().run("UPDATE records SET status = $2::int8 WHERE serial = $1",

@@ -211,7 +211,11 @@ struct officer_signature {
     /// True when the signature verifies over `request` under the key it names.
     [[nodiscard]] bool verifies(const recovery_request& request) const {
         if (officer.size() != ed25519_public_size) return false;
-        return officer_public_key::from_raw(officer).verify(request.signed_message(), signature);
+        try {
+            return officer_public_key::from_raw(officer).verify(request.signed_message(), signature);
+        } catch (const error&) {
+            return false;  // the named key is no usable Ed25519 key (small order, not on the curve)
+        }
     }
 
     /// The fixed-size encoding above (`encoded_size` bytes).

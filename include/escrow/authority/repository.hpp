@@ -65,7 +65,8 @@ inline constexpr std::string_view public_key = "authority.public_key";    ///< `
 /// One transaction on a repository. Every change is visible to others only after `commit()`;
 /// destroying an uncommitted transaction rolls it back. Requirements, on a transaction `t`:
 /// - records: `t.find_record(serial)` → `std::optional<stored_record>`; `t.insert_record(r)`;
-///   `t.set_status(serial, status)`; `t.list_records(owner)` (every record for an empty owner),
+///   `t.replace_record(r)` (the record stored under `r.serial` becomes `r`; `not_found` when
+///   there is none); `t.set_status(serial, status)`; `t.list_records(owner)` (every record for an empty owner),
 ///   ordered by serial;
 /// - officers: `t.find_officer(name)`, `t.find_officer_by_key(raw)` → `std::optional<officer_entry>`;
 ///   `t.insert_officer(o)`; `t.list_officers()`;
@@ -83,6 +84,7 @@ concept repository_transaction =
              std::uint64_t n, const audit_entry& e) {
         { t.find_record(s) } -> std::same_as<std::optional<stored_record>>;
         t.insert_record(r);
+        t.replace_record(r);
         t.set_status(s, st);
         { t.list_records(s) } -> std::same_as<std::vector<stored_record>>;
         { t.find_officer(s) } -> std::same_as<std::optional<officer_entry>>;

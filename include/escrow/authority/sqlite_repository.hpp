@@ -108,6 +108,19 @@ public:
         repo_->db_.bind(s, 5, r.deposited);
         repo_->db_.run(s);
     }
+    /// Replaces the stored record under `r.serial` with `r` (a verifying deposit over one that
+    /// does not verify). @throws escrow::error `not_found` when there is none.
+    void replace_record(const stored_record& r) {
+        auto& s = repo_->db_.prepare("UPDATE records SET owner = ?2, status = ?3, encoded = ?4, deposited = ?5 WHERE serial = ?1");
+        repo_->db_.bind(s, 1, r.serial);
+        repo_->db_.bind(s, 2, r.owner);
+        repo_->db_.bind(s, 3, std::uint64_t(static_cast<std::uint8_t>(r.status)));
+        repo_->db_.bind(s, 4, byte_view(r.encoded));
+        repo_->db_.bind(s, 5, r.deposited);
+        repo_->db_.run(s);
+        if (repo_->db_.changes() != 1)
+            throw error(errc::not_found, "sqlite: no record '" + r.serial + "'");
+    }
     /// Sets the status of the record `serial`. @throws escrow::error `not_found` when there is
     /// none.
     void set_status(std::string_view serial, record_status st) {

@@ -129,20 +129,27 @@ private:
     int fd_;
 };
 
-/// A sink that writes to a temporary file beside `path` and renames it over `path` only on
-/// `commit()`. Destroyed without a commit, it deletes the temporary file: a failed run leaves
+/// A sink that writes to a temporary file beside `path` and gives it the name `path` only on
+/// `commit()`. Destroyed without a commit, it removes the temporary file: a failed run leaves
 /// nothing behind and never touches an existing `path`.
+///
+/// On Linux the temporary file has no name at all until the commit (`O_TMPFILE`, then `linkat`),
+/// so a process killed by SIGKILL, which runs no destructor and no handler, leaves nothing in the
+/// directory: the kernel frees the unnamed file with its last descriptor. Where the file system
+/// or the system refuses `O_TMPFILE`, the temporary file is a hidden name beside `path`
+/// (".NAME.tmp-RANDOM", mode 0600), removed on every failure this process sees, but left behind
+/// by a SIGKILL or a power cut.
 class atomic_file_sink {
 public:
     /// @throws escrow::error `io_error` when the temporary file cannot be created.
     explicit atomic_file_sink(std::filesystem::path path) : path_(std::move(path)) {
         auto dir = path_.parent_path();
         if (dir.empty()) dir = ".";
-        byte rnd[8];
-        default_random().fill(rnd);
-        // At most 128 bytes of the name, so that the temporary name stays under NAME_MAX (255)
-        // whenever the destination's does.
-        tmp_ = dir / ("." + path_.filename().string().substr(0, 128) + ".tmp-" + hex::encode(rnd));
+#ifdef O_TMPFILE
+        fd_ = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+        if (fd_ >= 0) return;  // unnamed: tmp_ stays empty
+#endif
+        tmp_ = hidden_name();
         fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd_ < 0)
             throw error(errc::io_error, "cannot create a temporary file in '" + dir.string() + "': " + std::strerror(errno));
@@ -151,7 +158,7 @@ public:
     atomic_file_sink& operator=(const atomic_file_sink&) = delete;
     ~atomic_file_sink() {
         if (fd_ >= 0) ::close(fd_);
-        if (!committed_) ::unlink(tmp_.c_str());
+        if (!committed_ && !tmp_.empty()) ::unlink(tmp_.c_str());
     }
 
     /// Writes all of `in` to the temporary file. @throws escrow::error `io_error` when write(2)
@@ -178,9 +185,12 @@ public:
     /// makes it as open as a newly created file would be, and 0600 keeps it private.
     /// @param replace false: the destination must not exist when the file is renamed into place
     /// (a file created there meanwhile is kept, and this throws `io_error`); true: it is replaced.
-    void commit(mode_t mode = 0666, bool replace = true) {
-        if (::fchmod(fd_, mode & ~detail::current_umask()) != 0 || ::fsync(fd_) != 0)
-            throw error(errc::io_error, "cannot flush '" + tmp_.string() + "': " + std::strerror(errno));
+    /// @param apply_umask false: the file gets exactly `mode` (a file rewritten in place keeps
+    /// its bits), set on the descriptor before the file has its name.
+    void commit(mode_t mode = 0666, bool replace = true, bool apply_umask = true) {
+        if (::fchmod(fd_, apply_umask ? mode & ~detail::current_umask() : mode) != 0 || ::fsync(fd_) != 0)
+            throw error(errc::io_error, "cannot flush the file for '" + path_.string() + "': " + std::strerror(errno));
+        if (tmp_.empty()) return commit_unnamed(replace);
         ::close(std::exchange(fd_, -1));
         if (replace ? ::rename(tmp_.c_str(), path_.c_str()) != 0 : !rename_no_replace())
             throw error(errc::io_error, errno == EEXIST
@@ -190,14 +200,54 @@ public:
         sync_directory();
     }
 
+    /// True while the file being written has no name (Linux `O_TMPFILE`): nothing to remove if
+    /// the process is killed.
+    [[nodiscard]] bool unnamed() const noexcept { return tmp_.empty(); }
+
     /// The temporary file written until `commit` (for a caller that must remove it from a signal
-    /// handler, where destructors do not run).
+    /// handler, where destructors do not run); empty while the file is unnamed.
     [[nodiscard]] const std::filesystem::path& temp_path() const noexcept { return tmp_; }
 
     /// The destination path.
     [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
 
 private:
+    std::filesystem::path hidden_name() const {
+        auto dir = path_.parent_path();
+        if (dir.empty()) dir = ".";
+        byte rnd[8];
+        default_random().fill(rnd);
+        // At most 128 bytes of the name, so that the temporary name stays under NAME_MAX (255)
+        // whenever the destination's does.
+        return dir / ("." + path_.filename().string().substr(0, 128) + ".tmp-" + hex::encode(rnd));
+    }
+
+    // Gives the unnamed file a name: linkat(2) never replaces, so without `replace` it links
+    // straight to the destination (EEXIST if someone created it meanwhile); with `replace` it
+    // links to a hidden name and renames that over the destination. linkat through
+    // /proc/self/fd needs no privilege; AT_EMPTY_PATH is the way without /proc (it needs
+    // CAP_DAC_READ_SEARCH).
+    void commit_unnamed(bool replace) {
+        const std::filesystem::path target = replace ? hidden_name() : path_;
+        const std::string proc = "/proc/self/fd/" + std::to_string(fd_);
+        bool linked = ::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, target.c_str(), AT_SYMLINK_FOLLOW) == 0;
+#ifdef AT_EMPTY_PATH
+        if (!linked && errno != EEXIST) linked = ::linkat(fd_, "", AT_FDCWD, target.c_str(), AT_EMPTY_PATH) == 0;
+#endif
+        if (!linked)
+            throw error(errc::io_error, errno == EEXIST
+                                            ? "'" + path_.string() + "' was created by someone else while this was written; not replaced"
+                                            : "cannot give the new file the name '" + path_.string() + "': " + std::strerror(errno));
+        ::close(std::exchange(fd_, -1));
+        if (replace && ::rename(target.c_str(), path_.c_str()) != 0) {
+            int e = errno;
+            ::unlink(target.c_str());
+            throw error(errc::io_error, "cannot rename onto '" + path_.string() + "': " + std::strerror(e));
+        }
+        committed_ = true;
+        sync_directory();
+    }
+
     // Renames without replacing: renameat2(RENAME_NOREPLACE) where the file system has it, else a
     // hard link (which never replaces either) and the removal of the temporary name.
     bool rename_no_replace() {

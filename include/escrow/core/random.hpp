@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: MIT
 /// @file
-/// The random source: the operating system's generator, through Crypto++.
+/// The random source: the operating system's generator, read afresh for every draw.
 #pragma once
 
+#include <cryptopp/cryptlib.h>
 #include <cryptopp/osrng.h>
+#if defined(__linux__)
+#include <sys/random.h>
+#endif
+#include <cerrno>
 #if defined(ESCROW_TESTING_DETERMINISTIC_RANDOM)
 #include <cryptopp/chacha.h>
 #include <cryptopp/sha.h>
@@ -45,16 +50,54 @@ private:
 }  // namespace testing
 #endif
 
-/// A cryptographically secure random generator, seeded from the operating system.
+namespace detail {
+/// Fills `out` from the kernel's generator: `getrandom(2)` on Linux, Crypto++'s `/dev/urandom`
+/// reader elsewhere. Nothing is kept in the process between draws, so a `fork()` cannot make
+/// parent and child draw the same bytes (a user-space pool copied by fork would).
+inline void os_random_fill(CryptoPP::byte* out, std::size_t n) {
+#if defined(__linux__)
+    while (n > 0) {
+        ssize_t got = ::getrandom(out, n, 0);
+        if (got < 0) {
+            if (errno == EINTR) continue;
+            throw error(errc::io_error, std::string("cannot read the operating system's random source (getrandom): ") +
+                                            std::strerror(errno));
+        }
+        out += got;
+        n -= static_cast<std::size_t>(got);
+    }
+#else
+    try {
+        CryptoPP::OS_GenerateRandomBlock(false, out, n);
+    } catch (const CryptoPP::Exception& e) {
+        throw error(errc::io_error, std::string("cannot read the operating system's random source: ") + e.what());
+    }
+#endif
+}
+
+/// A Crypto++ generator that reads the kernel for every block: what RSA padding, blinding and key
+/// generation are given.
+class os_random_engine final : public CryptoPP::RandomNumberGenerator {
+public:
+    void GenerateBlock(CryptoPP::byte* out, std::size_t n) override { os_random_fill(out, n); }
+};
+}  // namespace detail
+
+/// A cryptographically secure random generator: every draw comes from the operating system.
 ///
-/// Not thread-safe: use one per thread (`default_random()` gives each thread its own).
+/// There is no user-space pool: session keys, nonces, salts and RSA padding are read from the
+/// kernel when they are drawn, so a process that forks (a pre-forking server, say) never hands its
+/// child the same bytes it draws itself. One per thread (`default_random()`), though nothing in it
+/// is shared state.
 class system_random {
 public:
     /// @throws escrow::error `io_error` when the operating system's random source cannot be read
-    /// (e.g. no /dev/urandom in a chroot), rather than Crypto++'s own exception.
-    system_random() try : pool_() {
-    } catch (const CryptoPP::Exception& e) {
-        throw error(errc::io_error, std::string("cannot seed from the operating system's random source: ") + e.what());
+    /// (e.g. no getrandom and no /dev/urandom in a chroot).
+    system_random() {
+#if !defined(ESCROW_TESTING_DETERMINISTIC_RANDOM)
+        CryptoPP::byte probe[1];
+        detail::os_random_fill(probe, sizeof probe);
+#endif
     }
     system_random(const system_random&) = delete;
     system_random& operator=(const system_random&) = delete;
@@ -74,7 +117,7 @@ private:
 #if defined(ESCROW_TESTING_DETERMINISTIC_RANDOM)
     testing::deterministic_generator pool_;
 #else
-    CryptoPP::AutoSeededRandomPool pool_;
+    detail::os_random_engine pool_;
 #endif
 };
 

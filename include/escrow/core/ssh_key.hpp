@@ -225,7 +225,11 @@ public:
         if (pad.size() >= 8) p.fail("too much padding");
         for (std::size_t i = 0; i < pad.size(); ++i)
             if (pad[i] != i + 1) p.fail("bad padding");
-        if (pp.IsZero() || q.IsZero() || n != pp * q) p.fail("n is not p * q");
+        // Primes below 2 would divide by zero in the CRT exponents below (p = 1 makes p - 1 zero),
+        // and Crypto++ reports that with an exception of its own, not an escrow::error.
+        const CryptoPP::Integer two(2);
+        if (pp < two || q < two || n != pp * q) p.fail("n is not the product of two primes p * q");
+        if (e.IsZero() || d.IsZero()) p.fail("e or d is zero");
         CryptoPP::RSA::PrivateKey k;
         k.Initialize(n, e, d, pp, q, d % (pp - 1), d % (q - 1), q.InverseMod(pp));
         (void)iqmp;

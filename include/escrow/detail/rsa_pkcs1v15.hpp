@@ -83,28 +83,75 @@ inline void pkcs1v15_iprf(byte_view kdk, std::string_view label, mutable_byte_vi
     }
 }
 
-/// The message a rejected block decrypts to: `k` pseudo-random bytes, of which the last `length`
-/// are the message (a length below `k` - 11), both derived from the key derivation key `kdk`.
-struct pkcs1v15_synthetic {
-    CryptoPP::SecByteBlock message;
+/// The draft's synthetic length for a `k`-byte block, from `candidates` (IPRF(KDK, "length", 256
+/// bytes)): 128 big-endian 16-bit candidates, each masked to the bit width of the largest message
+/// size (k - 11), the last one of at most that size kept (a message may be k - 11 bytes long);
+/// chosen without a branch on their values.
+inline std::uint32_t pkcs1v15_synthetic_length(byte_view candidates, std::size_t k) {
+    const std::size_t max_message = k - pkcs1v15_overhead;
+    std::uint32_t mask = 1;
+    while (mask < max_message) mask = mask << 1 | 1;
     std::uint32_t length = 0;
+    for (std::size_t i = 0; i + 1 < candidates.size(); i += 2) {
+        std::uint32_t c = (std::uint32_t(candidates[i]) << 8 | candidates[i + 1]) & mask;
+        length = ct_select(ct_lt(c, static_cast<std::uint32_t>(max_message) + 1), c, length);
+    }
+    return length;
+}
+
+/// The message a rejected block decrypts to: `k` pseudo-random bytes, of which the last `length`
+/// are the message (at most `k` - 11 bytes), both derived from the key derivation key `kdk`.
+struct pkcs1v15_synthetic {
+    CryptoPP::SecByteBlock message;  ///< R = IPRF(KDK, "message", k bytes)
+    std::uint32_t length = 0;        ///< the synthetic length (`pkcs1v15_synthetic_length`)
 };
 
-/// The draft's synthetic message for a `k`-byte block: R = IPRF(KDK, "message", k bytes), and of
-/// 128 candidate lengths from IPRF(KDK, "length", 256 bytes), each masked to the bit width of the
-/// largest message size, the last one below that size; chosen without a branch on their values.
+/// The draft's synthetic message for a `k`-byte block, from the key derivation key `kdk`.
 inline pkcs1v15_synthetic pkcs1v15_synthesize(byte_view kdk, std::size_t k) {
-    const std::size_t max_message = k - pkcs1v15_overhead;
     CryptoPP::SecByteBlock candidates(256);
     pkcs1v15_synthetic out{CryptoPP::SecByteBlock(k), 0};
     pkcs1v15_iprf(kdk, "length", {candidates.data(), candidates.size()});
     pkcs1v15_iprf(kdk, "message", {out.message.data(), out.message.size()});
-    std::uint32_t mask = 1;
-    while (mask < max_message) mask = mask << 1 | 1;
-    for (std::size_t i = 0; i < candidates.size(); i += 2) {
-        std::uint32_t c = (std::uint32_t(candidates[i]) << 8 | candidates[i + 1]) & mask;
-        out.length = ct_select(ct_lt(c, static_cast<std::uint32_t>(max_message)), c, out.length);
+    out.length = pkcs1v15_synthetic_length({candidates.data(), candidates.size()}, k);
+    return out;
+}
+
+/// What `pkcs1v15_select` chose: the message length, and an all-ones mask when the padding was
+/// valid (0 otherwise).
+struct pkcs1v15_selection {
+    std::size_t length = 0;
+    std::uint32_t good = 0;
+};
+
+/// The secret-dependent half of implicit rejection, on its own so that the constant-time check
+/// (tests/hardening, valgrind with the inputs marked undefined) can run it alone: checks that `em`
+/// (k bytes) is 0x00 ‖ 0x02 ‖ PS (at least 8 non-zero bytes) ‖ 0x00 ‖ M, picks the synthetic
+/// length from `candidates` (IPRF "length", 256 bytes) as the draft says, and overwrites `em`
+/// with the real or the synthetic message (`synthetic`, k bytes), byte by byte with masks. No
+/// branch and no memory address depends on the bytes of `em`, `candidates` or `synthetic`; the
+/// returned length is the message's (the caller learns it by design when no size is expected).
+inline pkcs1v15_selection pkcs1v15_select(mutable_byte_view em, byte_view candidates, byte_view synthetic,
+                                          std::optional<std::size_t> expected_size) {
+    const std::size_t k = em.size();
+    const std::uint32_t synthetic_length = pkcs1v15_synthetic_length(candidates, k);
+
+    // EM = 0x00 ‖ 0x02 ‖ PS (at least 8 non-zero bytes) ‖ 0x00 ‖ M, checked over every byte.
+    std::uint32_t good = ct_is_zero(em[0]) & ct_eq(em[1], 2);
+    std::uint32_t found = 0, separator = 0;
+    for (std::size_t i = 2; i < k; ++i) {
+        std::uint32_t zero = ct_is_zero(em[i]);
+        separator = ct_select(~found & zero, static_cast<std::uint32_t>(i), separator);
+        found |= zero;
     }
+    good &= found & ~ct_lt(separator, 2 + 8);
+    const std::uint32_t real_length = static_cast<std::uint32_t>(k) - 1 - separator;
+    if (expected_size) good &= ct_eq(real_length, static_cast<std::uint32_t>(*expected_size));
+
+    // Real or synthetic, byte by byte; both messages end at the block's last byte.
+    for (std::size_t i = 0; i < k; ++i) em[i] = ct_select_byte(good, em[i], synthetic[i]);
+    pkcs1v15_selection out;
+    out.length = expected_size ? *expected_size : ct_select(good, real_length, synthetic_length);
+    out.good = good;
     return out;
 }
 
@@ -116,7 +163,7 @@ inline pkcs1v15_synthetic pkcs1v15_synthesize(byte_view kdk, std::size_t k) {
 ///
 /// Steps (draft-irtf-cfrg-rsa-guidance, implicit rejection): KDK = HMAC-SHA-256(SHA-256(I2OSP(d, k)),
 /// C); 128 candidate lengths from IPRF(KDK, "length", 256 bytes), each masked to the bit width of
-/// the largest message size, the last one below that size chosen; R = IPRF(KDK, "message", k bytes).
+/// the largest message size (k − 11), the last one of at most that size chosen; R = IPRF(KDK, "message", k bytes).
 /// The RSA operation uses Crypto++'s blinding; padding is checked and the output selected with
 /// masks over every byte, whatever the data.
 /// @throws escrow::error `malformed_blob` when the public checks fail (pkcs1v15_check_block).
@@ -145,25 +192,13 @@ inline pkcs1v15_result pkcs1v15_decrypt(const rsa_private_key& priv, byte_view b
         CryptoPP::SHA256().CalculateDigest(dh.data(), d.data(), d.size());
         CryptoPP::HMAC<CryptoPP::SHA256>(dh.data(), dh.size()).CalculateDigest(kdk.data(), block.data(), block.size());
     }
-    const pkcs1v15_synthetic rejected = pkcs1v15_synthesize({kdk.data(), kdk.size()}, k);
-    const CryptoPP::SecByteBlock& synthetic = rejected.message;
-    const std::uint32_t synthetic_length = rejected.length;
-
-    // EM = 0x00 ‖ 0x02 ‖ PS (at least 8 non-zero bytes) ‖ 0x00 ‖ M, checked over every byte.
-    std::uint32_t good = ct_is_zero(em[0]) & ct_eq(em[1], 2);
-    std::uint32_t found = 0, separator = 0;
-    for (std::size_t i = 2; i < k; ++i) {
-        std::uint32_t zero = ct_is_zero(em[i]);
-        separator = ct_select(~found & zero, static_cast<std::uint32_t>(i), separator);
-        found |= zero;
-    }
-    good &= found & ~ct_lt(separator, 2 + 8);
-    const std::uint32_t real_length = static_cast<std::uint32_t>(k) - 1 - separator;
-    if (expected_size) good &= ct_eq(real_length, static_cast<std::uint32_t>(*expected_size));
-
-    // Real or synthetic, byte by byte; both messages end at the block's last byte.
-    for (std::size_t i = 0; i < k; ++i) em[i] = ct_select_byte(good, em[i], synthetic[i]);
-    const std::size_t length = expected_size ? *expected_size : ct_select(good, real_length, synthetic_length);
+    CryptoPP::SecByteBlock candidates(256), synthetic(k);
+    pkcs1v15_iprf({kdk.data(), kdk.size()}, "length", {candidates.data(), candidates.size()});
+    pkcs1v15_iprf({kdk.data(), kdk.size()}, "message", {synthetic.data(), synthetic.size()});
+    const pkcs1v15_selection chosen = pkcs1v15_select({em.data(), em.size()}, {candidates.data(), candidates.size()},
+                                                      {synthetic.data(), synthetic.size()}, expected_size);
+    const std::size_t length = chosen.length;
+    const std::uint32_t good = chosen.good;
     pkcs1v15_result r;
     r.message = secret<session_key_tag>::from_unsafe_bytes(byte_view(em.data(), em.size()).last(length));
     r.valid = good != 0;

@@ -58,6 +58,8 @@ struct age {
     static constexpr std::size_t nonce_size = 16;
     /// Bound on the header, in bytes, checked as it is read.
     static constexpr std::size_t max_header_size = 1024 * 1024;
+    /// The bytes after the header's "---": " " ‖ base64(32-byte MAC, 43 characters) ‖ "\n".
+    static constexpr std::size_t mac_line_tail = 1 + 43 + 1;
     /// Bound on the number of stanzas in a header.
     static constexpr std::size_t max_stanzas = 4096;
     /// Bound on the body of one stanza, in bytes.
@@ -151,7 +153,9 @@ struct age {
             put_stanza(out, type, r.key);
         }
         out += "---";
-        if (out.size() + 48 > max_header_size) throw error(errc::limit_exceeded, "age header larger than 1 MiB");
+        // What follows "---": a space, the MAC in 43 base64 characters and the line feed. The
+        // bound is the reader's, so that every header the reader takes can be written back.
+        if (out.size() + mac_line_tail > max_header_size) throw error(errc::limit_exceeded, "age header larger than 1 MiB");
         auto tag = hmac_sha256(header_key(key).unsafe_bytes(), as_bytes(out));
         h.cipher_id = C::id;
         h.wrap_id = W::id;

@@ -22,26 +22,51 @@ namespace escrow {
 /// Tag of passphrases.
 struct passphrase_tag {};
 
-/// A passphrase (in wiped memory) with the scrypt work factor used when wrapping.
+/// A passphrase (in wiped memory) with the scrypt work factor used when wrapping, and the largest
+/// work factor a file may ask of it when unwrapping.
+///
+/// Each step of the work factor doubles scrypt's memory and time: 18 (age's default) costs 256 MiB,
+/// 22 (the largest age writes or reads) 4 GiB and seconds of CPU before any tag is checked. A file
+/// chooses its work factor, so a reader that opens files from others bounds it lower with
+/// `with_max_work_factor` (the escrow tool reads at most 20 unless told otherwise).
 class scrypt_passphrase {
 public:
+    /// The largest work factor age allows, and this class's default read limit.
+    static constexpr unsigned max_allowed_work_factor = 22;
+
     /// @throws escrow::error `invalid_argument` for a work factor outside 1 to 22.
     explicit scrypt_passphrase(std::string_view passphrase, unsigned work_factor = 18)
         : secret_(secret<passphrase_tag>::from_unsafe_bytes(as_bytes(passphrase))), work_factor_(work_factor) {
-        if (work_factor < 1 || work_factor > 22)
-            throw error(errc::invalid_argument, "scrypt work factor (log2 N) must be 1 to 22");
+        check_range(work_factor);
     }
     /// A second copy, in its own wiped memory (a passphrase is move-only, as its secret is).
-    [[nodiscard]] scrypt_passphrase clone() const { return scrypt_passphrase(secret_.clone(), work_factor_); }
+    [[nodiscard]] scrypt_passphrase clone() const {
+        return scrypt_passphrase(secret_.clone(), work_factor_, max_read_work_factor_);
+    }
+    /// This passphrase, refusing files that ask a work factor over `limit` (1 to 22) before any
+    /// scrypt work is done. @throws escrow::error `invalid_argument` for a limit outside 1 to 22.
+    [[nodiscard]] scrypt_passphrase with_max_work_factor(unsigned limit) && {
+        check_range(limit);
+        max_read_work_factor_ = limit;
+        return std::move(*this);
+    }
     /// The passphrase bytes.
     [[nodiscard]] byte_view unsafe_bytes() const noexcept { return secret_.unsafe_bytes(); }
     /// log2 of scrypt's N when wrapping.
     [[nodiscard]] unsigned work_factor() const noexcept { return work_factor_; }
+    /// The largest log2 N a file may ask when unwrapping with this passphrase.
+    [[nodiscard]] unsigned max_work_factor() const noexcept { return max_read_work_factor_; }
 
 private:
-    scrypt_passphrase(secret<passphrase_tag> s, unsigned work_factor) : secret_(std::move(s)), work_factor_(work_factor) {}
+    scrypt_passphrase(secret<passphrase_tag> s, unsigned work_factor, unsigned limit)
+        : secret_(std::move(s)), work_factor_(work_factor), max_read_work_factor_(limit) {}
+    static void check_range(unsigned wf) {
+        if (wf < 1 || wf > max_allowed_work_factor)
+            throw error(errc::invalid_argument, "scrypt work factor (log2 N) must be 1 to 22");
+    }
     secret<passphrase_tag> secret_;
     unsigned work_factor_;
+    unsigned max_read_work_factor_ = max_allowed_work_factor;
 };
 
 namespace wrap {
@@ -52,8 +77,9 @@ namespace wrap {
 ///     wrap key = scrypt(passphrase, salt = "age-encryption.org/v1/scrypt" ‖ salt, N = 2^log2N, r = 8, p = 1, 32)
 ///     body = ChaCha20-Poly1305(wrap key, nonce 0, file key)
 ///
-/// The work factor read from a file is bounded to 22 (as age does), so that a file cannot make
-/// a reader spend minutes and gigabytes. age allows a scrypt stanza only alone in a file, so this
+/// The work factor read from a file is bounded to 22 (as age does), and further by the
+/// passphrase's own read limit (`scrypt_passphrase::with_max_work_factor`): at 22 a 182-byte file
+/// makes a reader allocate 4 GiB and work for seconds before any tag is checked. age allows a scrypt stanza only alone in a file, so this
 /// wrap serves decryption (the escrow host always adds authorities: its `encrypt` fails). A
 /// passphrase has no public identity: `fingerprint` is the same for every passphrase, so that it
 /// gives no verifier to guess passphrases against (`wrap_options<scrypt>.identifies_key` is false,
@@ -68,7 +94,7 @@ struct scrypt {
     /// The KDF's salt prefix, and the bounds of what a stanza may ask of it.
     /// @{
     static constexpr std::string_view label = "age-encryption.org/v1/scrypt";
-    static constexpr unsigned max_work_factor = 22;
+    static constexpr unsigned max_work_factor = scrypt_passphrase::max_allowed_work_factor;
     static constexpr std::size_t salt_size = 16;
     /// @}
     /// Session keys of 1 to 64 bytes (`wrap_options<scrypt>`).
@@ -99,6 +125,9 @@ struct scrypt {
         if (w.args.size() != 2) throw error(errc::malformed_header, "a scrypt stanza has exactly two arguments");
         const bytes salt = detail::age_stanza::argument(w.args[0], salt_size, stanza, "the salt");
         const unsigned wf = parse_work_factor(w.args[1]);
+        if (wf > pass.max_work_factor())
+            throw error(errc::limit_exceeded, "scrypt stanza: work factor " + std::to_string(wf) + " is over this reader's limit of " +
+                                                  std::to_string(pass.max_work_factor()) + " (each step doubles memory and time; raise the limit to open it)");
         if (expected_size) detail::age_stanza::require_key_size(w.body, *expected_size, stanza);
         else (void)detail::age_stanza::key_size_of(w.body, max_key_size, stanza);
         return detail::age_stanza::open_key(derive(pass, salt, wf).unsafe_bytes(), w.body);

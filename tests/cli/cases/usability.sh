@@ -80,7 +80,7 @@ case_usability_key_kinds() {
     fails_cleanly 4 "is an age X25519 identity, not an RSA key" out.bin n.enc "$ESCROW" decrypt --key x.key -o out.bin n.enc
     note "and for the CryptoAPI format"
     ok "$ESCROW" encrypt --format cryptoapi --owner id_rsa.pub --authority "$FIX/auth1.pub" --record c.rec -o c.enc "$in"
-    ok "$ESCROW" decrypt --key id_rsa -o c.out c.enc
+    ok "$ESCROW" decrypt --format cryptoapi --key id_rsa -o c.out c.enc
     assert_same_content c.out "$in"
 }
 

@@ -1,0 +1,112 @@
+# shellcheck shell=bash disable=SC2164  # run.sh runs every case under set -e
+# SPDX-License-Identifier: MIT
+# The escrow CLI's cases for the security review's findings (issue "Hardening") that only the tool
+# shows. Sourced by ../run.sh, which runs one case_NAME function (see there).
+
+# Decrypted files are the owner's alone (mode 0600) whatever the umask allows; encrypted files and
+# records keep the usual 0666 & ~umask. Before the fix a decrypted file was 0644 under umask 022.
+case_hardening_plaintext_mode() {
+    cd "$W"
+    umask 022
+    ok "$ESCROW" encrypt --owner "$FIX/owner.pub" --authority "$FIX/auth1.pub" --record n.rec -o n.esc "$FIX/big.bin"
+    [[ "$(stat -c %a n.esc)" == 644 ]] || fail "n.esc has mode $(stat -c %a n.esc), expected 644"
+    [[ "$(stat -c %a n.rec)" == 644 ]] || fail "n.rec has mode $(stat -c %a n.rec), expected 644"
+    ok "$ESCROW" decrypt --key "$FIX/owner.key" -o n.out n.esc
+    [[ "$(stat -c %a n.out)" == 600 ]] || fail "decrypted n.out has mode $(stat -c %a n.out), expected 600"
+    ok "$ESCROW" decrypt --key "$FIX/auth1.key" --record n.rec -o n2.out n.esc
+    [[ "$(stat -c %a n2.out)" == 600 ]] || fail "decrypted n2.out has mode $(stat -c %a n2.out), expected 600"
+    ok "$ESCROW" keygen --type x25519 -o ax
+    ok "$ESCROW" keygen --type x25519 -o ay
+    ok "$ESCROW" encrypt --format age --owner ax.pub --authority ay.pub -o a.age "$FIX/big.bin"
+    ok "$ESCROW" decrypt --key ax.key -o a.out a.age
+    [[ "$(stat -c %a a.out)" == 600 ]] || fail "decrypted a.out has mode $(stat -c %a a.out), expected 600"
+    ok "$ESCROW" encrypt --format cryptoapi --owner "$FIX/owner.pub" --authority "$FIX/auth1.pub" -o c.bin "$FIX/big.bin"
+    ok "$ESCROW" decrypt --format cryptoapi --key "$FIX/owner.key" -o c.out c.bin
+    [[ "$(stat -c %a c.out)" == 600 ]] || fail "decrypted c.out has mode $(stat -c %a c.out), expected 600"
+    assert_same_content c.out "$FIX/big.bin"
+}
+
+# An age identity typed where a recipient or key file belongs is never echoed, in either case
+# (Bech32 ignores case). Before the fix, "age-secret-key-1..." was printed twice in the error.
+case_hardening_identity_not_echoed() {
+    cd "$W"
+    ok "$ESCROW" keygen --type x25519 -o id
+    local upper lower body
+    upper="$(grep '^AGE-SECRET-KEY-1' id.key)"
+    lower="$(printf '%s' "$upper" | tr 'A-Z' 'a-z')"
+    body="${upper#AGE-SECRET-KEY-1}"
+    local secret
+    for secret in "$upper" "$lower"; do
+        local args
+        for args in "--format age --owner" "--format age --authority" "--owner" "--authority"; do
+            local rc=0
+            # shellcheck disable=SC2086  # the option words split on purpose
+            if [[ "$args" == *--owner ]]; then
+                "$ESCROW" encrypt $args "$secret" --authority "$FIX/auth1.pub" -o x.out "$FIX/plain.txt" 2>"$CAP/stderr" || rc=$?
+            else
+                "$ESCROW" encrypt $args "$secret" --owner "$FIX/owner.pub" -o x.out "$FIX/plain.txt" 2>"$CAP/stderr" || rc=$?
+            fi
+            [[ $rc -ne 0 ]] || fail "encrypt $args <identity> succeeded"
+            if grep -qiF -- "${body:0:20}" "$CAP/stderr"; then
+                cat "$CAP/stderr" >&2
+                fail "encrypt $args <identity> echoed the secret key"
+            fi
+            assert_absent x.out
+        done
+    done
+}
+
+# kill -9 of `escrow decrypt -o OUT` on a 300 MiB file at ten random points leaves nothing in the
+# output directory: the plaintext is written to an unnamed file (O_TMPFILE) that gets its name only
+# once the whole file has authenticated. Before the fix a ".OUT.tmp-..." file holding the
+# plaintext so far was left behind.
+case_hardening_sigkill_leaves_nothing() {
+    cd "$W"
+    head -c $((300 * 1024 * 1024)) /dev/urandom >big300.bin
+    ok "$ESCROW" encrypt --owner "$FIX/owner.pub" --authority "$FIX/auth1.pub" -o big300.esc big300.bin
+    rm -f big300.bin
+    mkdir out
+    local t0 t1 full_ms
+    t0=$(date +%s%N)
+    ok "$ESCROW" decrypt --key "$FIX/owner.key" -o out/full.bin big300.esc
+    t1=$(date +%s%N)
+    full_ms=$(( (t1 - t0) / 1000000 ))
+    rm -f out/full.bin
+    note "a full decryption takes ${full_ms} ms"
+    local i killed=0
+    for i in 1 2 3 4 5 6 7 8 9 10; do
+        # A random point in the first 90% of the run.
+        local at=$(( (RANDOM % 900 + 1) * full_ms / 1000 ))
+        "$ESCROW" decrypt --key "$FIX/owner.key" -o out/big.out big300.esc 2>/dev/null &
+        local pid=$!
+        sleep "$(printf '%d.%03d' $((at / 1000)) $((at % 1000)))"
+        if kill -9 "$pid" 2>/dev/null; then killed=$((killed + 1)); fi
+        wait "$pid" 2>/dev/null || true
+        local left
+        left="$(ls -A out)"
+        [[ -z "$left" ]] || fail "kill -9 after ${at} ms left in the output directory: $left"
+    done
+    note "killed $killed of 10 runs while they were writing; nothing left behind"
+    (( killed >= 8 )) || fail "only $killed of 10 runs were still going when killed: the test proves little"
+}
+
+# C1 control characters (U+009B is a terminal's CSI) in a record's description or owner are not
+# printed as they are by `inspect` or `authority list`. Before the fix only C0 controls were
+# filtered, so "\xc2\x9b2J" reached the terminal.
+case_hardening_c1_controls() {
+    cd "$W"
+    local csi=$'\xc2\x9b'
+    ok "$ESCROW" encrypt --owner "$FIX/owner.pub" --authority "$FIX/auth1.pub" --description "pay${csi}2Jroll" \
+        --owner-id "eve${csi}31m" --record c1.rec -o c1.enc "$FIX/plain.txt"
+    ok "$ESCROW" inspect c1.enc >inspect.txt
+    ok "$ESCROW" inspect --json c1.rec >inspect.json
+    ok "$ESCROW" authority --db c1.db init --authority-key "$FIX/auth1.pub" --quorum 1
+    ok "$ESCROW" authority --db c1.db deposit c1.rec
+    "$ESCROW" authority --db c1.db list >list.txt
+    local f
+    for f in inspect.txt inspect.json list.txt; do
+        if LC_ALL=C grep -q "$csi" "$f"; then fail "$f holds a raw C1 control (U+009B)"; fi
+    done
+    assert_contains list.txt "pay?2Jroll"
+    assert_contains inspect.json 'pay\u009b2Jroll'
+}
