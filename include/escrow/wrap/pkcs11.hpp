@@ -52,20 +52,21 @@ public:
     [[nodiscard]] digest256 fingerprint(const public_key& pub) const { return pub.fingerprint(); }
 
 protected:
-    // The session `priv` lives in, checked to be this wrap's; the public checks on the block.
+    /// The session `priv` lives in, checked to be this wrap's; the public checks on the block.
+    /// @throws escrow::error `invalid_argument` (a key of another session), `malformed_blob`.
     pkcs11::session& session_of(const wrapped_key& w, const private_key& priv, std::string_view scheme) const {
         if (!session_ || priv.shared_session() != session_)
             throw error(errc::invalid_argument, "a PKCS#11 wrap decrypts with keys of its own session only");
         if (!w.args.empty()) throw error(errc::malformed_blob, "an " + std::string(scheme) + " wrapped key takes no arguments");
         return *session_;
     }
-    // A block the modulus size and below the modulus: public facts, checked before the token sees it.
+    /// A block the modulus size and below the modulus: public facts, checked before the token sees it.
     static bool fits(const wrapped_key& w, const private_key& priv) {
         const CryptoPP::Integer& n = priv.public_key().cryptopp().GetModulus();
         return w.body.size() == n.ByteCount() && CryptoPP::Integer(w.body.data(), w.body.size()) < n;
     }
 
-    std::shared_ptr<pkcs11::session> session_;
+    std::shared_ptr<pkcs11::session> session_;  ///< the token session the wrap's keys live in
 };
 }  // namespace detail_pkcs11
 

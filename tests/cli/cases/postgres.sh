@@ -163,7 +163,7 @@ case_pg_crash_restart() {
     pg_init_authority "$db"
     for p in 0 1 2; do
         mkdir "c$p"
-        "$ESCROW_MAKE_RECORDS" "$FIX/owner.pub" "$FIX/auth1.pub" "C$p" 400 "c$p" || fail "make_records"
+        "$ESCROW_MAKE_RECORDS" "$FIX/owner.pub" "$FIX/auth1.pub" "C$p" 1500 "c$p" || fail "make_records"
     done
     local -a pids=()
     for p in 0 1 2; do
@@ -185,7 +185,7 @@ case_pg_crash_restart() {
         wait "${pids[$p]}" || rc=$?
         if [[ $rc -eq 0 ]]; then
             finished=$((finished + 1))
-            [[ $(grep -c '^escrow: deposited ' "c$p.out") -eq 400 ]] || fail "client $p exited 0 without all its deposits"
+            [[ $(grep -c '^escrow: deposited ' "c$p.out") -eq 1500 ]] || fail "client $p exited 0 without all its deposits"
         else
             cut=$((cut + 1))
             grep -v '^escrow: deposited ' "c$p.out" >"c$p.err" || true
@@ -254,7 +254,7 @@ case_pg_import_demo() {
     ok "$ESCROW" officer request --serial "$serial" --new-owner owner-new.pub --authority authority.pub -o request.bin
     ok "$ESCROW" officer sign --key olivia.key -o olivia.sig request.bin
     ok "$ESCROW" officer sign --key opal.key -o opal.sig request.bin
-    fails_cleanly 6 "1 of the 2" owner-blob.bin "" "$ESCROW" authority --db authority.db recover --request request.bin \
+    fails_cleanly 6 "needs the signatures of 2 distinct registered officers and has 1" owner-blob.bin "" "$ESCROW" authority --db authority.db recover --request request.bin \
         --signature olivia.sig --key authority.key -o owner-blob.bin
     ok "$ESCROW" authority --db authority.db recover --request request.bin --signature olivia.sig --signature opal.sig \
         --key authority.key -o owner-blob.bin
