@@ -29,7 +29,8 @@
 
 #include <benchmark/benchmark.h>
 
-#include <atomic>
+#include "bench_recovery.hpp"
+
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -42,33 +43,9 @@ namespace {
 namespace ea = escrow::authority;
 namespace fs = std::filesystem;
 
-struct fixture {
-    escrow::rsa_private_key owner = escrow::rsa_private_key::generate(3072);
-    escrow::rsa_private_key authority = escrow::rsa_private_key::generate(3072);
-    escrow::rsa_private_key new_owner = escrow::rsa_private_key::generate(3072);
-    std::vector<ea::officer_private_key> officers;
-    fixture() {
-        for (int i = 0; i < 3; ++i) officers.push_back(ea::officer_private_key::generate());
-    }
-};
+using escrow_bench::keys;
 
-const fixture& fx() {
-    static const fixture f;
-    return f;
-}
-
-std::atomic<std::uint64_t> counter{0};
-
-escrow::escrow_record make_record() {
-    escrow::native_encryptor enc;
-    escrow::memory_source in(escrow::byte_view{});
-    escrow::memory_sink out;
-    escrow::key_info info;
-    info.serial = "BENCH-" + std::to_string(++counter);
-    info.owner = "alice@example.org";
-    info.description = "benchmark record";
-    return enc.encrypt(in, out, fx().owner.public_key(), fx().authority.public_key(), info);
-}
+escrow::escrow_record make_record() { return escrow_bench::make_record<escrow::native_encryptor>(); }
 
 // Where each repository lives; reset() runs once before the writers of a run start.
 struct sqlite_backend {
@@ -109,13 +86,12 @@ using authority_t = ea::backup_authority<escrow::wrap::rsa_oaep_sha256, Repo, ea
 
 template <class Backend>
 void setup(const benchmark::State&) {
-    (void)fx();
+    (void)keys();
     Backend::reset();
     if (!Backend::available()) return;
     auto repo = Backend::open();
-    authority_t<typename Backend::repo> a(*repo, {}, fx().authority.clone());
-    const char* names[] = {"olivia", "oscar", "opal"};
-    for (int i = 0; i < 3; ++i) a.register_officer(names[i], fx().officers[static_cast<std::size_t>(i)].public_key());
+    authority_t<typename Backend::repo> a(*repo, {}, keys().authority.clone());
+    escrow_bench::register_officers(a);
 }
 
 constexpr int iterations = 100;  // per writer
@@ -127,7 +103,7 @@ void deposit(benchmark::State& state) {
         return;
     }
     auto repo = Backend::open();
-    authority_t<typename Backend::repo> a(*repo, {}, fx().authority.clone());
+    authority_t<typename Backend::repo> a(*repo, {}, keys().authority.clone());
     std::vector<escrow::escrow_record> records;
     for (int i = 0; i < iterations; ++i) records.push_back(make_record());
     std::size_t i = 0;
@@ -148,7 +124,7 @@ void recover(benchmark::State& state) {
         return;
     }
     auto repo = Backend::open();
-    authority_t<typename Backend::repo> a(*repo, {}, fx().authority.clone());
+    authority_t<typename Backend::repo> a(*repo, {}, keys().authority.clone());
     struct job {
         ea::recovery_request req;
         std::vector<ea::officer_signature> sigs;
@@ -157,10 +133,10 @@ void recover(benchmark::State& state) {
     for (int i = 0; i < iterations; ++i) {
         auto rec = make_record();
         a.deposit(rec);
-        auto req = ea::recovery_request::make<escrow::wrap::rsa_oaep_sha256>(rec.info.serial, fx().new_owner.public_key(),
+        auto req = ea::recovery_request::make<escrow::wrap::rsa_oaep_sha256>(rec.info.serial, keys().new_owner.public_key(),
                                                                             a.fingerprint(), ea::unix_now() + 3600);
-        std::vector<ea::officer_signature> sigs = {ea::officer_signature::sign(req, fx().officers[0]),
-                                                   ea::officer_signature::sign(req, fx().officers[1])};
+        std::vector<ea::officer_signature> sigs = {ea::officer_signature::sign(req, keys().officers[0]),
+                                                   ea::officer_signature::sign(req, keys().officers[1])};
         jobs.push_back({std::move(req), std::move(sigs)});
     }
     std::size_t i = 0;

@@ -10,6 +10,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <atomic>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -39,7 +40,7 @@ inline const recovery_keys& keys() {
 /// A new escrow record of an empty file, made by `Encryptor` for the authority's key.
 template <class Encryptor>
 escrow::escrow_record make_record() {
-    static std::uint64_t counter = 0;
+    static std::atomic<std::uint64_t> counter{0};  // benchmarks may make records on several threads
     Encryptor enc;
     escrow::memory_source in(escrow::byte_view{});
     escrow::memory_sink out;

@@ -44,6 +44,20 @@ assert_no_temp() {
     [[ -z "$left" ]] || fail "temporary files left behind in $1: $left"
 }
 
+# The size of the output process PID is writing into directory DIR: its unnamed O_TMPFILE file
+# (/proc shows it as "DIR/#N (deleted)") or a named ".NAME.tmp-*" file; nothing (status 1) while
+# it has none open.
+output_in_progress() {
+    local fd target
+    for fd in /proc/"$1"/fd/*; do
+        target=$(readlink "$fd" 2>/dev/null) || continue
+        case "$target" in
+            "$2"/\#*|"$2"/.*.tmp-*) stat -L -c %s "$fd" 2>/dev/null && return 0 ;;
+        esac
+    done
+    return 1
+}
+
 assert_same_content() {
     [[ "$(sha "$1")" == "$(sha "$2")" ]] || fail "'$1' and '$2' differ"
 }

@@ -165,19 +165,40 @@ TEMPLATE_TEST_CASE("Records are found, listed by owner in byte order of their se
     auto t3 = repo->begin();
     CHECK(t3.find_record("B-1")->status == ea::record_status::revoked);
     CHECK_ESCROW_ERROR(t3.insert_record(record("a-3", "mallory")), errc::io_error);
-    // replace_record: the whole row under the serial becomes the new record; none there, not_found.
-    auto replacement = record("a-3", "carol", t0 + 9);
-    replacement.encoded = escrow::bytes{9, 8, 7};
-    t3.replace_record(replacement);
-    CHECK_ESCROW_ERROR(t3.replace_record(record("NO-SUCH", "carol")), errc::not_found);
-    t3.commit();
-    auto t4 = repo->begin();
-    auto replaced = t4.find_record("a-3");
-    REQUIRE(replaced.has_value());
-    CHECK(replaced->owner == "carol");
-    CHECK(replaced->encoded == escrow::bytes{9, 8, 7});
-    CHECK(replaced->deposited == t0 + 9);
-    CHECK_FALSE(t4.find_record("NO-SUCH").has_value());
+}
+
+TEMPLATE_TEST_CASE("replace_record puts a whole record in place of the one under its serial, and finds none to replace "
+                   "as not_found", "[authority][conformance]", ESCROW_REPOSITORIES) {
+    backend<TestType> b("replace");
+    auto repo = b.open();
+    {
+        auto t = repo->begin();
+        t.insert_record(record("R-1", "alice", t0 + 1));
+        t.insert_record(record("R-2", "bob", t0 + 2));
+        t.commit();
+    }
+    {
+        auto t = repo->begin();
+        auto replacement = record("R-1", "carol", t0 + 9);
+        replacement.encoded = escrow::bytes{9, 8, 7};
+        replacement.status = ea::record_status::revoked;
+        t.replace_record(replacement);
+        t.commit();
+    }
+    {
+        auto t = repo->begin();
+        auto r = t.find_record("R-1");
+        REQUIRE(r.has_value());
+        CHECK(r->owner == "carol");
+        CHECK(r->encoded == escrow::bytes{9, 8, 7});
+        CHECK(r->status == ea::record_status::revoked);
+        CHECK(r->deposited == t0 + 9);
+        CHECK(t.find_record("R-2")->owner == "bob");  // the others untouched
+        CHECK(t.list_records("").size() == 2);
+        // Last in its transaction: after a failed statement PostgreSQL takes no other.
+        CHECK_ESCROW_ERROR(t.replace_record(record("NO-SUCH", "carol")), errc::not_found);
+    }
+    CHECK_FALSE(repo->begin().find_record("NO-SUCH").has_value());
 }
 
 TEMPLATE_TEST_CASE("Officers are found by name and by key, listed by name, and a taken name or key is refused",

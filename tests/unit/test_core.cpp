@@ -250,7 +250,9 @@ TEST_CASE("atomic_file_sink leaves nothing behind without commit and replaces th
         {
             escrow::atomic_file_sink sink(dest);
             sink.write(escrow::as_bytes("partial output"));
-            CHECK(dir.entries() == 1);  // the temporary file exists meanwhile
+            // Meanwhile the output has no name at all (O_TMPFILE), or a temporary one where the
+            // file system refuses unnamed files.
+            CHECK(dir.entries() == (sink.unnamed() ? 0u : 1u));
             CHECK(!std::filesystem::exists(dest));
         }
         CHECK(!std::filesystem::exists(dest));

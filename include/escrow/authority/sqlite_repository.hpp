@@ -100,24 +100,12 @@ public:
     }
     /// Stores `r`. @throws escrow::error when its serial is already stored.
     void insert_record(const stored_record& r) {
-        auto& s = repo_->db_.prepare("INSERT INTO records(serial, owner, status, encoded, deposited) VALUES (?1, ?2, ?3, ?4, ?5)");
-        repo_->db_.bind(s, 1, r.serial);
-        repo_->db_.bind(s, 2, r.owner);
-        repo_->db_.bind(s, 3, std::uint64_t(static_cast<std::uint8_t>(r.status)));
-        repo_->db_.bind(s, 4, byte_view(r.encoded));
-        repo_->db_.bind(s, 5, r.deposited);
-        repo_->db_.run(s);
+        run_with_record("INSERT INTO records(serial, owner, status, encoded, deposited) VALUES (?1, ?2, ?3, ?4, ?5)", r);
     }
     /// Replaces the stored record under `r.serial` with `r` (a verifying deposit over one that
     /// does not verify). @throws escrow::error `not_found` when there is none.
     void replace_record(const stored_record& r) {
-        auto& s = repo_->db_.prepare("UPDATE records SET owner = ?2, status = ?3, encoded = ?4, deposited = ?5 WHERE serial = ?1");
-        repo_->db_.bind(s, 1, r.serial);
-        repo_->db_.bind(s, 2, r.owner);
-        repo_->db_.bind(s, 3, std::uint64_t(static_cast<std::uint8_t>(r.status)));
-        repo_->db_.bind(s, 4, byte_view(r.encoded));
-        repo_->db_.bind(s, 5, r.deposited);
-        repo_->db_.run(s);
+        run_with_record("UPDATE records SET owner = ?2, status = ?3, encoded = ?4, deposited = ?5 WHERE serial = ?1", r);
         if (repo_->db_.changes() != 1)
             throw error(errc::not_found, "sqlite: no record '" + r.serial + "'");
     }
@@ -271,6 +259,17 @@ public:
 private:
     friend class sqlite_repository;
     explicit transaction(sqlite_repository& r) : repo_(&r) {}
+
+    // Runs `sql` with the record's fields bound to ?1 (serial) to ?5 (deposited).
+    void run_with_record(const char* sql, const stored_record& r) {
+        auto& s = repo_->db_.prepare(sql);
+        repo_->db_.bind(s, 1, r.serial);
+        repo_->db_.bind(s, 2, r.owner);
+        repo_->db_.bind(s, 3, std::uint64_t(static_cast<std::uint8_t>(r.status)));
+        repo_->db_.bind(s, 4, byte_view(r.encoded));
+        repo_->db_.bind(s, 5, r.deposited);
+        repo_->db_.run(s);
+    }
 
     static stored_record row_record(sqlite3_stmt& s) {
         stored_record r;

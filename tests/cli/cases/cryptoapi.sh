@@ -89,7 +89,7 @@ case_cryptoapi_msblob_keys() {
     ok "$ESCROW" decrypt --format cryptoapi --key win.pem -o c.out c.enc
     assert_same_content c.out "$FIX/big.bin"
     ok "$ESCROW" encrypt --owner win.pub.pem --authority "$FIX/auth1.pub" -o n.enc "$FIX/big.bin"
-    ok "$ESCROW" decrypt --format cryptoapi --key win.key -o n.out n.enc
+    ok "$ESCROW" decrypt --key win.key -o n.out n.enc
     assert_same_content n.out "$FIX/big.bin"
     fails_cleanly 4 "is a public key" x.out c.enc "$ESCROW" decrypt --format cryptoapi --key win.pub -o x.out c.enc
     fails_cleanly 4 "is a private key" x.enc "$FIX/plain.txt" "$ESCROW" encrypt --format cryptoapi --owner win.key \

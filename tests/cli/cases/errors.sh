@@ -56,12 +56,13 @@ case_error_interrupted() {
         pid=$!
         exec 7>feed
         head -c $((2 * 1024 * 1024)) plain.enc >&7   # half the file; the writer stays open
+        local size=0
         for i in $(seq 200); do
-            [[ -n "$(find . -name '.out.bin.tmp-*')" ]] && break
+            size=$(output_in_progress "$pid" "$(pwd -P)") || size=0
+            (( size == 0 )) || break
             sleep 0.05
         done
-        [[ -n "$(find . -name '.out.bin.tmp-*')" ]] || fail "no temporary output while decrypting"
-        [[ -s "$(find . -name '.out.bin.tmp-*')" ]] || fail "the temporary output is empty: nothing was decrypted yet"
+        (( size > 0 )) || fail "no output being written while decrypting: nothing was decrypted yet"
         kill -"$sig" "$pid"
         status=0
         wait "$pid" || status=$?

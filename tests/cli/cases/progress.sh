@@ -53,7 +53,7 @@ case_progress_tty() {
     on_tty 0 "$ESCROW" encrypt --format cryptoapi --owner "$FIX/owner.pub" --authority "$FIX/auth1.pub" \
         --record capi.rec -o big.capi big
     assert_progress_drawn encrypting "$size"
-    on_tty 0 "$ESCROW" decrypt --key "$FIX/owner.key" -o big.capi.out big.capi
+    on_tty 0 "$ESCROW" decrypt --format cryptoapi --key "$FIX/owner.key" -o big.capi.out big.capi
     assert_progress_drawn decrypting "$size"
     cmp -s big big.capi.out || fail "the cryptoapi round trip differs from the input"
 

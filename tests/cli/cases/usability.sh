@@ -127,7 +127,7 @@ case_usability_request_from_record() {
     ok "$ESCROW" authority --db a.db recover --request req.bin --signature alice.sig --signature bob.sig \
         --key "$FIX/auth1.key" -o blob.bin
     ok "$ESCROW" rewrap --blob blob.bin --key new.key --record f.rec f.enc
-    ok "$ESCROW" decrypt --key new.key -o f.out f.enc
+    ok "$ESCROW" decrypt --format cryptoapi --key new.key -o f.out f.enc
     assert_same_content f.out "$in"
     fails_cleanly 2 "drop --serial, --authority and --wrap" req2.bin "" \
         "$ESCROW" officer request --record f.rec --serial X --new-owner new.pub -o req2.bin
