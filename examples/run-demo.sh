@@ -65,9 +65,12 @@ run keygen --type rsa -o owner
 run keygen --type rsa -o authority
 for o in olivia oscar opal; do run officer keygen -o "$o"; done
 
-step "the authority creates its SQLite database (2 of its officers must sign a recovery) and registers them"
+step "the authority creates its SQLite database (2 of its officers must sign a recovery) and registers them, each with its proof of possession"
 run authority --db authority.db init --authority-key authority.pub --quorum 2
-for o in olivia oscar opal; do run authority --db authority.db register-officer "$o" "$o.pub"; done
+for o in olivia oscar opal; do
+    run officer prove --key "$o.key" --name "$o" --authority authority.pub -o "$o.proof"
+    run authority --db authority.db register-officer "$o" "$o.pub" --proof "$o.proof"
+done
 
 step "steps 1-3: the owner encrypts the file; the session key is wrapped for the owner (in the file) and for the authority (the escrow record)"
 run encrypt --owner owner.pub --authority authority.pub --owner-id alice@example.com --record "$name.rec" \

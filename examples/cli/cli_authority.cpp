@@ -48,8 +48,11 @@ constexpr std::string_view authority_help =
     "                     rsa-pkcs1v15 (CryptoAPI files) or ssh-rsa (age files); an age1... key\n"
     "                     x25519 (age files); an OpenSSH ssh-rsa line ssh-rsa; PUB may be a\n"
     "                     pkcs11: URI, whose public key is read from the token (RSA keys)\n"
-    "  register-officer NAME PUB\n"
+    "  register-officer NAME PUB (--proof PROOF | --without-proof)\n"
     "                     register an officer's Ed25519 public key (from 'escrow officer keygen')\n"
+    "                     with its proof of possession (from 'escrow officer prove'), checked\n"
+    "                     against NAME, PUB and this authority; --without-proof takes the key\n"
+    "                     on trust (audited as such)\n"
     "  officers           list the registered officers, one per line\n"
     "  deposit [--key PRIV] RECORD...\n"
     "                     store escrow records (the same record again changes nothing); with the\n"
@@ -188,10 +191,19 @@ int authority_init(const std::string& db_path, std::span<char* const> argv) {
 
 template <class Repo>
 int authority_register_officer(authority_db<Repo>& db, std::span<char* const> argv) {
-    auto a = parse_args("authority register-officer", {}, argv);
+    static constexpr option_spec specs[] = {{"proof", 0, true, false}, {"without-proof", 0, false, false}};
+    auto a = parse_args("authority register-officer", specs, argv);
     if (a.operands().size() != 2) throw usage_error("authority register-officer: expected NAME PUB");
     const std::string& name = a.operands()[0];
     const std::string& path = a.operands()[1];
+    auto proof_path = a.get("proof");
+    if (proof_path && a.has("without-proof")) throw usage_error("authority register-officer: --proof or --without-proof, not both");
+    if (!proof_path && !a.has("without-proof"))
+        throw usage_error("authority register-officer: --proof PROOF is required, the officer's proof of possession "
+                          "('escrow officer prove --key KEY --name " + name + " --authority PUB -o PROOF'); "
+                          "--without-proof registers the key without one");
+    std::optional<ea::officer_proof> proof;
+    if (proof_path) proof = decode_file<ea::officer_proof>(*proof_path, "--proof", ea::officer_proof::max_encoded);
     key_file_bytes content(path, "register-officer");
     ea::officer_public_key key = [&] {
         try {
@@ -202,9 +214,21 @@ int authority_register_officer(authority_db<Repo>& db, std::span<char* const> ar
     }();
     return with_wrap(db.wrap_id, [&](auto t) {
         auto auth = open_authority<typename decltype(t)::type, Repo>(db);
-        auth.register_officer(name, key);
+        if (proof) {
+            // The proof names the officer and the key itself: they must be the ones given here.
+            if (proof->name != name)
+                throw escrow::error(escrow::errc::identity_rejected, "--proof " + in_quotes(*proof_path) +
+                                                                         " was made for the name " + in_quotes(one_line(proof->name)) +
+                                                                         ", not " + in_quotes(name));
+            if (!escrow::constant_time_equal(proof->officer, key.raw()))
+                throw escrow::error(escrow::errc::identity_rejected,
+                                    "--proof " + in_quotes(*proof_path) + " is for another key than " + in_quotes(path));
+            auth.register_officer(*proof);
+        } else {
+            auth.register_officer(name, key);
+        }
         std::cerr << "escrow: registered officer '" << name << "' (Ed25519 key SHA-256 "
-                  << escrow::hex::encode(key.fingerprint()) << ")\n";
+                  << escrow::hex::encode(key.fingerprint()) << (proof ? "), its proof of possession checked\n" : "), without a proof of possession\n");
         return exit_code::ok;
     });
 }

@@ -39,6 +39,12 @@ constexpr std::string_view officer_help =
     "                     'escrow authority init'\n"
     "  sign --key KEY -o SIG REQ\n"
     "                     sign a request (its contents are shown on standard error)\n"
+    "  prove --key KEY --name NAME (--authority PUB | --fingerprint HEX) -o PROOF\n"
+    "                     the proof of possession the authority needs to register this key\n"
+    "                     as NAME ('escrow authority register-officer NAME PUB --proof PROOF'):\n"
+    "                     a signature over NAME, the key and the authority's fingerprint (the\n"
+    "                     SHA-256 that 'escrow authority init' prints)\n"
+
     "\n"
     "Options:\n"
     "  -h, --help         show this help\n"
@@ -121,6 +127,16 @@ int officer_request(std::span<char* const> argv) {
     });
 }
 
+/// The officer key file `path` (PKCS#8 PEM or DER), named in errors by the option.
+ea::officer_private_key load_officer_key(const std::string& path) {
+    key_file_bytes content(path, "--key");
+    try {
+        return ea::officer_private_key::load(content.view());
+    } catch (const escrow::error& e) {
+        throw with_context(e, "--key " + in_quotes(path));
+    }
+}
+
 int officer_sign(std::span<char* const> argv) {
     static constexpr option_spec specs[] = {{"key", 0, true, false}, {"output", 'o', true, false}};
     auto a = parse_args("officer sign", specs, argv);
@@ -130,20 +146,66 @@ int officer_sign(std::span<char* const> argv) {
     if (!key_path || !out) throw usage_error("officer sign: --key KEY and -o SIG are required");
     check_outputs(a.operands()[0], {{*out, "-o"}});
     auto req = decode_file<ea::recovery_request>(a.operands()[0], "request", ea::recovery_request::max_encoded);
-    key_file_bytes content(*key_path, "--key");
-    ea::officer_private_key key = [&] {
-        try {
-            return ea::officer_private_key::load(content.view());
-        } catch (const escrow::error& e) {
-            throw with_context(e, "--key " + in_quotes(*key_path));
-        }
-    }();
+    ea::officer_private_key key = load_officer_key(*key_path);
     auto sig = ea::officer_signature::sign(req, key);
     write_new_file(*out, "-o", sig.encode());
     std::cerr << "escrow: signed the recovery request for " << req.serial << ": new owner key SHA-256 "
               << escrow::hex::encode(escrow::sha256(req.new_owner_key)) << " (" << id_name("wrap", req.wrap_id)
               << "), authority " << escrow::hex::encode(req.authority_fingerprint).substr(0, 16) << "..., expires "
               << iso8601_utc(req.expires) << "; wrote " << *out << "\n";
+    return exit_code::ok;
+}
+
+int officer_prove(std::span<char* const> argv) {
+    static constexpr option_spec specs[] = {{"key", 0, true, false},
+                                            {"name", 0, true, false},
+                                            {"authority", 0, true, false},
+                                            {"fingerprint", 0, true, false},
+                                            {"wrap", 0, true, false},
+                                            {"output", 'o', true, false}};
+    auto a = parse_args("officer prove", specs, argv);
+    if (!a.operands().empty()) throw usage_error("officer prove: unexpected operand '" + a.operands().front() + "'");
+    auto key_path = a.get("key");
+    auto name = a.get("name");
+    auto authority = a.get("authority");
+    auto fp_hex = a.get("fingerprint");
+    auto out = a.get("output");
+    if (!key_path || !name || !out || (!authority && !fp_hex))
+        throw usage_error("officer prove: --key, --name, --authority PUB (or --fingerprint HEX) and -o are required "
+                          "(see 'escrow officer --help')");
+    if (authority && fp_hex) throw usage_error("officer prove: give --authority or --fingerprint, not both");
+    check_outputs(std::nullopt, {{*out, "-o"}});
+    escrow::bytes fp;
+    if (fp_hex) {
+        try {
+            fp = escrow::hex::decode(*fp_hex);
+        } catch (const escrow::error&) {
+            fp.clear();
+        }
+        if (fp.size() != 32)
+            throw usage_error("--fingerprint must be 64 hex digits, the SHA-256 'escrow authority init' printed");
+    } else {
+        with_key_wrap(*authority, "--authority", a.get("wrap"), [&](auto t) {
+            using W = typename decltype(t)::type;
+            auto pub = cli_wrap<W>::load_public(*authority, "--authority");
+            W w{};
+            auto d = w.fingerprint(pub);
+            fp.assign(d.begin(), d.end());
+            return exit_code::ok;
+        });
+    }
+    ea::officer_private_key key = load_officer_key(*key_path);
+    auto proof = [&] {
+        try {
+            return ea::officer_proof::make(fp, *name, key);
+        } catch (const escrow::error& e) {
+            throw with_context(e, "--name " + in_quotes(*name));
+        }
+    }();
+    write_new_file(*out, "-o", proof.encode());
+    std::cerr << "escrow: wrote " << *out << ": proof of possession of officer key SHA-256 "
+              << escrow::hex::encode(key.public_key().fingerprint()) << " for registering as " << in_quotes(*name)
+              << " with the authority " << escrow::hex::encode(fp).substr(0, 16) << "...\n";
     return exit_code::ok;
 }
 
@@ -161,6 +223,7 @@ int cmd_officer(std::span<char* const> argv) {
     if (sub == "keygen") return officer_keygen(rest);
     if (sub == "request") return officer_request(rest);
     if (sub == "sign") return officer_sign(rest);
+    if (sub == "prove") return officer_prove(rest);
     throw usage_error("officer: unknown subcommand '" + std::string(sub) + "' (see 'escrow officer --help')");
 }
 

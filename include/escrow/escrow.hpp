@@ -29,6 +29,7 @@
 #include "escrow/authority/identity.hpp"
 #include "escrow/authority/memory_repository.hpp"
 #include "escrow/authority/officer.hpp"
+#include "escrow/authority/officer_proof.hpp"
 #include "escrow/authority/owner_blob.hpp"
 #include "escrow/authority/recovery_request.hpp"
 #include "escrow/authority/repository.hpp"

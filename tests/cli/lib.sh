@@ -80,6 +80,21 @@ ok() {
     fi
 }
 
+# Registers officer NAME (NAME.key and NAME.pub in the current directory) with the authority of
+# DB, with its proof of possession made for AUTHORITY: the authority's public key (file or string)
+# or the 64-hex-digit fingerprint that 'escrow authority init' printed.
+register_officer() {  # DB NAME AUTHORITY
+    local -a auth=(--authority "$3")
+    [[ $3 =~ ^[0-9a-f]{64}$ ]] && auth=(--fingerprint "$3")
+    ok "$ESCROW" officer prove --key "$2.key" --name "$2" "${auth[@]}" -o "$2.proof"
+    ok "$ESCROW" authority --db "$1" register-officer "$2" "$2.pub" --proof "$2.proof"
+}
+
+# The authority fingerprint a successful 'escrow authority init' just printed (via ok).
+init_fingerprint() {
+    sed -n 's/.* authority key SHA-256 \([0-9a-f]\{64\}\).*/\1/p' "$CAP/stderr"
+}
+
 # Runs a command that must exit with CODE and print one line on stderr: "escrow: ..." holding
 # FRAGMENT. Its stdout goes to $CAP/stdout (never a terminal).
 expect_exit() {  # CODE FRAGMENT COMMAND...

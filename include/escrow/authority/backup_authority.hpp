@@ -17,6 +17,7 @@
 
 #include "escrow/authority/audit.hpp"
 #include "escrow/authority/identity.hpp"
+#include "escrow/authority/officer_proof.hpp"
 #include "escrow/authority/owner_blob.hpp"
 #include "escrow/authority/recovery_request.hpp"
 #include "escrow/authority/repository.hpp"
@@ -211,21 +212,33 @@ public:
         return true;
     }
 
-    /// Registers a recovery officer. Audited.
+    /// Registers the officer of `proof` under the name it carries, once the proof is checked: it
+    /// must be made for this authority (its fingerprint) and verify under the key it names, which
+    /// shows that whoever enrols the key holds its private half. Audited, refusals too.
+    /// @throws escrow::error `identity_rejected` (a proof for another authority, or one that does
+    /// not verify), `bad_key` (no usable Ed25519 key), `invalid_argument` (as the overload below).
+    void register_officer(const officer_proof& proof) {
+        const officer_public_key key = officer_public_key::from_raw(proof.officer);
+        std::string problem;
+        if (!constant_time_equal(proof.authority_fingerprint, fingerprint()))
+            problem = "the proof of possession was made for another authority";
+        else if (!proof.verifies())
+            problem = "the proof of possession does not verify under the officer's key";
+        if (!problem.empty()) {
+            transaction tx = repo_.begin();
+            append_audit(tx, audit_kind::officer, "", one_line_name(proof.name), audit_outcome::refused, problem);
+            tx.commit();
+            throw error(errc::identity_rejected, "officer '" + one_line_name(proof.name) + "' not registered: " + problem);
+        }
+        register_officer_as(proof.name, key, "proof of possession checked");
+    }
+
+    /// Registers a recovery officer without a proof of possession: for a key whose holder the
+    /// authority has established otherwise (in person, say). Prefer the overload taking an
+    /// `officer_proof`. Audited.
     /// @throws escrow::error `invalid_argument` (bad or taken name, key already registered).
     void register_officer(std::string_view name, const officer_public_key& key) {
-        if (name.empty() || name.size() > 128)
-            throw error(errc::invalid_argument, "an officer name must be 1 to 128 characters");
-        for (char c : name)
-            if (c < 0x20 || c > 0x7e || c == ',')
-                throw error(errc::invalid_argument, "an officer name must be printable ASCII without commas");
-        transaction tx = repo_.begin();
-        if (tx.find_officer(name)) throw error(errc::invalid_argument, "officer '" + std::string(name) + "' is already registered");
-        if (auto o = tx.find_officer_by_key(key.raw()))
-            throw error(errc::invalid_argument, "this key is already registered, for officer '" + o->name + "'");
-        tx.insert_officer({std::string(name), bytes(key.raw().begin(), key.raw().end()), now()});
-        append_audit(tx, audit_kind::officer, "", std::string(name), audit_outcome::registered, "");
-        tx.commit();
+        register_officer_as(name, key, "without a proof of possession");
     }
 
     /// The registered officers, ordered by name.
@@ -280,6 +293,29 @@ public:
     }
 
 private:
+    // Registers `name` with `key`, the audit entry saying `how` (with or without a proof).
+    void register_officer_as(std::string_view name, const officer_public_key& key, std::string_view how) {
+        if (name.empty() || name.size() > 128)
+            throw error(errc::invalid_argument, "an officer name must be 1 to 128 characters");
+        for (char c : name)
+            if (c < 0x20 || c > 0x7e || c == ',')
+                throw error(errc::invalid_argument, "an officer name must be printable ASCII without commas");
+        transaction tx = repo_.begin();
+        if (tx.find_officer(name)) throw error(errc::invalid_argument, "officer '" + std::string(name) + "' is already registered");
+        if (auto o = tx.find_officer_by_key(key.raw()))
+            throw error(errc::invalid_argument, "this key is already registered, for officer '" + o->name + "'");
+        tx.insert_officer({std::string(name), bytes(key.raw().begin(), key.raw().end()), now()});
+        append_audit(tx, audit_kind::officer, "", std::string(name), audit_outcome::registered, std::string(how));
+        tx.commit();
+    }
+    // A name from outside as messages and the audit log show it: printable ASCII, '?' for the
+    // rest, at most officer_proof::max_name characters.
+    static std::string one_line_name(std::string_view name) {
+        std::string out(name.substr(0, officer_proof::max_name));
+        for (char& c : out)
+            if (c < 0x20 || c > 0x7e) c = '?';
+        return out;
+    }
     Repository& repo_;
     IdentityPolicy policy_;
     [[no_unique_address]] Wrap wrap_;

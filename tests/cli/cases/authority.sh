@@ -35,22 +35,26 @@ authority_recovery_flow() {  # FORMAT WRAP KEYGEN-OPTIONS...
     }
     # The authority's private key as the commands take it, and a file key that is not the owner's.
     local -a auth_key=(--key authority.key)
+    local authority_fp
     local not_owner_key=authority.key
     flow_keygen owner
     if [[ -n ${FLOW_TOKEN_URI:-} ]]; then
         auth_key=(--key "$FLOW_TOKEN_URI" --pin-file "$FLOW_TOKEN_PIN")
         ok "$ESCROW" authority --db "$db" init --authority-key "$FLOW_TOKEN_URI" --pin-file "$FLOW_TOKEN_PIN" \
             --quorum 2 "${wrap[@]}"
+        authority_fp=$(init_fingerprint)
         flow_keygen not-owner
         not_owner_key=not-owner.key
     else
         flow_keygen authority
         ok "$ESCROW" authority --db "$db" init --authority-key authority.pub --quorum 2 "${wrap[@]}"
+        authority_fp=$(init_fingerprint)
     fi
+    [[ $authority_fp =~ ^[0-9a-f]{64}$ ]] || fail "init printed no authority fingerprint"
     [[ -n ${FLOW_DB:-} || -s "$db" ]] || fail "init did not create the database"
     local o
     for o in alice bob carol mallory; do ok "$ESCROW" officer keygen -o "$o"; done
-    for o in alice bob carol; do ok "$ESCROW" authority --db "$db" register-officer "$o" "$o.pub"; done
+    for o in alice bob carol; do register_officer "$db" "$o" "$authority_fp"; done
     ok "$ESCROW" authority --db "$db" officers >officers.txt
     [[ $(wc -l <officers.txt) -eq 3 ]] || fail "expected three officers"
 
@@ -211,7 +215,7 @@ case_authority_tamper() {
     local db=a.db
     ok "$ESCROW" authority --db "$db" init --authority-key "$FIX/auth1.pub" --quorum 1
     ok "$ESCROW" officer keygen -o alice
-    ok "$ESCROW" authority --db "$db" register-officer alice alice.pub
+    register_officer "$db" alice "$FIX/auth1.pub"
     ok "$ESCROW" encrypt --owner "$FIX/owner.pub" --authority "$FIX/auth1.pub" --serial T-1 --record t1.rec -o t1.enc "$FIX/plain.txt"
     ok "$ESCROW" encrypt --owner "$FIX/owner.pub" --authority "$FIX/auth1.pub" --serial T-2 --record t2.rec -o t2.enc "$FIX/plain.txt"
     ok "$ESCROW" authority --db "$db" deposit t1.rec t2.rec

@@ -110,3 +110,39 @@ case_hardening_c1_controls() {
     assert_contains list.txt "pay?2Jroll"
     assert_contains inspect.json 'pay\u009b2Jroll'
 }
+
+# An officer registers only with its proof of possession (escrow officer prove), made for its name,
+# its key and this authority; --without-proof is the explicit way round it, and the audit log says
+# which way each registration went. Before, 'register-officer NAME PUB' took any key on trust.
+case_hardening_officer_proof() {
+    cd "$W"
+    local db=a.db
+    ok "$ESCROW" authority --db "$db" init --authority-key "$FIX/auth1.pub" --quorum 1
+    ok "$ESCROW" officer keygen -o alice
+    ok "$ESCROW" officer keygen -o bob
+    note "no proof and no --without-proof: refused, with the command that makes one"
+    fails_cleanly 2 "escrow officer prove --key KEY --name alice" "" "$db" \
+        "$ESCROW" authority --db "$db" register-officer alice alice.pub
+    note "a proof for another name, for another authority, for another key: refused, audited"
+    ok "$ESCROW" officer prove --key alice.key --name alicia --authority "$FIX/auth1.pub" -o alicia.proof
+    fails_cleanly 6 "was made for the name 'alicia', not 'alice'" "" "" \
+        "$ESCROW" authority --db "$db" register-officer alice alice.pub --proof alicia.proof
+    ok "$ESCROW" officer prove --key alice.key --name alice --authority "$FIX/auth2.pub" -o other.proof
+    fails_cleanly 6 "made for another authority" "" "" \
+        "$ESCROW" authority --db "$db" register-officer alice alice.pub --proof other.proof
+    ok "$ESCROW" officer prove --key alice.key --name alice --authority "$FIX/auth1.pub" -o alice.proof
+    fails_cleanly 6 "is for another key than 'bob.pub'" "" "" \
+        "$ESCROW" authority --db "$db" register-officer alice bob.pub --proof alice.proof
+    ok "$ESCROW" authority --db "$db" officers >officers.txt
+    [[ ! -s officers.txt ]] || fail "an officer was registered by a refused proof: $(cat officers.txt)"
+    note "the right proof registers; --without-proof registers on trust; the audit log tells them apart"
+    ok "$ESCROW" authority --db "$db" register-officer alice alice.pub --proof alice.proof
+    assert_contains "$CAP/stderr" "its proof of possession checked"
+    ok "$ESCROW" authority --db "$db" register-officer bob bob.pub --without-proof
+    assert_contains "$CAP/stderr" "without a proof of possession"
+    ok "$ESCROW" authority --db "$db" audit >audit.txt
+    grep -q "	registered	alice	proof of possession checked" audit.txt || fail "alice's registration is not audited as proven"
+    grep -q "	registered	bob	without a proof of possession" audit.txt || fail "bob's registration is not audited as unproven"
+    [[ $(grep -c "	refused	" audit.txt) -eq 1 ]] || fail "expected one audited refusal (the other authority's proof is refused by the library)"
+    ok "$ESCROW" authority --db "$db" verify-audit
+}

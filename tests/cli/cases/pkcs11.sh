@@ -74,8 +74,10 @@ case_pkcs11_errors() {
     "$ESCROW_P11_TOOL" ec-keygen "$dir" escrow "$TOKEN_PIN" ec-key || fail "could not generate the EC key"
     local db=a.db
     ok "$ESCROW" authority --db "$db" init --authority-key "$TOKEN_URI" --pin-file "$TOKEN_PIN" --quorum 1
+    local fp
+    fp=$(init_fingerprint)
     ok "$ESCROW" officer keygen -o alice
-    ok "$ESCROW" authority --db "$db" register-officer alice alice.pub
+    register_officer "$db" alice "$fp"
     ok "$ESCROW" keygen --type rsa --bits 2048 -o owner
     ok "$ESCROW" encrypt --owner owner.pub --authority authority.pub --serial P-1 --record p1.rec -o p1.enc "$FIX/plain.txt"
     ok "$ESCROW" authority --db "$db" deposit p1.rec

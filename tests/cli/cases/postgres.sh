@@ -32,7 +32,7 @@ pg_dbname() { sed -E 's/.*dbname=([^ ]+).*/\1/' <<<"$1"; }
 pg_init_authority() {  # DB
     ok "$ESCROW" authority --db "$1" init --authority-key "$FIX/auth1.pub" --quorum 1
     [[ -f alice.key ]] || ok "$ESCROW" officer keygen -o alice
-    ok "$ESCROW" authority --db "$1" register-officer alice alice.pub
+    register_officer "$1" alice "$FIX/auth1.pub"
 }
 
 # The recovery flow of every format, with the database on PostgreSQL: a URI for one, a keyword
@@ -55,7 +55,7 @@ case_pg_concurrency() {
     db=$(pg_new_db concurrency)
     pg_init_authority "$db"
     ok "$ESCROW" officer keygen -o bob
-    ok "$ESCROW" authority --db "$db" register-officer bob bob.pub
+    register_officer "$db" bob "$FIX/auth1.pub"
     for p in 0 1 2 3; do
         mkdir "r$p"
         "$ESCROW_MAKE_RECORDS" "$FIX/owner.pub" "$FIX/auth1.pub" "P$p" 500 "r$p" || fail "make_records"
@@ -244,7 +244,7 @@ case_pg_import_demo() {
     ok "$ESCROW" keygen --type rsa -o authority
     for o in olivia oscar opal; do ok "$ESCROW" officer keygen -o "$o"; done
     ok "$ESCROW" authority --db authority.db init --authority-key authority.pub --quorum 2
-    for o in olivia oscar opal; do ok "$ESCROW" authority --db authority.db register-officer "$o" "$o.pub"; done
+    for o in olivia oscar opal; do register_officer authority.db "$o" authority.pub; done
     ok "$ESCROW" encrypt --owner owner.pub --authority authority.pub --owner-id alice@example.com --record "$name.rec" \
         -o "$name.escrow" "$input"
     ok "$ESCROW" authority --db authority.db deposit "$name.rec"

@@ -116,7 +116,7 @@ case_usability_request_from_record() {
     local o
     for o in alice bob; do
         ok "$ESCROW" officer keygen -o "$o"
-        ok "$ESCROW" authority --db a.db register-officer "$o" "$o.pub"
+        register_officer a.db "$o" "$FIX/auth1.pub"
     done
     ok "$ESCROW" keygen --type rsa --bits 2048 -o new
     ok "$ESCROW" officer request --record f.rec --new-owner new.pub -o req.bin

@@ -157,7 +157,8 @@ case_cli() {
     "$OPENSSL" rsa -in "$d/newowner.key" -outform MSBLOB -out "$d/newowner.priv" 2>/dev/null
     "$ESCROW" authority --db "$d/authority.db" init --authority-key "$d/auth.pub" --wrap rsa-pkcs1v15 --quorum 1 2>/dev/null
     "$ESCROW" officer keygen -o "$d/officer" 2>/dev/null
-    "$ESCROW" authority --db "$d/authority.db" register-officer olivia "$d/officer.pub" 2>/dev/null
+    "$ESCROW" officer prove --key "$d/officer.key" --name olivia --authority "$d/auth.pub" -o "$d/officer.proof" 2>/dev/null
+    "$ESCROW" authority --db "$d/authority.db" register-officer olivia "$d/officer.pub" --proof "$d/officer.proof" 2>/dev/null
     for aes in $AES_SIZES; do
         "$ESCROW" authority --db "$d/authority.db" deposit "$d/aes$aes.rec" 2>/dev/null
         "$ESCROW" officer request --serial "WIN-$aes" --new-owner "$d/newowner.pub" --authority "$d/auth.pub" \
