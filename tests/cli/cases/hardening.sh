@@ -66,11 +66,12 @@ case_hardening_sigkill_leaves_nothing() {
     ok "$ESCROW" encrypt --owner "$FIX/owner.pub" --authority "$FIX/auth1.pub" -o big300.esc big300.bin
     rm -f big300.bin
     mkdir out
-    local i killed=0 total=$((300 * 1024 * 1024)) dir
+    local i killed=0 finished=0 total=$((300 * 1024 * 1024)) dir
     dir="$(cd out && pwd -P)"
-    for i in 1 2 3 4 5 6 7 8 9 10; do
-        # A random point of the run, by the plaintext written so far: 1% to 90% of the file.
-        local at=$(( (RANDOM % 90 + 1) * total / 100 )) size=0 n
+    for i in $(seq 20); do
+        (( killed < 10 )) || break
+        # A random point of the run, by the plaintext written so far: 1% to 80% of the file.
+        local at=$(( (RANDOM % 80 + 1) * total / 100 )) size=0 n
         "$ESCROW" decrypt --key "$FIX/owner.key" -o out/big.out big300.esc 2>/dev/null &
         local pid=$!
         for n in $(seq 6000); do
@@ -79,15 +80,25 @@ case_hardening_sigkill_leaves_nothing() {
             kill -0 "$pid" 2>/dev/null || break
             sleep 0.01
         done
-        if kill -9 "$pid" 2>/dev/null; then killed=$((killed + 1)); fi
-        wait "$pid" 2>/dev/null || true
-        local left
-        left="$(ls -A out)"
-        [[ -z "$left" ]] || fail "kill -9 with $size of $total bytes written left in the output directory: $left"
-        note "run $i: killed with $size bytes written"
+        if kill -9 "$pid" 2>/dev/null; then
+            killed=$((killed + 1))
+            wait "$pid" 2>/dev/null || true
+            local left
+            left="$(ls -A out)"
+            [[ -z "$left" ]] || fail "kill -9 with $size of $total bytes written left in the output directory: $left"
+            note "run $i: killed with $size bytes written, nothing left"
+        else
+            # It finished before the point was reached (a loaded machine polls slowly): the
+            # output is then the whole file, committed; not a kill, so it does not count.
+            wait "$pid" || fail "run $i: the decryption failed on its own"
+            [[ $(stat -c %s out/big.out) -eq $total ]] || fail "run $i: finished with a partial output"
+            rm -f out/big.out
+            finished=$((finished + 1))
+            note "run $i: finished before the kill point; not counted"
+        fi
     done
-    note "killed $killed of 10 runs while they were writing; nothing left behind"
-    (( killed == 10 )) || fail "only $killed of 10 runs were still going when killed: the test proves little"
+    (( killed == 10 )) || fail "only $killed kills in 20 runs landed while the output was written"
+    note "$killed kills mid-write, nothing left behind ($finished runs finished before their point)"
 }
 
 # C1 control characters (U+009B is a terminal's CSI) in a record's description or owner are not
