@@ -269,3 +269,55 @@ TEST_CASE("A run-time quorum counts like officer_quorum and refuses zero", "[aut
     CHECK_ESCROW_ERROR(a.register_officer("otto", officer_keys()[0].public_key()), errc::invalid_argument);
     CHECK_ESCROW_ERROR(a.register_officer("bad,name", officer_keys()[3].public_key()), errc::invalid_argument);
 }
+
+// ---- the audit signing key -------------------------------------------------------------------------
+
+TEST_CASE("The audit signing key is derived from the authority key alone, whatever file it came from",
+          "[authority][audit][audit_key]") {
+    namespace w = escrow::wrap;
+    const auto fp = keys().authority.public_key().fingerprint();
+    auto a = ea::audit_signing_key::derive<w::rsa_oaep_sha256>(keys().authority, fp).public_key();
+    CHECK(ea::audit_signing_key::derive<w::rsa_oaep_sha256>(keys().authority.clone(), fp).public_key() == a);
+    // PKCS#8 and PKCS#1 files of one key give one audit key.
+    const auto pkcs8 = keys().authority.unsafe_der();
+    auto k8 = escrow::rsa_private_key::from_der(pkcs8.unsafe_bytes());
+    CHECK(ea::audit_signing_key::derive<w::rsa_oaep_sha256>(k8, fp).public_key() == a);
+    // One RSA key is one authority (one fingerprint) under either RSA wrap.
+    CHECK(ea::audit_signing_key::derive<w::rsa_pkcs1v15>(keys().authority, fp).public_key() == a);
+    // Another key, or another salt, another audit key.
+    CHECK_FALSE(ea::audit_signing_key::derive<w::rsa_oaep_sha256>(keys().authority2, keys().authority2.public_key().fingerprint())
+                    .public_key() == a);
+    CHECK_FALSE(ea::audit_signing_key::derive<w::rsa_oaep_sha256>(keys().authority, escrow::digest256{}).public_key() == a);
+    // X25519 (a scalar differing only in clamped bits is the same key) and ssh-rsa derive too.
+    auto x = escrow::x25519_private_key::generate();
+    escrow::bytes raw(x.unsafe_bytes().begin(), x.unsafe_bytes().end());
+    raw[0] ^= 0x07;
+    escrow::x25519_private_key x2(raw);
+    escrow::scoped_wipe wipe(raw);
+    CHECK(ea::audit_signing_key::derive<w::x25519>(x, {}).public_key() == ea::audit_signing_key::derive<w::x25519>(x2, {}).public_key());
+    escrow::ssh_rsa_private_key ssh(keys().authority.clone());
+    CHECK(ea::audit_signing_key::derive<w::ssh_rsa>(ssh, fp).public_key() == a);
+    STATIC_REQUIRE(ea::audit_key_derivable<w::rsa_oaep_sha256>);
+    STATIC_REQUIRE(ea::audit_key_derivable<w::x25519>);
+    STATIC_REQUIRE(ea::audit_key_derivable<w::ssh_rsa>);
+}
+
+TEST_CASE("Signed audit heads round-trip and reject malformed input", "[authority][audit][encoding]") {
+    const auto fp = keys().authority.public_key().fingerprint();
+    auto key = ea::audit_signing_key::derive<escrow::wrap::rsa_oaep_sha256>(keys().authority, fp);
+    auto h = ea::signed_audit_head::sign(7, escrow::sha256(escrow::bytes{1}), fp, t0, key);
+    auto e = h.encode();
+    CHECK(e.size() == ea::signed_audit_head::encoded_size);
+    auto d = ea::signed_audit_head::decode(e);
+    CHECK(d.encode() == e);
+    CHECK(d.verifies(key.public_key()));
+    d.seq = 8;
+    CHECK_FALSE(d.verifies(key.public_key()));
+    auto bad = e;
+    bad.push_back(0);
+    CHECK_ESCROW_ERROR((void)ea::signed_audit_head::decode(bad), errc::trailing_data);
+    bad = e;
+    bad[8] = 2;
+    CHECK_ESCROW_ERROR((void)ea::signed_audit_head::decode(bad), errc::unsupported_version);
+    CHECK_ESCROW_ERROR((void)ea::signed_audit_head::decode(escrow::byte_view(e).first(100)), errc::malformed_blob);
+}
