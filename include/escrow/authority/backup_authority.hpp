@@ -241,12 +241,13 @@ public:
     /// Step 4: gives the session key of `request.serial` back, re-wrapped to the request's new
     /// owner key, once the request passes every check:
     /// addressed to this authority; not expired; its nonce never granted before; the record exists
-    /// and is not revoked; `IdentityPolicy` vouches for it; the record's blob unwraps with the
+    /// and is not revoked; its record hash, when it binds one (version 2), is the stored record's
+    /// (a record replaced since, `deposit_result::replaced`, voids it); `IdentityPolicy` vouches for it; the record's blob unwraps with the
     /// authority key and the record's MAC verifies (so metadata changed in the repository is
     /// caught). The grant records the nonce. Granted or refused, the attempt is audited.
     ///
     /// @throws escrow::error `identity_rejected` (expired, replayed, another authority, revoked,
-    /// the policy refused), `not_found`, `authentication_failed` (record altered), `bad_key`
+    /// another record than the one stored under the serial, the policy refused), `not_found`, `authentication_failed` (record altered), `bad_key`
     /// (no private key, or the new owner key is unusable), `unknown_policy_id`.
     [[nodiscard]] owner_blob recover(const recovery_request& request, std::span<const officer_signature> signatures) {
         std::string actor = "request " + hex::encode(request.digest()).substr(0, 16);
@@ -480,6 +481,15 @@ private:
         if (!stored) throw error(errc::not_found, "no escrow record with serial '" + request.serial + "'");
         if (stored->status == record_status::revoked)
             throw error(errc::identity_rejected, "the record '" + request.serial + "' is revoked");
+        if (request.record_hash) {
+            const digest256 stored_hash = recovery_request::record_digest(stored->encoded);
+            if (!constant_time_equal(*request.record_hash, stored_hash))
+                throw error(errc::identity_rejected,
+                            "the request was made for another record under serial '" + request.serial + "' (record SHA-256 " +
+                                hex::encode(*request.record_hash).substr(0, 16) + "..., stored " +
+                                hex::encode(stored_hash).substr(0, 16) +
+                                "...): the record was replaced after the request was made; make and sign a new request");
+        }
         const transaction_view<transaction> view(tx);
         actor = policy_.establish(request, signatures, view);
 
