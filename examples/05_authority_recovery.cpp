@@ -101,8 +101,8 @@ int run(int argc, char** argv) {
     auto new_owner = escrow::rsa_private_key::generate(3072);
 
     // [tutorial:request]
-    auto request = ea::recovery_request::make<escrow::wrap::rsa_oaep_sha256>(
-        record.info.serial, new_owner.public_key(), authority.fingerprint(), ea::unix_now() + 3600);
+    auto request = ea::recovery_request::make<escrow::wrap::rsa_oaep_sha256>(record, new_owner.public_key(),
+                                                                             ea::unix_now() + 3600);
     // [tutorial:request-end]
     std::cout << "   recovery request " << escrow::hex::encode(request.digest()).substr(0, 16) << "... for "
               << request.serial << ", valid for an hour\n";

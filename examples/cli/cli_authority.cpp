@@ -68,7 +68,18 @@ constexpr std::string_view authority_help =
     "                     new owner key, for 'escrow rewrap'; PRIV is the authority's private key\n"
     "                     file, or a pkcs11: URI naming it in a token (RFC 7512; docs/cli.md)\n"
     "  audit              print the audit log, one entry per line\n"
-    "  verify-audit       check the audit log's hash chain (exit 1 when it is broken)\n"
+    "  verify-audit [--audit-key PUB] [--head FILE]\n"
+    "                     check the audit log's hash chain and its signed head, and say up to\n"
+    "                     which entry the head is signed (exit 1 when it is broken); with\n"
+    "                     --audit-key (from audit-key), the head's signature is checked and an\n"
+    "                     unsigned head fails; with --head (from export-head), that exported\n"
+    "                     head must be signed under PUB and name an entry of this chain\n"
+    "  audit-key --key PRIV -o FILE\n"
+    "                     write the authority's audit public key (Ed25519, PEM), derived from\n"
+    "                     its private key PRIV, which signs the audit head (not for pkcs11: keys)\n"
+    "  export-head -o FILE\n"
+    "                     write the last signed audit head, to keep where the database's\n"
+    "                     writers cannot change it\n"
     "  import --from SOURCE\n"
     "                     copy the whole authority of the database SOURCE (FILE or URI) into\n"
     "                     the empty --db database: records, officers, nonces, settings and\n"
@@ -358,10 +369,24 @@ int authority_recover(authority_db<Repo>& db, std::span<char* const> argv) {
     });
 }
 
+/// An audit public key file (PEM or DER, as `audit-key` writes it).
+ea::audit_public_key load_audit_key(const std::string& path) {
+    key_file_bytes content(path, "--audit-key");
+    try {
+        return ea::audit_public_key::load(content.view());
+    } catch (const escrow::error& e) {
+        throw with_context(e, "--audit-key " + in_quotes(path));
+    }
+}
+
 template <class Repo>
 int authority_audit(authority_db<Repo>& db, std::span<char* const> argv, bool verify_only) {
-    auto a = parse_args(verify_only ? "authority verify-audit" : "authority audit", {}, argv);
+    static constexpr option_spec verify_specs[] = {{"audit-key", 0, true, false}, {"head", 0, true, false}};
+    auto a = verify_only ? parse_args("authority verify-audit", verify_specs, argv) : parse_args("authority audit", {}, argv);
     if (!a.operands().empty()) throw usage_error("unexpected operand '" + a.operands().front() + "'");
+    const auto key_path = a.get("audit-key");
+    const auto head_path = a.get("head");
+    if (head_path && !key_path) throw usage_error("authority verify-audit: --head goes with --audit-key (the key it is signed with)");
     return with_wrap(db.wrap_id, [&](auto t) {
         auto auth = open_authority<typename decltype(t)::type, Repo>(db);
         if (!verify_only) {
@@ -370,9 +395,76 @@ int authority_audit(authority_db<Repo>& db, std::span<char* const> argv, bool ve
                           << e.outcome << "\t" << tabless(e.actor) << "\t" << tabless(e.reason) << "\n";
             return exit_code::ok;
         }
-        ea::audit_report rep = auth.verify_audit();
+        std::optional<ea::audit_public_key> key;
+        if (key_path) key = load_audit_key(*key_path);
+        ea::audit_report rep = key ? auth.verify_audit(*key) : auth.verify_audit();
+        if (rep.valid && key && !rep.head_signed)
+            throw escrow::error(escrow::errc::authentication_failed,
+                                "the audit head is not signed (no entry was appended by the authority holding its "
+                                "private key, or the signed head was removed from the database)");
+        if (rep.valid && head_path) {
+            // An exported head kept elsewhere: it must still be an entry of this chain, so that a
+            // chain rolled back or rewritten before the newest signed head is caught too.
+            auto exported = decode_file<ea::signed_audit_head>(*head_path, "--head", 1024);
+            ea::audit_report anchored = ea::verify_signed_audit(auth.audit_log(), exported, *key, auth.fingerprint());
+            if (!anchored.valid) {
+                rep.valid = false;
+                rep.problem = "--head " + in_quotes(*head_path) + ": " + anchored.problem;
+            }
+        }
         if (!rep.valid) throw escrow::error(escrow::errc::authentication_failed, "the audit log is broken: " + rep.problem);
-        std::cout << "audit log valid: " << rep.entries << " entries, head " << escrow::hex::encode(rep.head) << "\n";
+        std::cout << "audit log valid: " << rep.entries << " entries, head " << escrow::hex::encode(rep.head) << ", "
+                  << ea::describe_signing(rep) << "\n";
+        return exit_code::ok;
+    });
+}
+
+template <class Repo>
+int authority_audit_key(authority_db<Repo>& db, std::span<char* const> argv) {
+    static constexpr option_spec specs[] = {{"key", 0, true, false}, {"output", 'o', true, false}};
+    auto a = parse_args("authority audit-key", specs, argv);
+    if (!a.operands().empty()) throw usage_error("authority audit-key: unexpected operand '" + a.operands().front() + "'");
+    auto key_path = a.get("key");
+    auto out_path = a.get("output");
+    if (!key_path || !out_path) throw usage_error("authority audit-key: --key PRIV and -o FILE are required");
+    if (*out_path == "-") throw usage_error("-o needs a file name, not standard output");
+    if (is_pkcs11_uri(*key_path))
+        throw escrow::error(escrow::errc::bad_key, "--key " + in_quotes(*key_path) +
+                                                       ": a key in a PKCS#11 token cannot be read, so no audit key is "
+                                                       "derived from it (docs/threat-model.md)");
+    check_outputs(std::nullopt, {{*out_path, "-o"}});
+    return with_wrap(db.wrap_id, [&](auto t) {
+        using W = typename decltype(t)::type;
+        // Opening the authority with the key checks that it is the database's.
+        cli_authority<W, Repo> auth(db.repo, ea::dynamic_officer_quorum(db.quorum), cli_wrap<W>::load_private(*key_path, "--key"));
+        auto pub = auth.audit_key();
+        if (!pub) throw escrow::error(escrow::errc::bad_key, std::string(W::name) + " keys derive no audit key");
+        write_new_file(*out_path, "-o", escrow::as_bytes(pub->pem()));
+        std::cerr << "escrow: wrote the audit public key to " << *out_path << " (Ed25519 key SHA-256 "
+                  << escrow::hex::encode(pub->fingerprint()) << ")\n";
+        return exit_code::ok;
+    });
+}
+
+template <class Repo>
+int authority_export_head(authority_db<Repo>& db, std::span<char* const> argv) {
+    static constexpr option_spec specs[] = {{"output", 'o', true, false}};
+    auto a = parse_args("authority export-head", specs, argv);
+    if (!a.operands().empty()) throw usage_error("authority export-head: unexpected operand '" + a.operands().front() + "'");
+    auto out_path = a.get("output");
+    if (!out_path) throw usage_error("authority export-head: -o FILE is required");
+    if (*out_path == "-") throw usage_error("-o needs a file name, not standard output");
+    check_outputs(std::nullopt, {{*out_path, "-o"}});
+    return with_wrap(db.wrap_id, [&](auto t) {
+        auto auth = open_authority<typename decltype(t)::type, Repo>(db);
+        auto head = auth.signed_head();
+        if (!head)
+            throw escrow::error(escrow::errc::not_found,
+                                "the audit head is not signed yet: it is signed when the authority holding its private "
+                                "key appends an entry (deposit --key, recover)");
+        write_new_file(*out_path, "-o", head->encode());
+        std::cerr << "escrow: wrote the signed audit head to " << *out_path << " (entry " << head->seq << ", hash "
+                  << escrow::hex::encode(head->hash) << ", signed " << iso8601_utc(head->time) << ")\n";
         return exit_code::ok;
     });
 }
@@ -412,8 +504,9 @@ int cmd_authority(std::span<char* const> argv) {
         }
     if (!db || db->empty()) throw usage_error("authority: --db FILE is required (see 'escrow authority --help')");
     if (sub == "init") return authority_init(*db, rest);
-    static constexpr std::string_view known[] = {"register-officer", "officers", "deposit", "list",
-                                                 "revoke", "recover", "audit", "verify-audit", "import"};
+    static constexpr std::string_view known[] = {"register-officer", "officers", "deposit", "list",     "revoke",
+                                                 "recover",          "audit",    "verify-audit", "audit-key", "export-head",
+                                                 "import"};
     if (std::find(std::begin(known), std::end(known), sub) == std::end(known))
         throw usage_error("authority: unknown subcommand '" + std::string(sub) + "' (see 'escrow authority --help')");
     if (sub == "import") return authority_import(*db, rest);
@@ -428,6 +521,8 @@ int cmd_authority(std::span<char* const> argv) {
         if (sub == "revoke") return authority_revoke(d, rest);
         if (sub == "recover") return authority_recover(d, rest);
         if (sub == "audit") return authority_audit(d, rest, false);
+        if (sub == "audit-key") return authority_audit_key(d, rest);
+        if (sub == "export-head") return authority_export_head(d, rest);
         return authority_audit(d, rest, true);
     });
 }

@@ -72,7 +72,9 @@ int officer_keygen(std::span<char* const> argv) {
 int write_request(const ea::recovery_request& req, const std::string& out) {
     write_new_file(out, "-o", req.encode());
     std::cerr << "escrow: wrote recovery request " << out << " for " << req.serial << " (" << id_name("wrap", req.wrap_id)
-              << ", request SHA-256 " << escrow::hex::encode(req.digest()) << ", expires " << iso8601_utc(req.expires) << ")\n";
+              << ", request SHA-256 " << escrow::hex::encode(req.digest())
+              << (req.record_hash ? ", record SHA-256 " + escrow::hex::encode(*req.record_hash) : std::string(", no record hash"))
+              << ", expires " << iso8601_utc(req.expires) << ")\n";
     return exit_code::ok;
 }
 
@@ -103,8 +105,9 @@ int officer_request(std::span<char* const> argv) {
         escrow::registry::visit_id<escrow::registry::authority_wraps>(record.wrap_id, [&](auto t) {
             using W = typename decltype(t)::type;
             auto owner_pub = cli_wrap<W>::load_public(*owner, "--new-owner");
-            auto req = ea::recovery_request::make<W>(record.info.serial, owner_pub, record.authority_fingerprint,
-                                                     ea::unix_now() + expires_in);
+            // Binds the record's hash too: signatures over the request are void if the record
+            // stored under the serial is ever another one.
+            auto req = ea::recovery_request::make<W>(record, owner_pub, ea::unix_now() + expires_in);
             rc = write_request(req, *out);
         });
         if (!rc)

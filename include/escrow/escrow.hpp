@@ -25,6 +25,7 @@
 #include "escrow/registry.hpp"
 #include "escrow/store/age_armor.hpp"
 #include "escrow/authority/audit.hpp"
+#include "escrow/authority/audit_signing.hpp"
 #include "escrow/authority/backup_authority.hpp"
 #include "escrow/authority/identity.hpp"
 #include "escrow/authority/memory_repository.hpp"

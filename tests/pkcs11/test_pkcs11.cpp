@@ -275,4 +275,14 @@ TEST_CASE("A backup authority holds a token key and takes the records made for i
     auto record = escrow::native_encryptor{}.encrypt(in, out, golden("owner").public_key(),
                                                      std::span<const escrow::rsa_public_key>(&file_pub, 1), escrow::key_info{});
     CHECK(auth.deposit(record.front()) == escrow::authority::deposit_result::stored);
+
+    // A key in a token cannot be read: no audit key is derived from it, and the audit head stays
+    // unsigned (docs/threat-model.md, "The signed audit head").
+    STATIC_REQUIRE_FALSE(escrow::authority::audit_key_derivable<escrow::wrap::pkcs11_rsa_oaep_sha256>);
+    STATIC_REQUIRE_FALSE(escrow::authority::audit_key_derivable<escrow::wrap::pkcs11_rsa_pkcs1v15>);
+    CHECK_FALSE(auth.signs_audit());
+    CHECK_FALSE(auth.audit_key().has_value());
+    auto rep = auth.verify_audit();
+    CHECK(rep.valid);
+    CHECK_FALSE(rep.head_signed);
 }

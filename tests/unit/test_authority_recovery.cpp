@@ -183,7 +183,7 @@ TEST_CASE("Requests, signatures and owner blobs round-trip and reject malformed 
     bad.push_back(0);
     CHECK_ESCROW_ERROR((void)ea::recovery_request::decode(bad), errc::trailing_data);
     bad = enc;
-    bad[8] = 2;
+    bad[8] = 3;
     CHECK_ESCROW_ERROR((void)ea::recovery_request::decode(bad), errc::unsupported_version);
     CHECK_ESCROW_ERROR((void)ea::recovery_request::decode(escrow::byte_view(enc).first(enc.size() - 3)), errc::malformed_blob);
     CHECK_ESCROW_ERROR((void)ea::recovery_request::decode(escrow::bytes(30 * 1024)), errc::limit_exceeded);
@@ -268,4 +268,124 @@ TEST_CASE("A run-time quorum counts like officer_quorum and refuses zero", "[aut
     CHECK_ESCROW_ERROR(a.register_officer("olivia", officer_keys()[3].public_key()), errc::invalid_argument);
     CHECK_ESCROW_ERROR(a.register_officer("otto", officer_keys()[0].public_key()), errc::invalid_argument);
     CHECK_ESCROW_ERROR(a.register_officer("bad,name", officer_keys()[3].public_key()), errc::invalid_argument);
+}
+
+// ---- requests bind the record's hash -------------------------------------------------------------
+
+TEST_CASE("A request made from a record binds its hash (version 2); one made from a serial alone is version 1, and both "
+          "decode back to the same bytes",
+          "[authority][encoding][record_hash]") {
+    auto f = make_file("HASH-1");
+    const auto& rec = f.records.front();
+    auto v2 = ea::recovery_request::make<escrow::wrap::rsa_oaep_sha256>(rec, keys().new_owner.public_key(), t0);
+    REQUIRE(v2.record_hash.has_value());
+    CHECK(*v2.record_hash == escrow::sha256(rec.encode()));
+    CHECK(v2.serial == "HASH-1");
+    CHECK(v2.authority_fingerprint == rec.authority_fingerprint);
+    auto e2 = v2.encode();
+    CHECK(escrow::le::get<std::uint16_t>(e2.data() + 8) == 2);
+    auto d2 = ea::recovery_request::decode(e2);
+    REQUIRE(d2.record_hash.has_value());
+    CHECK(*d2.record_hash == *v2.record_hash);
+    CHECK(d2.encode() == e2);
+
+    auto v1 = ea::recovery_request::make<escrow::wrap::rsa_oaep_sha256>("HASH-1", keys().new_owner.public_key(),
+                                                                       rec.authority_fingerprint, t0);
+    auto e1 = v1.encode();
+    CHECK(escrow::le::get<std::uint16_t>(e1.data() + 8) == 1);
+    CHECK(e1.size() + 32 == e2.size());
+    auto d1 = ea::recovery_request::decode(e1);
+    CHECK_FALSE(d1.record_hash.has_value());
+    CHECK(d1.encode() == e1);  // an officer's signature over a version 1 request still checks
+
+    // A version 2 request cut short where its hash would be, and a record of another wrap.
+    auto cut = e1;
+    cut[8] = 2;
+    CHECK_ESCROW_ERROR((void)ea::recovery_request::decode(cut), errc::malformed_blob);
+    CHECK_ESCROW_ERROR((void)ea::recovery_request::make<escrow::wrap::x25519>(rec, escrow::x25519_private_key::generate().public_key(), t0),
+                       errc::unknown_policy_id);
+}
+
+TEST_CASE("A request signed for one record is refused once another record took its place under the serial",
+          "[authority][record_hash][hardening]") {
+    ea::memory_repository repo;
+    quorum_setup<ea::memory_repository> s(repo);
+    rsa_authority<ea::memory_repository, ea::officer_quorum<2>> keyless(repo, {}, keys().authority.public_key());
+    keyless.set_clock([] { return t0; });
+    auto f = make_file("VOID-1");
+    const auto& genuine = f.records.front();
+    escrow::escrow_record squatter = genuine;  // a forgery deposited first, as a squatter would
+    squatter.mac[0] ^= 0x01;
+    REQUIRE(keyless.deposit(squatter) == ea::deposit_result::stored);
+
+    // The officers are shown the stored record (the squatter's) and sign a request for it.
+    auto shown = keyless.find("VOID-1")->record;
+    auto req = ea::recovery_request::make<escrow::wrap::rsa_oaep_sha256>(shown, keys().new_owner.public_key(), t0 + 3600);
+    auto sigs = sign_by(req, {0, 1});
+
+    REQUIRE(s.authority.deposit(genuine) == ea::deposit_result::replaced);
+    auto r = reason_of([&] { (void)s.authority.recover(req, sigs); });
+    CHECK_THAT(r, Catch::StartsWith("[escrow.identity_rejected]") && Catch::Contains("another record under serial 'VOID-1'") &&
+                      Catch::Contains("replaced"));
+    auto log = s.authority.audit_log();
+    CHECK(log.back().kind == ea::audit_kind::recovery);
+    CHECK(log.back().outcome == ea::audit_outcome::refused);
+    CHECK_THAT(log.back().reason, Catch::Contains("another record"));
+
+    // A request for the record now stored is granted.
+    auto req2 = ea::recovery_request::make<escrow::wrap::rsa_oaep_sha256>(s.authority.find("VOID-1")->record,
+                                                                         keys().new_owner.public_key(), t0 + 3600);
+    CHECK(s.authority.recover(req2, sign_by(req2, {0, 1})).serial == "VOID-1");
+}
+
+// ---- the audit signing key -------------------------------------------------------------------------
+
+TEST_CASE("The audit signing key is derived from the authority key alone, whatever file it came from",
+          "[authority][audit][audit_key]") {
+    namespace w = escrow::wrap;
+    const auto fp = keys().authority.public_key().fingerprint();
+    auto a = ea::audit_signing_key::derive<w::rsa_oaep_sha256>(keys().authority, fp).public_key();
+    CHECK(ea::audit_signing_key::derive<w::rsa_oaep_sha256>(keys().authority.clone(), fp).public_key() == a);
+    // PKCS#8 and PKCS#1 files of one key give one audit key.
+    const auto pkcs8 = keys().authority.unsafe_der();
+    auto k8 = escrow::rsa_private_key::from_der(pkcs8.unsafe_bytes());
+    CHECK(ea::audit_signing_key::derive<w::rsa_oaep_sha256>(k8, fp).public_key() == a);
+    // One RSA key is one authority (one fingerprint) under either RSA wrap.
+    CHECK(ea::audit_signing_key::derive<w::rsa_pkcs1v15>(keys().authority, fp).public_key() == a);
+    // Another key, or another salt, another audit key.
+    CHECK_FALSE(ea::audit_signing_key::derive<w::rsa_oaep_sha256>(keys().authority2, keys().authority2.public_key().fingerprint())
+                    .public_key() == a);
+    CHECK_FALSE(ea::audit_signing_key::derive<w::rsa_oaep_sha256>(keys().authority, escrow::digest256{}).public_key() == a);
+    // X25519 (a scalar differing only in clamped bits is the same key) and ssh-rsa derive too.
+    auto x = escrow::x25519_private_key::generate();
+    escrow::bytes raw(x.unsafe_bytes().begin(), x.unsafe_bytes().end());
+    raw[0] ^= 0x07;
+    escrow::x25519_private_key x2(raw);
+    escrow::scoped_wipe wipe(raw);
+    CHECK(ea::audit_signing_key::derive<w::x25519>(x, {}).public_key() == ea::audit_signing_key::derive<w::x25519>(x2, {}).public_key());
+    escrow::ssh_rsa_private_key ssh(keys().authority.clone());
+    CHECK(ea::audit_signing_key::derive<w::ssh_rsa>(ssh, fp).public_key() == a);
+    STATIC_REQUIRE(ea::audit_key_derivable<w::rsa_oaep_sha256>);
+    STATIC_REQUIRE(ea::audit_key_derivable<w::x25519>);
+    STATIC_REQUIRE(ea::audit_key_derivable<w::ssh_rsa>);
+}
+
+TEST_CASE("Signed audit heads round-trip and reject malformed input", "[authority][audit][encoding]") {
+    const auto fp = keys().authority.public_key().fingerprint();
+    auto key = ea::audit_signing_key::derive<escrow::wrap::rsa_oaep_sha256>(keys().authority, fp);
+    auto h = ea::signed_audit_head::sign(7, escrow::sha256(escrow::bytes{1}), fp, t0, key);
+    auto e = h.encode();
+    CHECK(e.size() == ea::signed_audit_head::encoded_size);
+    auto d = ea::signed_audit_head::decode(e);
+    CHECK(d.encode() == e);
+    CHECK(d.verifies(key.public_key()));
+    d.seq = 8;
+    CHECK_FALSE(d.verifies(key.public_key()));
+    auto bad = e;
+    bad.push_back(0);
+    CHECK_ESCROW_ERROR((void)ea::signed_audit_head::decode(bad), errc::trailing_data);
+    bad = e;
+    bad[8] = 2;
+    CHECK_ESCROW_ERROR((void)ea::signed_audit_head::decode(bad), errc::unsupported_version);
+    CHECK_ESCROW_ERROR((void)ea::signed_audit_head::decode(escrow::byte_view(e).first(100)), errc::malformed_blob);
 }

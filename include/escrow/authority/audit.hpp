@@ -165,6 +165,13 @@ struct audit_report {
     std::uint64_t entries = 0; ///< entries walked
     digest256 head{};          ///< the last entry's hash (publish it to anchor the log elsewhere)
     std::string problem;       ///< what is wrong, when not valid
+    /// A signed head (audit_signing.hpp) was found and names an entry of the chain with its hash.
+    bool head_signed = false;
+    /// The signed head's signature was checked under an audit public key (and verified).
+    bool signature_checked = false;
+    /// The entry the signed head names (0 when unsigned); the `entries - signed_seq` entries after
+    /// it are signed by no one (appended by an authority without its private key).
+    std::uint64_t signed_seq = 0;
 };
 
 /// Walks `entries` (in storage order, expected ascending by `seq`) against the recorded `head`.

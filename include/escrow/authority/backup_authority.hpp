@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "escrow/authority/audit.hpp"
+#include "escrow/authority/audit_signing.hpp"
 #include "escrow/authority/identity.hpp"
 #include "escrow/authority/officer_proof.hpp"
 #include "escrow/authority/owner_blob.hpp"
@@ -59,7 +60,9 @@ enum class deposit_result {
 /// The backup authority of step 4: it keeps escrow records made for its key, and gives a session
 /// key back, re-wrapped to the owner's new public key, once `IdentityPolicy` established the
 /// owner's identity. Every deposit, recovery attempt and revocation goes to a hash-chained audit
-/// log in the same repository transaction as the change it records.
+/// log in the same repository transaction as the change it records. An authority that holds its
+/// private key (and whose wrap is `audit_key_derivable`) also signs the chain's head with its audit
+/// key (audit_signing.hpp) in that transaction, so that a rewritten chain is detected.
 ///
 /// The authority handles records whose wrap is `Wrap`; their blobs are in their store's format, so
 /// the store and the cipher are found by id among `Stores` and `Ciphers` (`escrow::type_list`s of
@@ -113,6 +116,7 @@ public:
                      store_objects stores = store_objects{})
         : repo_(repo), policy_(std::move(policy)), wrap_(std::move(wrap)), stores_(std::move(stores)),
           public_(wrap_.public_of(key)), private_(std::move(key)) {
+        if constexpr (audit_key_derivable<Wrap>) audit_key_.emplace(audit_signing_key::derive<Wrap>(*private_, fingerprint()));
         bind_key();
     }
 
@@ -250,12 +254,13 @@ public:
     /// Step 4: gives the session key of `request.serial` back, re-wrapped to the request's new
     /// owner key, once the request passes every check:
     /// addressed to this authority; not expired; its nonce never granted before; the record exists
-    /// and is not revoked; `IdentityPolicy` vouches for it; the record's blob unwraps with the
+    /// and is not revoked; its record hash, when it binds one (version 2), is the stored record's
+    /// (a record replaced since, `deposit_result::replaced`, voids it); `IdentityPolicy` vouches for it; the record's blob unwraps with the
     /// authority key and the record's MAC verifies (so metadata changed in the repository is
     /// caught). The grant records the nonce. Granted or refused, the attempt is audited.
     ///
     /// @throws escrow::error `identity_rejected` (expired, replayed, another authority, revoked,
-    /// the policy refused), `not_found`, `authentication_failed` (record altered), `bad_key`
+    /// another record than the one stored under the serial, the policy refused), `not_found`, `authentication_failed` (record altered), `bad_key`
     /// (no private key, or the new owner key is unusable), `unknown_policy_id`.
     [[nodiscard]] owner_blob recover(const recovery_request& request, std::span<const officer_signature> signatures) {
         std::string actor = "request " + hex::encode(request.digest()).substr(0, 16);
@@ -281,9 +286,40 @@ public:
 
     /// Walks the audit log: every entry links to the one before, every hash matches its entry,
     /// sequence numbers have no gap, and the last entry is the recorded head.
+    ///
+    /// Then the signed head (`meta_keys::signed_head`), when there is one: it must be this
+    /// authority's, name an entry of the chain and carry that entry's hash (a chain rewritten in
+    /// the database, hashes and head recomputed, fails here), and, when this authority holds its
+    /// private key, verify under its audit key. The report says up to which entry the log is
+    /// signed; entries after it were appended by an authority without its key. No signed head at
+    /// all (a log kept only by key-less authorities, or written before heads were signed) leaves
+    /// the report valid and `head_signed` false.
     [[nodiscard]] audit_report verify_audit() {
+        if (audit_key_) return verify_audit(audit_key_->public_key());
+        return verify_audit_with(nullptr);
+    }
+
+    /// As `verify_audit()`, checking the signed head's signature under `key` (the authority's
+    /// audit public key, from `audit_key()` on a host that holds the private key).
+    [[nodiscard]] audit_report verify_audit(const audit_public_key& key) { return verify_audit_with(&key); }
+
+    /// The audit public key, when this authority holds its private key and its wrap derives one
+    /// (not for a key in a PKCS#11 token, nor for an authority opened with its public key only).
+    [[nodiscard]] std::optional<audit_public_key> audit_key() const {
+        if (!audit_key_) return std::nullopt;
+        return audit_key_->public_key();
+    }
+
+    /// True when appending an audit entry also signs the head (see `audit_key()`).
+    [[nodiscard]] bool signs_audit() const noexcept { return audit_key_.has_value(); }
+
+    /// The last signed audit head, if any, as stored (not checked: `verify_audit` checks it).
+    /// @throws escrow::error `malformed_blob` and the like when the stored bytes are not one.
+    [[nodiscard]] std::optional<signed_audit_head> signed_head() {
         transaction tx = repo_.begin();
-        return verify_chain(tx.audit_entries(), tx.audit_head());
+        auto b = tx.get_meta(meta_keys::signed_head);
+        if (!b) return std::nullopt;
+        return signed_audit_head::decode(*b);
     }
 
     /// The audit log, oldest first.
@@ -322,6 +358,7 @@ private:
     store_objects stores_;
     public_key public_;
     std::optional<private_key> private_;
+    std::optional<audit_signing_key> audit_key_;
     clock_function now_ = unix_now;
 
     static constexpr std::string_view meta_fingerprint = meta_keys::fingerprint;
@@ -362,6 +399,27 @@ private:
         e.prev_hash = head.hash;
         e.hash = e.compute_hash();
         tx.append_audit(e);
+        if (audit_key_)
+            tx.set_meta(meta_keys::signed_head, signed_audit_head::sign(e.seq, e.hash, fingerprint(), e.time, *audit_key_).encode());
+    }
+
+    audit_report verify_audit_with(const audit_public_key* key) {
+        transaction tx = repo_.begin();
+        std::vector<audit_entry> entries = tx.audit_entries();
+        audit_report rep = verify_chain(entries, tx.audit_head());
+        if (!rep.valid) return rep;
+        std::optional<signed_audit_head> head;
+        if (auto b = tx.get_meta(meta_keys::signed_head)) {
+            try {
+                head = signed_audit_head::decode(*b);
+            } catch (const error& e) {
+                rep.valid = false;
+                rep.problem = std::string("the stored signed audit head is damaged: ") + e.what();
+                return rep;
+            }
+        }
+        check_signed_head(rep, entries, head, fingerprint(), key);
+        return rep;
     }
 
     // Calls f(store, std::type_identity<Cipher>{}) with this authority's object of the store the
@@ -459,6 +517,15 @@ private:
         if (!stored) throw error(errc::not_found, "no escrow record with serial '" + request.serial + "'");
         if (stored->status == record_status::revoked)
             throw error(errc::identity_rejected, "the record '" + request.serial + "' is revoked");
+        if (request.record_hash) {
+            const digest256 stored_hash = recovery_request::record_digest(stored->encoded);
+            if (!constant_time_equal(*request.record_hash, stored_hash))
+                throw error(errc::identity_rejected,
+                            "the request was made for another record under serial '" + request.serial + "' (record SHA-256 " +
+                                hex::encode(*request.record_hash).substr(0, 16) + "..., stored " +
+                                hex::encode(stored_hash).substr(0, 16) +
+                                "...): the record was replaced after the request was made; make and sign a new request");
+        }
         const transaction_view<transaction> view(tx);
         actor = policy_.establish(request, signatures, view);
 

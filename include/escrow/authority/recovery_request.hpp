@@ -4,9 +4,11 @@
 /// key that a request carries.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <concepts>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -17,6 +19,7 @@
 #include "escrow/core/error.hpp"
 #include "escrow/core/key_info.hpp"
 #include "escrow/detail/byte_reader.hpp"
+#include "escrow/record.hpp"
 #include "escrow/wrap/concept.hpp"
 #include "escrow/wrap/ssh_rsa.hpp"
 #include "escrow/wrap/x25519.hpp"
@@ -77,17 +80,31 @@ concept public_key_bytes = requires(const typename Wrap::public_key& k, byte_vie
 /// public key. Officers sign its exact encoding; the authority grants it at most once (its nonce)
 /// and not after `expires`.
 ///
-/// Binary encoding, version 1 (integers little-endian):
+/// Binary encoding, version 2 (integers little-endian):
 ///
-///     magic "\x89ESCRRQ\n" | version u16 = 1 | serial str16 | wrap id u16
+///     magic "\x89ESCRRQ\n" | version u16 = 2 | serial str16 | wrap id u16
 ///     | new owner key length u16 | new owner key (public_key_codec bytes)
-///     | authority fingerprint [32] | nonce length u8 (16..64) | nonce | expires u64 (Unix seconds)
+///     | authority fingerprint [32] | record hash [32]
+///     | nonce length u8 (16..64) | nonce | expires u64 (Unix seconds)
+///
+/// The record hash is the SHA-256 of the escrow record's encoding (`escrow_record::encode()`,
+/// the bytes the authority stores and officers were shown): the authority refuses the request
+/// when the record stored under the serial has another hash, so that a record replaced after the
+/// officers signed (`deposit_result::replaced`) voids their signatures.
+///
+/// Version 1 is the same without the record hash. It still decodes (into a request whose
+/// `record_hash` is empty) and encodes back to the same bytes, so that signatures over it still
+/// check; such a request binds the serial only. `make` with a record writes version 2; `make` with
+/// a serial alone, which has no record to hash, writes version 1.
 ///
 /// What is signed is `signing_domain` followed by that encoding, so that a signature over a
 /// request can never be mistaken for a signature over anything else an officer key signs.
 struct recovery_request {
-    /// The encoding's format version, written after the magic; other versions are rejected.
-    static constexpr std::uint16_t version = 1;
+    /// The encoding's format version, written after the magic when the request binds a record
+    /// hash; versions other than this and `version_without_record` are rejected.
+    static constexpr std::uint16_t version = 2;
+    /// The version of requests that bind no record hash (the first version of the format).
+    static constexpr std::uint16_t version_without_record = 1;
     /// The first 8 bytes of an encoded request.
     static constexpr std::array<byte, 8> magic = {0x89, 'E', 'S', 'C', 'R', 'R', 'Q', '\n'};
     /// Prefix of what officers sign, before the encoding (domain separation).
@@ -105,6 +122,9 @@ struct recovery_request {
     std::uint16_t wrap_id = 0;          ///< the wrap of the new owner key (and of the record)
     bytes new_owner_key;                ///< the owner's new public key, `public_key_codec` bytes
     digest256 authority_fingerprint{};  ///< the authority the request is addressed to
+    /// SHA-256 of the record's encoding, when the request binds it (version 2); empty for a
+    /// version 1 request, which binds the serial only.
+    std::optional<digest256> record_hash;
     bytes nonce;                        ///< random, 16 to 64 bytes: the request's identity
     std::uint64_t expires = 0;          ///< Unix seconds after which the request is refused
 
@@ -126,11 +146,28 @@ struct recovery_request {
         return r;
     }
 
+    /// A request for `record` (its serial, its authority and the SHA-256 of its encoding) with a
+    /// fresh random nonce, valid until `expires`. The record's wrap must be `Wrap`.
+    /// @throws escrow::error `unknown_policy_id` for a record of another wrap.
+    template <class Wrap>
+        requires public_key_bytes<Wrap>
+    [[nodiscard]] static recovery_request make(const escrow_record& record, const typename Wrap::public_key& new_owner,
+                                               std::uint64_t expires, system_random& rng = default_random()) {
+        if (record.wrap_id != Wrap::id)
+            throw error(errc::unknown_policy_id, "recovery request: the record is for another wrap than the new owner key's");
+        recovery_request r = make<Wrap>(record.info.serial, new_owner, record.authority_fingerprint, expires, rng);
+        r.record_hash = record_digest(record.encode());
+        return r;
+    }
+
+    /// The record hash a request binds for a record whose encoding is `encoded`.
+    [[nodiscard]] static digest256 record_digest(byte_view encoded) { return sha256(encoded); }
+
     /// The canonical encoding. @throws escrow::error `invalid_argument` or `limit_exceeded`.
     [[nodiscard]] bytes encode() const {
         bytes out;
         append(out, magic);
-        le::put<std::uint16_t>(out, version);
+        le::put<std::uint16_t>(out, record_hash ? version : version_without_record);
         escrow::detail::put_serial(out, serial);
         le::put<std::uint16_t>(out, wrap_id);
         if (new_owner_key.empty() || new_owner_key.size() > max_key)
@@ -138,6 +175,7 @@ struct recovery_request {
         le::put<std::uint16_t>(out, static_cast<std::uint16_t>(new_owner_key.size()));
         append(out, new_owner_key);
         append(out, authority_fingerprint);
+        if (record_hash) append(out, *record_hash);
         if (nonce.size() < min_nonce || nonce.size() > max_nonce)
             throw error(errc::invalid_argument, "recovery request: the nonce must be 16 to 64 bytes");
         out.push_back(static_cast<byte>(nonce.size()));
@@ -151,7 +189,12 @@ struct recovery_request {
     [[nodiscard]] static recovery_request decode(byte_view b) {
         if (b.size() > max_encoded) throw error(errc::limit_exceeded, "recovery request larger than 20 KiB");
         escrow::detail::byte_reader r(b, errc::malformed_blob, "recovery request");
-        escrow::detail::expect_magic_and_version(r, magic, version, "a recovery request");
+        auto m = r.take(magic.size(), "magic");
+        if (!std::equal(m.begin(), m.end(), magic.begin())) r.fail("not a recovery request (bad magic)");
+        const std::uint16_t v = r.u16("version");
+        if (v != version && v != version_without_record)
+            throw error(errc::unsupported_version, "a recovery request version " + std::to_string(v) +
+                                                       " (this library reads versions 1 and 2)");
         recovery_request q;
         q.serial = escrow::detail::read_serial(r);
         q.wrap_id = r.u16("wrap id");
@@ -161,6 +204,11 @@ struct recovery_request {
         q.new_owner_key.assign(k.begin(), k.end());
         auto fp = r.take(32, "authority fingerprint");
         std::memcpy(q.authority_fingerprint.data(), fp.data(), 32);
+        if (v == version) {
+            auto h = r.take(32, "record hash");
+            q.record_hash.emplace();
+            std::memcpy(q.record_hash->data(), h.data(), 32);
+        }
         std::size_t nn = r.u8("nonce length");
         if (nn < min_nonce || nn > max_nonce) r.fail("the nonce must be 16 to 64 bytes");
         auto nonce = r.take(nn, "nonce");

@@ -60,6 +60,9 @@ namespace meta_keys {
 inline constexpr std::string_view fingerprint = "authority.fingerprint";  ///< SHA-256 of the authority key
 inline constexpr std::string_view wrap_id = "authority.wrap_id";          ///< u16 little-endian
 inline constexpr std::string_view public_key = "authority.public_key";    ///< `public_key_codec` bytes
+/// The last signed audit head, `signed_audit_head::encode()` (audit_signing.hpp); absent until an
+/// authority holding its private key appends an entry.
+inline constexpr std::string_view signed_head = "authority.signed_head";
 }  // namespace meta_keys
 
 /// One transaction on a repository. Every change is visible to others only after `commit()`;

@@ -206,6 +206,151 @@ case_authority_recovery_cryptoapi() {
     authority_recovery_flow cryptoapi rsa-pkcs1v15 --type rsa --bits 2048
 }
 
+# The bytes an audit entry's hash covers after its previous hash (authority/audit.hpp), written
+# to stdout: the domain, seq and time as u64 little-endian, then kind, serial, actor, outcome and
+# reason each as a u16 little-endian length and its bytes.
+audit_canonical() {  # SEQ TIME KIND SERIAL ACTOR OUTCOME REASON
+    local LC_ALL=C v i f
+    printf 'escrow/v1 audit\n'
+    for v in "$1" "$2"; do
+        for i in 0 1 2 3 4 5 6 7; do
+            # shellcheck disable=SC2059  # the format is the octal escape of one byte
+            printf "$(printf '\\%03o' $(( (v >> (8 * i)) & 255 )))"
+        done
+    done
+    shift 2
+    for f in "$@"; do
+        # shellcheck disable=SC2059
+        printf "$(printf '\\%03o\\%03o' $(( ${#f} & 255 )) $(( ${#f} >> 8 )))"
+        printf '%s' "$f"
+    done
+}
+
+# Rewrites the whole audit chain of the SQLite database DB as a writer of the file could: entry
+# SEQ gets the actor ACTOR, and every entry's link and hash and the head row are computed again.
+# Checks first that it computes the stored hashes of the chain as it is.
+audit_rewrite() {  # DB SEQ ACTOR
+    local db=$1 edit=$2 actor=$3 prev seq time kind serial who outcome reason hash stored
+    prev=$(printf '0%.0s' {1..64})
+    while IFS=$'\x1f' read -r seq time kind serial who outcome reason stored; do
+        hash=$({ printf '%s' "$prev" | xxd -r -p; audit_canonical "$seq" "$time" "$kind" "$serial" "$who" "$outcome" "$reason"; } |
+            openssl dgst -sha256 -binary | od -An -tx1 | tr -d ' \n')
+        [[ $hash == "$stored" ]] || fail "audit_rewrite computes entry $seq's hash as $hash, stored $stored"
+        prev=$hash
+    done < <(sqlite3 -separator $'\x1f' "$db" "SELECT seq, time, kind, serial, actor, outcome, reason, lower(hex(hash)) FROM audit ORDER BY seq")
+    prev=$(printf '0%.0s' {1..64})
+    while IFS=$'\x1f' read -r seq time kind serial who outcome reason; do
+        [[ $seq == "$edit" ]] && who=$actor
+        hash=$({ printf '%s' "$prev" | xxd -r -p; audit_canonical "$seq" "$time" "$kind" "$serial" "$who" "$outcome" "$reason"; } |
+            openssl dgst -sha256 -binary | od -An -tx1 | tr -d ' \n')
+        sqlite3 "$db" "UPDATE audit SET actor = '$who', prev_hash = X'$prev', hash = X'$hash' WHERE seq = $seq"
+        prev=$hash
+    done < <(sqlite3 -separator $'\x1f' "$db" "SELECT seq, time, kind, serial, actor, outcome, reason FROM audit ORDER BY seq")
+    sqlite3 "$db" "UPDATE audit_head SET hash = X'$prev'"
+}
+
+# The audit head signed with the key derived from the authority's private key (issue 13): the
+# review's rewrite of the whole chain (every hash and the head recomputed in the SQLite file)
+# verified before; now verify-audit catches it. The audit public key and the exported head check
+# the log elsewhere; a wrong audit key, a tampered head and a removed signed head are refused;
+# deposits without the key leave the head signed up to the last entry made with it.
+case_authority_signed_head() {
+    cd "$W"
+    command -v sqlite3 >/dev/null || fail "the sqlite3 shell is needed (Debian package sqlite3)"
+    command -v xxd >/dev/null || fail "xxd is needed (Debian package xxd)"
+    local db=a.db
+    ok "$ESCROW" authority --db "$db" init --authority-key "$FIX/auth1.pub" --quorum 1
+    ok "$ESCROW" officer keygen -o alice
+    ok "$ESCROW" authority --db "$db" register-officer alice alice.pub
+    for i in 1 2 3; do
+        ok "$ESCROW" encrypt --owner "$FIX/owner.pub" --authority "$FIX/auth1.pub" --serial "H-$i" --record "h$i.rec" \
+            -o "h$i.enc" "$FIX/plain.txt"
+    done
+    ok "$ESCROW" authority --db "$db" verify-audit >v.txt
+    assert_contains v.txt "audit log valid: 2 entries"
+    assert_contains v.txt "head unsigned"
+    fails_cleanly 3 "not signed yet" head.bin "" "$ESCROW" authority --db "$db" export-head -o head.bin
+    ok "$ESCROW" authority --db "$db" deposit --key "$FIX/auth1.key" h1.rec h2.rec
+    ok "$ESCROW" authority --db "$db" verify-audit >v.txt
+    assert_contains v.txt "audit log valid: 4 entries"
+    assert_contains v.txt "head signed up to seq 4 (signature not checked: no audit key)"
+
+    note "the audit public key and the signed head, checked elsewhere"
+    ok "$ESCROW" authority --db "$db" audit-key --key "$FIX/auth1.key" -o audit.pub
+    assert_contains audit.pub "-----BEGIN PUBLIC KEY-----"
+    ok "$ESCROW" authority --db "$db" export-head -o head.bin
+    [[ $(wc -c <head.bin) -eq 154 ]] || fail "the signed head is not 154 bytes"
+    fails_cleanly 4 "another authority key" other.pub "" "$ESCROW" authority --db "$db" audit-key --key "$FIX/auth2.key" -o other.pub
+    cp "$db" copy.db
+    ok "$ESCROW" authority --db copy.db verify-audit --audit-key audit.pub --head head.bin >v.txt
+    assert_contains v.txt "head signed up to seq 4"
+    fails_cleanly 2 "--head goes with --audit-key" "" "" "$ESCROW" authority --db copy.db verify-audit --head head.bin
+
+    note "a deposit without the key: the head stays signed up to seq 4"
+    ok "$ESCROW" authority --db "$db" deposit h3.rec
+    ok "$ESCROW" authority --db "$db" verify-audit --audit-key audit.pub --head head.bin >v.txt
+    assert_contains v.txt "audit log valid: 5 entries"
+    assert_contains v.txt "head signed up to seq 4, 1 entry after it unsigned"
+
+    note "the whole chain rewritten in the file, every hash and the head recomputed"
+    cp "$db" rewritten.db
+    audit_rewrite rewritten.db 3 "someone else"
+    [[ "$(sqlite3 rewritten.db "SELECT actor FROM audit WHERE seq = 3")" == "someone else" ]] || fail "the rewrite did not take"
+    fails_cleanly 1 "rewritten" "" "" "$ESCROW" authority --db rewritten.db verify-audit
+    fails_cleanly 1 "rewritten" "" "" "$ESCROW" authority --db rewritten.db verify-audit --audit-key audit.pub
+    note "the same rewrite with the signed head removed: unsigned, which --audit-key refuses"
+    sqlite3 rewritten.db "DELETE FROM meta WHERE key = 'authority.signed_head'"
+    ok "$ESCROW" authority --db rewritten.db verify-audit >v.txt
+    assert_contains v.txt "head unsigned"
+    fails_cleanly 1 "not signed" "" "" "$ESCROW" authority --db rewritten.db verify-audit --audit-key audit.pub
+
+    note "a wrong audit key, a tampered head, another authority's head"
+    ok "$ESCROW" authority --db b.db init --authority-key "$FIX/auth2.pub" --quorum 1
+    ok "$ESCROW" authority --db b.db audit-key --key "$FIX/auth2.key" -o audit2.pub
+    ok "$ESCROW" authority --db b.db register-officer alice alice.pub
+    ok "$ESCROW" encrypt --owner "$FIX/owner.pub" --authority "$FIX/auth2.pub" --serial B-1 --record b1.rec -o b1.enc "$FIX/plain.txt"
+    ok "$ESCROW" authority --db b.db deposit --key "$FIX/auth2.key" b1.rec
+    ok "$ESCROW" authority --db b.db export-head -o head2.bin
+    fails_cleanly 1 "does not verify under the audit key" "" "" "$ESCROW" authority --db "$db" verify-audit --audit-key audit2.pub
+    flip_byte head.bin tampered.bin 150
+    fails_cleanly 1 "does not verify" "" "" "$ESCROW" authority --db "$db" verify-audit --audit-key audit.pub --head tampered.bin
+    fails_cleanly 1 "another authority's" "" "" "$ESCROW" authority --db "$db" verify-audit --audit-key audit.pub --head head2.bin
+    fails_cleanly 5 "h1.rec" "" "" "$ESCROW" authority --db "$db" verify-audit --audit-key audit.pub --head h1.rec
+}
+
+# A request made from a record binds the record's hash (issue 13): officers sign a request for the
+# record they were shown, a squatter's; the genuine record displaces it; the signed request is then
+# refused (exit 6, audited), and a request for the stored record is granted.
+case_authority_request_binds_record() {
+    cd "$W"
+    local db=a.db size
+    ok "$ESCROW" authority --db "$db" init --authority-key "$FIX/auth1.pub" --quorum 1
+    ok "$ESCROW" officer keygen -o alice
+    ok "$ESCROW" authority --db "$db" register-officer alice alice.pub
+    ok "$ESCROW" encrypt --owner "$FIX/owner.pub" --authority "$FIX/auth1.pub" --serial Q-1 --record g.rec -o g.enc "$FIX/plain.txt"
+    size=$(wc -c <g.rec)
+    flip_byte g.rec forged.rec $(( size - 1 ))  # the last byte of the record's MAC
+    ok "$ESCROW" authority --db "$db" deposit forged.rec
+    ok "$ESCROW" keygen --type rsa --bits 2048 -o newowner
+    ok "$ESCROW" officer request --record forged.rec --new-owner newowner.pub -o req.bin
+    assert_contains "$CAP/stderr" "record SHA-256 "
+    ok "$ESCROW" officer sign --key alice.key -o a.sig req.bin
+    ok "$ESCROW" authority --db "$db" deposit --key "$FIX/auth1.key" g.rec
+    assert_contains "$CAP/stderr" "in place of a stored record that does not verify"
+    fails_cleanly 6 "another record under serial 'Q-1'" blob.bin "" "$ESCROW" authority --db "$db" recover --request req.bin \
+        --signature a.sig --key "$FIX/auth1.key" -o blob.bin
+    ok "$ESCROW" authority --db "$db" audit >audit.txt
+    tail -n1 audit.txt >last.txt
+    assert_contains last.txt "refused"
+    assert_contains last.txt "another record under serial"
+    ok "$ESCROW" officer request --record g.rec --new-owner newowner.pub -o req2.bin
+    ok "$ESCROW" officer sign --key alice.key -o a2.sig req2.bin
+    ok "$ESCROW" authority --db "$db" recover --request req2.bin --signature a2.sig --key "$FIX/auth1.key" -o blob.bin
+    ok "$ESCROW" rewrap --blob blob.bin --key newowner.key --record g.rec g.enc
+    ok "$ESCROW" decrypt --key newowner.key -o g.out g.enc
+    assert_same_content g.out "$FIX/plain.txt"
+}
+
 # The authority's database can be examined and edited with the sqlite3 shell, as an attacker with
 # write access could: verify-audit catches an edited and a deleted entry (exit 1), and a record's
 # metadata edited in place is caught at recovery (exit 1) by the record's MAC.

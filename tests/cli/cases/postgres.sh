@@ -265,10 +265,12 @@ case_pg_import_demo() {
     local uri
     uri=$(pg_uri "$db")
     ok "$ESCROW" authority --db "$uri" import --from authority.db >import.txt
-    assert_contains import.txt "imported 1 records, 3 officers, 1 nonces, 4 settings"
+    # Settings: the authority key, its fingerprint and wrap, the quorum, and the signed audit head.
+    assert_contains import.txt "imported 1 records, 3 officers, 1 nonces, 5 settings"
     ok "$ESCROW" authority --db "$uri" verify-audit >pg-verify.txt
     cmp sqlite-verify.txt pg-verify.txt || fail "verify-audit differs between the SQLite original and the PostgreSQL copy"
-    assert_contains import.txt "audit head $(sed -E 's/.*head //' pg-verify.txt)"
+    assert_contains import.txt "audit head $(sed -E 's/.*, head ([0-9a-f]{64}),.*/\1/' pg-verify.txt)"
+    assert_contains pg-verify.txt "head signed up to seq 7"
     "$ESCROW" authority --db authority.db audit >sqlite-audit.txt
     ok "$ESCROW" authority --db "$uri" audit >pg-audit.txt
     cmp sqlite-audit.txt pg-audit.txt || fail "the audit logs differ"
