@@ -72,7 +72,11 @@ int run(int argc, char** argv) {
     ea::sqlite_repository repo(db);
     authority_t authority(repo, {}, std::move(authority_key));  // private keys are move-only
     const char* names[] = {"olivia", "oscar", "opal"};
-    for (int i = 0; i < 3; ++i) authority.register_officer(names[i], officer_keys[static_cast<std::size_t>(i)].public_key());
+    // Each officer proves possession of its key (a signature over its name, its key and this
+    // authority's fingerprint, made where the officer keeps its key); the authority checks it.
+    for (int i = 0; i < 3; ++i)
+        authority.register_officer(
+            ea::officer_proof::make(authority.fingerprint(), names[i], officer_keys[static_cast<std::size_t>(i)]));
     // [tutorial:authority-open-end]
 
     std::cout << "== steps 1-3: the owner encrypts the file; the escrow record goes to the authority\n";

@@ -261,7 +261,7 @@ case_authority_signed_head() {
     local db=a.db
     ok "$ESCROW" authority --db "$db" init --authority-key "$FIX/auth1.pub" --quorum 1
     ok "$ESCROW" officer keygen -o alice
-    ok "$ESCROW" authority --db "$db" register-officer alice alice.pub
+    register_officer "$db" alice "$FIX/auth1.pub"
     for i in 1 2 3; do
         ok "$ESCROW" encrypt --owner "$FIX/owner.pub" --authority "$FIX/auth1.pub" --serial "H-$i" --record "h$i.rec" \
             -o "h$i.enc" "$FIX/plain.txt"
@@ -307,7 +307,7 @@ case_authority_signed_head() {
     note "a wrong audit key, a tampered head, another authority's head"
     ok "$ESCROW" authority --db b.db init --authority-key "$FIX/auth2.pub" --quorum 1
     ok "$ESCROW" authority --db b.db audit-key --key "$FIX/auth2.key" -o audit2.pub
-    ok "$ESCROW" authority --db b.db register-officer alice alice.pub
+    register_officer b.db alice "$FIX/auth2.pub"
     ok "$ESCROW" encrypt --owner "$FIX/owner.pub" --authority "$FIX/auth2.pub" --serial B-1 --record b1.rec -o b1.enc "$FIX/plain.txt"
     ok "$ESCROW" authority --db b.db deposit --key "$FIX/auth2.key" b1.rec
     ok "$ESCROW" authority --db b.db export-head -o head2.bin
@@ -326,7 +326,7 @@ case_authority_request_binds_record() {
     local db=a.db size
     ok "$ESCROW" authority --db "$db" init --authority-key "$FIX/auth1.pub" --quorum 1
     ok "$ESCROW" officer keygen -o alice
-    ok "$ESCROW" authority --db "$db" register-officer alice alice.pub
+    register_officer "$db" alice "$FIX/auth1.pub"
     ok "$ESCROW" encrypt --owner "$FIX/owner.pub" --authority "$FIX/auth1.pub" --serial Q-1 --record g.rec -o g.enc "$FIX/plain.txt"
     size=$(wc -c <g.rec)
     flip_byte g.rec forged.rec $(( size - 1 ))  # the last byte of the record's MAC
