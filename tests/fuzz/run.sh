@@ -13,8 +13,8 @@
 # Options: --seconds N / --minutes N (fuzzing time per harness, default 10 s), --jobs N (harnesses
 # fuzzed at once, default 2), --replay-only, --no-build (use the harnesses already built), HARNESS...
 # (default: all). Environment: ESCROW_FUZZ_BUILD_DIR (default: build-fuzz/ at the repository
-# root), ESCROW_JOBS (build jobs, default: nproc). The run's logs, new inputs and any reproducer
-# are kept in BUILD_DIR/fuzz-run/ until the next run.
+# root), ESCROW_JOBS (build jobs, default: nproc), ESCROW_FUZZ_RUN_DIR (default:
+# BUILD_DIR/fuzz-run): the run's logs, new inputs and any reproducer, kept until the next run there.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -84,7 +84,7 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:symbolize=1
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 limits=(-rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=10)
 
-run_dir="$build_dir/fuzz-run"
+run_dir="${ESCROW_FUZZ_RUN_DIR:-$build_dir/fuzz-run}"
 rm -rf "$run_dir"
 mkdir -p "$run_dir"
 failures=()
