@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Builds everything (library checks, tests, examples, the CLI, benchmarks) and runs every ctest case.
+# Builds everything (library checks, tests, examples, the CLI, benchmarks), runs every ctest case,
+# then the fuzz step (tests/fuzz/run.sh).
 # Works from any directory. As root it installs missing Debian packages first.
 #
 #   bash tests/run-all.sh
@@ -41,3 +42,17 @@ if [[ $status -ne 0 ]]; then
     exit "$status"
 fi
 echo "run-all: all tests passed in ${elapsed}s"
+
+# The fuzz step (docs/fuzzing.md): the libFuzzer harnesses built with clang and the sanitizers,
+# every seed and past reproducer replayed, each harness fuzzed for 10 s. ESCROW_SKIP_FUZZ=1 skips it.
+if [[ "${ESCROW_SKIP_FUZZ:-0}" != 1 ]]; then
+    echo "== fuzz (tests/fuzz/run.sh)"
+    fuzz_start=$(date +%s)
+    status=0
+    bash tests/fuzz/run.sh || status=$?
+    if [[ $status -ne 0 ]]; then
+        echo "run-all: FAILED (the fuzz step, exit status $status) after $(( $(date +%s) - start ))s" >&2
+        exit "$status"
+    fi
+    echo "run-all: fuzz step passed in $(( $(date +%s) - fuzz_start ))s; everything in $(( $(date +%s) - start ))s"
+fi
