@@ -86,8 +86,10 @@ ok() {
 register_officer() {  # DB NAME AUTHORITY
     local -a auth=(--authority "$3")
     [[ $3 =~ ^[0-9a-f]{64}$ ]] && auth=(--fingerprint "$3")
-    ok "$ESCROW" officer prove --key "$2.key" --name "$2" "${auth[@]}" -o "$2.proof"
-    ok "$ESCROW" authority --db "$1" register-officer "$2" "$2.pub" --proof "$2.proof"
+    local proof="$2.proof" n=1
+    while [[ -e $proof ]]; do proof="$2.$((n++)).proof"; done  # one per authority it registers with
+    ok "$ESCROW" officer prove --key "$2.key" --name "$2" "${auth[@]}" -o "$proof"
+    ok "$ESCROW" authority --db "$1" register-officer "$2" "$2.pub" --proof "$proof"
 }
 
 # The authority fingerprint a successful 'escrow authority init' just printed (via ok).
