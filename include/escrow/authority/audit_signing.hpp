@@ -151,18 +151,11 @@ public:
 
     /// The Ed25519 public key that verifies this key's signatures.
     [[nodiscard]] audit_public_key public_key() const {
-        CryptoPP::ed25519Signer s(seed_.unsafe_bytes().data());
-        const auto& k = static_cast<const CryptoPP::ed25519PrivateKey&>(s.GetPrivateKey());
-        return audit_public_key::from_raw(byte_view(k.GetPublicKeyBytePtr(), ed25519_public_size));
+        return audit_public_key::from_raw(ed25519_seed::public_of(seed_.unsafe_bytes()));
     }
 
     /// Signs `message` (deterministic Ed25519).
-    [[nodiscard]] ed25519_signature sign(byte_view message) const {
-        CryptoPP::ed25519Signer s(seed_.unsafe_bytes().data());
-        ed25519_signature sig{};
-        s.SignMessage(CryptoPP::NullRNG(), message.data(), message.size(), sig.data());
-        return sig;
-    }
+    [[nodiscard]] ed25519_signature sign(byte_view message) const { return ed25519_seed::sign(seed_.unsafe_bytes(), message); }
 
 private:
     explicit audit_signing_key(secret<audit_seed_tag> seed) : seed_(std::move(seed)) {}

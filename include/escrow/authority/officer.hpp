@@ -102,6 +102,25 @@ private:
     std::array<byte, ed25519_public_size> raw_{};
 };
 
+/// Ed25519 with a 32-byte seed, as the officer keys and the audit signing key use it.
+namespace ed25519_seed {
+/// The raw public key of `seed`.
+[[nodiscard]] inline std::array<byte, ed25519_public_size> public_of(byte_view seed) {
+    CryptoPP::ed25519Signer s(seed.data());
+    const auto& k = static_cast<const CryptoPP::ed25519PrivateKey&>(s.GetPrivateKey());
+    std::array<byte, ed25519_public_size> out{};
+    std::memcpy(out.data(), k.GetPublicKeyBytePtr(), out.size());
+    return out;
+}
+/// Signs `message` under `seed` (Ed25519 is deterministic: no randomness is drawn).
+[[nodiscard]] inline ed25519_signature sign(byte_view seed, byte_view message) {
+    CryptoPP::ed25519Signer s(seed.data());
+    ed25519_signature sig{};
+    s.SignMessage(CryptoPP::NullRNG(), message.data(), message.size(), sig.data());
+    return sig;
+}
+}  // namespace ed25519_seed
+
 /// Tag of an officer's Ed25519 private seed.
 struct officer_seed_tag {};
 
@@ -148,18 +167,11 @@ public:
 
     /// The matching public key.
     [[nodiscard]] officer_public_key public_key() const {
-        CryptoPP::ed25519Signer s(seed_.unsafe_bytes().data());
-        const auto& k = static_cast<const CryptoPP::ed25519PrivateKey&>(s.GetPrivateKey());
-        return officer_public_key::from_raw(byte_view(k.GetPublicKeyBytePtr(), ed25519_public_size));
+        return officer_public_key::from_raw(ed25519_seed::public_of(seed_.unsafe_bytes()));
     }
 
     /// Signs `message` (Ed25519 is deterministic: no randomness is drawn).
-    [[nodiscard]] ed25519_signature sign(byte_view message) const {
-        CryptoPP::ed25519Signer s(seed_.unsafe_bytes().data());
-        ed25519_signature sig{};
-        s.SignMessage(CryptoPP::NullRNG(), message.data(), message.size(), sig.data());
-        return sig;
-    }
+    [[nodiscard]] ed25519_signature sign(byte_view message) const { return ed25519_seed::sign(seed_.unsafe_bytes(), message); }
 
 private:
     explicit officer_private_key(secret<officer_seed_tag> seed) : seed_(std::move(seed)) {}
