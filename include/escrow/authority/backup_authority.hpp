@@ -4,12 +4,10 @@
 /// key escrow: deposit, look-up, revocation, identity-checked recovery, audit.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <span>
-#include <tuple>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -17,45 +15,23 @@
 
 #include "escrow/authority/audit.hpp"
 #include "escrow/authority/audit_signing.hpp"
+#include "escrow/authority/audit_trail.hpp"
 #include "escrow/authority/identity.hpp"
 #include "escrow/authority/officer_proof.hpp"
 #include "escrow/authority/owner_blob.hpp"
+#include "escrow/authority/record_checks.hpp"
 #include "escrow/authority/recovery_request.hpp"
 #include "escrow/authority/repository.hpp"
 #include "escrow/core/encoding.hpp"
 #include "escrow/core/error.hpp"
-#include "escrow/core/policy_ids.hpp"
 #include "escrow/core/random.hpp"
 #include "escrow/core/secret.hpp"
 #include "escrow/open_record.hpp"
 #include "escrow/registry.hpp"
 #include "escrow/record.hpp"
-#include "escrow/store/concept.hpp"
 #include "escrow/wrap/concept.hpp"
 
 namespace escrow::authority {
-
-/// A record as the authority holds it.
-struct record_entry {
-    /// The record as deposited.
-    escrow_record record;
-    /// Active, or revoked by the authority.
-    record_status status = record_status::active;
-    std::uint64_t deposited = 0;  ///< Unix seconds
-};
-
-/// What `deposit` did.
-enum class deposit_result {
-    stored,           ///< a new record
-    already_present,  ///< the same record was deposited before: nothing changed
-    replaced,         ///< a record that verifies took the place of one under its serial that does not
-};
-
-/// Seconds since the Unix epoch, from the system clock.
-[[nodiscard]] inline std::uint64_t unix_now() {
-    return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-}
 
 /// The backup authority of step 4: it keeps escrow records made for its key, and gives a session
 /// key back, re-wrapped to the owner's new public key, once `IdentityPolicy` established the
@@ -331,11 +307,7 @@ public:
 private:
     // Registers `name` with `key`, the audit entry saying `how` (with or without a proof).
     void register_officer_as(std::string_view name, const officer_public_key& key, std::string_view how) {
-        if (name.empty() || name.size() > 128)
-            throw error(errc::invalid_argument, "an officer name must be 1 to 128 characters");
-        for (char c : name)
-            if (c < 0x20 || c > 0x7e || c == ',')
-                throw error(errc::invalid_argument, "an officer name must be printable ASCII without commas");
+        officer_proof::check_name(name);
         transaction tx = repo_.begin();
         if (tx.find_officer(name)) throw error(errc::invalid_argument, "officer '" + std::string(name) + "' is already registered");
         if (auto o = tx.find_officer_by_key(key.raw()))
@@ -346,12 +318,7 @@ private:
     }
     // A name from outside as messages and the audit log show it: printable ASCII, '?' for the
     // rest, at most officer_proof::max_name characters.
-    static std::string one_line_name(std::string_view name) {
-        std::string out(name.substr(0, officer_proof::max_name));
-        for (char& c : out)
-            if (c < 0x20 || c > 0x7e) c = '?';
-        return out;
-    }
+    static std::string one_line_name(std::string_view name) { return text::shown(name, officer_proof::max_name); }
     Repository& repo_;
     IdentityPolicy policy_;
     [[no_unique_address]] Wrap wrap_;
@@ -361,104 +328,39 @@ private:
     std::optional<audit_signing_key> audit_key_;
     clock_function now_ = unix_now;
 
-    static constexpr std::string_view meta_fingerprint = meta_keys::fingerprint;
-    static constexpr std::string_view meta_wrap = meta_keys::wrap_id;
-    static constexpr std::string_view meta_key = meta_keys::public_key;
-
     std::uint64_t now() const { return now_(); }
 
     void bind_key() {
-        const digest256 fp = wrap_.fingerprint(public_);
         transaction tx = repo_.begin();
-        if (auto stored = tx.get_meta(meta_fingerprint)) {
-            if (!constant_time_equal(*stored, fp))
-                throw error(errc::bad_key, "this repository belongs to another authority key (SHA-256 " +
-                                               hex::encode(*stored) + ")");
-            return;
-        }
-        tx.set_meta(meta_fingerprint, fp);
-        bytes wrap_id;
-        le::put<std::uint16_t>(wrap_id, Wrap::id);
-        tx.set_meta(meta_wrap, wrap_id);
-        tx.set_meta(meta_key, public_key_codec<Wrap>::encode(public_));
+        const digest256 fp = fingerprint();
+        if (!bind_repository(tx, fp, Wrap::id, public_key_codec<Wrap>::encode(public_))) return;
         append_audit(tx, audit_kind::bind_key, "", "authority", audit_outcome::bound, "authority key SHA-256 " + hex::encode(fp));
         tx.commit();
     }
 
     void append_audit(transaction& tx, audit_kind kind, std::string serial, std::string actor, audit_outcome outcome,
                       std::string reason) {
-        audit_head head = tx.audit_head();
-        audit_entry e;
-        e.seq = head.seq + 1;
-        e.time = now();
-        e.kind = kind;
-        e.serial = audit_entry::clip(std::move(serial));
-        e.actor = audit_entry::clip(std::move(actor));
-        e.outcome = outcome;
-        e.reason = audit_entry::clip(std::move(reason));
-        e.prev_hash = head.hash;
-        e.hash = e.compute_hash();
-        tx.append_audit(e);
-        if (audit_key_)
-            tx.set_meta(meta_keys::signed_head, signed_audit_head::sign(e.seq, e.hash, fingerprint(), e.time, *audit_key_).encode());
+        append_audit_event(tx, {kind, std::move(serial), std::move(actor), outcome, std::move(reason)}, now(),
+                           audit_key_ ? &*audit_key_ : nullptr, fingerprint());
     }
 
     audit_report verify_audit_with(const audit_public_key* key) {
         transaction tx = repo_.begin();
-        std::vector<audit_entry> entries = tx.audit_entries();
-        audit_report rep = verify_chain(entries, tx.audit_head());
-        if (!rep.valid) return rep;
-        std::optional<signed_audit_head> head;
-        if (auto b = tx.get_meta(meta_keys::signed_head)) {
-            try {
-                head = signed_audit_head::decode(*b);
-            } catch (const error& e) {
-                rep.valid = false;
-                rep.problem = std::string("the stored signed audit head is damaged: ") + e.what();
-                return rep;
-            }
-        }
-        check_signed_head(rep, entries, head, fingerprint(), key);
-        return rep;
+        return verify_audit_trail(tx, fingerprint(), key);
     }
 
-    // Calls f(store, std::type_identity<Cipher>{}) with this authority's object of the store the
-    // ids name and the cipher they name, when the store carries that cipher with Wrap; throws
-    // unknown_policy_id otherwise.
     template <class F>
     bytes dispatch_impl(std::uint16_t store_id, std::uint16_t cipher_id, F&& f) {
-        std::optional<bytes> out;
-        bool cipher_known = false;
-        bool store_known = registry::visit_id<Stores>(store_id, [&](auto s) {
-            using S = typename decltype(s)::type;
-            cipher_known = registry::visit_id<Ciphers>(cipher_id, [&](auto c) {
-                if constexpr (store::carries<S, typename decltype(c)::type, Wrap>) out = f(std::get<S>(stores_), c);
-            });
-        });
-        if (out) return std::move(*out);
-        if (!store_known) throw error(errc::unknown_policy_id, "the record's store " + named("store", store_id) + " is not one this authority handles");
-        if (!cipher_known) throw error(errc::unknown_policy_id, "the record's cipher " + named("cipher", cipher_id) + " is not one this authority handles");
-        throw error(errc::unknown_policy_id, "the record's store " + named("store", store_id) + " does not carry cipher " +
-                                                 named("cipher", cipher_id) + " with " + std::string(Wrap::name));
+        return detail::dispatch_record<Wrap, Stores, Ciphers>(stores_, store_id, cipher_id, std::forward<F>(f));
     }
-
-    // A policy id in a message: its registry name with the id, or the id alone.
-    static std::string named(std::string_view family, std::uint16_t id) {
-        return policy_ids::describe(ids::name_of(family, id), id);
+    void check_record(const escrow_record& r) { detail::check_record_shape<Wrap, Stores, Ciphers>(stores_, r, fingerprint()); }
+    bool record_verifies(const escrow_record& r) {
+        return detail::record_verifies<Wrap, Stores, Ciphers>(wrap_, stores_, r, *private_);
     }
-
-    // Structure only: the MAC needs the session key, which deposits never touch.
-    void check_record(const escrow_record& record) {
-        if (record.wrap_id != Wrap::id)
-            throw error(errc::unknown_policy_id, "the record's wrap " + named("wrap", record.wrap_id) + " is not this authority's (" +
-                                                     std::string(Wrap::name) + ")");
-        if (!constant_time_equal(record.authority_fingerprint, fingerprint()))
-            throw error(errc::bad_key, "the record was made for a different authority key");
-        dispatch_impl(record.store_id, record.cipher_id, [&](auto& st, auto c) {
-            (void)st.template decode_blob<typename decltype(c)::type, Wrap>(record.wrapped_key);
-            return bytes{};
-        });
+    bool stored_record_verifies(const stored_record& s) {
+        return detail::stored_record_verifies<Wrap, Stores, Ciphers>(wrap_, stores_, s, fingerprint(), *private_);
     }
+    static record_entry to_entry(const stored_record& s) { return detail::to_entry(s); }
 
     void refuse_deposit(const escrow_record& record, const std::string& why) {
         transaction tx = repo_.begin();
@@ -466,70 +368,14 @@ private:
         tx.commit();
     }
 
-    // With the private key: the blob unwraps to a key under which the record's MAC verifies. The
-    // session key lives in wiped memory inside open_record's result and dies here.
-    bool record_verifies(const escrow_record& rec) {
-        try {
-            dispatch_impl(rec.store_id, rec.cipher_id, [&](auto& st, auto c) {
-                (void)open_record<typename decltype(c)::type>(wrap_, st, rec, *private_);
-                return bytes{};
-            });
-            return true;
-        } catch (const error& e) {
-            if (e.kind() == errc::authentication_failed || e.kind() == errc::malformed_blob) return false;
-            throw;  // a failing token or repository is not a verdict on the record
-        }
-    }
-
-    bool stored_record_verifies(const stored_record& s) {
-        std::optional<escrow_record> rec;
-        try {
-            rec = escrow_record::decode(s.encoded);
-            check_record(*rec);
-        } catch (const error&) {
-            return false;  // damaged, or not for this authority: it cannot verify
-        }
-        return record_verifies(*rec);
-    }
-
-    record_entry to_entry(const stored_record& s) {
-        record_entry e{escrow_record::decode(s.encoded), s.status, s.deposited};
-        if (e.record.info.serial != s.serial || e.record.info.owner != s.owner)
-            throw error(errc::authentication_failed, "stored record '" + s.serial +
-                                                         "': its look-up columns disagree with its encoding (altered in the repository)");
-        return e;
-    }
-
     owner_blob recover_in(transaction& tx, const recovery_request& request, std::span<const officer_signature> signatures,
                           std::string& actor) {
         if (!private_) throw error(errc::bad_key, "this authority was opened without its private key: it cannot recover");
-        if (!constant_time_equal(request.authority_fingerprint, fingerprint()))
-            throw error(errc::identity_rejected, "the request is addressed to another authority key");
-        if (request.wrap_id != Wrap::id)
-            throw error(errc::unknown_policy_id, "the request's new owner key is for wrap " + named("wrap", request.wrap_id) +
-                                                     ", not " + std::string(Wrap::name));
-        (void)request.encode();  // bounds
-        const std::uint64_t t = now();
-        if (t > request.expires)
-            throw error(errc::identity_rejected, "the request expired " + std::to_string(t - request.expires) + " s ago");
-        if (tx.nonce_used(request.nonce)) throw error(errc::identity_rejected, "the request was granted before (replayed nonce)");
-        auto stored = tx.find_record(request.serial);
-        if (!stored) throw error(errc::not_found, "no escrow record with serial '" + request.serial + "'");
-        if (stored->status == record_status::revoked)
-            throw error(errc::identity_rejected, "the record '" + request.serial + "' is revoked");
-        if (request.record_hash) {
-            const digest256 stored_hash = recovery_request::record_digest(stored->encoded);
-            if (!constant_time_equal(*request.record_hash, stored_hash))
-                throw error(errc::identity_rejected,
-                            "the request was made for another record under serial '" + request.serial + "' (record SHA-256 " +
-                                hex::encode(*request.record_hash).substr(0, 16) + "..., stored " +
-                                hex::encode(stored_hash).substr(0, 16) +
-                                "...): the record was replaced after the request was made; make and sign a new request");
-        }
+        stored_record stored = detail::vet_request<Wrap>(tx, request, fingerprint(), now());
         const transaction_view<transaction> view(tx);
         actor = policy_.establish(request, signatures, view);
 
-        record_entry entry = to_entry(*stored);
+        record_entry entry = to_entry(stored);
         const escrow_record& rec = entry.record;
         if (rec.wrap_id != Wrap::id || !constant_time_equal(rec.authority_fingerprint, fingerprint()))
             throw error(errc::authentication_failed, "the stored record is not for this authority key (altered in the repository)");

@@ -31,6 +31,14 @@ struct officer_proof {
     static constexpr std::array<byte, 8> magic = {0x89, 'E', 'S', 'C', 'P', 'O', 'P', '\n'};
     /// The longest name a proof carries (the authority takes 1 to 128 characters).
     static constexpr std::size_t max_name = 128;
+    /// Checks `name` as an officer's name: 1 to `max_name` printable ASCII characters, no comma.
+    /// @throws escrow::error `invalid_argument`.
+    static void check_name(std::string_view name) {
+        if (name.empty() || name.size() > max_name)
+            throw error(errc::invalid_argument, "an officer name must be 1 to " + std::to_string(max_name) + " characters");
+        if (!text::printable(name) || name.find(',') != std::string_view::npos)
+            throw error(errc::invalid_argument, "an officer name must be printable ASCII without commas");
+    }
     /// The largest encoding: magic, version, key, fingerprint, name length and name, signature.
     static constexpr std::size_t max_encoded = 8 + 2 + 32 + 32 + 2 + max_name + 64;
     /// The domain of the signed message, so that no other signature of the key can pass as a proof.

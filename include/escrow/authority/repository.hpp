@@ -13,6 +13,9 @@
 
 #include "escrow/authority/audit.hpp"
 #include "escrow/core/bytes.hpp"
+#include "escrow/core/encoding.hpp"
+#include "escrow/core/error.hpp"
+#include "escrow/core/secret.hpp"
 
 namespace escrow::authority {
 
@@ -154,5 +157,24 @@ concept repository = requires(R& r) {
     typename R::transaction;
     { r.begin() } -> std::same_as<typename R::transaction>;
 } && repository_transaction<typename R::transaction>;
+
+/// Binds the repository of `tx` to the authority key of fingerprint `fp` (wrap `wrap_id`, public
+/// key `public_encoded`) on first use: stores the three settings and returns true, leaving the
+/// commit to the caller. A repository already bound to that key returns false.
+/// @throws escrow::error `bad_key` (the repository belongs to another authority key).
+template <class Transaction>
+bool bind_repository(Transaction& tx, const digest256& fp, std::uint16_t wrap_id, const bytes& public_encoded) {
+    if (auto stored = tx.get_meta(meta_keys::fingerprint)) {
+        if (!constant_time_equal(*stored, fp))
+            throw error(errc::bad_key, "this repository belongs to another authority key (SHA-256 " + hex::encode(*stored) + ")");
+        return false;
+    }
+    tx.set_meta(meta_keys::fingerprint, fp);
+    bytes id;
+    le::put<std::uint16_t>(id, wrap_id);
+    tx.set_meta(meta_keys::wrap_id, id);
+    tx.set_meta(meta_keys::public_key, public_encoded);
+    return true;
+}
 
 }  // namespace escrow::authority

@@ -251,4 +251,29 @@ inline void encode_into(std::string_view label, byte_view der, mutable_byte_view
 }
 }  // namespace pem
 
+/// Text from outside (file headers, key comments, names in requests) as the library checks it
+/// and shows it.
+namespace text {
+/// Whether spaces count as printable.
+enum class spaces : bool { refused, allowed };
+
+/// True when every character of `s` is printable ASCII (0x21–0x7E, and 0x20 when `space` is
+/// `spaces::allowed`).
+[[nodiscard]] constexpr bool printable(std::string_view s, spaces space = spaces::allowed) noexcept {
+    const char low = space == spaces::allowed ? 0x20 : 0x21;
+    for (char c : s)
+        if (c < low || c > 0x7e) return false;
+    return true;
+}
+
+/// At most `max` characters of `s` for a message or a log line, every character that is not
+/// printable (by the same rule) replaced by '?', so that quoted input cannot forge lines.
+[[nodiscard]] inline std::string shown(std::string_view s, std::size_t max, spaces space = spaces::allowed) {
+    std::string out(s.substr(0, max));
+    for (char& c : out)
+        if (!printable(std::string_view(&c, 1), space)) c = '?';
+    return out;
+}
+}  // namespace text
+
 }  // namespace escrow

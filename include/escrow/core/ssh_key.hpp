@@ -166,12 +166,7 @@ public:
     [[nodiscard]] unsigned bits() const { return key_.bits(); }
 
 private:
-    static std::string printable(std::string_view s) {
-        std::string out(s.substr(0, 40));
-        for (char& c : out)
-            if (c < 0x21 || c > 0x7e) c = '?';
-        return out;
-    }
+    static std::string printable(std::string_view s) { return text::shown(s, 40, text::spaces::refused); }
 
     rsa_public_key key_;
     bytes wire_;

@@ -40,9 +40,7 @@ public:
         std::size_t n = u16(field);
         if (n > max) fail(std::string(field) + " longer than " + std::to_string(max) + " bytes");
         std::string s = to_string(take(n, field));
-        if (printable)
-            for (char c : s)
-                if (c < 0x20 || c > 0x7e) fail(std::string(field) + " has a non-printable character");
+        if (printable && !text::printable(s)) fail(std::string(field) + " has a non-printable character");
         return s;
     }
 

@@ -82,10 +82,7 @@ struct age {
 
     /// True for a stanza type or argument: one or more printable ASCII characters, no space.
     [[nodiscard]] static bool is_argument(std::string_view s) noexcept {
-        if (s.empty()) return false;
-        for (char c : s)
-            if (c < 0x21 || c > 0x7e) return false;
-        return true;
+        return !s.empty() && text::printable(s, text::spaces::refused);
     }
 
     /// Appends one stanza: "-> type args…", then the body in base64 lines of 64 columns and a
@@ -240,12 +237,7 @@ private:
     static derived_key header_key(const session_key& key) { return hkdf_sha256(key.unsafe_bytes(), {}, header_info, 32); }
 
     // Control characters out of a line quoted in a message.
-    static std::string printable(std::string_view s) {
-        std::string out(s.substr(0, 64));
-        for (char& c : out)
-            if (c < 0x20 || c > 0x7e) c = '?';
-        return out;
-    }
+    static std::string printable(std::string_view s) { return text::shown(s, 64); }
 
     // Reads header lines one byte at a time (never past the line's LF), remembering every byte
     // read so far, with the header's total bound.
