@@ -206,7 +206,8 @@ int run(int argc, char** argv) {
     {
         // [tutorial:read-header]
         escrow::file_source in(encrypted);
-        escrow::file_header h = host.read_header(in);  // parses and bounds; needs no key
+        const auto read = host.read_header(in);  // parses and bounds; needs no key, checks nothing
+        const escrow::file_header& h = read.unverified_value();  // what the file states, unauthenticated
         // [tutorial:read-header-end]
         std::size_t header_size = h.authenticated.size() + h.mac.size();
         std::cout << "   format " << escrow::store::native::name << " v" << escrow::store::native::version

@@ -204,7 +204,7 @@ int main() {
 
         {
             escrow::memory_source src(file.data());
-            escrow::file_header h = host.read_header(src);
+            escrow::file_header h = host.read_header(src).unverified_value();  // shown, not acted on
             for (const auto& r : h.recipients)
                 std::cout << "  recipient " << (r.role == escrow::recipient_role::owner ? "owner    " : "authority")
                           << ": args {" << r.key.args[0] << ", " << r.key.args[1] << "}, body " << r.key.body.size()

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Builds everything (library checks, tests, examples, the CLI, benchmarks), runs every ctest case,
-# then the fuzz step (tests/fuzz/run.sh).
+# then the sanitizer step (tests/sanitize.sh), then the fuzz step (tests/fuzz/run.sh).
 # Works from any directory. As root it installs missing Debian packages first.
 #
 #   bash tests/run-all.sh
@@ -42,6 +42,20 @@ if [[ $status -ne 0 ]]; then
     exit "$status"
 fi
 echo "run-all: all tests passed in ${elapsed}s"
+
+# The sanitizer step: the unit, hardening, CLI and example tests built with clang, ASan and UBSan,
+# every report fatal. ESCROW_SKIP_SANITIZERS=1 skips it.
+if [[ "${ESCROW_SKIP_SANITIZERS:-0}" != 1 ]]; then
+    echo "== sanitizers (tests/sanitize.sh)"
+    san_start=$(date +%s)
+    status=0
+    bash tests/sanitize.sh || status=$?
+    if [[ $status -ne 0 ]]; then
+        echo "run-all: FAILED (the sanitizer step, exit status $status) after $(( $(date +%s) - start ))s" >&2
+        exit "$status"
+    fi
+    echo "run-all: sanitizer step passed in $(( $(date +%s) - san_start ))s"
+fi
 
 # The fuzz step (docs/fuzzing.md): the libFuzzer harnesses built with clang and the sanitizers,
 # every seed and past reproducer replayed, each harness fuzzed for 10 s. ESCROW_SKIP_FUZZ=1 skips it.

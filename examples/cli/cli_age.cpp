@@ -174,8 +174,9 @@ std::vector<age_identity> load_age_identities(const decrypt_job& job) {
 
 // Opens the header with the identities of one kind (the encryptor's wrap), or none.
 template <class Encryptor, class Key>
-std::optional<escrow::session_key> open_age_with(const escrow::file_header& h, const std::vector<age_identity>& ids,
-                                                 const decrypt_job& job, const std::optional<escrow::escrow_record>& record) {
+std::optional<escrow::session_key> open_age_with(const escrow::unverified<escrow::file_header>& h,
+                                                 const std::vector<age_identity>& ids, const decrypt_job& job,
+                                                 const std::optional<escrow::escrow_record>& record) {
     std::vector<const Key*> keys;
     for (const auto& id : ids)
         if (const auto* k = std::get_if<Key>(&id)) keys.push_back(k);
@@ -192,8 +193,8 @@ std::optional<escrow::session_key> open_age_with(const escrow::file_header& h, c
 template <class Source>
 void decrypt_age_from(const decrypt_job& job, Source& in, const std::vector<age_identity>& ids,
                       const std::optional<escrow::escrow_record>& record) {
-    escrow::file_header h = escrow::store::age::parse(in);
-    for (const auto& r : h.recipients)
+    const escrow::unverified<escrow::file_header> h(escrow::store::age::parse(in));
+    for (const auto& r : h.unverified_value().recipients)
         if (r.type == escrow::store::age::scrypt_type)
             throw escrow::error(escrow::errc::no_matching_key,
                                 "the input is encrypted with a passphrase (age -p): escrow opens files made for keys; "
@@ -205,7 +206,7 @@ void decrypt_age_from(const decrypt_job& job, Source& in, const std::vector<age_
             throw escrow::error(escrow::errc::no_matching_key, "--record " + in_quotes(*job.record_path) +
                                                                    " was made for a different authority key than " +
                                                                    keys_named(job));
-        no_key_opens(job, h.recipients.size());
+        no_key_opens(job, h.unverified_value().recipients.size());
     }
     output_file out(job.out_path);
     escrow::age_encryptor{}.decrypt_payload(in, out, *sk, h);

@@ -58,8 +58,11 @@ constexpr std::string_view authority_help =
     "                     store escrow records (the same record again changes nothing); with the\n"
     "                     authority's private key, each record's MAC is verified first, and a\n"
     "                     verifying record replaces a stored one under its serial that does not\n"
-    "  list [--owner ID]  list the records, one per line: serial, status, owner, created,\n"
-    "                     store/cipher/wrap, description (tab-separated)\n"
+    "  list [--owner ID] [--key PRIV]\n"
+    "                     list the records, one per line: serial, status, owner, created,\n"
+    "                     store/cipher/wrap, description (tab-separated), as deposited; with\n"
+    "                     --key, each record's MAC is checked and a last column says verified\n"
+    "                     or NOT-VERIFIED\n"
     "  revoke SERIAL      revoke a record: it is kept but never recovered again\n"
     "  recover --request REQ --signature SIG [--signature SIG ...] --key PRIV -o BLOB\n"
     "          [--pin-file FILE]\n"
@@ -74,9 +77,9 @@ constexpr std::string_view authority_help =
     "                     --audit-key (from audit-key), the head's signature is checked and an\n"
     "                     unsigned head fails; with --head (from export-head), that exported\n"
     "                     head must be signed under PUB and name an entry of this chain\n"
-    "  audit-key --key PRIV -o FILE\n"
+    "  audit-key --key PRIV [--pin-file F] -o FILE\n"
     "                     write the authority's audit public key (Ed25519, PEM), derived from\n"
-    "                     its private key PRIV, which signs the audit head (not for pkcs11: keys)\n"
+    "                     its private key PRIV (a file, or a pkcs11: URI), which signs the audit head\n"
     "  export-head -o FILE\n"
     "                     write the last signed audit head, to keep where the database's\n"
     "                     writers cannot change it\n"
@@ -292,19 +295,36 @@ int authority_deposit(authority_db<Repo>& db, std::span<char* const> argv) {
 
 template <class Repo>
 int authority_list(authority_db<Repo>& db, std::span<char* const> argv) {
-    static constexpr option_spec specs[] = {{"owner", 0, true, false}};
+    static constexpr option_spec specs[] = {{"owner", 0, true, false}, {"key", 0, true, false}};
     auto a = parse_args("authority list", specs, argv);
     if (!a.operands().empty()) throw usage_error("authority list: unexpected operand '" + a.operands().front() + "'");
     std::string owner = a.get("owner").value_or("");
+    auto key_path = a.get("key");
     return with_wrap(db.wrap_id, [&](auto t) {
-        auto auth = open_authority<typename decltype(t)::type, Repo>(db);
+        using W = typename decltype(t)::type;
+        auto auth = key_path ? cli_authority<W, Repo>(db.repo, ea::dynamic_officer_quorum(db.quorum),
+                                                      cli_wrap<W>::load_private(*key_path, "--key"))
+                             : open_authority<W, Repo>(db);
+        std::size_t not_verified = 0;
         for (const auto& e : auth.list(owner)) {
-            const auto& r = e.record;
+            // The fields are the depositor's word until the MAC is checked (--key).
+            const auto& r = e.record.unverified_value();
             std::cout << r.info.serial << "\t" << (e.status == ea::record_status::active ? "active" : "revoked") << "\t"
                       << tabless(r.info.owner) << "\t" << iso8601_utc(r.info.created) << "\t"
                       << id_name("store", r.store_id) << "/" << id_name("cipher", r.cipher_id) << "/"
-                      << id_name("wrap", r.wrap_id) << "\t" << tabless(r.info.description) << "\n";
+                      << id_name("wrap", r.wrap_id) << "\t" << tabless(r.info.description);
+            if (key_path) {
+                const bool ok = auth.verifies(e);
+                not_verified += ok ? 0 : 1;
+                std::cout << "\t" << (ok ? "verified" : "NOT-VERIFIED");
+            }
+            std::cout << "\n";
         }
+        if (!key_path)
+            std::cerr << "escrow: owners and descriptions are as deposited, not verified (give --key to check each record's MAC)\n";
+        else if (not_verified)
+            std::cerr << "escrow: " << not_verified << (not_verified == 1 ? " record does" : " records do")
+                      << " not verify under the authority key: do not act on their fields\n";
         std::cout.flush();
         if (!std::cout) throw escrow::error(escrow::errc::io_error, "writing to standard output failed");
         return exit_code::ok;
@@ -421,28 +441,36 @@ int authority_audit(authority_db<Repo>& db, std::span<char* const> argv, bool ve
 
 template <class Repo>
 int authority_audit_key(authority_db<Repo>& db, std::span<char* const> argv) {
-    static constexpr option_spec specs[] = {{"key", 0, true, false}, {"output", 'o', true, false}};
+    static constexpr option_spec specs[] = {{"key", 0, true, false}, {"output", 'o', true, false}, {"pin-file", 0, true, false}};
     auto a = parse_args("authority audit-key", specs, argv);
     if (!a.operands().empty()) throw usage_error("authority audit-key: unexpected operand '" + a.operands().front() + "'");
     auto key_path = a.get("key");
     auto out_path = a.get("output");
     if (!key_path || !out_path) throw usage_error("authority audit-key: --key PRIV and -o FILE are required");
     if (*out_path == "-") throw usage_error("-o needs a file name, not standard output");
-    if (is_pkcs11_uri(*key_path))
-        throw escrow::error(escrow::errc::bad_key, "--key " + in_quotes(*key_path) +
-                                                       ": a key in a PKCS#11 token cannot be read, so no audit key is "
-                                                       "derived from it (docs/threat-model.md)");
     check_outputs(std::nullopt, {{*out_path, "-o"}});
+    const auto write_key = [&](const ea::audit_public_key& pub) {
+        write_new_file(*out_path, "-o", escrow::as_bytes(pub.pem()));
+        std::cerr << "escrow: wrote the audit public key to " << *out_path << " (Ed25519 key SHA-256 "
+                  << escrow::hex::encode(pub.fingerprint()) << ")\n";
+        return exit_code::ok;
+    };
+    if (is_pkcs11_uri(*key_path)) {
+        auto pub = token_audit_key(db.repo, db.quorum, db.wrap_id, *key_path, a.get("pin-file"));
+        if (!pub)
+            throw escrow::error(escrow::errc::bad_key, "--key " + in_quotes(*key_path) +
+                                                           ": the token allows neither signing nor raw RSA with this key, so "
+                                                           "no audit key is derived from it (docs/threat-model.md)");
+        return write_key(*pub);
+    }
+    if (a.get("pin-file")) throw usage_error("authority audit-key: --pin-file goes with a pkcs11: --key");
     return with_wrap(db.wrap_id, [&](auto t) {
         using W = typename decltype(t)::type;
         // Opening the authority with the key checks that it is the database's.
         cli_authority<W, Repo> auth(db.repo, ea::dynamic_officer_quorum(db.quorum), cli_wrap<W>::load_private(*key_path, "--key"));
         auto pub = auth.audit_key();
         if (!pub) throw escrow::error(escrow::errc::bad_key, std::string(W::name) + " keys derive no audit key");
-        write_new_file(*out_path, "-o", escrow::as_bytes(pub->pem()));
-        std::cerr << "escrow: wrote the audit public key to " << *out_path << " (Ed25519 key SHA-256 "
-                  << escrow::hex::encode(pub->fingerprint()) << ")\n";
-        return exit_code::ok;
+        return write_key(*pub);
     });
 }
 

@@ -78,8 +78,11 @@ void refuse_owner_as_authority(escrow::byte_view owner_fp, escrow::byte_view aut
 /// serial or authority), `authentication_failed` (a key opens a recipient but the header MAC
 /// fails: the header was modified).
 template <class Encryptor, class Key>
-escrow::session_key open_with_keys(Encryptor& enc, const escrow::file_header& h, std::span<const Key* const> keys,
-                                   const decrypt_job& job, const std::optional<escrow::escrow_record>& record) {
+escrow::session_key open_with_keys(Encryptor& enc, const escrow::unverified<escrow::file_header>& read,
+                                   std::span<const Key* const> keys, const decrypt_job& job,
+                                   const std::optional<escrow::escrow_record>& record) {
+    // Read for choosing the key and naming what fails only; each path below verifies it.
+    const escrow::file_header& h = read.unverified_value();
     using W = typename Encryptor::wrap_type;
     using C = typename Encryptor::cipher_type;
     using S = typename Encryptor::store_type;
@@ -105,7 +108,7 @@ escrow::session_key open_with_keys(Encryptor& enc, const escrow::file_header& h,
     }
     for (const Key* k : keys) {
         try {
-            return enc.open_header(h, *k);
+            return enc.open_header(read, *k);
         } catch (const escrow::error& e) {
             if (e.kind() != escrow::errc::no_matching_key) throw;
         }

@@ -41,7 +41,7 @@ int decrypt_native(const decrypt_job& job, decrypt_input& in) {
     std::optional<escrow::escrow_record> record;
     if (job.record_path) record = load_record(*job.record_path);
     escrow::native_encryptor enc;
-    escrow::file_header h = enc.read_header(in);
+    const escrow::unverified<escrow::file_header> h = enc.read_header(in);
     escrow::session_key sk = open_with_keys(enc, h, std::span<const escrow::rsa_private_key* const>(tried), job, record);
     output_file out(job.out_path);
     enc.decrypt_payload(in, out, sk, h);

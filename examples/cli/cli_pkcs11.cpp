@@ -60,12 +60,12 @@ escrow::rsa_public_key token_public_key(const std::string& uri, const std::optio
     return open_key(uri, pin_file, "--authority-key").public_key();
 }
 
-template <class Repo>
-ea::owner_blob recover_through_token(Repo& repo, std::size_t quorum, std::uint16_t wrap_id,
-                                     const std::string& uri, const std::optional<std::string>& pin_file,
-                                     const ea::recovery_request& request, std::span<const ea::officer_signature> signatures) {
-    std::optional<ea::owner_blob> out;
-    escrow::registry::visit_id<escrow::registry::authority_wraps>(wrap_id, [&](auto t) {
+namespace {
+/// f(authority) with the authority of `repo` (wrap `wrap_id`) opened on the token key `uri`.
+template <class Repo, class F>
+void with_token_authority(Repo& repo, std::size_t quorum, std::uint16_t wrap_id, const std::string& uri,
+                          const std::optional<std::string>& pin_file, F&& f) {
+    const bool known = escrow::registry::visit_id<escrow::registry::authority_wraps>(wrap_id, [&](auto t) {
         using TW = token_wrap_for<typename decltype(t)::type>;
         if constexpr (std::is_void_v<TW>) {
             throw usage_error("--key pkcs11:...: a token key serves the rsa-oaep-sha256 and rsa-pkcs1v15 authorities, not " +
@@ -75,13 +75,30 @@ ea::owner_blob recover_through_token(Repo& repo, std::size_t quorum, std::uint16
             TW wrap(key.shared_session());
             ea::backup_authority<TW, Repo, ea::dynamic_officer_quorum> auth(
                 repo, ea::dynamic_officer_quorum(quorum), std::move(key), std::move(wrap));
-            out = auth.recover(request, signatures);
+            f(auth);
         }
     });
-    if (!out)
+    if (!known)
         throw escrow::error(escrow::errc::unknown_policy_id,
                             "wrap id " + std::to_string(wrap_id) + " is not one this tool's authority handles");
+}
+}  // namespace
+
+template <class Repo>
+ea::owner_blob recover_through_token(Repo& repo, std::size_t quorum, std::uint16_t wrap_id,
+                                     const std::string& uri, const std::optional<std::string>& pin_file,
+                                     const ea::recovery_request& request, std::span<const ea::officer_signature> signatures) {
+    std::optional<ea::owner_blob> out;
+    with_token_authority(repo, quorum, wrap_id, uri, pin_file, [&](auto& auth) { out = auth.recover(request, signatures); });
     return std::move(*out);
+}
+
+template <class Repo>
+std::optional<ea::audit_public_key> token_audit_key(Repo& repo, std::size_t quorum, std::uint16_t wrap_id,
+                                                    const std::string& uri, const std::optional<std::string>& pin_file) {
+    std::optional<ea::audit_public_key> out;
+    with_token_authority(repo, quorum, wrap_id, uri, pin_file, [&](auto& auth) { out = auth.audit_key(); });
+    return out;
 }
 
 namespace {
@@ -148,6 +165,11 @@ ea::owner_blob recover_through_token(Repo&, std::size_t, std::uint16_t, const st
                                      std::span<const ea::officer_signature>) {
     no_pkcs11();
 }
+template <class Repo>
+std::optional<ea::audit_public_key> token_audit_key(Repo&, std::size_t, std::uint16_t, const std::string&,
+                                                    const std::optional<std::string>&) {
+    no_pkcs11();
+}
 int decrypt_native_with_token(const decrypt_job&, decrypt_input&) { no_pkcs11(); }
 int decrypt_cryptoapi_with_token(const decrypt_job&, decrypt_input&, unsigned) { no_pkcs11(); }
 
@@ -161,5 +183,12 @@ template ea::owner_blob recover_through_token<ea::postgres_repository>(ea::postg
                                                                        const std::string&, const std::optional<std::string>&,
                                                                        const ea::recovery_request&,
                                                                        std::span<const ea::officer_signature>);
+
+template std::optional<ea::audit_public_key> token_audit_key<ea::sqlite_repository>(ea::sqlite_repository&, std::size_t,
+                                                                                   std::uint16_t, const std::string&,
+                                                                                   const std::optional<std::string>&);
+template std::optional<ea::audit_public_key> token_audit_key<ea::postgres_repository>(ea::postgres_repository&, std::size_t,
+                                                                                     std::uint16_t, const std::string&,
+                                                                                     const std::optional<std::string>&);
 
 }  // namespace escrow_cli

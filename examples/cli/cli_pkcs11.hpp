@@ -47,6 +47,15 @@ template <class Repo>
     const std::optional<std::string>& pin_file, const escrow::authority::recovery_request& request,
     std::span<const escrow::authority::officer_signature> signatures);
 
+/// The audit public key of the authority of `repo` (wrap `wrap_id`) whose key is in a token (the
+/// token computes its material: authority/audit_signing.hpp), or nothing when the token allows
+/// neither signing nor raw RSA with the key. Instantiated as `recover_through_token`.
+/// @throws usage_error for a wrap no token key serves, or without PKCS#11.
+template <class Repo>
+[[nodiscard]] std::optional<escrow::authority::audit_public_key> token_audit_key(Repo& repo, std::size_t quorum,
+                                                                                 std::uint16_t wrap_id, const std::string& uri,
+                                                                                 const std::optional<std::string>& pin_file);
+
 /// `escrow decrypt --key pkcs11:... --record REC` for a native file.
 int decrypt_native_with_token(const decrypt_job& job, decrypt_input& in);
 /// `escrow decrypt --key pkcs11:... --record REC` for a CryptoAPI file of AES-`aes_bits`.

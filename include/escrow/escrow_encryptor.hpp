@@ -22,6 +22,7 @@
 #include "escrow/core/random.hpp"
 #include "escrow/core/secret.hpp"
 #include "escrow/core/serial_number.hpp"
+#include "escrow/core/unverified.hpp"
 #include "escrow/detail/host_checks.hpp"
 #include "escrow/detail/payload_engine.hpp"
 #include "escrow/open_record.hpp"
@@ -149,19 +150,16 @@ public:
     /// `truncated`, `malformed_header`, `unsupported_version`, `unknown_policy_id`.
     template <byte_source Source, byte_sink Sink>
     void decrypt(Source& in, Sink& out, const private_key& key) {
-        file_header h = read_header(in);
+        const unverified<file_header> h = read_header(in);
         session_key sk = open_header(h, key);
-        engine::open(in, out, sk, h.nonce, threads_);
+        engine::open(in, out, sk, h.unverified_value().nonce, threads_);
     }
 
     /// Decrypts with a session key already recovered (by `recover_session_key`).
     /// @throws escrow::error `authentication_failed` when the key does not match the header.
     template <byte_source Source, byte_sink Sink>
     void decrypt_with_session_key(Source& in, Sink& out, const session_key& key) {
-        file_header h = read_header(in);
-        if (!store_.template verify_header<Cipher, Wrap>(h, key))
-            throw error(errc::authentication_failed, "header authentication failed: wrong session key or modified header");
-        engine::open(in, out, key, h.nonce, threads_);
+        decrypt_payload(in, out, key, read_header(in));
     }
 
     /// Step 4, the authority's side: unwraps the session key from `record` with the authority's
@@ -187,7 +185,7 @@ public:
     /// @throws escrow::error `authentication_failed` when `key` does not match the header.
     template <byte_source Source, byte_sink Sink>
     void rewrap_owner(Source& in, Sink& out, const session_key& key, const public_key& new_owner) {
-        file_header h = read_header(in);
+        file_header h = read_header(in).unverified_value();
         if (!store_.template verify_header<Cipher, Wrap>(h, key))
             throw error(errc::authentication_failed, "header authentication failed: wrong session key or modified header");
         rewrap(in, out, h, key, new_owner);
@@ -196,8 +194,9 @@ public:
     /// Replaces the owner's blob, opening the header with any recipient's private key.
     template <byte_source Source, byte_sink Sink>
     void rewrap_owner(Source& in, Sink& out, const private_key& current, const public_key& new_owner) {
-        file_header h = read_header(in);
-        session_key key = open_header(h, current);
+        unverified<file_header> read = read_header(in);
+        session_key key = open_header(read, current);
+        file_header h = std::move(read).unverified_value();  // verified by open_header
         rewrap(in, out, h, key, new_owner);
     }
 
@@ -240,10 +239,13 @@ public:
     /// @throws escrow::error `malformed_blob`, and the store's own errors.
     [[nodiscard]] wrapped_key decode_blob(byte_view blob) { return store_.template decode_blob<Cipher, Wrap>(blob); }
 
-    /// Parses and bounds the file header, without a key. Leaves `in` at the payload.
+    /// Parses and bounds the file header, without a key. Leaves `in` at the payload. Nothing in it
+    /// is authenticated yet (key info, recipients, ids: anyone who can write the file wrote them),
+    /// so it comes back as `unverified`: `open_header` checks it and gives the session key,
+    /// `decrypt_payload` checks it again against the key it is given.
     template <byte_source Source>
-    [[nodiscard]] file_header read_header(Source& in) {
-        return store_.template read_header<Cipher, Wrap>(in);
+    [[nodiscard]] unverified<file_header> read_header(Source& in) {
+        return unverified<file_header>(store_.template read_header<Cipher, Wrap>(in));
     }
 
     /// Opens a parsed header with a private key: tries every recipient of the wrap's type, and the
@@ -251,7 +253,8 @@ public:
     /// `decrypt` in two steps, for callers that must tell a header failure from a payload failure.
     /// @throws escrow::error `no_matching_key` (no recipient unwraps), `authentication_failed`
     /// (a recipient unwraps but the header MAC fails: the header was modified).
-    [[nodiscard]] session_key open_header(const file_header& h, const private_key& key) {
+    [[nodiscard]] session_key open_header(const unverified<file_header>& read, const private_key& key) {
+        const file_header& h = read.unverified_value();
         bool unwrapped = false;
         for (const auto& r : h.recipients) {
             if (!r.type.empty() && r.type != std::string_view(Wrap::stanza_type)) continue;
@@ -267,10 +270,16 @@ public:
     }
 
     /// Decrypts the payload that follows a header already read from `in` (by `read_header`) with
-    /// the session key `open_header` returned. Writes a chunk only once it authenticates.
+    /// `key` (from `open_header`, or recovered through an escrow record). The header is checked
+    /// against the key first, so a key of another file, or a modified header, is refused before
+    /// any payload is read. Writes a chunk only once it authenticates.
+    /// @throws escrow::error `authentication_failed` (the key does not verify the header), and
+    /// the payload's errors.
     template <byte_source Source, byte_sink Sink>
-    void decrypt_payload(Source& in, Sink& out, const session_key& key, const file_header& h) {
-        engine::open(in, out, key, h.nonce, threads_);
+    void decrypt_payload(Source& in, Sink& out, const session_key& key, const unverified<file_header>& h) {
+        if (key.size() != Cipher::key_size || !store_.template verify_header<Cipher, Wrap>(h.unverified_value(), key))
+            throw error(errc::authentication_failed, "header authentication failed: wrong session key or modified header");
+        engine::open(in, out, key, h.unverified_value().nonce, threads_);
     }
 
 private:
@@ -292,7 +301,7 @@ private:
     template <byte_source Source, byte_sink Sink>
     void apply_blob(Source& in, Sink& out, const wrapped_key& new_owner_blob, const private_key& new_owner,
                     const wrapped_key* authority_blob, const escrow_record* record) {
-        file_header h = read_header(in);
+        file_header h = read_header(in).unverified_value();  // verified below before any use
         std::optional<session_key> key = wrap::unwrap_expecting(wrap_, new_owner_blob, new_owner, Cipher::key_size);
         if (!key || key->size() != Cipher::key_size || !store_.template verify_header<Cipher, Wrap>(h, *key))
             throw error(errc::authentication_failed,

@@ -101,7 +101,7 @@ std::optional<decryption> decrypt_all_ways(escrow::byte_view file, const typenam
                                            const typename Host::public_key& owner) {
     Host host;
     std::optional<escrow::session_key> sk;
-    std::optional<escrow::file_header> header;
+    std::optional<escrow::unverified<escrow::file_header>> header;
     const decryption direct = attempt<escrow::memory_sink>([&](escrow::memory_sink& out) {
         escrow::memory_source src(file);
         header.emplace(host.read_header(src));

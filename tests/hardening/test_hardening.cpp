@@ -293,3 +293,40 @@ TEST_CASE("Wycheproof Ed25519 verification vectors (ed25519_test.json)") {
     CHECK(valid == 88);
     CHECK(invalid == 63);
 }
+
+TEST_CASE("finding: decrypt_payload checks the header against its key (a relabelled file is refused)") {
+    using escrow_test::keys;
+    const bytes plain = escrow_test::pattern(100000, 7);
+    escrow_test::encrypted e = escrow_test::encrypt(plain, keys().owner, {&keys().authority});
+    escrow::native_encryptor enc;
+    const escrow::session_key key = enc.recover_session_key(e.records.front(), keys().authority);
+
+    // The header's description is in clear: rewrite it ("quarterly" -> "Quarterly"), MAC untouched.
+    bytes relabelled = e.file;
+    const std::string from = "quarterly report.xlsx";
+    auto at = std::search(relabelled.begin(), relabelled.end(), from.begin(), from.end());
+    REQUIRE(at != relabelled.end());
+    *at = static_cast<byte>('Q');
+
+    // read_header hands the forged field out, marked as unverified ...
+    escrow::memory_source in(relabelled);
+    const escrow::unverified<escrow::file_header> h = enc.read_header(in);
+    CHECK(h.unverified_value().info.description == "Quarterly report.xlsx");
+    // ... and decrypt_payload, given the file's real session key, refuses it before any output.
+    escrow::memory_sink out;
+    try {
+        enc.decrypt_payload(in, out, key, h);
+        FAIL("a header modified after encryption was accepted");
+    } catch (const escrow::error& err) {
+        CHECK(err.kind() == errc::authentication_failed);
+        CHECK(std::string(err.what()).find("header authentication failed") != std::string::npos);
+    }
+    CHECK(out.data().empty());
+
+    // The untouched file opens the same way.
+    escrow::memory_source good(e.file);
+    const auto h2 = enc.read_header(good);
+    escrow::memory_sink out2;
+    enc.decrypt_payload(good, out2, key, h2);
+    CHECK(out2.data() == plain);
+}

@@ -97,7 +97,7 @@ outcome run(Source& src, const age_vector& v, unsigned threads) {
     escrow::memory_sink sink;
     enum { header, unwrap, payload } stage = header;
     try {
-        escrow::file_header h = x.read_header(src);
+        const auto h = x.read_header(src);
         stage = unwrap;
         std::optional<escrow::session_key> key;
         bool saw_hmac_failure = false;

@@ -271,7 +271,7 @@ TEMPLATE_TEST_CASE("A forged deposit is refused by an authority holding its key,
     CHECK_FALSE(s.authority.find("SQUAT-C").has_value());
     CHECK(keyless.deposit(forged) == ea::deposit_result::stored);  // without the key, no way to tell
     CHECK(s.authority.deposit(genuine) == ea::deposit_result::replaced);
-    CHECK(s.authority.find("SQUAT-C")->record.encode() == genuine.encode());
+    CHECK(s.authority.find("SQUAT-C")->record.unverified_value().encode() == genuine.encode());
     auto req = s.request("SQUAT-C");
     CHECK(apply_and_decrypt(dir, f.file, s.authority.recover(req, sign_by(req, {0, 1}))) == escrow_test::pattern(3000, 7));
     CHECK(s.authority.verify_audit().valid);
@@ -306,7 +306,7 @@ TEMPLATE_TEST_CASE("Four writers at once, each on its own connection, keep every
     auto repo = b.open();
     rsa_authority<TestType, ea::officer_quorum<1>> a(*repo, {}, keys().authority.public_key());
     std::set<std::string> serials;
-    for (const auto& e : a.list()) serials.insert(e.record.info.serial);
+    for (const auto& e : a.list()) serials.insert(e.record.unverified_value().info.serial);
     CHECK(serials.size() == writers * each);
     auto rep = a.verify_audit();
     CHECK(rep.valid);

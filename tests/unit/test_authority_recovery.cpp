@@ -146,7 +146,7 @@ TEST_CASE("Depositing the same record again changes nothing, and a different rec
     CHECK_ESCROW_ERROR(s.authority.deposit(b.records.front()), errc::invalid_argument);
     CHECK(s.authority.audit_log().back().outcome == ea::audit_outcome::refused);
     // The first record is still the one stored.
-    CHECK(s.authority.find("DUP-1")->record.encode() == a.records.front().encode());
+    CHECK(s.authority.find("DUP-1")->record.unverified_value().encode() == a.records.front().encode());
     CHECK(s.authority.list().size() == 1);
     CHECK(s.authority.list("alice@example.org").size() == 1);
     CHECK(s.authority.list("bob@example.org").empty());
@@ -319,7 +319,7 @@ TEST_CASE("A request signed for one record is refused once another record took i
     REQUIRE(keyless.deposit(squatter) == ea::deposit_result::stored);
 
     // The officers are shown the stored record (the squatter's) and sign a request for it.
-    auto shown = keyless.find("VOID-1")->record;
+    auto shown = keyless.find("VOID-1")->record.unverified_value();
     auto req = ea::recovery_request::make<escrow::wrap::rsa_oaep_sha256>(shown, keys().new_owner.public_key(), t0 + 3600);
     auto sigs = sign_by(req, {0, 1});
 
@@ -333,7 +333,7 @@ TEST_CASE("A request signed for one record is refused once another record took i
     CHECK_THAT(log.back().reason, Catch::Contains("another record"));
 
     // A request for the record now stored is granted.
-    auto req2 = ea::recovery_request::make<escrow::wrap::rsa_oaep_sha256>(s.authority.find("VOID-1")->record,
+    auto req2 = ea::recovery_request::make<escrow::wrap::rsa_oaep_sha256>(s.authority.find("VOID-1")->record.unverified_value(),
                                                                          keys().new_owner.public_key(), t0 + 3600);
     CHECK(s.authority.recover(req2, sign_by(req2, {0, 1})).serial == "VOID-1");
 }

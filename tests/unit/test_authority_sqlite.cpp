@@ -236,7 +236,7 @@ TEST_CASE("Deposits that returned survive a SIGKILL in the middle of a stream of
         REQUIRE(e.has_value());
         CHECK(e->status == ea::record_status::active);
         // Intact: the authority key unwraps it and the record's MAC verifies.
-        CHECK_NOTHROW((void)enc.recover_session_key(e->record, keys().authority));
+        CHECK_NOTHROW((void)enc.recover_session_key(e->record.unverified_value(), keys().authority));
     }
     auto all = a.list();
     CHECK(all.size() >= reported.size());
@@ -278,7 +278,7 @@ TEST_CASE("Four processes depositing 1,000 records each into one database lose a
     auto all = a.list();
     CHECK(all.size() == processes * per_process);
     std::set<std::string> serials;
-    for (const auto& e : all) serials.insert(e.record.info.serial);
+    for (const auto& e : all) serials.insert(e.record.unverified_value().info.serial);
     std::set<std::string> expected;
     for (int p = 0; p < processes; ++p)
         for (int i = 0; i < per_process; ++i) {

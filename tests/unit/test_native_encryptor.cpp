@@ -130,7 +130,7 @@ TEST_CASE("Each of several authorities gets its own record, in order, that opens
     escrow::native_encryptor enc;
     {
         escrow::memory_source in(e.file);
-        auto h = enc.read_header(in);
+        auto h = enc.read_header(in).unverified_value();
         REQUIRE(h.recipients.size() == 4);
         CHECK(h.recipients[0].role == escrow::recipient_role::owner);
         for (std::size_t i = 1; i < 4; ++i) CHECK(h.recipients[i].role == escrow::recipient_role::authority);
@@ -229,7 +229,7 @@ TEST_CASE("rewrap_owner hands the file to a new owner key without touching the p
     REQUIRE(same_bytes(decrypt(rewrapped, k.authority), plain));
     // Key info is carried over.
     escrow::memory_source in(rewrapped);
-    auto h = enc.read_header(in);
+    auto h = enc.read_header(in).unverified_value();
     CHECK(h.info.serial == "TEST-0001");
     CHECK(h.info.owner == "alice@example.org");
     CHECK(h.recipients.size() == 2);
@@ -342,7 +342,7 @@ TEST_CASE("The header a file is written with is read back field by field", "[sto
     const encrypted e = encrypt(plain, k.owner, {&k.authority, &k.authority2});
     escrow::native_encryptor enc;
     escrow::memory_source in(e.file);
-    auto h = enc.read_header(in);
+    auto h = enc.read_header(in).unverified_value();
     CHECK(h.cipher_id == escrow::cipher::aes256_gcm_stream::id);
     CHECK(h.wrap_id == escrow::wrap::rsa_oaep_sha256::id);
     CHECK(h.nonce.size() == 32);

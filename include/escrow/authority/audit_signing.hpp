@@ -28,6 +28,7 @@
 #include "escrow/core/ssh_key.hpp"
 #include "escrow/core/x25519_key.hpp"
 #include "escrow/detail/byte_reader.hpp"
+#include "escrow/detail/rsa_fixed_signature.hpp"
 #include "escrow/wrap/rsa_oaep_sha256.hpp"
 #include "escrow/wrap/rsa_pkcs1v15.hpp"
 #include "escrow/wrap/ssh_rsa.hpp"
@@ -41,11 +42,13 @@ using audit_public_key = officer_public_key;
 
 /// Where a wrap's private key yields the bytes the audit signing key is derived from.
 ///
-/// The primary template has nothing: a wrap whose private key cannot be read (a key in a PKCS#11
-/// token, say) has no audit signing key, and its authority's audit head stays unsigned. A wrap
-/// whose key can be read specialises it with
+/// The primary template has nothing. A wrap whose key the host holds specialises it with
 /// `static private_key_encoding canonical(const typename Wrap::private_key&)`: bytes that depend on
-/// the key alone (never on the file it was read from), in wiped memory.
+/// the key alone (never on the file it was read from) and that only its holder can compute, in
+/// wiped memory. A wrap whose key lives where the host cannot read it (a PKCS#11 token) offers
+/// `static std::optional<private_key_encoding> audit_key_material(const private_key&)` itself
+/// instead (`audit_key_from_token`): the same bytes, computed where the key is, or nothing when
+/// that device will not compute them; its authority's audit head is then unsigned.
 template <class Wrap>
 struct audit_key_source {};
 
@@ -56,34 +59,14 @@ concept audit_key_derivable = requires(const typename Wrap::private_key& k) {
     { audit_key_source<Wrap>::canonical(k) } -> std::same_as<private_key_encoding>;
 };
 
-namespace detail {
-/// An RSA key as "escrow rsa\n" | n | e | the smaller prime | the larger prime, each as a u16
-/// length and big-endian bytes: what a PKCS#1 and a PKCS#8 file of one key share (d and the CRT
-/// values may be written differently; the primes cannot).
-[[nodiscard]] inline private_key_encoding canonical_rsa(const rsa_private_key& key) {
-    const auto& k = key.cryptopp();
-    const CryptoPP::Integer& p = k.GetPrime1();
-    const CryptoPP::Integer& q = k.GetPrime2();
-    const bool p_first = p < q;
-    const CryptoPP::Integer* parts[] = {&k.GetModulus(), &k.GetPublicExponent(), p_first ? &p : &q, p_first ? &q : &p};
-    static constexpr std::string_view tag = "escrow rsa\n";
-    std::size_t n = tag.size();
-    for (const auto* i : parts) n += 2 + i->MinEncodedSize();
-    private_key_encoding out(n);
-    byte* o = out.unsafe_mutable_bytes().data();
-    std::memcpy(o, tag.data(), tag.size());
-    o += tag.size();
-    for (const auto* i : parts) {
-        const std::size_t len = i->MinEncodedSize();
-        if (len > 0xffff) throw error(errc::bad_key, "RSA key too large for the audit key derivation");
-        o[0] = static_cast<byte>(len >> 8);
-        o[1] = static_cast<byte>(len);
-        i->Encode(o + 2, len);
-        o += 2 + len;
-    }
-    return out;
-}
+/// True when `Wrap`'s keys compute their audit key material where they live, and may decline
+/// (`Wrap::audit_key_material`, above).
+template <class Wrap>
+concept audit_key_from_token = requires(const typename Wrap::private_key& k) {
+    { Wrap::audit_key_material(k) } -> std::same_as<std::optional<private_key_encoding>>;
+};
 
+namespace detail {
 /// An X25519 key as "escrow x25519\n" | its scalar clamped as RFC 7748 uses it (scalars that
 /// differ only in the bits clamping sets are one key).
 [[nodiscard]] inline private_key_encoding canonical_x25519(const x25519_private_key& key) {
@@ -99,25 +82,33 @@ namespace detail {
 }
 }  // namespace detail
 
-/// RSA-OAEP: the canonical RSA encoding (n, e, the primes in order).
+/// RSA-OAEP: the key's PKCS#1 v1.5 signature of a fixed message (`detail::rsa_fixed_signature`),
+/// which a PKCS#11 token holding the same key computes too, so the audit key does not change when
+/// the authority's key moves into a token.
 template <>
 struct audit_key_source<wrap::rsa_oaep_sha256> {
-    /// See `detail::canonical_rsa`.
-    [[nodiscard]] static private_key_encoding canonical(const rsa_private_key& k) { return detail::canonical_rsa(k); }
+    /// See `detail::rsa_fixed_signature`.
+    [[nodiscard]] static private_key_encoding canonical(const rsa_private_key& k) {
+        return escrow::detail::rsa_fixed_signature(k);
+    }
 };
 
 /// RSA PKCS#1 v1.5: as RSA-OAEP (one RSA key, one authority fingerprint, one audit key).
 template <>
 struct audit_key_source<wrap::rsa_pkcs1v15> {
-    /// See `detail::canonical_rsa`.
-    [[nodiscard]] static private_key_encoding canonical(const rsa_private_key& k) { return detail::canonical_rsa(k); }
+    /// See `detail::rsa_fixed_signature`.
+    [[nodiscard]] static private_key_encoding canonical(const rsa_private_key& k) {
+        return escrow::detail::rsa_fixed_signature(k);
+    }
 };
 
-/// ssh-rsa: the RSA key inside the OpenSSH one, encoded as for RSA-OAEP.
+/// ssh-rsa: the RSA key inside the OpenSSH one, as for RSA-OAEP.
 template <>
 struct audit_key_source<wrap::ssh_rsa> {
-    /// See `detail::canonical_rsa`.
-    [[nodiscard]] static private_key_encoding canonical(const ssh_rsa_private_key& k) { return detail::canonical_rsa(k.rsa()); }
+    /// See `detail::rsa_fixed_signature`.
+    [[nodiscard]] static private_key_encoding canonical(const ssh_rsa_private_key& k) {
+        return escrow::detail::rsa_fixed_signature(k.rsa());
+    }
 };
 
 /// X25519: the clamped scalar.
@@ -138,7 +129,7 @@ struct audit_seed_tag {};
 class audit_signing_key {
 public:
     /// The HKDF info label; a new derivation gets a new label.
-    static constexpr std::string_view label = "escrow audit head key v1";
+    static constexpr std::string_view label = "escrow audit head key v2";
 
     /// The audit key of the authority whose private key is `key` and whose fingerprint is
     /// `authority_fingerprint`.
@@ -147,6 +138,23 @@ public:
     [[nodiscard]] static audit_signing_key derive(const typename Wrap::private_key& key, const digest256& authority_fingerprint) {
         const private_key_encoding ikm = audit_key_source<Wrap>::canonical(key);
         return audit_signing_key(hkdf_sha256<audit_seed_tag>(ikm.unsafe_bytes(), authority_fingerprint, label, ed25519_seed_size));
+    }
+
+    /// The audit key of an authority whose private key is `key`, when its wrap gives one
+    /// (`audit_key_derivable`, or `audit_key_from_token` and the device computes the material).
+    /// @throws escrow::error `bad_key` when a device's material does not check.
+    template <class Wrap>
+    [[nodiscard]] static std::optional<audit_signing_key> derive_if(const typename Wrap::private_key& key,
+                                                                    const digest256& authority_fingerprint) {
+        if constexpr (audit_key_derivable<Wrap>) {
+            return derive<Wrap>(key, authority_fingerprint);
+        } else if constexpr (audit_key_from_token<Wrap>) {
+            std::optional<private_key_encoding> ikm = Wrap::audit_key_material(key);
+            if (!ikm) return std::nullopt;
+            return audit_signing_key(hkdf_sha256<audit_seed_tag>(ikm->unsafe_bytes(), authority_fingerprint, label, ed25519_seed_size));
+        } else {
+            return std::nullopt;
+        }
     }
 
     /// The Ed25519 public key that verifies this key's signatures.

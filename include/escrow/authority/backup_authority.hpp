@@ -37,7 +37,7 @@ namespace escrow::authority {
 /// key back, re-wrapped to the owner's new public key, once `IdentityPolicy` established the
 /// owner's identity. Every deposit, recovery attempt and revocation goes to a hash-chained audit
 /// log in the same repository transaction as the change it records. An authority that holds its
-/// private key (and whose wrap is `audit_key_derivable`) also signs the chain's head with its audit
+/// private key (and whose wrap derives an audit key from it, `audit_signing_key::derive_if`) also signs the chain's head with its audit
 /// key (audit_signing.hpp) in that transaction, so that a rewritten chain is detected.
 ///
 /// The authority handles records whose wrap is `Wrap`; their blobs are in their store's format, so
@@ -92,7 +92,7 @@ public:
                      store_objects stores = store_objects{})
         : repo_(repo), policy_(std::move(policy)), wrap_(std::move(wrap)), stores_(std::move(stores)),
           public_(wrap_.public_of(key)), private_(std::move(key)) {
-        if constexpr (audit_key_derivable<Wrap>) audit_key_.emplace(audit_signing_key::derive<Wrap>(*private_, fingerprint()));
+        audit_key_ = audit_signing_key::derive_if<Wrap>(*private_, fingerprint());
         bind_key();
     }
 
@@ -155,6 +155,20 @@ public:
         append_audit(tx, audit_kind::deposit, record.info.serial, record.info.owner, audit_outcome::stored, "");
         tx.commit();
         return deposit_result::stored;
+    }
+
+    /// True when `entry`'s record verifies under this authority's private key: its blob unwraps and
+    /// its MAC holds, so its key info and ids are what the encrypting host wrote. Needs the key.
+    /// @throws escrow::error `bad_key` (opened without the private key; or made for another key).
+    [[nodiscard]] bool verifies(const record_entry& entry) {
+        if (!private_) throw error(errc::bad_key, "this authority was opened without its private key: it cannot verify records");
+        try {
+            check_record(entry.record.unverified_value());
+        } catch (const error& e) {
+            if (e.kind() == errc::malformed_blob || e.kind() == errc::unknown_policy_id) return false;
+            throw;
+        }
+        return record_verifies(entry.record.unverified_value());
     }
 
     /// True when this authority holds its private key, so that `deposit` verifies records.
@@ -376,7 +390,7 @@ private:
         actor = policy_.establish(request, signatures, view);
 
         record_entry entry = to_entry(stored);
-        const escrow_record& rec = entry.record;
+        const escrow_record& rec = entry.record.unverified_value();  // its MAC is checked by open_record below
         if (rec.wrap_id != Wrap::id || !constant_time_equal(rec.authority_fingerprint, fingerprint()))
             throw error(errc::authentication_failed, "the stored record is not for this authority key (altered in the repository)");
         public_key new_owner = public_key_codec<Wrap>::decode(request.new_owner_key);

@@ -18,6 +18,7 @@
 #include "escrow/core/encoding.hpp"
 #include "escrow/core/error.hpp"
 #include "escrow/core/policy_ids.hpp"
+#include "escrow/core/unverified.hpp"
 #include "escrow/open_record.hpp"
 #include "escrow/record.hpp"
 #include "escrow/registry.hpp"
@@ -27,8 +28,11 @@ namespace escrow::authority {
 
 /// A record as the authority holds it.
 struct record_entry {
-    /// The record as deposited.
-    escrow_record record;
+    /// The record as deposited. Its key info (serial, owner, description) and ids are the
+    /// depositor's word: an authority that holds its private key checked the MAC at deposit, one
+    /// without it did not, and the repository's writers can change it since. Check it with
+    /// `backup_authority::verifies` before deciding on what it says (recovery checks it itself).
+    unverified<escrow_record> record;
     /// Active, or revoked by the authority.
     record_status status = record_status::active;
     std::uint64_t deposited = 0;  ///< Unix seconds
@@ -133,8 +137,9 @@ bool stored_record_verifies(Wrap& wrap, typename Stores::objects& stores, const 
 /// @throws escrow::error `authentication_failed` (the columns disagree: altered in the repository),
 /// parsing errors for a damaged encoding.
 [[nodiscard]] inline record_entry to_entry(const stored_record& s) {
-    record_entry e{escrow_record::decode(s.encoded), s.status, s.deposited};
-    if (e.record.info.serial != s.serial || e.record.info.owner != s.owner)
+    record_entry e{unverified<escrow_record>(escrow_record::decode(s.encoded)), s.status, s.deposited};
+    const escrow_record& r = e.record.unverified_value();
+    if (r.info.serial != s.serial || r.info.owner != s.owner)
         throw error(errc::authentication_failed,
                     "stored record '" + s.serial + "': its look-up columns disagree with its encoding (altered in the repository)");
     return e;

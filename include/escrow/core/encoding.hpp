@@ -255,7 +255,7 @@ inline void encode_into(std::string_view label, byte_view der, mutable_byte_view
 /// and shows it.
 namespace text {
 /// Whether spaces count as printable.
-enum class spaces : bool { refused, allowed };
+enum class spaces : bool { refused /**< not printable (names, arguments) */, allowed /**< printable (descriptions) */ };
 
 /// True when every character of `s` is printable ASCII (0x21–0x7E, and 0x20 when `space` is
 /// `spaces::allowed`).

@@ -9,6 +9,7 @@
 #include <cryptopp/oaep.h>
 #include <cryptopp/sha.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -21,6 +22,7 @@
 #include "escrow/core/random.hpp"
 #include "escrow/core/rsa_key.hpp"
 #include "escrow/core/secret.hpp"
+#include "escrow/detail/rsa_fixed_signature.hpp"
 #include "escrow/detail/rsa_pkcs1v15.hpp"
 #include "escrow/wrap/concept.hpp"
 #include "escrow/wrap/pkcs11_token.hpp"
@@ -50,6 +52,44 @@ public:
     [[nodiscard]] public_key public_of(const private_key& priv) const { return priv.public_key(); }
     /// SHA-256 of the SubjectPublicKeyInfo DER, as the file-key wrap's (records name the same key).
     [[nodiscard]] digest256 fingerprint(const public_key& pub) const { return pub.fingerprint(); }
+
+    /// The material of the authority's audit signing key (authority/audit_signing.hpp), computed
+    /// on the token: the key's PKCS#1 v1.5 signature of a fixed message
+    /// (`detail::rsa_fixed_signature`), made with `CKM_SHA256_RSA_PKCS` or, where the key may not
+    /// sign, with raw RSA (`CKM_RSA_X_509`) on the encoded block, and checked on the host with the
+    /// public key. The same bytes as the key gives in a file, so the audit key survives the key's
+    /// move into the token. Nothing when the token allows neither with this key (its authority's
+    /// audit head is then unsigned).
+    /// @throws escrow::error `bad_key` when the token's answer does not check; `io_error`.
+    [[nodiscard]] static std::optional<private_key_encoding> audit_key_material(const private_key& priv) {
+        pkcs11::session& s = *priv.shared_session();
+        const bytes block = escrow::detail::rsa_fixed_block(priv.public_key());
+        const std::size_t k = block.size();
+        std::optional<private_key_encoding> got;
+        CK_MECHANISM sign_mech{CKM_SHA256_RSA_PKCS, nullptr, 0};
+        if (auto sig = s.sign(priv.handle(), sign_mech, escrow::detail::rsa_fixed_message(priv.public_key()), k)) {
+            got = std::move(sig);
+        } else {
+            CK_MECHANISM raw{CKM_RSA_X_509, nullptr, 0};
+            pkcs11::decrypt_result r;
+            try {
+                r = s.decrypt(priv.handle(), raw, block, k);
+            } catch (const error& e) {
+                if (e.kind() == errc::bad_key) return std::nullopt;  // raw RSA refused as well
+                throw;
+            }
+            if (r.rv != CKR_OK) return std::nullopt;
+            got = private_key_encoding::from_unsafe_bytes(r.message.unsafe_bytes());
+        }
+        if (got->size() > k) throw error(errc::bad_key, "PKCS#11: the token's signature for the audit key is too long");
+        private_key_encoding out(k);  // right-aligned: a token may drop leading zero bytes
+        auto o = out.unsafe_mutable_bytes();
+        std::fill(o.begin(), o.end(), byte{0});
+        std::copy(got->unsafe_bytes().begin(), got->unsafe_bytes().end(), o.end() - static_cast<std::ptrdiff_t>(got->size()));
+        if (!escrow::detail::rsa_fixed_signature_verifies(priv.public_key(), out.unsafe_bytes()))
+            throw error(errc::bad_key, "PKCS#11: the token's signature for the audit key does not verify");
+        return out;
+    }
 
 protected:
     /// The session `priv` lives in, checked to be this wrap's; the public checks on the block.

@@ -129,6 +129,26 @@ public:
         return r;
     }
 
+    /// Signs `data` with the private key `key` under `mechanism` (one C_SignInit and C_Sign), the
+    /// signature in `max_out` bytes at most. Nothing when the token refuses the key or mechanism
+    /// for signing (CKA_SIGN false, or a mechanism it does not allow with this key). The signature
+    /// is kept in wiped memory: the audit key material is one (wrap/pkcs11.hpp).
+    /// @throws escrow::error `io_error` for any other failure of the token.
+    [[nodiscard]] std::optional<private_key_encoding> sign(CK_OBJECT_HANDLE key, CK_MECHANISM& mechanism, byte_view data, std::size_t max_out) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        CK_RV rv = f().C_SignInit(handle_, &mechanism, key);
+        if (rv == CKR_KEY_TYPE_INCONSISTENT || rv == CKR_KEY_FUNCTION_NOT_PERMITTED || rv == CKR_MECHANISM_INVALID ||
+            rv == CKR_MECHANISM_PARAM_INVALID || rv == CKR_ARGUMENTS_BAD)
+            return std::nullopt;
+        detail::pkcs11::check(rv, "C_SignInit on " + describe());
+        private_key_encoding out(max_out);
+        CK_ULONG n = max_out;
+        detail::pkcs11::check(f().C_Sign(handle_, const_cast<CK_BYTE_PTR>(data.data()), data.size(),
+                                         out.unsafe_mutable_bytes().data(), &n),
+                              "C_Sign on " + describe());
+        return private_key_encoding::from_unsafe_bytes(out.unsafe_bytes().first(n));
+    }
+
     /// The mechanism's name, for messages.
     [[nodiscard]] static std::string mechanism_name(const CK_MECHANISM& m) {
         switch (m.mechanism) {

@@ -122,6 +122,29 @@ case_hardening_c1_controls() {
     assert_contains inspect.json 'pay\u009b2Jroll'
 }
 
+# The fields `authority list` shows are the depositor's word: it says so, and with the authority's
+# key it checks each record's MAC. A record relabelled after encryption ("payroll" -> "paYroll",
+# the same length, so it still parses) deposited through a key-less authority is listed as
+# NOT-VERIFIED beside the genuine one. Before, the forged row looked like any other.
+case_hardening_list_verifies() {
+    cd "$W"
+    ok "$ESCROW" encrypt --owner "$FIX/owner.pub" --authority "$FIX/auth1.pub" --description "payroll.xlsx" \
+        --record real.rec -o real.enc "$FIX/plain.txt"
+    ok "$ESCROW" encrypt --owner "$FIX/owner.pub" --authority "$FIX/auth1.pub" --description "payroll.xlsx" \
+        --record forged.rec -o forged.enc "$FIX/plain.txt"
+    LC_ALL=C sed -i 's/payroll/paYroll/' forged.rec
+    ok "$ESCROW" authority --db v.db init --authority-key "$FIX/auth1.pub" --quorum 1
+    ok "$ESCROW" authority --db v.db deposit real.rec forged.rec
+    ok "$ESCROW" authority --db v.db list >list.txt
+    assert_contains "$CAP/stderr" "not verified (give --key"
+    assert_contains list.txt "paYroll.xlsx"
+    ok "$ESCROW" authority --db v.db list --key "$FIX/auth1.key" >checked.txt
+    [[ $(grep -c "	verified$" checked.txt) -eq 1 ]] || fail "the genuine record is not listed as verified"
+    grep "paYroll" checked.txt | grep -q "	NOT-VERIFIED$" || fail "the relabelled record is not marked NOT-VERIFIED"
+    assert_contains "$CAP/stderr" "1 record does not verify"
+    fails_cleanly 4 "" "" "" "$ESCROW" authority --db v.db list --key "$FIX/auth2.key"
+}
+
 # An officer registers only with its proof of possession (escrow officer prove), made for its name,
 # its key and this authority; --without-proof is the explicit way round it, and the audit log says
 # which way each registration went. Before, 'register-officer NAME PUB' took any key on trust.

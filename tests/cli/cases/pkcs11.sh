@@ -54,6 +54,14 @@ case_pkcs11_recovery_native() {
     ok "$ESCROW" authority --db authority.db audit >audit.txt
     assert_no_pin audit.txt
     assert_no_pin authority.db
+    note "the recovery through the token signed the audit head, and its audit key checks it"
+    ok "$ESCROW" authority --db authority.db audit-key --key "$TOKEN_URI" --pin-file "$TOKEN_PIN" -o audit.pub
+    assert_contains audit.pub "BEGIN PUBLIC KEY"
+    ok "$ESCROW" authority --db authority.db verify-audit --audit-key audit.pub >verify.txt
+    assert_contains verify.txt "head signed up to seq"
+    ! grep -q "not checked" verify.txt || fail "the token's audit key did not check the signed head"
+    fails_cleanly 2 "--pin-file goes with a pkcs11: --key" audit2.pub "" "$ESCROW" authority --db authority.db \
+        audit-key --key owner.key --pin-file "$TOKEN_PIN" -o audit2.pub
 }
 
 # The same for a CryptoAPI authority (rsa-pkcs1v15, CKM_RSA_PKCS on the token).
