@@ -80,6 +80,27 @@ void open_repository(authority_repository& out, const std::string& db, bool crea
     }
 }
 
+void print_record_line(const escrow::escrow_record& r, bool revoked) {
+    std::cout << r.info.serial << "\t" << (revoked ? "revoked" : "active") << "\t" << one_line(r.info.owner) << "\t"
+              << iso8601_utc(r.info.created) << "\t" << id_name("store", r.store_id) << "/" << id_name("cipher", r.cipher_id)
+              << "/" << id_name("wrap", r.wrap_id) << "\t" << one_line(r.info.description) << "\n";
+}
+
+void print_officer_line(const ea::officer_entry& o) {
+    std::cout << one_line(o.name) << "\t" << escrow::hex::encode(escrow::sha256(o.public_key)) << "\t"
+              << iso8601_utc(o.registered) << "\n";
+}
+
+void print_audit_line(const ea::audit_entry& e) {
+    std::cout << e.seq << "\t" << iso8601_utc(e.time) << "\t" << e.kind << "\t" << one_line(e.serial) << "\t" << e.outcome
+              << "\t" << one_line(e.actor) << "\t" << one_line(e.reason) << "\n";
+}
+
+void print_audit_report(const ea::audit_report& rep) {
+    std::cout << "audit log valid: " << rep.entries << " entries, head " << escrow::hex::encode(rep.head) << ", "
+              << ea::describe_signing(rep) << "\n";
+}
+
 void throw_other_wrap(const std::string& db, std::uint16_t stored, std::uint16_t wanted) {
     throw escrow::error(escrow::errc::invalid_argument,
                         "--db " + db_display_name(db) + " is already initialised for the " + id_name("wrap", stored) +

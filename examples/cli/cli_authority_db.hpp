@@ -2,13 +2,18 @@
 /// @file
 /// The database behind `escrow authority --db`: an SQLite file or a PostgreSQL database, chosen
 /// at run time from the value's form and held in a `std::variant` that each command visits once
-/// (the subcommands are templates over the repository: no virtual call). Also `import`.
+/// (the subcommands are templates over the repository: no virtual call). Also `import`,
+/// and what the authority subcommands share.
 #pragma once
 
+#include <escrow/authority/backup_authority.hpp>
+#include <escrow/authority/identity.hpp>
 #include <escrow/authority/postgres_repository.hpp>
 #include <escrow/authority/sqlite_repository.hpp>
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <span>
 #include <string>
 #include <string_view>
@@ -17,6 +22,9 @@
 
 #include <escrow/core/error.hpp>
 #include <escrow/core/encoding.hpp>
+#include <escrow/registry.hpp>
+
+#include "cli_wraps.hpp"
 
 namespace escrow_cli {
 
@@ -68,6 +76,68 @@ auto visit_repository(authority_repository& r, F&& f) -> std::invoke_result_t<F&
         },
         r);
 }
+
+/// Calls `f(std::type_identity<Wrap>{})` for the wrap of `escrow::registry::authority_wraps`
+/// whose id is `id` (the database's).
+template <class F>
+int with_wrap(std::uint16_t id, F&& f) {
+    std::optional<int> rc;
+    if (!escrow::registry::visit_id<escrow::registry::authority_wraps>(id, [&](auto t) { rc = f(t); }))
+        throw escrow::error(escrow::errc::unknown_policy_id,
+                            "the database's wrap " + id_name("wrap", id) + " is not one this tool's authority handles");
+    return *rc;
+}
+
+inline std::uint16_t read_u16(const escrow::bytes& b) {
+    if (b.size() != 2) throw escrow::error(escrow::errc::malformed_blob, "authority database: malformed wrap id setting");
+    return escrow::le::get<std::uint16_t>(b.data());
+}
+
+inline constexpr std::string_view quorum_key = "cli.quorum";
+
+/// An open, initialised authority database (SQLite or PostgreSQL), and what `init` stored in it.
+template <class Repo>
+struct authority_db {
+    Repo& repo;
+    std::uint16_t wrap_id = 0;
+    std::size_t quorum = 0;
+
+    authority_db(Repo& r, const std::string& db) : repo(r) {
+        auto t = repo.begin();
+        auto w = t.get_meta(escrow::authority::meta_keys::wrap_id);
+        auto q = t.get_meta(quorum_key);
+        if (!w || !q)
+            throw escrow::error(escrow::errc::not_found, "--db " + db_display_name(db) +
+                                                             " is not initialised: run 'escrow authority --db FILE init' first");
+        wrap_id = read_u16(*w);
+        if (q->size() != 1 || (*q)[0] == 0) throw escrow::error(escrow::errc::malformed_blob, "authority database: malformed quorum");
+        quorum = (*q)[0];
+    }
+};
+
+template <class Wrap, class Repo>
+using cli_authority = escrow::authority::backup_authority<Wrap, Repo, escrow::authority::dynamic_officer_quorum>;
+
+/// The authority of an initialised database, with its stored public key (no private key).
+template <class Wrap, class Repo>
+cli_authority<Wrap, Repo> open_authority(authority_db<Repo>& db) {
+    auto t = db.repo.begin();
+    auto key = t.get_meta(escrow::authority::meta_keys::public_key);
+    if (!key) throw escrow::error(escrow::errc::not_found, "authority database: no authority key stored");
+    auto pub = escrow::authority::public_key_codec<Wrap>::decode(*key);
+    t.commit();
+    return cli_authority<Wrap, Repo>(db.repo, escrow::authority::dynamic_officer_quorum(db.quorum), std::move(pub));
+}
+
+
+/// The lines `escrow authority` prints, the same for a local database and a --server.
+/// @{
+void print_record_line(const escrow::escrow_record& r, bool revoked);
+void print_officer_line(const escrow::authority::officer_entry& o);
+void print_audit_line(const escrow::authority::audit_entry& e);
+/// "audit log valid: ..." of a valid report.
+void print_audit_report(const escrow::authority::audit_report& rep);
+/// @}
 
 /// `escrow authority --db TARGET import --from SOURCE`: copies a whole authority into an empty
 /// database (`escrow::authority::copy_repository`).
