@@ -25,7 +25,7 @@ service_pin() {  # CERT
 service_start() {  # DB KEY [SERVE-OPTIONS...]
     local db=$1 key=$2 i
     shift 2
-    "$ESCROW" authority --db "$db" serve --listen 127.0.0.1:0 --tls-cert tls.crt --tls-key tls.key --key "$key" "$@" \
+    "$ESCROW" authority --db "$db" serve --listen "127.0.0.1:${SERVICE_PORT:-0}" --tls-cert tls.crt --tls-key tls.key --key "$key" "$@" \
         >serve.out 2>serve.err &
     SERVICE_PID=$!
     trap 'kill "$SERVICE_PID" 2>/dev/null || true' EXIT
@@ -263,4 +263,67 @@ case_service_bad_input() {
     sleep 0.5
     still_serving "a connection over the limit"
     service_stop
+}
+
+# 4 clients x 250 concurrent deposits while the server is stopped part-way, by SIGNAL, and
+# started again on the same port (the clients go on against it): every deposit a client reported as acknowledged is in the
+# database, every other one was reported failed, and each record got exactly one report.
+service_fault_run() {  # SIGNAL
+    local sig=$1 p port
+    [[ -x ${ESCROW_DEPOSIT_LOAD:-} && -x ${ESCROW_MAKE_RECORDS:-} ]] ||
+        fail "ESCROW_DEPOSIT_LOAD and ESCROW_MAKE_RECORDS must name the test helpers (tests/cli/CMakeLists.txt)"
+    ok "$ESCROW" authority --db authority.db init --authority-key "$FIX/auth1.pub" --quorum 1
+    service_cert tls
+    for p in 0 1 2 3; do
+        mkdir "r$p"
+        "$ESCROW_MAKE_RECORDS" "$FIX/owner.pub" "$FIX/auth1.pub" "F$p" 250 "r$p" || fail "make_records"
+    done
+    service_start authority.db "$FIX/auth1.key"
+    port=${SERVICE_URL##*:}
+    local -a clients=()
+    for p in 0 1 2 3; do
+        "$ESCROW_DEPOSIT_LOAD" "$SERVICE_URL" tls.crt 1 "r$p"/*.rec >"out$p.txt" 2>"sum$p.txt" &
+        clients+=($!)
+    done
+    # Part-way: once some deposits are acknowledged.
+    local i
+    for i in $(seq 200); do
+        [[ $(cat out*.txt | grep -c '^ack ' || true) -ge 100 ]] && break
+        sleep 0.05
+    done
+    kill -"$sig" "$SERVICE_PID"
+    local rc=0
+    wait "$SERVICE_PID" || rc=$?
+    if [[ $sig == TERM ]]; then
+        [[ $rc -eq 0 ]] || fail "SIGTERM: the server exited $rc"
+    else
+        [[ $rc -eq 137 ]] || fail "SIGKILL: the server exited $rc"
+    fi
+    note "server stopped by SIG$sig after $(cat out*.txt | grep -c '^ack ' || true) acknowledgements"
+    sleep 0.5
+    SERVICE_PORT=$port service_start authority.db "$FIX/auth1.key"
+    for p in 0 1 2 3; do
+        wait "${clients[$p]}" || fail "client $p exited non-zero"
+    done
+    cat out*.txt >reports.txt
+    [[ $(wc -l <reports.txt) -eq 1000 ]] || fail "expected 1000 reports, got $(wc -l <reports.txt)"
+    [[ $(awk '{print $2}' reports.txt | sort -u | wc -l) -eq 1000 ]] || fail "a record was reported twice"
+    grep -E '^(ack|fail) F[0-3]-[0-9]+' -c reports.txt | grep -qx 1000 || fail "a report is neither ack nor fail"
+    service_stop
+    ok "$ESCROW" authority --db authority.db list >list.txt
+    local missing
+    missing=$(comm -23 <(grep '^ack ' reports.txt | awk '{print $2}' | sort) <(cut -f1 list.txt | sort))
+    [[ -z $missing ]] || fail "acknowledged but not in the database: $missing"
+    ok "$ESCROW" authority --db authority.db verify-audit >verify.txt
+    note "SIG$sig: $(grep -c '^ack ' reports.txt) acknowledged (all in the database), $(grep -c '^fail ' reports.txt) reported failed, $(wc -l <list.txt) stored; $(cat verify.txt)"
+}
+
+case_service_fault_sigkill() {
+    cd "$W"
+    service_fault_run KILL
+}
+
+case_service_fault_sigterm() {
+    cd "$W"
+    service_fault_run TERM
 }
