@@ -327,3 +327,32 @@ case_service_fault_sigterm() {
     cd "$W"
     service_fault_run TERM
 }
+
+# The service on a PostgreSQL database (the fixture's server): deposit, list, recover and the
+# audit through --server, the database seen the same by the local commands.
+case_pg_service() {
+    cd "$W"
+    local db
+    db=$(pg_uri "$(pg_new_db service)")
+    pg_init_authority "$db"
+    service_cert tls
+    service_start "$db" "$FIX/auth1.key"
+    local -a srv=(authority --server "$SERVICE_URL" --ca tls.crt)
+    ok "$ESCROW" encrypt --owner "$FIX/owner.pub" --authority "$FIX/auth1.pub" --serial PG-SVC-1 --record file.rec \
+        --deposit "$SERVICE_URL" --ca tls.crt -o file.enc "$FIX/plain.txt"
+    assert_contains "$CAP/stderr" "escrow: deposited with $SERVICE_URL: PG-SVC-1"
+    ok "$ESCROW" "${srv[@]}" --officer-key alice.key list >list.txt
+    ok "$ESCROW" authority --db "$db" list >list-local.txt
+    assert_same_content list.txt list-local.txt
+    assert_matches list.txt "^PG-SVC-1	active	"
+    ok "$ESCROW" officer request --record file.rec --new-owner "$FIX/auth2.pub" -o req.bin
+    ok "$ESCROW" officer sign --key alice.key -o alice.sig req.bin
+    ok "$ESCROW" "${srv[@]}" recover --request req.bin --signature alice.sig -o blob.bin
+    assert_contains "$CAP/stderr" "recovery of PG-SVC-1 granted"
+    ok "$ESCROW" "${srv[@]}" --officer-key alice.key verify-audit >verify.txt
+    assert_contains verify.txt "audit log valid"
+    ok "$ESCROW" "${srv[@]}" --officer-key alice.key audit >audit.txt
+    ok "$ESCROW" authority --db "$db" audit >audit-local.txt
+    assert_same_content audit.txt audit-local.txt
+    service_stop
+}
