@@ -292,18 +292,13 @@ int authority_recover(authority_db<Repo>& db, std::span<char* const> argv) {
                                             {"pin-file", 0, true, false}};
     auto a = parse_args("authority recover", specs, argv);
     if (!a.operands().empty()) throw usage_error("authority recover: unexpected operand '" + a.operands().front() + "'");
-    auto req_path = a.get("request");
     auto key_path = a.get("key");
-    auto out_path = a.get("output");
-    if (!req_path) throw usage_error("authority recover: --request REQ is required");
+    if (!a.get("request")) throw usage_error("authority recover: --request REQ is required");
     if (!key_path) throw usage_error("authority recover: --key PRIV (the authority's private key) is required");
-    if (!out_path) throw usage_error("authority recover: -o BLOB is required");
-    if (a.all("signature").size() > 64) throw usage_error("authority recover: at most 64 --signature files");
-    if (*out_path == "-") throw usage_error("-o needs a file name, not standard output");
-    check_outputs(std::nullopt, {{*out_path, "-o"}});
-    auto request = decode_file<ea::recovery_request>(*req_path, "--request", ea::recovery_request::max_encoded);
-    std::vector<ea::officer_signature> sigs;
-    for (const auto& p : a.all("signature")) sigs.push_back(decode_file<ea::officer_signature>(p, "--signature", 1024));
+    const recover_inputs in = read_recover_inputs(a);
+    const auto& request = in.request;
+    const auto& sigs = in.signatures;
+    const std::string* out_path = &in.out_path;
     const bool in_token = is_pkcs11_uri(*key_path);
     if (a.get("pin-file") && !in_token) throw usage_error("authority recover: --pin-file goes with a pkcs11: --key");
     return with_wrap(db.wrap_id, [&](auto t) {
@@ -321,22 +316,9 @@ int authority_recover(authority_db<Repo>& db, std::span<char* const> argv) {
             out.emplace(*out_path);
             return auth.recover(request, sigs);
         }();
-        out->write(blob.encode());
-        commit_all({{&*out, new_file_mode}});
-        std::cerr << "escrow: recovery of " << blob.serial << " granted; wrote the re-wrapped owner blob to " << *out_path
-                  << "\n";
+        write_recovered(*out, blob, *out_path);
         return exit_code::ok;
     });
-}
-
-/// An audit public key file (PEM or DER, as `audit-key` writes it).
-ea::audit_public_key load_audit_key(const std::string& path) {
-    key_file_bytes content(path, "--audit-key");
-    try {
-        return ea::audit_public_key::load(content.view());
-    } catch (const escrow::error& e) {
-        throw with_context(e, "--audit-key " + in_quotes(path));
-    }
 }
 
 template <class Repo>
@@ -356,22 +338,8 @@ int authority_audit(authority_db<Repo>& db, std::span<char* const> argv, bool ve
         std::optional<ea::audit_public_key> key;
         if (key_path) key = load_audit_key(*key_path);
         ea::audit_report rep = key ? auth.verify_audit(*key) : auth.verify_audit();
-        if (rep.valid && key && !rep.head_signed)
-            throw escrow::error(escrow::errc::authentication_failed,
-                                "the audit head is not signed (no entry was appended by the authority holding its "
-                                "private key, or the signed head was removed from the database)");
-        if (rep.valid && head_path) {
-            // An exported head kept elsewhere: it must still be an entry of this chain, so that a
-            // chain rolled back or rewritten before the newest signed head is caught too.
-            auto exported = decode_file<ea::signed_audit_head>(*head_path, "--head", 1024);
-            ea::audit_report anchored = ea::verify_signed_audit(auth.audit_log(), exported, *key, auth.fingerprint());
-            if (!anchored.valid) {
-                rep.valid = false;
-                rep.problem = "--head " + in_quotes(*head_path) + ": " + anchored.problem;
-            }
-        }
-        if (!rep.valid) throw escrow::error(escrow::errc::authentication_failed, "the audit log is broken: " + rep.problem);
-        print_audit_report(rep);
+        finish_verify_audit(rep, head_path ? auth.audit_log() : std::vector<ea::audit_entry>{}, key ? &*key : nullptr, head_path,
+                            auth.fingerprint());
         return exit_code::ok;
     });
 }

@@ -19,6 +19,7 @@
 #include <string_view>
 #include <type_traits>
 #include <variant>
+#include <vector>
 
 #include <escrow/core/error.hpp>
 #include <escrow/core/encoding.hpp>
@@ -129,6 +130,32 @@ cli_authority<Wrap, Repo> open_authority(authority_db<Repo>& db) {
     return cli_authority<Wrap, Repo>(db.repo, escrow::authority::dynamic_officer_quorum(db.quorum), std::move(pub));
 }
 
+
+class parsed_args;
+class output_file;
+
+/// What `authority recover` reads, locally and through --server: the request, its signatures and
+/// the output's path, checked (--request and -o given, at most 64 signatures, -o a new file).
+struct recover_inputs {
+    escrow::authority::recovery_request request;
+    std::vector<escrow::authority::officer_signature> signatures;
+    std::string out_path;
+};
+[[nodiscard]] recover_inputs read_recover_inputs(const parsed_args& a);
+
+/// Writes the recovered `blob` to `out` (created before the grant), commits it and says so.
+void write_recovered(output_file& out, const escrow::authority::owner_blob& blob, const std::string& out_path);
+
+/// An audit public key file (PEM or DER, as `audit-key` writes it), named by --audit-key.
+[[nodiscard]] escrow::authority::audit_public_key load_audit_key(const std::string& path);
+
+/// The end of `verify-audit`, locally and through --server: `rep` (the chain and the signed head
+/// checked, under `key` when given) must have a signed head when a key is given, and the exported
+/// head of `head_path`, when given, must be an entry of `entries`; then "audit log valid: ...".
+/// @throws escrow::error `authentication_failed` otherwise.
+void finish_verify_audit(escrow::authority::audit_report rep, const std::vector<escrow::authority::audit_entry>& entries,
+                         const escrow::authority::audit_public_key* key, const std::optional<std::string>& head_path,
+                         const escrow::digest256& fingerprint);
 
 /// The lines `escrow authority` prints, the same for a local database and a --server.
 /// @{

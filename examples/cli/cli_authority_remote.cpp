@@ -121,23 +121,11 @@ int remote_recover(const remote_options& r, std::span<char* const> argv) {
     static constexpr option_spec specs[] = {{"request", 0, true, false}, {"signature", 0, true, true}, {"output", 'o', true, false}};
     auto a = parse_args("authority recover", specs, argv);
     no_operands(a, "recover");
-    auto req_path = a.get("request");
-    auto out_path = a.get("output");
-    if (!req_path) throw usage_error("authority recover: --request REQ is required");
-    if (!out_path) throw usage_error("authority recover: -o BLOB is required");
-    if (a.all("signature").size() > 64) throw usage_error("authority recover: at most 64 --signature files");
-    if (*out_path == "-") throw usage_error("-o needs a file name, not standard output");
-    check_outputs(std::nullopt, {{*out_path, "-o"}});
-    auto request = decode_file<ea::recovery_request>(*req_path, "--request", ea::recovery_request::max_encoded);
-    std::vector<ea::officer_signature> sigs;
-    for (const auto& p : a.all("signature")) sigs.push_back(decode_file<ea::officer_signature>(p, "--signature", 1024));
+    const recover_inputs in = read_recover_inputs(a);
     auto client = make_client(r);
     // As locally: the output can be created before the request's nonce is spent.
-    output_file out(*out_path);
-    ea::owner_blob blob = client.recover(request, sigs);
-    out.write(blob.encode());
-    commit_all({{&out, new_file_mode}});
-    std::cerr << "escrow: recovery of " << blob.serial << " granted; wrote the re-wrapped owner blob to " << *out_path << "\n";
+    output_file out(in.out_path);
+    write_recovered(out, client.recover(in.request, in.signatures), in.out_path);
     return exit_code::ok;
 }
 
@@ -149,14 +137,7 @@ int remote_verify_audit(const remote_options& r, std::span<char* const> argv) {
     const auto head_path = a.get("head");
     if (head_path && !key_path) throw usage_error("authority verify-audit: --head goes with --audit-key (the key it is signed with)");
     std::optional<ea::audit_public_key> key;
-    if (key_path) {
-        key_file_bytes content(*key_path, "--audit-key");
-        try {
-            key = ea::audit_public_key::load(content.view());
-        } catch (const escrow::error& e) {
-            throw with_context(e, "--audit-key " + in_quotes(*key_path));
-        }
-    }
+    if (key_path) key = load_audit_key(*key_path);
     auto signer = officer_key(r, "verify-audit");
     auto client = make_client(r);
     const auto fp = client.info().fingerprint;
@@ -164,18 +145,7 @@ int remote_verify_audit(const remote_options& r, std::span<char* const> argv) {
     auto snap = client.audit(signer);
     ea::audit_report rep = ea::verify_chain(snap.entries, snap.head);
     ea::check_signed_head(rep, snap.entries, snap.signed_head, fp, key ? &*key : nullptr);
-    if (rep.valid && key && !rep.head_signed)
-        throw escrow::error(escrow::errc::authentication_failed, "the audit head is not signed");
-    if (rep.valid && head_path) {
-        auto exported = decode_file<ea::signed_audit_head>(*head_path, "--head", 1024);
-        ea::audit_report anchored = ea::verify_signed_audit(snap.entries, exported, *key, fp);
-        if (!anchored.valid) {
-            rep.valid = false;
-            rep.problem = "--head " + in_quotes(*head_path) + ": " + anchored.problem;
-        }
-    }
-    if (!rep.valid) throw escrow::error(escrow::errc::authentication_failed, "the audit log is broken: " + rep.problem);
-    print_audit_report(rep);
+    finish_verify_audit(rep, snap.entries, key ? &*key : nullptr, head_path, fp);
     return exit_code::ok;
 }
 
