@@ -183,25 +183,11 @@ int authority_register_officer(authority_db<Repo>& db, std::span<char* const> ar
                           "--without-proof registers the key without one");
     std::optional<ea::officer_proof> proof;
     if (proof_path) proof = decode_file<ea::officer_proof>(*proof_path, "--proof", ea::officer_proof::max_encoded);
-    key_file_bytes content(path, "register-officer");
-    ea::officer_public_key key = [&] {
-        try {
-            return ea::officer_public_key::load(content.view());
-        } catch (const escrow::error& e) {
-            throw with_context(e, "officer key " + in_quotes(path));
-        }
-    }();
+    const ea::officer_public_key key = load_officer_public(path);
     return with_wrap(db.wrap_id, [&](auto t) {
         auto auth = open_authority<typename decltype(t)::type, Repo>(db);
         if (proof) {
-            // The proof names the officer and the key itself: they must be the ones given here.
-            if (proof->name != name)
-                throw escrow::error(escrow::errc::identity_rejected, "--proof " + in_quotes(*proof_path) +
-                                                                         " was made for the name " + in_quotes(one_line(proof->name)) +
-                                                                         ", not " + in_quotes(name));
-            if (!escrow::constant_time_equal(proof->officer, key.raw()))
-                throw escrow::error(escrow::errc::identity_rejected,
-                                    "--proof " + in_quotes(*proof_path) + " is for another key than " + in_quotes(path));
+            check_proof_matches(*proof, name, key, path, *proof_path);
             auth.register_officer(*proof);
         } else {
             auth.register_officer(name, key);

@@ -99,6 +99,25 @@ void write_recovered(output_file& out, const ea::owner_blob& blob, const std::st
     std::cerr << "escrow: recovery of " << blob.serial << " granted; wrote the re-wrapped owner blob to " << out_path << "\n";
 }
 
+ea::officer_public_key load_officer_public(const std::string& path) {
+    key_file_bytes content(path, "register-officer");
+    try {
+        return ea::officer_public_key::load(content.view());
+    } catch (const escrow::error& e) {
+        throw with_context(e, "officer key " + in_quotes(path));
+    }
+}
+
+void check_proof_matches(const ea::officer_proof& proof, const std::string& name, const ea::officer_public_key& key,
+                         const std::string& key_path, const std::string& proof_path) {
+    // The proof names the officer and the key itself: they must be the ones given.
+    if (proof.name != name)
+        throw escrow::error(escrow::errc::identity_rejected, "--proof " + in_quotes(proof_path) + " was made for the name " +
+                                                                 in_quotes(one_line(proof.name)) + ", not " + in_quotes(name));
+    if (!escrow::constant_time_equal(proof.officer, key.raw()))
+        throw escrow::error(escrow::errc::identity_rejected, "--proof " + in_quotes(proof_path) + " is for another key than " + in_quotes(key_path));
+}
+
 ea::audit_public_key load_audit_key(const std::string& path) {
     key_file_bytes content(path, "--audit-key");
     try {

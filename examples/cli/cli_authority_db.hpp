@@ -146,6 +146,15 @@ struct recover_inputs {
 /// Writes the recovered `blob` to `out` (created before the grant), commits it and says so.
 void write_recovered(output_file& out, const escrow::authority::owner_blob& blob, const std::string& out_path);
 
+/// The officer public key file `path` of `register-officer NAME PUB`.
+[[nodiscard]] escrow::authority::officer_public_key load_officer_public(const std::string& path);
+
+/// @throws escrow::error `identity_rejected` unless `proof` (read from `proof_path`) names `name`
+/// and `key` (read from `key_path`), the NAME and PUB given to `register-officer`.
+void check_proof_matches(const escrow::authority::officer_proof& proof, const std::string& name,
+                         const escrow::authority::officer_public_key& key, const std::string& key_path,
+                         const std::string& proof_path);
+
 /// An audit public key file (PEM or DER, as `audit-key` writes it), named by --audit-key.
 [[nodiscard]] escrow::authority::audit_public_key load_audit_key(const std::string& path);
 

@@ -79,19 +79,8 @@ int remote_register_officer(const remote_options& r, std::span<char* const> argv
     if (!proof_path) throw usage_error("authority register-officer: --proof PROOF is required");
     auto signer = officer_key(r, "register-officer");
     auto proof = decode_file<ea::officer_proof>(*proof_path, "--proof", ea::officer_proof::max_encoded);
-    key_file_bytes content(path, "register-officer");
-    ea::officer_public_key key = [&] {
-        try {
-            return ea::officer_public_key::load(content.view());
-        } catch (const escrow::error& e) {
-            throw with_context(e, "officer key " + in_quotes(path));
-        }
-    }();
-    if (proof.name != name)
-        throw escrow::error(escrow::errc::identity_rejected, "--proof " + in_quotes(*proof_path) + " was made for the name " +
-                                                                 in_quotes(one_line(proof.name)) + ", not " + in_quotes(name));
-    if (!escrow::constant_time_equal(proof.officer, key.raw()))
-        throw escrow::error(escrow::errc::identity_rejected, "--proof " + in_quotes(*proof_path) + " is for another key than " + in_quotes(path));
+    const ea::officer_public_key key = load_officer_public(path);
+    check_proof_matches(proof, name, key, path, *proof_path);
     auto client = make_client(r);
     client.register_officer(proof, signer);
     std::cerr << "escrow: registered officer '" << name << "' (Ed25519 key SHA-256 " << escrow::hex::encode(key.fingerprint())
