@@ -356,3 +356,21 @@ case_pg_service() {
     assert_same_content audit.txt audit-local.txt
     service_stop
 }
+
+# --client-ca: only clients with a certificate from that CA are served, deposits included.
+case_service_client_ca() {
+    cd "$W"
+    service_authority --type x25519
+    service_cert client
+    service_start authority.db authority.key --client-ca client.crt
+    ok "$ESCROW" keygen --type x25519 -o owner
+    ok "$ESCROW" encrypt --format age --owner owner.pub --authority authority.pub --serial SVC-CA --record file.rec \
+        -o file.age "$FIX/plain.txt"
+    local rc=0
+    "$ESCROW" authority --server "$SERVICE_URL" --ca tls.crt deposit file.rec 2>"$CAP/stderr" || rc=$?
+    [[ $rc -ne 0 ]] || fail "a client without a certificate was served"
+    note "without a client certificate: exit $rc, $(cat "$CAP/stderr")"
+    ok "$ESCROW" authority --server "$SERVICE_URL" --ca tls.crt --client-cert client.crt --client-key client.key deposit file.rec
+    assert_contains "$CAP/stderr" "escrow: deposited SVC-CA"
+    service_stop
+}
