@@ -113,7 +113,7 @@ TEST_CASE("The README flow through authority_client: deposit, recovery with K-1 
     REQUIRE(client.list("", officer_keys()[0])[0].revoked);
 }
 
-TEST_CASE("Officer requests: unsigned, unregistered, forged and replayed ones are refused with 401; the next request answers",
+TEST_CASE("Officer requests: unsigned, unregistered, forged and replayed ones are refused with 401, and the next request answers",
           "[service][auth]") {
     auto dir = scratch("service-auth");
     running_service svc(dir);
@@ -145,7 +145,7 @@ TEST_CASE("Officer requests: unsigned, unregistered, forged and replayed ones ar
     REQUIRE(client.officers(officer_keys()[0]).size() == 3);
 }
 
-TEST_CASE("A forged record (valid shape, wrong MAC) is refused with 422 and audited; the real one deposits after it",
+TEST_CASE("A forged record (valid shape, wrong MAC) is refused with 422 and audited, and the real one deposits after it",
           "[service][deposit]") {
     auto dir = scratch("service-forged");
     running_service svc(dir);
