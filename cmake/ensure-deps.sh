@@ -7,9 +7,11 @@
 
 # The Debian 12 packages that the library, its examples and the escrow tool build with (the
 # README's demonstration, examples/run-demo.sh, needs only these; libp11-kit-dev gives pkcs11.h,
-# for the authority's key in a PKCS#11 token).
+# for the authority's key in a PKCS#11 token; libssl-dev and nlohmann-json3-dev, for the authority
+# as an HTTPS service, escrow::authority_service, and the tool's --server).
 # shellcheck disable=SC2034  # used by the scripts that source this file
-ESCROW_BUILD_PACKAGES="g++ cmake make pkg-config libcrypto++-dev libboost-dev libsqlite3-dev libpq-dev libp11-kit-dev"
+ESCROW_BUILD_PACKAGES="g++ cmake make pkg-config libcrypto++-dev libboost-dev libsqlite3-dev libpq-dev libp11-kit-dev
+  libssl-dev nlohmann-json3-dev"
 # What the tests and benchmarks add: Catch2, Google Benchmark, JSON and zlib for the vectors, the
 # real peers of the interoperability tests (openssl; age, age-keygen, ssh-keygen; the sqlite3
 # shell; MinGW and Wine for CryptoAPI; a PostgreSQL 15 server, which the tests start themselves;
@@ -21,7 +23,7 @@ ESCROW_BUILD_PACKAGES="g++ cmake make pkg-config libcrypto++-dev libboost-dev li
 # for sanitizer reports with file and line).
 # shellcheck disable=SC2034  # used by the scripts that source this file
 ESCROW_FUZZ_PACKAGES="clang libclang-rt-14-dev llvm"
-ESCROW_TEST_PACKAGES="catch2 libbenchmark-dev nlohmann-json3-dev zlib1g-dev openssl age openssh-client sqlite3
+ESCROW_TEST_PACKAGES="catch2 libbenchmark-dev nlohmann-json3-dev zlib1g-dev openssl curl age openssh-client sqlite3
   wine64 gcc-mingw-w64-x86-64 postgresql softhsm2 doxygen man-db groff-base valgrind $ESCROW_FUZZ_PACKAGES"
 # Every package the build, the tests, the examples and the benchmarks use (tests/run-all.sh).
 ESCROW_DEBIAN_PACKAGES="$ESCROW_BUILD_PACKAGES $ESCROW_TEST_PACKAGES"

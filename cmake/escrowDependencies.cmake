@@ -59,3 +59,17 @@ if(NOT TARGET escrow_deps::pkcs11_headers)
       INTERFACE_LINK_LIBRARIES "${CMAKE_DL_LIBS}")
   endif()
 endif()
+
+# OpenSSL (TLS) and nlohmann/json, for escrow::authority_service (escrow/service/: the authority as
+# an HTTPS service with Boost.Beast, and its client): optional like SQLite. They are gathered in
+# one imported target, escrow_deps::service, which exists only when all are found.
+if(NOT TARGET escrow_deps::service)
+  find_package(OpenSSL 1.1.1 QUIET COMPONENTS SSL Crypto)
+  find_package(nlohmann_json 3 QUIET)
+  find_package(Threads QUIET)
+  if(TARGET OpenSSL::SSL AND TARGET nlohmann_json::nlohmann_json AND TARGET Threads::Threads)
+    add_library(escrow_deps::service INTERFACE IMPORTED)
+    set_target_properties(escrow_deps::service PROPERTIES
+      INTERFACE_LINK_LIBRARIES "OpenSSL::SSL;OpenSSL::Crypto;nlohmann_json::nlohmann_json;Threads::Threads")
+  endif()
+endif()

@@ -23,6 +23,7 @@
 #include "cli_io.hpp"
 #include "cli_jobs.hpp"
 #include "cli_pkcs11.hpp"
+#include "cli_service.hpp"
 #include "cli_wraps.hpp"
 
 namespace escrow_cli {
@@ -33,6 +34,8 @@ namespace ea = escrow::authority;
 
 constexpr std::string_view authority_help =
     "Usage: escrow authority --db FILE|URI <subcommand> [options]\n"
+    "       escrow authority --server https://HOST:PORT [--ca CA.pem | --pin sha256:HEX]\n"
+    "                        [--officer-key KEY] <subcommand> [options]\n"
     "\n"
     "The backup authority, over its database (records, officers, used request nonces and the\n"
     "hash-chained audit log): an SQLite FILE, or a PostgreSQL database given as a URI\n"
@@ -87,67 +90,32 @@ constexpr std::string_view authority_help =
     "                     copy the whole authority of the database SOURCE (FILE or URI) into\n"
     "                     the empty --db database: records, officers, nonces, settings and\n"
     "                     the audit chain, which keeps its head\n"
+    "  serve --listen HOST:PORT --tls-cert CERT.pem --tls-key KEY.pem --key PRIV\n"
+    "        [--client-ca CA.pem] [--read-timeout S] [--max-connections N] [--max-body BYTES]\n"
+    "                     serve the authority over HTTPS (docs/authority-service.md): PORT 0\n"
+    "                     picks a free port; prints 'listening on https://HOST:PORT' on stdout\n"
+    "                     once it accepts connections; SIGTERM or SIGINT stop it gracefully;\n"
+    "                     deposits are verified with PRIV; with --client-ca only clients with a\n"
+    "                     certificate from that CA are served\n"
+    "\n"
+    "Through --server, every subcommand but init, import and serve runs at the service, with\n"
+    "the same output and exit status: officers, list, revoke, audit, verify-audit, export-head\n"
+    "and register-officer are signed with --officer-key (a registered officer's key); deposit\n"
+    "and recover need no officer key (the server holds the authority key); verify-audit checks\n"
+    "the log here, not at the server. The first officer is registered at the database (--db).\n"
     "\n"
     "Options:\n"
     "  --db FILE|URI      the authority's database (created by init and import only)\n"
+    "  --server URL       the authority service, https://HOST:PORT, instead of --db\n"
+    "  --ca CA.pem        trust anchor for the server's certificate (default: the system's)\n"
+    "  --pin sha256:HEX   trust the server whose certificate's public key has this SHA-256\n"
+    "                     (serve prints it); checked before anything is sent\n"
+    "  --officer-key KEY  the officer key (from 'escrow officer keygen') that signs requests\n"
+    "  --client-cert CERT.pem, --client-key KEY.pem\n"
+    "                     the client certificate for a server started with --client-ca\n"
     "  --pin-file FILE    the PKCS#11 token's PIN (first line of FILE), for a pkcs11: key\n"
     "  -h, --help         show this help\n"
     "\n";
-
-/// Calls `f(std::type_identity<Wrap>{})` for the wrap of `escrow::registry::authority_wraps`
-/// whose id is `id` (the database's).
-template <class F>
-int with_wrap(std::uint16_t id, F&& f) {
-    std::optional<int> rc;
-    if (!escrow::registry::visit_id<escrow::registry::authority_wraps>(id, [&](auto t) { rc = f(t); }))
-        throw escrow::error(escrow::errc::unknown_policy_id,
-                            "the database's wrap " + id_name("wrap", id) + " is not one this tool's authority handles");
-    return *rc;
-}
-
-/// A field for one tab-separated line: control characters (tabs and newlines too) become '?'.
-std::string tabless(std::string_view s) { return one_line(s); }
-
-std::uint16_t read_u16(const escrow::bytes& b) {
-    if (b.size() != 2) throw escrow::error(escrow::errc::malformed_blob, "authority database: malformed wrap id setting");
-    return escrow::le::get<std::uint16_t>(b.data());
-}
-
-constexpr std::string_view quorum_key = "cli.quorum";
-
-/// An open, initialised authority database (SQLite or PostgreSQL), and what `init` stored in it.
-template <class Repo>
-struct authority_db {
-    Repo& repo;
-    std::uint16_t wrap_id = 0;
-    std::size_t quorum = 0;
-
-    authority_db(Repo& r, const std::string& db) : repo(r) {
-        auto t = repo.begin();
-        auto w = t.get_meta(ea::meta_keys::wrap_id);
-        auto q = t.get_meta(quorum_key);
-        if (!w || !q)
-            throw escrow::error(escrow::errc::not_found, "--db " + db_display_name(db) +
-                                                             " is not initialised: run 'escrow authority --db FILE init' first");
-        wrap_id = read_u16(*w);
-        if (q->size() != 1 || (*q)[0] == 0) throw escrow::error(escrow::errc::malformed_blob, "authority database: malformed quorum");
-        quorum = (*q)[0];
-    }
-};
-
-template <class Wrap, class Repo>
-using cli_authority = ea::backup_authority<Wrap, Repo, ea::dynamic_officer_quorum>;
-
-/// The authority of an initialised database, with its stored public key (no private key).
-template <class Wrap, class Repo>
-cli_authority<Wrap, Repo> open_authority(authority_db<Repo>& db) {
-    auto t = db.repo.begin();
-    auto key = t.get_meta(ea::meta_keys::public_key);
-    if (!key) throw escrow::error(escrow::errc::not_found, "authority database: no authority key stored");
-    auto pub = ea::public_key_codec<Wrap>::decode(*key);
-    t.commit();
-    return cli_authority<Wrap, Repo>(db.repo, ea::dynamic_officer_quorum(db.quorum), std::move(pub));
-}
 
 int authority_init(const std::string& db_path, std::span<char* const> argv) {
     static constexpr option_spec specs[] = {
@@ -218,25 +186,11 @@ int authority_register_officer(authority_db<Repo>& db, std::span<char* const> ar
                           "--without-proof registers the key without one");
     std::optional<ea::officer_proof> proof;
     if (proof_path) proof = decode_file<ea::officer_proof>(*proof_path, "--proof", ea::officer_proof::max_encoded);
-    key_file_bytes content(path, "register-officer");
-    ea::officer_public_key key = [&] {
-        try {
-            return ea::officer_public_key::load(content.view());
-        } catch (const escrow::error& e) {
-            throw with_context(e, "officer key " + in_quotes(path));
-        }
-    }();
+    const ea::officer_public_key key = load_officer_public(path);
     return with_wrap(db.wrap_id, [&](auto t) {
         auto auth = open_authority<typename decltype(t)::type, Repo>(db);
         if (proof) {
-            // The proof names the officer and the key itself: they must be the ones given here.
-            if (proof->name != name)
-                throw escrow::error(escrow::errc::identity_rejected, "--proof " + in_quotes(*proof_path) +
-                                                                         " was made for the name " + in_quotes(one_line(proof->name)) +
-                                                                         ", not " + in_quotes(name));
-            if (!escrow::constant_time_equal(proof->officer, key.raw()))
-                throw escrow::error(escrow::errc::identity_rejected,
-                                    "--proof " + in_quotes(*proof_path) + " is for another key than " + in_quotes(path));
+            check_proof_matches(*proof, name, key, path, *proof_path);
             auth.register_officer(*proof);
         } else {
             auth.register_officer(name, key);
@@ -253,9 +207,7 @@ int authority_officers(authority_db<Repo>& db, std::span<char* const> argv) {
     if (!a.operands().empty()) throw usage_error("authority officers: unexpected operand '" + a.operands().front() + "'");
     return with_wrap(db.wrap_id, [&](auto t) {
         auto auth = open_authority<typename decltype(t)::type, Repo>(db);
-        for (const auto& o : auth.officers())
-            std::cout << tabless(o.name) << "\t" << escrow::hex::encode(escrow::sha256(o.public_key)) << "\t"
-                      << iso8601_utc(o.registered) << "\n";
+        for (const auto& o : auth.officers()) print_officer_line(o);
         return exit_code::ok;
     });
 }
@@ -308,17 +260,12 @@ int authority_list(authority_db<Repo>& db, std::span<char* const> argv) {
         std::size_t not_verified = 0;
         for (const auto& e : auth.list(owner)) {
             // The fields are the depositor's word until the MAC is checked (--key).
-            const auto& r = e.record.unverified_value();
-            std::cout << r.info.serial << "\t" << (e.status == ea::record_status::active ? "active" : "revoked") << "\t"
-                      << tabless(r.info.owner) << "\t" << iso8601_utc(r.info.created) << "\t"
-                      << id_name("store", r.store_id) << "/" << id_name("cipher", r.cipher_id) << "/"
-                      << id_name("wrap", r.wrap_id) << "\t" << tabless(r.info.description);
+            std::optional<bool> verified;
             if (key_path) {
-                const bool ok = auth.verifies(e);
-                not_verified += ok ? 0 : 1;
-                std::cout << "\t" << (ok ? "verified" : "NOT-VERIFIED");
+                verified = auth.verifies(e);
+                not_verified += *verified ? 0 : 1;
             }
-            std::cout << "\n";
+            print_record_line(e.record.unverified_value(), e.status == ea::record_status::revoked, verified);
         }
         if (!key_path)
             std::cerr << "escrow: owners and descriptions are as deposited, not verified (give --key to check each record's MAC)\n";
@@ -352,18 +299,13 @@ int authority_recover(authority_db<Repo>& db, std::span<char* const> argv) {
                                             {"pin-file", 0, true, false}};
     auto a = parse_args("authority recover", specs, argv);
     if (!a.operands().empty()) throw usage_error("authority recover: unexpected operand '" + a.operands().front() + "'");
-    auto req_path = a.get("request");
     auto key_path = a.get("key");
-    auto out_path = a.get("output");
-    if (!req_path) throw usage_error("authority recover: --request REQ is required");
+    if (!a.get("request")) throw usage_error("authority recover: --request REQ is required");
     if (!key_path) throw usage_error("authority recover: --key PRIV (the authority's private key) is required");
-    if (!out_path) throw usage_error("authority recover: -o BLOB is required");
-    if (a.all("signature").size() > 64) throw usage_error("authority recover: at most 64 --signature files");
-    if (*out_path == "-") throw usage_error("-o needs a file name, not standard output");
-    check_outputs(std::nullopt, {{*out_path, "-o"}});
-    auto request = decode_file<ea::recovery_request>(*req_path, "--request", ea::recovery_request::max_encoded);
-    std::vector<ea::officer_signature> sigs;
-    for (const auto& p : a.all("signature")) sigs.push_back(decode_file<ea::officer_signature>(p, "--signature", 1024));
+    const recover_inputs in = read_recover_inputs(a);
+    const auto& request = in.request;
+    const auto& sigs = in.signatures;
+    const std::string* out_path = &in.out_path;
     const bool in_token = is_pkcs11_uri(*key_path);
     if (a.get("pin-file") && !in_token) throw usage_error("authority recover: --pin-file goes with a pkcs11: --key");
     return with_wrap(db.wrap_id, [&](auto t) {
@@ -381,22 +323,9 @@ int authority_recover(authority_db<Repo>& db, std::span<char* const> argv) {
             out.emplace(*out_path);
             return auth.recover(request, sigs);
         }();
-        out->write(blob.encode());
-        commit_all({{&*out, new_file_mode}});
-        std::cerr << "escrow: recovery of " << blob.serial << " granted; wrote the re-wrapped owner blob to " << *out_path
-                  << "\n";
+        write_recovered(*out, blob, *out_path);
         return exit_code::ok;
     });
-}
-
-/// An audit public key file (PEM or DER, as `audit-key` writes it).
-ea::audit_public_key load_audit_key(const std::string& path) {
-    key_file_bytes content(path, "--audit-key");
-    try {
-        return ea::audit_public_key::load(content.view());
-    } catch (const escrow::error& e) {
-        throw with_context(e, "--audit-key " + in_quotes(path));
-    }
 }
 
 template <class Repo>
@@ -410,31 +339,14 @@ int authority_audit(authority_db<Repo>& db, std::span<char* const> argv, bool ve
     return with_wrap(db.wrap_id, [&](auto t) {
         auto auth = open_authority<typename decltype(t)::type, Repo>(db);
         if (!verify_only) {
-            for (const auto& e : auth.audit_log())
-                std::cout << e.seq << "\t" << iso8601_utc(e.time) << "\t" << e.kind << "\t" << tabless(e.serial) << "\t"
-                          << e.outcome << "\t" << tabless(e.actor) << "\t" << tabless(e.reason) << "\n";
+            for (const auto& e : auth.audit_log()) print_audit_line(e);
             return exit_code::ok;
         }
         std::optional<ea::audit_public_key> key;
         if (key_path) key = load_audit_key(*key_path);
         ea::audit_report rep = key ? auth.verify_audit(*key) : auth.verify_audit();
-        if (rep.valid && key && !rep.head_signed)
-            throw escrow::error(escrow::errc::authentication_failed,
-                                "the audit head is not signed (no entry was appended by the authority holding its "
-                                "private key, or the signed head was removed from the database)");
-        if (rep.valid && head_path) {
-            // An exported head kept elsewhere: it must still be an entry of this chain, so that a
-            // chain rolled back or rewritten before the newest signed head is caught too.
-            auto exported = decode_file<ea::signed_audit_head>(*head_path, "--head", 1024);
-            ea::audit_report anchored = ea::verify_signed_audit(auth.audit_log(), exported, *key, auth.fingerprint());
-            if (!anchored.valid) {
-                rep.valid = false;
-                rep.problem = "--head " + in_quotes(*head_path) + ": " + anchored.problem;
-            }
-        }
-        if (!rep.valid) throw escrow::error(escrow::errc::authentication_failed, "the audit log is broken: " + rep.problem);
-        std::cout << "audit log valid: " << rep.entries << " entries, head " << escrow::hex::encode(rep.head) << ", "
-                  << ea::describe_signing(rep) << "\n";
+        finish_verify_audit(rep, head_path ? auth.audit_log() : std::vector<ea::audit_entry>{}, key ? &*key : nullptr, head_path,
+                            auth.fingerprint());
         return exit_code::ok;
     });
 }
@@ -500,8 +412,15 @@ int authority_export_head(authority_db<Repo>& db, std::span<char* const> argv) {
 }  // namespace
 
 int cmd_authority(std::span<char* const> argv) {
-    // The options before the subcommand: --db FILE and --help.
+    // The options before the subcommand: --db FILE, or --server URL with its TLS and officer
+    // options; and --help.
     std::optional<std::string> db;
+    remote_options remote;
+    std::optional<std::string> server;
+    std::optional<std::string>* const remote_values[] = {&db, &server, &remote.ca, &remote.pin, &remote.officer_key,
+                                                         &remote.client_cert, &remote.client_key};
+    static constexpr std::string_view remote_names[] = {"--db", "--server", "--ca", "--pin", "--officer-key",
+                                                        "--client-cert", "--client-key"};
     std::size_t i = 0;
     for (; i < argv.size(); ++i) {
         std::string_view w = argv[i];
@@ -509,18 +428,25 @@ int cmd_authority(std::span<char* const> argv) {
             std::cout << authority_help << see_exit_codes;
             return exit_code::ok;
         }
-        if (w == "--db") {
-            if (i + 1 >= argv.size()) throw usage_error("authority: --db needs a value (see 'escrow authority --help')");
-            if (db) throw usage_error("authority: --db given more than once");
-            db = argv[++i];
-        } else if (w.starts_with("--db=")) {
-            if (db) throw usage_error("authority: --db given more than once");
-            db = std::string(w.substr(5));
-        } else if (w.starts_with("-")) {
-            throw usage_error("authority: unknown option '" + std::string(w) + "' (see 'escrow authority --help')");
-        } else {
+        if (!w.starts_with("-")) break;
+        bool known = false;
+        for (std::size_t k = 0; k < std::size(remote_names); ++k) {
+            const std::string_view name = remote_names[k];
+            std::optional<std::string> value;
+            if (w == name) {
+                if (i + 1 >= argv.size()) throw usage_error("authority: " + std::string(name) + " needs a value (see 'escrow authority --help')");
+                value = argv[++i];
+            } else if (w.starts_with(name) && w.size() > name.size() && w[name.size()] == '=') {
+                value = std::string(w.substr(name.size() + 1));
+            } else {
+                continue;
+            }
+            if (*remote_values[k]) throw usage_error("authority: " + std::string(name) + " given more than once");
+            *remote_values[k] = std::move(value);
+            known = true;
             break;
         }
+        if (!known) throw usage_error("authority: unknown option '" + std::string(w) + "' (see 'escrow authority --help')");
     }
     if (i >= argv.size()) throw usage_error("authority: a subcommand is required (see 'escrow authority --help')");
     std::string_view sub = argv[i];
@@ -530,7 +456,21 @@ int cmd_authority(std::span<char* const> argv) {
             std::cout << authority_help << see_exit_codes;
             return exit_code::ok;
         }
+    if (db && server) throw usage_error("authority: --db or --server, not both");
+    if (!server && (remote.ca || remote.pin || remote.officer_key || remote.client_cert || remote.client_key))
+        throw usage_error("authority: --ca, --pin, --officer-key, --client-cert and --client-key go with --server");
+    if (server) {
+        if (!service_available())
+            throw usage_error("authority: this escrow tool was built without the authority service (libssl-dev, nlohmann-json3-dev)");
+        remote.server = *server;
+        return authority_remote(remote, sub, rest);
+    }
     if (!db || db->empty()) throw usage_error("authority: --db FILE is required (see 'escrow authority --help')");
+    if (sub == "serve") {
+        if (!service_available())
+            throw usage_error("authority serve: this escrow tool was built without the authority service (libssl-dev, nlohmann-json3-dev)");
+        return authority_serve(*db, rest);
+    }
     if (sub == "init") return authority_init(*db, rest);
     static constexpr std::string_view known[] = {"register-officer", "officers", "deposit", "list",     "revoke",
                                                  "recover",          "audit",    "verify-audit", "audit-key", "export-head",

@@ -80,6 +80,96 @@ void open_repository(authority_repository& out, const std::string& db, bool crea
     }
 }
 
+recover_inputs read_recover_inputs(const parsed_args& a) {
+    auto req_path = a.get("request");
+    auto out_path = a.get("output");
+    if (!req_path) throw usage_error("authority recover: --request REQ is required");
+    if (!out_path) throw usage_error("authority recover: -o BLOB is required");
+    if (a.all("signature").size() > 64) throw usage_error("authority recover: at most 64 --signature files");
+    if (*out_path == "-") throw usage_error("-o needs a file name, not standard output");
+    check_outputs(std::nullopt, {{*out_path, "-o"}});
+    recover_inputs in{decode_file<ea::recovery_request>(*req_path, "--request", ea::recovery_request::max_encoded), {}, *out_path};
+    for (const auto& p : a.all("signature")) in.signatures.push_back(decode_file<ea::officer_signature>(p, "--signature", 1024));
+    return in;
+}
+
+void write_recovered(output_file& out, const ea::owner_blob& blob, const std::string& out_path) {
+    out.write(blob.encode());
+    commit_all({{&out, new_file_mode}});
+    std::cerr << "escrow: recovery of " << blob.serial << " granted; wrote the re-wrapped owner blob to " << out_path << "\n";
+}
+
+ea::officer_public_key load_officer_public(const std::string& path) {
+    key_file_bytes content(path, "register-officer");
+    try {
+        return ea::officer_public_key::load(content.view());
+    } catch (const escrow::error& e) {
+        throw with_context(e, "officer key " + in_quotes(path));
+    }
+}
+
+void check_proof_matches(const ea::officer_proof& proof, const std::string& name, const ea::officer_public_key& key,
+                         const std::string& key_path, const std::string& proof_path) {
+    // The proof names the officer and the key itself: they must be the ones given.
+    if (proof.name != name)
+        throw escrow::error(escrow::errc::identity_rejected, "--proof " + in_quotes(proof_path) + " was made for the name " +
+                                                                 in_quotes(one_line(proof.name)) + ", not " + in_quotes(name));
+    if (!escrow::constant_time_equal(proof.officer, key.raw()))
+        throw escrow::error(escrow::errc::identity_rejected, "--proof " + in_quotes(proof_path) + " is for another key than " + in_quotes(key_path));
+}
+
+ea::audit_public_key load_audit_key(const std::string& path) {
+    key_file_bytes content(path, "--audit-key");
+    try {
+        return ea::audit_public_key::load(content.view());
+    } catch (const escrow::error& e) {
+        throw with_context(e, "--audit-key " + in_quotes(path));
+    }
+}
+
+void finish_verify_audit(ea::audit_report rep, const std::vector<ea::audit_entry>& entries, const ea::audit_public_key* key,
+                         const std::optional<std::string>& head_path, const escrow::digest256& fingerprint) {
+    if (rep.valid && key && !rep.head_signed)
+        throw escrow::error(escrow::errc::authentication_failed,
+                            "the audit head is not signed (no entry was appended by the authority holding its "
+                            "private key, or the signed head was removed from the database)");
+    if (rep.valid && head_path) {
+        // An exported head kept elsewhere: it must still be an entry of this chain, so that a
+        // chain rolled back or rewritten before the newest signed head is caught too.
+        auto exported = decode_file<ea::signed_audit_head>(*head_path, "--head", 1024);
+        ea::audit_report anchored = ea::verify_signed_audit(entries, exported, *key, fingerprint);
+        if (!anchored.valid) {
+            rep.valid = false;
+            rep.problem = "--head " + in_quotes(*head_path) + ": " + anchored.problem;
+        }
+    }
+    if (!rep.valid) throw escrow::error(escrow::errc::authentication_failed, "the audit log is broken: " + rep.problem);
+    print_audit_report(rep);
+}
+
+void print_record_line(const escrow::escrow_record& r, bool revoked, std::optional<bool> verified) {
+    std::cout << r.info.serial << "\t" << (revoked ? "revoked" : "active") << "\t" << one_line(r.info.owner) << "\t"
+              << iso8601_utc(r.info.created) << "\t" << id_name("store", r.store_id) << "/" << id_name("cipher", r.cipher_id)
+              << "/" << id_name("wrap", r.wrap_id) << "\t" << one_line(r.info.description);
+    if (verified) std::cout << "\t" << (*verified ? "verified" : "NOT-VERIFIED");
+    std::cout << "\n";
+}
+
+void print_officer_line(const ea::officer_entry& o) {
+    std::cout << one_line(o.name) << "\t" << escrow::hex::encode(escrow::sha256(o.public_key)) << "\t"
+              << iso8601_utc(o.registered) << "\n";
+}
+
+void print_audit_line(const ea::audit_entry& e) {
+    std::cout << e.seq << "\t" << iso8601_utc(e.time) << "\t" << e.kind << "\t" << one_line(e.serial) << "\t" << e.outcome
+              << "\t" << one_line(e.actor) << "\t" << one_line(e.reason) << "\n";
+}
+
+void print_audit_report(const ea::audit_report& rep) {
+    std::cout << "audit log valid: " << rep.entries << " entries, head " << escrow::hex::encode(rep.head) << ", "
+              << ea::describe_signing(rep) << "\n";
+}
+
 void throw_other_wrap(const std::string& db, std::uint16_t stored, std::uint16_t wanted) {
     throw escrow::error(escrow::errc::invalid_argument,
                         "--db " + db_display_name(db) + " is already initialised for the " + id_name("wrap", stored) +

@@ -26,6 +26,7 @@
 #include "cli_jobs.hpp"
 #include "cli_pkcs11.hpp"
 #include "cli_progress.hpp"
+#include "cli_service.hpp"
 
 namespace escrow_cli {
 
@@ -37,7 +38,8 @@ constexpr std::string_view encrypt_help =
     "Usage: escrow encrypt [--format native|age|cryptoapi] --owner RECIPIENT\n"
     "                      --authority RECIPIENT [--authority RECIPIENT ...]\n"
     "                      [--description TEXT] [--serial S] [--owner-id TEXT]\n"
-    "                      [--record FILE ...] [--armor] [--aes-bits N] [-q] [-o OUT] [IN]\n"
+    "                      [--record FILE ...] [--deposit URL [--ca CA.pem | --pin sha256:HEX]]\n"
+    "                      [--armor] [--aes-bits N] [-q] [-o OUT] [IN]\n"
     "\n"
     "Encrypts IN (default: standard input) to OUT (default: standard output, never a terminal)\n"
     "under a fresh session key, wrapped for the owner and, as a copy in the header, for each\n"
@@ -64,6 +66,12 @@ constexpr std::string_view encrypt_help =
     "  --authority RECIPIENT\n"
     "                      a backup authority's public key (one or more, up to 31)\n"
     "  --record FILE       write the escrow record for the matching --authority to FILE\n"
+    "  --deposit URL       then deposit each record with the authority service at URL\n"
+    "                      (https://HOST:PORT, docs/authority-service.md); if a deposit fails,\n"
+    "                      the file and its records are kept and the command exits non-zero\n"
+    "  --ca CA.pem         --deposit: the certificate authority that signed the server's\n"
+    "                      certificate (default: the system's)\n"
+    "  --pin sha256:HEX    --deposit: the SHA-256 of the server certificate's public key\n"
     "  --description TEXT  what the key protects (up to 4096 bytes; default: the input's name)\n"
     "  --serial S          serial number, 1-128 printable ASCII characters without spaces\n"
     "                      (default: a fresh random ESC-... serial)\n"
@@ -190,7 +198,8 @@ int cmd_encrypt(std::span<char* const> argv) {
         {"format", 0, true, false},      {"owner", 0, true, false},       {"authority", 0, true, true},
         {"description", 0, true, false}, {"serial", 0, true, false},      {"owner-id", 0, true, false},
         {"record", 0, true, true},       {"armor", 'a', false, false},    {"output", 'o', true, false},
-        {"aes-bits", 0, true, false},    {"quiet", 'q', false, false},    {"help", 'h', false, false}};
+        {"aes-bits", 0, true, false},    {"quiet", 'q', false, false},    {"help", 'h', false, false},
+        {"deposit", 0, true, false},     {"ca", 0, true, false},          {"pin", 0, true, false}};
     auto a = parse_args("encrypt", specs, argv);
     if (a.has("help")) {
         std::cout << encrypt_help << see_exit_codes;
@@ -225,6 +234,19 @@ int cmd_encrypt(std::span<char* const> argv) {
                           std::to_string(job.authorities.size()) +
                           " --authority; give one --record per --authority, in the same order, or none");
 
+    std::optional<remote_options> deposit;
+    if (auto url = a.get("deposit")) {
+        if (job.record_paths.empty()) throw usage_error("encrypt: --deposit URL deposits the --record files: give --record");
+        if (!service_available())
+            throw usage_error("encrypt: this escrow tool was built without the authority service (libssl-dev, nlohmann-json3-dev)");
+        deposit.emplace();
+        deposit->server = *url;
+        deposit->ca = a.get("ca");
+        deposit->pin = a.get("pin");
+    } else if (a.get("ca") || a.get("pin")) {
+        throw usage_error("encrypt: --ca and --pin go with --deposit URL");
+    }
+
     escrow::key_info& info = job.info;
     if (auto s = a.get("serial")) {
         check_serial(*s);
@@ -256,6 +278,8 @@ int cmd_encrypt(std::span<char* const> argv) {
     job.progress = &progress;
     const int rc = encrypt_as(fmt, job);
     progress.finish();
+    // The file and its records are committed first: a failed deposit keeps them, to deposit later.
+    if (rc == exit_code::ok && deposit) deposit_records(*deposit, job.record_paths);
     return rc;
 }
 

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: MIT
+/// @file
+/// `escrow authority --db DB serve`: the authority as an HTTPS service (escrow/service/).
+
+#include <escrow/service/authority_api.hpp>
+#include <escrow/service/https_server.hpp>
+#include <escrow/service/tls_pin.hpp>
+
+#include <chrono>
+#include <iostream>
+#include <string>
+#include <type_traits>
+
+#include "cli_args.hpp"
+#include "cli_authority_db.hpp"
+#include "cli_io.hpp"
+#include "cli_pkcs11.hpp"
+#include "cli_service.hpp"
+#include "cli_wraps.hpp"
+
+namespace escrow_cli {
+
+namespace {
+
+namespace ea = escrow::authority;
+namespace es = escrow::service;
+
+// HOST:PORT, or [V6]:PORT.
+void parse_listen(const std::string& listen, es::server_options& opts) {
+    auto colon = listen.rfind(':');
+    if (colon == std::string::npos || colon + 1 == listen.size())
+        throw usage_error("authority serve: --listen takes HOST:PORT (PORT 0 picks a free port)");
+    std::string host = listen.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    if (host.empty()) throw usage_error("authority serve: --listen needs a HOST (127.0.0.1, 0.0.0.0, ::1, ...)");
+    const unsigned port = parse_unsigned(listen.substr(colon + 1), "--listen's PORT");
+    if (port > 65535) throw usage_error("authority serve: --listen's PORT must be 0 to 65535");
+    opts.host = host;
+    opts.port = static_cast<std::uint16_t>(port);
+}
+
+}  // namespace
+
+bool service_available() noexcept { return true; }
+
+int authority_serve(const std::string& db, std::span<char* const> argv) {
+    static constexpr option_spec specs[] = {{"listen", 0, true, false},      {"tls-cert", 0, true, false},
+                                            {"tls-key", 0, true, false},     {"key", 0, true, false},
+                                            {"client-ca", 0, true, false},   {"read-timeout", 0, true, false},
+                                            {"max-connections", 0, true, false}, {"max-body", 0, true, false}};
+    auto a = parse_args("authority serve", specs, argv);
+    if (!a.operands().empty()) throw usage_error("authority serve: unexpected operand '" + a.operands().front() + "'");
+    for (const char* required : {"listen", "tls-cert", "tls-key", "key"})
+        if (!a.get(required))
+            throw usage_error(std::string("authority serve: --") + required + " is required (see 'escrow authority --help')");
+    es::server_options opts;
+    parse_listen(*a.get("listen"), opts);
+    opts.cert_file = *a.get("tls-cert");
+    opts.key_file = *a.get("tls-key");
+    opts.client_ca_file = a.get("client-ca").value_or("");
+    if (auto t = a.get("read-timeout")) {
+        const unsigned s = parse_unsigned(*t, "--read-timeout");
+        if (s < 1 || s > 3600) throw usage_error("authority serve: --read-timeout must be 1 to 3600 seconds");
+        opts.read_timeout = std::chrono::seconds(s);
+    }
+    if (auto m = a.get("max-connections")) {
+        opts.max_connections = parse_unsigned(*m, "--max-connections");
+        if (opts.max_connections < 1 || opts.max_connections > 100000)
+            throw usage_error("authority serve: --max-connections must be 1 to 100000");
+    }
+    if (auto m = a.get("max-body")) {
+        opts.max_body = parse_unsigned(*m, "--max-body");
+        if (opts.max_body < 1024 || opts.max_body > 16 * 1024 * 1024)
+            throw usage_error("authority serve: --max-body must be 1024 to 16777216 bytes");
+    }
+    if (is_pkcs11_uri(*a.get("key")))
+        throw usage_error("authority serve: --key must be the authority's private key file (a pkcs11: key is not served yet)");
+    // The certificate's pin, for clients' --pin, before anything listens.
+    const auto pin = es::spki_sha256_of_file(opts.cert_file);
+
+    authority_repository any;
+    open_repository(any, db, false);
+    return visit_repository(any, [&](auto& repo) {
+        using Repo = std::remove_reference_t<decltype(repo)>;
+        authority_db<Repo> d(repo, db);
+        return with_wrap(d.wrap_id, [&](auto t) {
+            using W = typename decltype(t)::type;
+            cli_authority<W, Repo> auth(repo, ea::dynamic_officer_quorum(d.quorum), cli_wrap<W>::load_private(*a.get("key"), "--key"));
+            es::replay_guard guard;
+            es::authority_api<cli_authority<W, Repo>, Repo> api(auth, repo, d.quorum, guard);
+            es::https_server server(opts, [&](const es::api_request& req) { return api.handle(req, ea::unix_now()); });
+            server.stop_on_signals();
+            const bool v6 = opts.host.find(':') != std::string::npos;
+            std::cerr << "escrow: serving the " << W::name << " authority key SHA-256 " << escrow::hex::encode(auth.fingerprint())
+                      << " (quorum " << d.quorum << "); TLS certificate pin " << es::format_pin(pin) << "\n";
+            std::cout << "listening on https://" << (v6 ? "[" + opts.host + "]" : opts.host) << ":" << server.port() << std::endl;
+            server.run();
+            std::cerr << "escrow: stopped; every acknowledged request is committed\n";
+            return exit_code::ok;
+        });
+    });
+}
+
+}  // namespace escrow_cli

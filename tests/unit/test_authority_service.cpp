@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: MIT
+// The authority as an HTTPS service (escrow/service/): a real server on a free loopback port with
+// a throwaway certificate made by openssl, driven through authority_client.
+#include "authority_support.hpp"
+
+#include <escrow/authority/sqlite_repository.hpp>
+#include <escrow/service/authority_api.hpp>
+#include <escrow/service/authority_client.hpp>
+#include <escrow/service/https_server.hpp>
+#include <escrow/service/tls_pin.hpp>
+
+#include <atomic>
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+using namespace escrow_test;
+namespace es = escrow::service;
+
+namespace {
+
+// A self-signed certificate for 127.0.0.1: DIR/NAME.crt and DIR/NAME.key.
+void make_cert(const fs::path& dir, const std::string& name) {
+    const std::string cmd = std::string(ESCROW_OPENSSL) +
+                            " req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=localhost"
+                            " -addext subjectAltName=IP:127.0.0.1 -keyout '" + (dir / (name + ".key")).string() + "' -out '" +
+                            (dir / (name + ".crt")).string() + "' 2>/dev/null";
+    REQUIRE(std::system(cmd.c_str()) == 0);
+}
+
+using repo_type = ea::sqlite_repository;
+using authority_type = rsa_authority<repo_type, ea::officer_quorum<2>>;
+
+// The service over an SQLite repository with the test authority (quorum 2, officers 0-2), its
+// server running on its own thread; every request it handles is counted.
+struct running_service {
+    fs::path dir;
+    repo_type repo;
+    quorum_setup<repo_type> setup;
+    es::replay_guard guard;
+    es::authority_api<authority_type, repo_type> api;
+    std::atomic<int> requests{0};
+    es::https_server server;
+    std::thread thread;
+
+    explicit running_service(const fs::path& d)
+        : dir(d), repo(d / "authority.db"), setup(repo), api(setup.authority, repo, 2, guard),
+          server(options(d), [this](const es::api_request& r) {
+              ++requests;
+              return api.handle(r, ea::unix_now());
+          }) {
+        thread = std::thread([this] { server.run(); });
+    }
+    ~running_service() {
+        server.stop();
+        thread.join();
+    }
+    static es::server_options options(const fs::path& d) {
+        make_cert(d, "tls");
+        es::server_options o;
+        o.cert_file = (d / "tls.crt").string();
+        o.key_file = (d / "tls.key").string();
+        return o;
+    }
+    std::string url() const { return "https://127.0.0.1:" + std::to_string(server.port()); }
+    es::authority_client client() const {
+        es::client_options o;
+        o.url = url();
+        o.ca_file = (dir / "tls.crt").string();
+        return es::authority_client(o);
+    }
+};
+
+}  // namespace
+
+TEST_CASE("The README flow through authority_client: deposit, recovery with K-1 then K signatures, rewrap, audit",
+          "[service][client]") {
+    auto dir = scratch("service-flow");
+    running_service svc(dir);
+    auto client = svc.client();
+    REQUIRE(client.info().fingerprint == svc.setup.authority.fingerprint());
+    REQUIRE(client.info().quorum == 2);
+
+    auto file = make_file("SVC-C-1");
+    REQUIRE(client.deposit(file.records[0]) == "stored");
+    REQUIRE(client.deposit(file.records[0]) == "already_present");
+    auto listed = client.list("", officer_keys()[0]);
+    REQUIRE(listed.size() == 1);
+    REQUIRE(listed[0].record.encode() == file.records[0].encode());
+    REQUIRE_FALSE(listed[0].revoked);
+    REQUIRE(client.list("nobody@example.org", officer_keys()[1]).empty());
+    REQUIRE(client.officers(officer_keys()[2]).size() == 3);
+
+    auto req = svc.setup.request("SVC-C-1");
+    auto one = sign_by(req, {0});
+    CHECK_THROWS_WITH(client.recover(req, one), Catch::Contains("needs the signatures of 2"));
+    auto two = sign_by(req, {0, 1});
+    ea::owner_blob blob = client.recover(req, two);
+    REQUIRE(blob.serial == "SVC-C-1");
+    CHECK_THROWS_WITH(client.recover(req, two), Catch::Contains("replayed"));
+    REQUIRE(apply_and_decrypt(dir, file.file, blob) == pattern(3000, std::string("SVC-C-1").size()));
+
+    auto snap = client.audit(officer_keys()[0]);
+    auto rep = ea::verify_chain(snap.entries, snap.head);
+    auto key = ea::audit_public_key::load(escrow::as_bytes(client.audit_key()));
+    ea::check_signed_head(rep, snap.entries, snap.signed_head, client.info().fingerprint, &key);
+    REQUIRE(rep.valid);
+    REQUIRE(rep.signature_checked);
+    REQUIRE(rep.signed_seq == snap.entries.size());
+
+    REQUIRE(client.revoke("SVC-C-1", officer_keys()[1]));
+    REQUIRE_FALSE(client.revoke("SVC-C-1", officer_keys()[1]));
+    REQUIRE(client.list("", officer_keys()[0])[0].revoked);
+}
+
+TEST_CASE("Officer requests: unsigned, unregistered, forged and replayed ones are refused with 401, and the next request answers",
+          "[service][auth]") {
+    auto dir = scratch("service-auth");
+    running_service svc(dir);
+    auto client = svc.client();
+    const auto fp = client.info().fingerprint;
+    auto signed_get = [&](const ea::officer_private_key& k, const std::string& target, std::uint64_t when) {
+        auto s = es::request_signature::sign(k, fp, "GET", target, {}, when);
+        return es::api_request{"GET", target, "", escrow::hex::encode(s.officer), std::to_string(s.time),
+                               escrow::hex::encode(s.nonce), escrow::hex::encode(s.signature)};
+    };
+    const auto now = ea::unix_now();
+
+    REQUIRE(client.exchange({"GET", "/v1/records", "", "", "", "", ""}).status == 401);
+    REQUIRE(client.exchange(signed_get(officer_keys()[3], "/v1/records", now)).status == 401);  // not registered
+    auto good = signed_get(officer_keys()[0], "/v1/records", now);
+    auto forged = good;
+    forged.target = "/v1/officers";  // the signature covers the path
+    REQUIRE(client.exchange(forged).status == 401);
+    REQUIRE(client.exchange(good).status == 200);
+    auto replay = client.exchange(good);
+    REQUIRE(replay.status == 401);
+    REQUIRE(replay.body.find("replayed") != std::string::npos);
+    auto stale = client.exchange(signed_get(officer_keys()[0], "/v1/records", now - 3600));
+    REQUIRE(stale.status == 401);
+    REQUIRE(stale.body.find("window") != std::string::npos);
+    REQUIRE(client.exchange({"PUT", "/v1/deposit", "", "", "", "", ""}).status == 405);
+    REQUIRE(client.exchange({"POST", "/v1/deposit", "{\"record\": 1}", "", "", "", ""}).status == 400);
+    REQUIRE(client.exchange({"POST", "/v1/deposit", "{\"record\": \"AAAA\"}", "", "", "", ""}).status == 422);
+    REQUIRE(client.officers(officer_keys()[0]).size() == 3);
+}
+
+TEST_CASE("A forged record (valid shape, wrong MAC) is refused with 422 and audited, and the real one deposits after it",
+          "[service][deposit]") {
+    auto dir = scratch("service-forged");
+    running_service svc(dir);
+    auto client = svc.client();
+    auto file = make_file("SVC-F-1");
+    escrow::escrow_record forged = file.records[0];
+    forged.mac[0] ^= 1;
+    nlohmann::json body = {{"record", escrow::base64::encode(forged.encode())}};
+    auto r = client.exchange({"POST", "/v1/deposit", body.dump(), "", "", "", ""});
+    REQUIRE(r.status == 422);
+    REQUIRE(r.body.find("authentication_failed") != std::string::npos);
+    REQUIRE(client.deposit(file.records[0]) == "stored");
+    auto log = client.audit(officer_keys()[0]).entries;
+    bool refused = false;
+    for (const auto& e : log)
+        if (e.serial == "SVC-F-1" && e.outcome == ea::audit_outcome::refused) refused = true;
+    REQUIRE(refused);
+}
+
+TEST_CASE("A wrong pin or an untrusted certificate is refused before any request reaches the server", "[service][tls]") {
+    auto dir = scratch("service-tls");
+    running_service svc(dir);
+    make_cert(dir, "other");
+    const int before = svc.requests.load();
+    auto file = make_file("SVC-T-1");
+
+    es::client_options pinned;
+    pinned.url = svc.url();
+    pinned.pin = es::spki_sha256_of_file((dir / "other.crt").string());
+    es::authority_client wrong_pin(pinned);
+    CHECK_THROWS_WITH(wrong_pin.deposit(file.records[0]), Catch::Contains("does not match the pin"));
+
+    es::client_options other_ca;
+    other_ca.url = svc.url();
+    other_ca.ca_file = (dir / "other.crt").string();
+    es::authority_client untrusted(other_ca);
+    CHECK_THROWS_WITH(untrusted.deposit(file.records[0]), Catch::Contains("is not trusted"));
+    REQUIRE(svc.requests.load() == before);
+
+    pinned.pin = es::spki_sha256_of_file((dir / "tls.crt").string());
+    es::authority_client right_pin(pinned);
+    REQUIRE(right_pin.deposit(file.records[0]) == "stored");
+    REQUIRE(svc.requests.load() == before + 1);
+}
