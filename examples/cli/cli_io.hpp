@@ -259,9 +259,6 @@ public:
     /// Makes the output visible under its name (no-op for standard output).
     void commit(mode_t mode);
     [[nodiscard]] bool is_file() const noexcept { return file_.has_value(); }
-    /// The file written, when the output is one (`escrow::mapped_byte_sink`): a host writes its
-    /// payload straight into windows of it. Committed by `commit` as any other output.
-    [[nodiscard]] escrow::atomic_file_sink* file() noexcept { return file_ ? &*file_ : nullptr; }
     [[nodiscard]] std::string path() const { return file_ ? file_->path().string() : std::string("-"); }
 
 private:
@@ -271,17 +268,14 @@ private:
     bool own_fd_ = false;
 };
 
-/// Calls `f(source, sink)` with the payload's source and sink: windows of the input file where
-/// `raw` is a named regular file (from where `stream` has read up to, `position`), and of the
-/// output file where `out` is one, so that the host seals or opens straight between the page
-/// caches; the streams otherwise (standard input and output, pipes, devices).
+/// Calls `f(source, out)` with the payload's source: windows of the input file where `raw` is a
+/// named regular file (from where `stream` has read up to, `position`), so that the host seals or
+/// opens straight from its page cache; `stream` otherwise (standard input, pipes, devices). The
+/// output is written, not mapped: with 4 KiB pages a fresh page of a mapped output cost more to
+/// fault in than write(2)'s copy (docs/performance.md, "Mapped files").
 template <class Stream, class F>
 decltype(auto) with_payload_io(Stream& stream, std::uint64_t position, input_file& raw, output_file& out, F&& f) {
-    std::optional<mapped_input> mapped = raw.mapped_from(position);
-    escrow::atomic_file_sink* file = out.file();
-    if (mapped && file) return f(*mapped, *file);
-    if (mapped) return f(*mapped, out);
-    if (file) return f(stream, *file);
+    if (std::optional<mapped_input> mapped = raw.mapped_from(position)) return f(*mapped, out);
     return f(stream, out);
 }
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
-// Sealing and opening through mapped files (`mapped_file_source`, `atomic_file_sink`'s windows):
+// Sealing and opening through mapped files (`mapped_file_source`, `mapped_file_sink`):
 // the same files as the streaming path at every batch boundary, in every mix of mapped and
 // streamed sides; a corrupt, truncated or extended file leaves no output; and a file that shrinks
 // under its mapping is a clear error, not SIGBUS.
-#include "test_support.hpp"
+#include "payload_support.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -25,29 +25,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::size_t chunk = 64 * 1024;
-constexpr std::size_t sealed = chunk + 16;
-constexpr std::size_t batch = 4 * chunk;
-
-struct native_format {
-    using host = escrow::native_encryptor;
-    static auto owner_pub() { return keys().owner.public_key(); }
-    static auto authority_pub() { return keys().authority.public_key(); }
-    static const auto& owner() { return keys().owner; }
-};
-
-struct age_format {
-    using host = escrow::age_encryptor;
-    static const escrow::x25519_private_key& owner() {
-        static const auto k = escrow::x25519_private_key::generate();
-        return k;
-    }
-    static auto owner_pub() { return owner().public_key(); }
-    static auto authority_pub() {
-        static const auto k = escrow::x25519_private_key::generate();
-        return k.public_key();
-    }
-};
+using escrow_test::age_format;
+using escrow_test::batch;
+using escrow_test::chunk;
+using escrow_test::native_format;
+using escrow_test::payload_size;
+using escrow_test::sealed;
+using escrow_test::stream_source;
 
 // A directory of its own, removed at the end.
 struct scratch_dir {
@@ -77,13 +61,6 @@ std::vector<std::string> listing(const fs::path& dir) {
     return names;
 }
 
-// A source that only streams, so that the host takes its pipeline with buffers.
-struct stream_source {
-    escrow::memory_source in;
-    explicit stream_source(byte_view b) : in(b) {}
-    std::size_t read(mutable_byte_view out) { return in.read(out); }
-};
-
 template <class F, class Source, class Sink>
 void encrypt(Source& in, Sink& out, unsigned threads) {
     typename F::host enc;
@@ -98,8 +75,6 @@ void decrypt(Source& in, Sink& out, unsigned threads) {
     enc.decrypt(in, out, F::owner());
 }
 
-// Plaintext bytes -> sealed payload bytes.
-std::size_t payload_size(std::size_t n) { return n + 16 * std::max<std::size_t>(1, (n + chunk - 1) / chunk); }
 
 template <class F>
 void same_as_streams() {
@@ -113,9 +88,10 @@ void same_as_streams() {
             // Mapped to mapped, then opened by the streaming path.
             {
                 escrow::mapped_file_source in(dir / "plain");
-                escrow::atomic_file_sink out(dir / "m.enc");
+                escrow::atomic_file_sink file(dir / "m.enc");
+                escrow::mapped_file_sink out(file);
                 encrypt<F>(in, out, threads);
-                out.commit();
+                file.commit();
             }
             bytes file = read_file(dir / "m.enc");
             REQUIRE(file.size() >= payload_size(n));
@@ -128,9 +104,10 @@ void same_as_streams() {
             // Mapped to mapped back; mapped to a stream; a stream to mapped.
             {
                 escrow::mapped_file_source in(dir / "m.enc");
-                escrow::atomic_file_sink out(dir / "m.dec");
+                escrow::atomic_file_sink file(dir / "m.dec");
+                escrow::mapped_file_sink out(file);
                 decrypt<F>(in, out, threads);
-                out.commit();
+                file.commit();
                 CHECK(read_file(dir / "m.dec") == plain);
             }
             {
@@ -141,10 +118,18 @@ void same_as_streams() {
             }
             {
                 stream_source in(file);
-                escrow::atomic_file_sink out(dir / "s.dec");
+                escrow::atomic_file_sink sink(dir / "s.dec");
+                escrow::mapped_file_sink out(sink);
+                decrypt<F>(in, out, threads);
+                sink.commit();
+                CHECK(read_file(dir / "s.dec") == plain);
+            }
+            {
+                escrow::mapped_file_source in(dir / "m.enc");
+                escrow::atomic_file_sink out(dir / "w.dec");  // written, not mapped
                 decrypt<F>(in, out, threads);
                 out.commit();
-                CHECK(read_file(dir / "s.dec") == plain);
+                CHECK(read_file(dir / "w.dec") == plain);
             }
             {
                 escrow::mapped_file_source in(dir / "plain");
@@ -155,22 +140,24 @@ void same_as_streams() {
                 decrypt<F>(back, again, 1);
                 CHECK(again.data() == plain);
             }
-            for (const char* name : {"m.enc", "m.dec", "s.dec"}) fs::remove(dir / name);
+            for (const char* name : {"m.enc", "m.dec", "s.dec", "w.dec"}) fs::remove(dir / name);
         }
     }
 }
 
 // Decrypts `file` through mapped files and returns the error; the output must not exist after.
 template <class F>
-escrow::error fails_mapped(const scratch_dir& dir, byte_view file, unsigned threads) {
+escrow::error fails_mapped(const scratch_dir& dir, byte_view file, unsigned threads, bool map_output) {
     write_file(dir / "bad.enc", file);
     const auto before = listing(dir.path);
     std::optional<escrow::error> failure;
     {
         escrow::mapped_file_source in(dir / "bad.enc");
-        escrow::atomic_file_sink out(dir / "bad.out");
+        escrow::atomic_file_sink file(dir / "bad.out");
+        escrow::mapped_file_sink mapped(file);
         try {
-            decrypt<F>(in, out, threads);
+            if (map_output) decrypt<F>(in, mapped, threads);
+            else decrypt<F>(in, file, threads);
         } catch (const escrow::error& e) {
             failure = e;
         }
@@ -203,9 +190,10 @@ void failures_leave_nothing() {
     write_file(dir / "plain", plain);
     {
         escrow::mapped_file_source in(dir / "plain");
-        escrow::atomic_file_sink out(dir / "good.enc");
+        escrow::atomic_file_sink file(dir / "good.enc");
+        escrow::mapped_file_sink out(file);
         encrypt<F>(in, out, 2);
-        out.commit();
+        file.commit();
     }
     bytes file = read_file(dir / "good.enc");
     const std::size_t payload = file.size() - payload_size(n);
@@ -223,8 +211,9 @@ void failures_leave_nothing() {
     }();
     for (unsigned threads : {2u, 4u}) {
         for (const auto& [what, bad] : bad_cases) {
-            CAPTURE(threads, what);
-            escrow::error e = fails_mapped<F>(dir, bad, threads);
+          for (bool map_output : {true, false}) {
+            CAPTURE(threads, what, map_output);
+            escrow::error e = fails_mapped<F>(dir, bad, threads, map_output);
             escrow::error s = fails_streamed<F>(bad);
             CHECK(e.kind() == s.kind());
             CHECK(std::string(e.what()) == s.what());
@@ -232,6 +221,7 @@ void failures_leave_nothing() {
                 CHECK_THAT(e, has_errc(errc::authentication_failed));
                 CHECK(std::string(e.what()).find("chunk 48 ") != std::string::npos);
             }
+          }
         }
     }
 }

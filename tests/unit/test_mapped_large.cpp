@@ -82,16 +82,18 @@ void round_trip(const Pub& owner_pub, const Pub& authority_pub, const Priv& owne
     const long rss_before = status_kib("VmRSS");
     {
         escrow::mapped_file_source in(dir / "plain");
-        escrow::atomic_file_sink out(dir / "file.enc");
+        escrow::atomic_file_sink file(dir / "file.enc");
+        escrow::mapped_file_sink out(file);
         Host{}.encrypt(in, out, owner_pub, authority_pub);
-        out.commit();
+        file.commit();
     }
     fs::remove(dir / "plain");
     {
         escrow::mapped_file_source in(dir / "file.enc");
-        escrow::atomic_file_sink out(dir / "plain.out");
+        escrow::atomic_file_sink file(dir / "plain.out");
+        escrow::mapped_file_sink out(file);
         Host{}.decrypt(in, out, owner);
-        out.commit(0600);
+        file.commit(0600);
     }
     // The round trip added a few MiB at most to the process (windows and the pipeline), not the
     // file: the peak since the reset, over the resident size before.

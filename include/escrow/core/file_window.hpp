@@ -126,17 +126,13 @@ public:
         const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
         const std::uint64_t start = offset & ~(page - 1);
         map_len_ = static_cast<std::size_t>(offset - start) + len;
-        // Read windows have every page filled now (one call, not a fault per page).
-        int flags = MAP_SHARED | (writable ? 0 : MAP_POPULATE);
+        // No MAP_POPULATE: the pages are faulted in by the threads that touch them (the pipeline's
+        // workers, in parallel), not all by the thread that maps them.
+        int flags = MAP_SHARED;
         void* p = ::mmap(nullptr, map_len_, writable ? PROT_READ | PROT_WRITE : PROT_READ, flags, fd, static_cast<off_t>(start));
         if (p == MAP_FAILED) throw error(errc::io_error, std::string("cannot map the file: ") + std::strerror(errno));
         base_ = static_cast<byte*>(p);
         data_ = mutable_byte_view(base_ + (offset - start), len);
-#ifdef MADV_POPULATE_WRITE
-        // Writable pages made present and writable in one call, not a write fault per page (Linux
-        // 5.14 and later; older kernels refuse the advice and take the faults).
-        if (writable) (void)::madvise(base_, map_len_, MADV_POPULATE_WRITE);
-#endif
         slot_ = detail::sigbus_guard::add(base_, map_len_);
         if (slot_ < 0) {
             ::munmap(base_, map_len_);

@@ -154,10 +154,10 @@ private:
 /// (".NAME.tmp-RANDOM", mode 0600), removed on every failure this process sees, but left behind
 /// by a SIGKILL or a power cut.
 ///
-/// It is also a `mapped_byte_sink`: a host's pipeline seals or opens straight into windows of a
-/// mapping of the temporary file, which is sized ahead of them (fallocate(2), so that a full disk
-/// is an error here rather than a SIGBUS later) and cut to the output's length on `commit`, whose
-/// fsync(2) writes the mapped pages too.
+/// It also lends windows of a mapping of the temporary file (`map_window`), which `mapped_file_sink`
+/// (core/mapped_file.hpp) hands to a host's pipeline: the file is sized ahead of them (fallocate(2),
+/// so that a full disk is an error here rather than a SIGBUS later) and cut to the output's length
+/// on `commit`, whose fsync(2) writes the mapped pages too.
 class atomic_file_sink {
 public:
     /// @throws escrow::error `io_error` when the temporary file cannot be created.
@@ -188,9 +188,9 @@ public:
     }
 
     /// A writable window over the next `n` bytes after those written or mapped so far, the file
-    /// grown ahead to hold them (`mapped_byte_sink`). @throws escrow::error `io_error` when the
-    /// file cannot grow (a full disk) or be mapped.
-    file_window map_next(std::size_t n) {
+    /// grown ahead to hold them. @throws escrow::error `io_error` when the file cannot grow (a full
+    /// disk) or be mapped.
+    file_window map_window(std::size_t n) {
         std::uint64_t start = std::max(mapped_end_, written_), end = start + n;
         if (end > reserved_) grow(end + grow_step);
         file_window w(fd_, start, n, /*writable=*/true);
@@ -199,7 +199,7 @@ public:
     }
 
     /// Makes the next `n` mapped bytes part of the output.
-    void commit_mapped(std::size_t n) { advance(n); }
+    void commit_window(std::size_t n) { advance(n); }
 
     /// Flushes to disk and renames the temporary file over the destination, then flushes the
     /// directory, so that the new name survives a power failure too.
