@@ -48,7 +48,7 @@ namespace escrow {
 /// (`cipher_options<Cipher>.parallel_chunks`, the STREAM ciphers) runs through a pipeline: the
 /// calling thread reads and writes batches of chunks while worker threads seal or open them, and
 /// the output keeps the input's order (see `threads`). With a mapped file on either side
-/// (`mapped_byte_source`, `mapped_byte_sink`: `mapped_file_source`, `atomic_file_sink`) the workers
+/// (`mapped_byte_source`, `mapped_byte_sink`: `mapped_file_source`, `mapped_file_sink`) the workers
 /// seal and open straight from and into windows of it. In memory, chunks are sealed and opened in
 /// place instead (detail/payload_engine.hpp).
 ///

@@ -82,7 +82,7 @@ concept mapped_byte_source = byte_source<S> && requires(S& s, std::size_t n) {
 
 /// A sink into a file that lends windows of a mapping of it, so that a host's pipeline seals or
 /// opens straight into the page cache (hosts take this path when it is available;
-/// `atomic_file_sink`).
+/// `mapped_file_sink`).
 ///
 /// Requirements, beside `byte_sink`: `s.map_next(n)` returns a writable window (`view()`,
 /// `intact()` as for `mapped_byte_source`) over the `n` bytes that follow those mapped before (or,
