@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -118,7 +119,9 @@ int encrypt_age_with(const encrypt_job& job, const Key& owner, const std::vector
         records = enc.encrypt(in, armored, owner, std::span<const Key>(authorities), job.info);
         armored.finish();
     } else {
-        records = enc.encrypt(in, out, owner, std::span<const Key>(authorities), job.info);
+        records = with_payload_io(in, 0, in, out, [&](auto& src, auto& sink) {
+            return enc.encrypt(src, sink, owner, std::span<const Key>(authorities), job.info);
+        });
     }
     commit_encrypt(job, out, records);
     return exit_code::ok;
@@ -209,7 +212,11 @@ void decrypt_age_from(const decrypt_job& job, Source& in, const std::vector<age_
         no_key_opens(job, h.unverified_value().recipients.size());
     }
     output_file out(job.out_path);
-    escrow::age_encryptor{}.decrypt_payload(in, out, *sk, h);
+    if constexpr (std::is_same_v<Source, decrypt_input>)
+        with_payload_io(in, in.position(), in.source(), out,
+                        [&](auto& src, auto& sink) { escrow::age_encryptor{}.decrypt_payload(src, sink, *sk, h); });
+    else
+        escrow::age_encryptor{}.decrypt_payload(in, out, *sk, h);
     commit_all({{&out, plaintext_file_mode}});
 }
 

@@ -251,11 +251,27 @@ void check_outputs(const std::optional<std::string>& input, const std::vector<st
 
 input_file::input_file(const std::optional<std::string>& path, progress_meter* progress)
     : src_(is_std_stream(path) ? escrow::file_source::borrow(STDIN_FILENO) : escrow::file_source(fs::path(*path))),
-      progress_(progress) {}
+      progress_(progress), named_(!is_std_stream(path)) {}
 
 std::size_t input_file::read(escrow::mutable_byte_view out) {
     std::size_t n = src_.read(out);
+    read_ += n;
     if (progress_) progress_->advance(n);
+    return n;
+}
+
+std::optional<mapped_input> input_file::mapped_from(std::uint64_t offset) {
+    if (!named_ || !escrow::mapped_file_source::is_regular_file(src_.native_handle())) return std::nullopt;
+    return std::optional<mapped_input>(std::in_place, src_.native_handle(), offset, progress_, read_);
+}
+
+std::size_t mapped_input::count(std::size_t n) {
+    pos_ += n;
+    // Bytes up to `counted_` were read (and counted) before the mapping took over.
+    if (progress_ && pos_ > counted_) {
+        progress_->advance(static_cast<std::size_t>(std::min<std::uint64_t>(n, pos_ - counted_)));
+        counted_ = pos_;
+    }
     return n;
 }
 

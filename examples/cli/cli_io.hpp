@@ -4,6 +4,7 @@
 /// their safety checks, outputs written atomically, and a source that can be peeked at.
 #pragma once
 
+#include <escrow/core/mapped_file.hpp>
 #include <escrow/core/posix_file.hpp>
 #include <escrow/escrow.hpp>
 
@@ -115,6 +116,8 @@ inline constexpr mode_t plaintext_file_mode = 0600;
 
 // ---- streams -------------------------------------------------------------------------------------
 
+class mapped_input;
+
 /// The input: a named file, or standard input for `-` and no operand. Every format reads it
 /// through `read`, so that is where a progress meter, when given, counts the bytes.
 class input_file {
@@ -123,9 +126,38 @@ public:
     explicit input_file(const std::optional<std::string>& path, progress_meter* progress = nullptr);
     std::size_t read(escrow::mutable_byte_view out);
 
+    /// The rest of a named regular file from byte `offset` (what a format has parsed so far) as a
+    /// mapped source, counted by the same meter; empty for standard input and for anything but a
+    /// regular file, which keep the streaming path.
+    [[nodiscard]] std::optional<mapped_input> mapped_from(std::uint64_t offset);
+
 private:
     escrow::file_source src_;
     progress_meter* progress_;
+    bool named_;
+    std::uint64_t read_ = 0;  ///< bytes read (and counted) so far
+};
+
+/// The payload of a named regular file through windows of a mapping of it
+/// (`escrow::mapped_byte_source`), counted by the progress meter as the windows are mapped.
+class mapped_input {
+public:
+    /// `counted`: bytes of the file the meter has already seen (read for the header, or ahead).
+    mapped_input(int fd, std::uint64_t offset, progress_meter* progress, std::uint64_t counted)
+        : src_(escrow::mapped_file_source::borrow(fd, offset)), progress_(progress), pos_(offset), counted_(counted) {}
+    std::size_t read(escrow::mutable_byte_view out) { return count(src_.read(out)); }
+    [[nodiscard]] std::uint64_t remaining() { return src_.remaining(); }
+    escrow::file_window map_next(std::size_t n) {
+        escrow::file_window w = src_.map_next(n);
+        count(w.view().size());
+        return w;
+    }
+
+private:
+    std::size_t count(std::size_t n);
+    escrow::mapped_file_source src_;
+    progress_meter* progress_;
+    std::uint64_t pos_, counted_;
 };
 
 /// A source that reads the first bytes ahead, to recognise a format by its magic, then replays them.
@@ -151,13 +183,20 @@ public:
         pos_ += n;
         // The head was read up to the end of a shorter input: nothing follows it.
         if (n < out.size() && !ended_) n += src_.read(out.subspan(n));
+        taken_ += n;
         return n;
     }
+
+    /// The source the head was read from.
+    [[nodiscard]] Source& source() noexcept { return src_; }
+    /// Bytes read through this source so far: where the next read starts in the input.
+    [[nodiscard]] std::uint64_t position() const noexcept { return taken_; }
 
 private:
     Source& src_;
     escrow::bytes head_;
     std::size_t pos_ = 0;
+    std::uint64_t taken_ = 0;
     bool ended_ = false;
 };
 
@@ -228,6 +267,17 @@ private:
     int fd_ = -1;  ///< standard output, or the device or FIFO opened for direct writes
     bool own_fd_ = false;
 };
+
+/// Calls `f(source, out)` with the payload's source: windows of the input file where `raw` is a
+/// named regular file (from where `stream` has read up to, `position`), so that the host seals or
+/// opens straight from its page cache; `stream` otherwise (standard input, pipes, devices). The
+/// output is written, not mapped: with 4 KiB pages a fresh page of a mapped output cost more to
+/// fault in than write(2)'s copy (docs/performance.md, "Mapped files").
+template <class Stream, class F>
+decltype(auto) with_payload_io(Stream& stream, std::uint64_t position, input_file& raw, output_file& out, F&& f) {
+    if (std::optional<mapped_input> mapped = raw.mapped_from(position)) return f(*mapped, out);
+    return f(stream, out);
+}
 
 /// Commits several outputs in order; when one fails, removes those already committed, so that
 /// a run leaves all of its files or none.

@@ -26,8 +26,9 @@ int encrypt_native(const encrypt_job& job) {
 
     input_file in(job.in_path, job.progress);
     output_file out(job.out_path);
-    std::vector<escrow::escrow_record> records = escrow::native_encryptor{}.encrypt(
-        in, out, owner, std::span<const escrow::rsa_public_key>(authorities), job.info);
+    auto records = with_payload_io(in, 0, in, out, [&](auto& src, auto& sink) {
+        return escrow::native_encryptor{}.encrypt(src, sink, owner, std::span<const escrow::rsa_public_key>(authorities), job.info);
+    });
     commit_encrypt(job, out, records);
     return exit_code::ok;
 }
@@ -44,7 +45,7 @@ int decrypt_native(const decrypt_job& job, decrypt_input& in) {
     const escrow::unverified<escrow::file_header> h = enc.read_header(in);
     escrow::session_key sk = open_with_keys(enc, h, std::span<const escrow::rsa_private_key* const>(tried), job, record);
     output_file out(job.out_path);
-    enc.decrypt_payload(in, out, sk, h);
+    with_payload_io(in, in.position(), in.source(), out, [&](auto& src, auto& sink) { enc.decrypt_payload(src, sink, sk, h); });
     commit_all({{&out, plaintext_file_mode}});
     return exit_code::ok;
 }

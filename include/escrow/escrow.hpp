@@ -39,5 +39,6 @@
 // Elsewhere (Windows) the rest of the library works over core/io.hpp's memory and stream adapters.
 #if !defined(_WIN32) && __has_include(<unistd.h>)
 #include "escrow/authority/apply_owner_blob.hpp"
+#include "escrow/core/mapped_file.hpp"
 #include "escrow/core/posix_file.hpp"
 #endif

@@ -48,7 +48,9 @@ namespace escrow {
 /// sink that is not `buffer_byte_sink`), a cipher whose chunks are independent
 /// (`cipher_options<Cipher>.parallel_chunks`, the STREAM ciphers) runs through a pipeline: the
 /// calling thread reads and writes batches of chunks while worker threads seal or open them, and
-/// the output keeps the input's order (see `threads`). In memory, chunks are sealed and opened in
+/// the output keeps the input's order (see `threads`). With a mapped file on either side
+/// (`mapped_byte_source`, `mapped_byte_sink`: `mapped_file_source`, `mapped_file_sink`) the workers
+/// seal and open straight from and into windows of it. In memory, chunks are sealed and opened in
 /// place instead (detail/payload_engine.hpp).
 ///
 /// What differs between formats is the store's to say (`escrow::store_options<Store>`): how its

@@ -2,7 +2,7 @@
 // The parallel payload pipeline: it writes and reads the same files as the sequential path, at
 // every batch boundary; it fails where the sequential path fails, releasing the same authenticated
 // prefix; and a corrupt chunk in the middle of a large file leaves no output file behind.
-#include "test_support.hpp"
+#include "payload_support.hpp"
 
 #include <dirent.h>
 
@@ -24,16 +24,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::size_t chunk = 64 * 1024;
-constexpr std::size_t sealed = chunk + 16;
-constexpr std::size_t batch = 4 * chunk;  // the host's batch: 256 KiB of plaintext
+using escrow_test::age_format;
+using escrow_test::batch;
+using escrow_test::chunk;
+using escrow_test::native_format;
+using escrow_test::payload_size;
+using escrow_test::sealed;
+using escrow_test::stream_source;
 
-// A source that only streams (no peek, no skip), so that the host takes its pipeline.
-struct stream_source {
-    escrow::memory_source in;
-    explicit stream_source(byte_view b) : in(b) {}
-    std::size_t read(mutable_byte_view out) { return in.read(out); }
-};
 static_assert(!escrow::contiguous_byte_source<stream_source>);
 static_assert(!escrow::buffer_byte_sink<escrow::memory_sink>);
 static_assert(escrow::native_encryptor::parallel_payload && escrow::age_encryptor::parallel_payload);
@@ -58,28 +56,6 @@ struct watching_sink {
         most_threads = std::max(most_threads, live_threads());
         out.write(b);
     }
-};
-
-// One format under test: its host, and a key pair for it.
-struct native_format {
-    using host = escrow::native_encryptor;
-    static auto owner_pub() { return keys().owner.public_key(); }
-    static auto authority_pub() { return keys().authority.public_key(); }
-    static const auto& owner() { return keys().owner; }
-};
-
-struct age_format {
-    using host = escrow::age_encryptor;
-    static const escrow::x25519_private_key& owner() {
-        static const auto k = escrow::x25519_private_key::generate();
-        return k;
-    }
-    static const escrow::x25519_private_key& authority() {
-        static const auto k = escrow::x25519_private_key::generate();
-        return k;
-    }
-    static auto owner_pub() { return owner().public_key(); }
-    static auto authority_pub() { return authority().public_key(); }
 };
 
 template <class F>
@@ -115,8 +91,6 @@ result decrypt_with(byte_view file, unsigned threads) {
     return r;
 }
 
-// Plaintext bytes -> sealed payload bytes under a 16-byte tag per 64 KiB chunk.
-std::size_t payload_size(std::size_t n) { return n + 16 * std::max<std::size_t>(1, (n + chunk - 1) / chunk); }
 
 const std::size_t sizes[] = {0,         1,         chunk - 1, chunk,         chunk + 1,         batch - 1,
                              batch,     batch + 1, 2 * batch, 2 * batch + 1, 5 * batch - chunk, 3 * 1024 * 1024 + 5};

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <concepts>
+#include <cstdint>
 #include <cstring>
 #include <istream>
 #include <ostream>
@@ -61,6 +62,38 @@ template <class S>
 concept buffer_byte_sink = byte_sink<S> && requires(S& s, std::size_t n) {
     { s.prepare(n) } -> std::same_as<mutable_byte_view>;
     s.commit(n);
+};
+
+/// A source over a file whose unread bytes can be lent as windows of a mapping of it, so that a
+/// host's pipeline seals or opens straight from the page cache instead of copying the bytes into
+/// buffers first (hosts take this path when it is available; `mapped_file_source`).
+///
+/// Requirements, beside `byte_source`: `s.remaining()` is the count of unread bytes;
+/// `s.map_next(n)` consumes the next `min(n, remaining())` bytes and returns a window over them,
+/// `w.view()` their bytes, valid while `w` lives, and `w.intact()` false when they could not all
+/// be read (the file shrank under the mapping: the view then holds zeros in their place).
+/// Law: the windows see the bytes `read` would, in the same order.
+template <class S>
+concept mapped_byte_source = byte_source<S> && requires(S& s, std::size_t n) {
+    { s.remaining() } -> std::convertible_to<std::uint64_t>;
+    { s.map_next(n).view() } -> std::convertible_to<byte_view>;
+    { s.map_next(n).intact() } -> std::same_as<bool>;
+};
+
+/// A sink into a file that lends windows of a mapping of it, so that a host's pipeline seals or
+/// opens straight into the page cache (hosts take this path when it is available;
+/// `mapped_file_sink`).
+///
+/// Requirements, beside `byte_sink`: `s.map_next(n)` returns a writable window (`view()`,
+/// `intact()` as for `mapped_byte_source`) over the `n` bytes that follow those mapped before (or,
+/// for the first, the output written so far), sizing the file as needed; `s.commit_mapped(m)`
+/// makes the next `m` mapped bytes part of the output. Law: mapped bytes not committed are not
+/// output; the output is what `write` and `commit_mapped` made it, in order.
+template <class S>
+concept mapped_byte_sink = byte_sink<S> && requires(S& s, std::size_t n) {
+    { s.map_next(n).view() } -> std::convertible_to<mutable_byte_view>;
+    { s.map_next(n).intact() } -> std::same_as<bool>;
+    s.commit_mapped(n);
 };
 
 /// Reads exactly `out.size()` bytes or throws `errc::truncated` naming `what`.

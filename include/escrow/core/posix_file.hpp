@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /// @file
 /// Byte sources and sinks over POSIX files: `file_source`, `fd_sink`, and `atomic_file_sink`,
-/// which writes beside its destination and renames into place only on commit.
+/// which writes beside its destination and renames into place only on commit (the mapped source
+/// is in core/mapped_file.hpp).
 ///
 /// POSIX only (open(2), fsync(2), rename(2) and their kin); the portable concepts and adapters are
 /// in core/io.hpp. The umbrella header includes this one where <unistd.h> exists.
@@ -11,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -23,6 +25,7 @@
 #include "escrow/core/bytes.hpp"
 #include "escrow/core/encoding.hpp"
 #include "escrow/core/error.hpp"
+#include "escrow/core/file_window.hpp"
 #include "escrow/core/io.hpp"
 #include "escrow/core/random.hpp"
 
@@ -67,6 +70,9 @@ public:
         if (owned_ && fd_ >= 0) ::close(fd_);
     }
 
+    /// The descriptor read (for fstat(2) and the like; still owned by this source).
+    [[nodiscard]] int native_handle() const noexcept { return fd_; }
+
     /// Reads until `out` is full or the file ends; returns the count. @throws escrow::error
     /// `io_error` when read(2) fails.
     std::size_t read(mutable_byte_view out) {
@@ -90,6 +96,14 @@ inline void write_fd(int fd, byte_view in) {
     std::size_t done = 0;
     while (done < in.size()) {
         done += retry_on_eintr([&] { return ::write(fd, in.data() + done, in.size() - done); }, "write");
+    }
+}
+
+inline void write_fd_at(int fd, byte_view in, std::uint64_t at) {
+    std::size_t done = 0;
+    while (done < in.size()) {
+        done += retry_on_eintr(
+            [&] { return ::pwrite(fd, in.data() + done, in.size() - done, static_cast<off_t>(at + done)); }, "write");
     }
 }
 
@@ -139,6 +153,11 @@ private:
 /// or the system refuses `O_TMPFILE`, the temporary file is a hidden name beside `path`
 /// (".NAME.tmp-RANDOM", mode 0600), removed on every failure this process sees, but left behind
 /// by a SIGKILL or a power cut.
+///
+/// It also lends windows of a mapping of the temporary file (`map_window`), which `mapped_file_sink`
+/// (core/mapped_file.hpp) hands to a host's pipeline: the file is sized ahead of them (fallocate(2),
+/// so that a full disk is an error here rather than a SIGBUS later) and cut to the output's length
+/// on `commit`, whose fsync(2) writes the mapped pages too.
 class atomic_file_sink {
 public:
     /// @throws escrow::error `io_error` when the temporary file cannot be created.
@@ -146,11 +165,11 @@ public:
         auto dir = path_.parent_path();
         if (dir.empty()) dir = ".";
 #ifdef O_TMPFILE
-        fd_ = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+        fd_ = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
         if (fd_ >= 0) return;  // unnamed: tmp_ stays empty
 #endif
         tmp_ = hidden_name();
-        fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        fd_ = ::open(tmp_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd_ < 0)
             throw error(errc::io_error, "cannot create a temporary file in '" + dir.string() + "': " + std::strerror(errno));
     }
@@ -164,20 +183,23 @@ public:
     /// Writes all of `in` to the temporary file. @throws escrow::error `io_error` when write(2)
     /// fails.
     void write(byte_view in) {
-        detail::write_fd(fd_, in);
-        written_ += in.size();
-#ifdef __linux__
-        // Starts writing back each 8 MiB as soon as it is written, without waiting for it, so that
-        // the fsync in `commit` finds little left to write: a large file is flushed while the
-        // rest of it is still being produced, rather than all at the end. A hint only: its errors
-        // are left to that fsync.
-        if (written_ - started_ >= writeback_step) {
-            (void)::sync_file_range(fd_, static_cast<off_t>(started_), static_cast<off_t>(written_ - started_),
-                                    SYNC_FILE_RANGE_WRITE);
-            started_ = written_;
-        }
-#endif
+        detail::write_fd_at(fd_, in, written_);
+        advance(in.size());
     }
+
+    /// A writable window over the next `n` bytes after those written or mapped so far, the file
+    /// grown ahead to hold them. @throws escrow::error `io_error` when the file cannot grow (a full
+    /// disk) or be mapped.
+    file_window map_window(std::size_t n) {
+        std::uint64_t start = std::max(mapped_end_, written_), end = start + n;
+        if (end > reserved_) grow(end + grow_step);
+        file_window w(fd_, start, n, /*writable=*/true);
+        mapped_end_ = end;
+        return w;
+    }
+
+    /// Makes the next `n` mapped bytes part of the output.
+    void commit_window(std::size_t n) { advance(n); }
 
     /// Flushes to disk and renames the temporary file over the destination, then flushes the
     /// directory, so that the new name survives a power failure too.
@@ -188,6 +210,8 @@ public:
     /// @param apply_umask false: the file gets exactly `mode` (a file rewritten in place keeps
     /// its bits), set on the descriptor before the file has its name.
     void commit(mode_t mode = 0666, bool replace = true, bool apply_umask = true) {
+        if (reserved_ > written_ && ::ftruncate(fd_, static_cast<off_t>(written_)) != 0)
+            throw error(errc::io_error, "cannot cut the file for '" + path_.string() + "' to size: " + std::strerror(errno));
         if (::fchmod(fd_, apply_umask ? mode & ~detail::current_umask() : mode) != 0 || ::fsync(fd_) != 0)
             throw error(errc::io_error, "cannot flush the file for '" + path_.string() + "': " + std::strerror(errno));
         if (tmp_.empty()) return commit_unnamed(replace);
@@ -212,6 +236,35 @@ public:
     [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
 
 private:
+    void advance(std::size_t n) {
+        written_ += n;
+#ifdef __linux__
+        // Starts writing back each 8 MiB as soon as it is written, without waiting for it, so that
+        // the fsync in `commit` finds little left to write: a large file is flushed while the
+        // rest of it is still being produced, rather than all at the end. A hint only: its errors
+        // are left to that fsync.
+        if (written_ - started_ >= writeback_step) {
+            (void)::sync_file_range(fd_, static_cast<off_t>(started_), static_cast<off_t>(written_ - started_),
+                                    SYNC_FILE_RANGE_WRITE);
+            started_ = written_;
+        }
+#endif
+    }
+
+    // Sizes the file to `size` for windows to come: allocated where the file system can, so that
+    // no store into a window finds the disk full.
+    void grow(std::uint64_t size) {
+#ifdef __linux__
+        int rc = ::fallocate(fd_, 0, static_cast<off_t>(reserved_), static_cast<off_t>(size - reserved_));
+        if (rc != 0 && (errno == EOPNOTSUPP || errno == ENOSYS)) rc = ::ftruncate(fd_, static_cast<off_t>(size));
+#else
+        int rc = ::ftruncate(fd_, static_cast<off_t>(size));
+#endif
+        if (rc != 0)
+            throw error(errc::io_error, "cannot make room for '" + path_.string() + "': " + std::strerror(errno));
+        reserved_ = size;
+    }
+
     std::filesystem::path hidden_name() const {
         auto dir = path_.parent_path();
         if (dir.empty()) dir = ".";
@@ -276,10 +329,12 @@ private:
     }
 
     static constexpr std::uint64_t writeback_step = 8u << 20;
+    // The file grows ahead of its windows in steps, so that its size follows the progress.
+    static constexpr std::uint64_t grow_step = 8u << 20;
     std::filesystem::path path_, tmp_;
     int fd_ = -1;
     bool committed_ = false;
-    std::uint64_t written_ = 0, started_ = 0;
+    std::uint64_t written_ = 0, started_ = 0, mapped_end_ = 0, reserved_ = 0;
 };
 
 }  // namespace escrow

@@ -33,8 +33,11 @@ namespace escrow::detail {
 ///
 /// Both buffers are `SecByteBlock`s, wiped when freed: plaintext passes through them.
 struct chunk_batch {
-    CryptoPP::SecByteBlock in, out;
-    std::size_t in_len = 0;          ///< bytes of `in` read
+    CryptoPP::SecByteBlock in, out;  ///< the batch's own buffers (empty when it works on mapped files)
+    std::size_t slot = 0;            ///< the batch's place in the ring
+    byte_view input;                 ///< what the worker reads: `in`, or a window of a mapped source
+    mutable_byte_view output;        ///< where it writes: `out`, or a window of a mapped sink
+    std::size_t in_len = 0;          ///< bytes of `input` to process
     std::uint64_t first_index = 0;   ///< index of the batch's first chunk in the payload
     bool final = false;              ///< the batch ends the payload: its last chunk is the final one
     std::exception_ptr tail_error;   ///< a framing error the reader found after the batch's chunks
@@ -86,9 +89,10 @@ public:
     chunk_pipeline(std::size_t slots, std::size_t in_cap, std::size_t out_cap, unsigned workers, MakeState make_state,
                    process_fn process)
         : slots_(std::max<std::size_t>(slots, 2)), process_(std::move(process)) {
-        for (auto& b : slots_) {
-            b.in.New(in_cap);
-            b.out.New(out_cap);
+        for (std::size_t i = 0; i < slots_.size(); ++i) {
+            slots_[i].slot = i;
+            slots_[i].in.New(in_cap);
+            slots_[i].out.New(out_cap);
         }
         workers = std::max(workers, 1u);
         states_.reserve(workers);
@@ -117,6 +121,8 @@ public:
     chunk_batch& acquire() {
         if (in_flight() == slots_.size()) throw error(errc::invalid_argument, "chunk_pipeline: every batch is in flight");
         chunk_batch& b = slots_[acquired_++ % slots_.size()];
+        b.input = {};
+        b.output = {};
         b.in_len = 0;
         b.first_index = 0;
         b.final = false;

@@ -20,6 +20,7 @@
 #include "escrow/core/io.hpp"
 #include "escrow/core/secret.hpp"
 #include "escrow/detail/chunk_pipeline.hpp"
+#include "escrow/detail/pipeline_io.hpp"
 #include "escrow/store/concept.hpp"
 
 namespace escrow::detail {
@@ -31,8 +32,10 @@ namespace escrow::detail {
 /// Between streams (a source that is not `contiguous_byte_source` and a sink that is not
 /// `buffer_byte_sink`), a cipher whose chunks are independent (`cipher_options<Cipher>.
 /// parallel_chunks`) runs through the pipeline: the calling thread reads and writes batches of
-/// chunks while worker threads seal or open them, and the output keeps the input's order. In
-/// memory, chunks are sealed and opened in place instead.
+/// chunks while worker threads seal or open them, and the output keeps the input's order. A mapped
+/// file on either side (`mapped_byte_source`, `mapped_byte_sink`) is not read or written: the
+/// workers seal or open straight from and into windows of its mapping. In memory, chunks are
+/// sealed and opened in place instead.
 template <class Cipher, store::final_chunk_rule Rule>
 class payload_engine {
 public:
@@ -168,8 +171,11 @@ private:
     // reads the next; memory is slots × (batch in + batch out), about 3 MiB for two workers.
     static std::size_t pipeline_slots(unsigned workers) { return 2 * std::size_t{workers} + 2; }
 
+    // `full_out`: the output of a batch of whole chunks. A mapped sink's windows are laid end to
+    // end, so every batch but the last must fill its window exactly, which STREAM ciphers do.
     template <class State, byte_source Source, byte_sink Sink, class Finish>
-    static void run_pipeline(chunk_pipeline<State>& p, Source& in, Sink& out, std::size_t stride, Finish finish) {
+    static void run_pipeline(chunk_pipeline<State>& p, batch_input<Source>& in, batch_output<Sink>& out,
+                             std::size_t stride, std::size_t full_out, Finish finish) {
         const std::size_t batch_bytes = batch_chunks * stride;
         chunk_batch* pending = nullptr;
         std::uint64_t next_index = 0;
@@ -182,19 +188,22 @@ private:
         for (;;) {
             while (!eof && p.in_flight() < p.slots()) {
                 chunk_batch& b = p.acquire();
-                b.in_len = in.read(mutable_byte_view(b.in.data(), batch_bytes));
+                in.next(b, batch_bytes);
                 b.first_index = next_index;
                 next_index += batch_chunks;
                 if (b.in_len == batch_bytes) {
+                    out.prepare(b, full_out);
                     if (pending) submit(*pending, false);
                     pending = &b;
                     continue;
                 }
                 eof = true;
                 if (pending && b.in_len == 0) {
+                    in.release(b);
                     p.unacquire();
                     submit(*pending, true);
                 } else {
+                    out.prepare(b, full_out);
                     if (pending) submit(*pending, false);
                     submit(b, true);
                 }
@@ -202,36 +211,48 @@ private:
             }
             if (eof && p.in_flight() == 0) return;
             chunk_batch& b = p.wait();
-            if (b.out_len) out.write(byte_view(b.out.data(), b.out_len));
+            in.check(b);
+            out.emit(b, full_out);
             if (b.error) std::rethrow_exception(b.error);
             if (b.tail_error) std::rethrow_exception(b.tail_error);
+            in.release(b);
+            out.release(b);
             p.release();
         }
+    }
+
+    // The pipeline's buffers, for what is not mapped.
+    template <class Source, class Sink>
+    static std::pair<std::size_t, std::size_t> buffer_sizes(std::size_t in, std::size_t out) {
+        return {batch_input<Source>::buffered ? in : 0, batch_output<Sink>::buffered ? out : 0};
     }
 
     template <byte_source Source, byte_sink Sink>
     static void seal_parallel(Source& in, Sink& out, const session_key& key, byte_view nonce, unsigned workers) {
         using sealer = typename Cipher::sealer;
+        constexpr std::size_t full_out = batch_chunks * Cipher::sealed_chunk_size;
+        // The windows of mapped files outlive the workers that use them.
+        batch_input<Source> bin(in, pipeline_slots(workers));
+        batch_output<Sink> bout(out, pipeline_slots(workers));
+        auto [in_cap, out_cap] = buffer_sizes<Source, Sink>(batch_chunks * Cipher::chunk_size, full_out);
         chunk_pipeline<sealer> p(
-            pipeline_slots(workers), batch_chunks * Cipher::chunk_size, batch_chunks * Cipher::sealed_chunk_size, workers,
-            [&] { return std::make_unique<sealer>(key, nonce); },
+            pipeline_slots(workers), in_cap, out_cap, workers, [&] { return std::make_unique<sealer>(key, nonce); },
             [](sealer& s, chunk_batch& b) {
-                batch_sink sink{mutable_byte_view(b.out.data(), b.out.size())};
+                batch_sink sink{b.output};
                 bytes unused;
                 try {
                     // An empty payload is one empty final chunk.
                     std::size_t n = b.in_len, chunks = n == 0 ? 1 : (n + Cipher::chunk_size - 1) / Cipher::chunk_size;
                     for (std::size_t j = 0; j < chunks; ++j) {
                         std::size_t off = j * Cipher::chunk_size, len = std::min(Cipher::chunk_size, n - off);
-                        seal_chunk(s, b.first_index + j, byte_view(b.in.data() + off, len), b.final && j + 1 == chunks,
-                                   sink, unused);
+                        seal_chunk(s, b.first_index + j, b.input.subspan(off, len), b.final && j + 1 == chunks, sink, unused);
                     }
                 } catch (...) {
                     b.error = std::current_exception();
                 }
                 b.out_len = b.error ? 0 : sink.len;
             });
-        run_pipeline(p, in, out, Cipher::chunk_size, [](chunk_batch&) {});
+        run_pipeline(p, bin, bout, Cipher::chunk_size, full_out, [](chunk_batch&) {});
     }
 
     template <byte_source Source, byte_sink Sink>
@@ -242,18 +263,24 @@ private:
             CryptoPP::SecByteBlock scratch;
             worker(const session_key& k, byte_view n) : o(k, n) {}
         };
+        constexpr std::size_t full_out = batch_chunks * Cipher::chunk_size;
+        // The windows of mapped files outlive the workers that use them.
+        batch_input<Source> bin(in, pipeline_slots(workers));
+        batch_output<Sink> bout(out, pipeline_slots(workers));
+        auto [in_cap, out_cap] = buffer_sizes<Source, Sink>(batch_chunks * Cipher::sealed_chunk_size, full_out);
         chunk_pipeline<worker> p(
-            pipeline_slots(workers), batch_chunks * Cipher::sealed_chunk_size, batch_chunks * Cipher::chunk_size, workers,
-            [&] { return std::make_unique<worker>(key, nonce); },
+            pipeline_slots(workers), in_cap, out_cap, workers, [&] { return std::make_unique<worker>(key, nonce); },
             [](worker& w, chunk_batch& b) {
                 // Chunks: whole ones, then in a final batch the final chunk, which may be shorter.
-                batch_sink sink{mutable_byte_view(b.out.data(), b.out.size())};
+                // Each is opened into the output only once it authenticates (a mapped output is
+                // the unnamed file's memory: what fails is wiped there, as in a lending sink).
+                batch_sink sink{b.output};
                 try {
                     std::size_t n = b.in_len, chunks = (n + Cipher::sealed_chunk_size - 1) / Cipher::sealed_chunk_size;
                     for (std::size_t j = 0; j < chunks; ++j) {
                         std::size_t off = j * Cipher::sealed_chunk_size;
                         std::size_t len = std::min(Cipher::sealed_chunk_size, n - off);
-                        byte_view sealed(b.in.data() + off, len);
+                        byte_view sealed = b.input.subspan(off, len);
                         bool last = b.final && j + 1 == chunks;
                         if (try_both_flags && len == Cipher::sealed_chunk_size)
                             open_full_chunk(w.o, b.first_index + j, sealed, last, sink, w.scratch);
@@ -267,7 +294,7 @@ private:
                 // opened under the other flag) is authenticated and is released in order.
                 b.out_len = sink.len;
             });
-        run_pipeline(p, in, out, Cipher::sealed_chunk_size, [](chunk_batch& b) {
+        run_pipeline(p, bin, bout, Cipher::sealed_chunk_size, full_out, [](chunk_batch& b) {
             // The reader's framing checks, as in the sequential path: a final batch that ends in
             // a piece too short for a chunk has its chunks opened as not final, then fails.
             if (!b.final) return;
