@@ -12,6 +12,7 @@
 #include "escrow/store/native.hpp"
 #include "escrow/wrap/rsa_oaep_sha256.hpp"
 #include "escrow/wrap/scrypt.hpp"
+#include "escrow/wrap/ssh_ed25519.hpp"
 #include "escrow/wrap/ssh_rsa.hpp"
 #include "escrow/wrap/x25519.hpp"
 
@@ -26,6 +27,10 @@ using age_encryptor = escrow_encryptor<cipher::chacha20_poly1305_stream, wrap::x
 
 /// The age v1 format with OpenSSH RSA recipients (`ssh-rsa AAAA…`), as `age -R key.pub` writes.
 using age_ssh_encryptor = escrow_encryptor<cipher::chacha20_poly1305_stream, wrap::ssh_rsa, store::age>;
+
+/// The age v1 format with OpenSSH Ed25519 recipients (`ssh-ed25519 AAAA…`), as `age -R
+/// id_ed25519.pub` writes; `age -d -i id_ed25519` opens what it writes and vice versa.
+using age_ssh_ed25519_encryptor = escrow_encryptor<cipher::chacha20_poly1305_stream, wrap::ssh_ed25519, store::age>;
 
 /// The age v1 format with a passphrase (`age -p`). age allows a scrypt stanza only alone in a
 /// file, so this preset decrypts (`read_header`, `open_header`, `decrypt_payload`, `decrypt`);
