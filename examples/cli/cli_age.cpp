@@ -123,7 +123,14 @@ age_identity load_age_identity(const std::string& path, std::string_view option)
 template <class Encryptor, class Key>
 int encrypt_age_with(const encrypt_job& job, const Key& owner, const std::vector<age_recipient>& authority_keys) {
     std::vector<Key> authorities;
-    for (const auto& a : authority_keys) authorities.push_back(std::get<Key>(a));
+    for (const auto& a : authority_keys)
+        authorities.push_back(std::visit(
+            [](const auto& k) -> Key {
+                // Recipients of one kind for a preset of that kind, of any kind for the set preset.
+                if constexpr (std::is_constructible_v<Key, decltype(k)>) return Key(k);
+                else throw escrow::error(escrow::errc::invalid_argument, "a recipient of another kind than the preset's");
+            },
+            a));
     input_file in(job.in_path, job.progress);
     output_file out(job.out_path);
     Encryptor enc;
@@ -139,6 +146,12 @@ int encrypt_age_with(const encrypt_job& job, const Key& owner, const std::vector
     return exit_code::ok;
 }
 
+int encrypt_age_mixed(const encrypt_job& job, const age_recipient& owner, const std::vector<age_recipient>& authority_keys) {
+    const auto mixed_owner =
+        std::visit([](const auto& k) -> escrow::age_mixed_encryptor::public_key { return k; }, owner);
+    return encrypt_age_with<escrow::age_mixed_encryptor>(job, mixed_owner, authority_keys);
+}
+
 }  // namespace
 
 int encrypt_age(const encrypt_job& job) {
@@ -149,12 +162,10 @@ int encrypt_age(const encrypt_job& job) {
         authorities.push_back(load_age_recipient(a, "--authority"));
         if (authorities.back().index() == owner.index())
             refuse_owner_as_authority(fingerprint(owner), fingerprint(authorities.back()), a);
-        if (authorities.back().index() != owner.index())
-            throw usage_error("encrypt --format age: --owner is " + std::string(age_kind(owner.index())) +
-                              " but --authority " + in_quotes(a) + " is " +
-                              std::string(age_kind(authorities.back().index())) +
-                              "; give recipients of one kind (all age1..., all ssh-rsa or all ssh-ed25519)");
     }
+    // Recipients of several kinds: the age preset of the three wraps (a file as age -r/-R writes).
+    for (const auto& a : authorities)
+        if (a.index() != owner.index()) return encrypt_age_mixed(job, owner, authorities);
     return std::visit(
         [&](const auto& k) {
             using key = std::decay_t<decltype(k)>;

@@ -116,7 +116,7 @@ public:
         h.nonce.resize(Cipher::nonce_size);
         rng.fill(h.nonce);
         h.info = info;
-        h.recipients.push_back({recipient_role::owner, wrap_.wrap(key, owner, rng), {}});
+        h.recipients.push_back({recipient_role::owner, wrap_.wrap(key, owner, rng), {}, 0});
         std::vector<escrow_record> records;
         records.reserve(authorities.size());
         for (const auto& authority : authorities) {
@@ -130,7 +130,7 @@ public:
             rec.wrapped_key = store_.template encode_blob<Cipher, Wrap>(w);
             rec.seal(key);
             records.push_back(std::move(rec));
-            h.recipients.push_back({recipient_role::authority, std::move(w), {}});
+            h.recipients.push_back({recipient_role::authority, std::move(w), {}, 0});
         }
         store_.template write_header<Cipher, Wrap>(out, h, key);
         engine::seal(in, out, key, h.nonce, threads_);
@@ -255,6 +255,7 @@ public:
         bool unwrapped = false;
         for (const auto& r : h.recipients) {
             if (!r.type.empty() && r.type != std::string_view(Wrap::stanza_type)) continue;
+            if (r.wrap_id != 0 && r.wrap_id != Wrap::id) continue;  // another wrap's entry (a file of several)
             std::optional<session_key> sk = wrap::unwrap_expecting(wrap_, r.key, key, Cipher::key_size);
             if (!sk) continue;
             unwrapped = true;
@@ -285,6 +286,7 @@ private:
                                   [](const recipient_entry& r) { return r.role == recipient_role::owner; });
         if (owner == h.recipients.end()) throw error(errc::malformed_header, "the file names no owner recipient to rewrap");
         owner->key = wrap_.wrap(key, new_owner, default_random());
+        owner->wrap_id = 0;  // now this host's wrap's, in a file of several wraps too
         store_.template write_header<Cipher, Wrap>(out, h, key);
         engine::copy(in, out);
     }
@@ -302,7 +304,9 @@ private:
             throw error(errc::authentication_failed,
                         "the re-wrapped owner blob does not open the escrow record given: it was made for another "
                         "record, or for another key than the one given");
-        store::owner_entry<Store, Wrap>(h, authority_blob).key = new_owner_blob;
+        recipient_entry& owner = store::owner_entry<Store, Wrap>(h, authority_blob);
+        owner.key = new_owner_blob;
+        owner.wrap_id = 0;
         store_.template write_header<Cipher, Wrap>(out, h, *key);
         if constexpr (store_options<Store>.header == store::header_check::mac) {
             engine::copy(in, out);

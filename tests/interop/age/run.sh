@@ -86,6 +86,19 @@ for size in 0 1 65536 65537 10485760; do
         rm -f o.out a.out
     done
 
+    # escrow -> age, recipients of three kinds in one file (escrow::age_mixed_encryptor): the owner
+    # ssh-ed25519, the authorities X25519 and ssh-rsa; each opens it with age alone.
+    for armor in "" "--armor"; do
+        rm -f em.age
+        "$ESCROW" encrypt --format age $armor --owner edowner.pub --authority auth.recipients --authority sauth.pub \
+            --record em1.rec --record em2.rec -o em.age p.bin
+        "$AGE" -d -i edowner em.age >o.out && same o.out p.bin && pass
+        "$AGE" -d -i auth.txt em.age >a.out && same a.out p.bin && pass
+        "$AGE" -d -i sauth em.age >a.out && same a.out p.bin && pass
+        "$ESCROW" decrypt --key sauth --record em2.rec -o r.out em.age && same r.out p.bin && pass
+        rm -f o.out a.out r.out em1.rec em2.rec
+    done
+
     # age -> escrow, ssh-ed25519, binary and armored; and mixed with X25519 and ssh-rsa.
     for armor in "" "-a"; do
         rm -f dz.age
