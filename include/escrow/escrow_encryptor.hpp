@@ -23,6 +23,7 @@
 #include "escrow/core/secret.hpp"
 #include "escrow/core/serial_number.hpp"
 #include "escrow/detail/host_checks.hpp"
+#include "escrow/detail/host_steps.hpp"
 #include "escrow/detail/payload_engine.hpp"
 #include "escrow/open_record.hpp"
 #include "escrow/record.hpp"
@@ -104,32 +105,15 @@ public:
                                        std::span<const public_key> authorities, key_info info = {}) {
         if (authorities.empty()) throw error(errc::invalid_argument, "encrypt needs at least one authority key");
         system_random& rng = default_random();
-        if (info.serial.empty()) info.serial = serial_number::generate(rng).str();
-        if (info.created == 0)
-            info.created = static_cast<std::uint64_t>(
-                std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-
-        session_key key = session_key::generate(Cipher::key_size, rng);
-        file_header h;
-        h.cipher_id = Cipher::id;
+        auto [key, h] = detail::start_file<Cipher>(info, rng);
         h.wrap_id = Wrap::id;
-        h.nonce.resize(Cipher::nonce_size);
-        rng.fill(h.nonce);
-        h.info = info;
         h.recipients.push_back({recipient_role::owner, wrap_.wrap(key, owner, rng), {}, 0});
         std::vector<escrow_record> records;
         records.reserve(authorities.size());
         for (const auto& authority : authorities) {
             wrapped_key w = wrap_.wrap(key, authority, rng);
-            escrow_record rec;
-            rec.info = info;
-            rec.cipher_id = Cipher::id;
-            rec.wrap_id = Wrap::id;
-            rec.store_id = Store::id;
-            rec.authority_fingerprint = wrap_.fingerprint(authority);
-            rec.wrapped_key = store_.template encode_blob<Cipher, Wrap>(w);
-            rec.seal(key);
-            records.push_back(std::move(rec));
+            records.push_back(detail::make_record<Cipher, Wrap, Store>(info, wrap_.fingerprint(authority),
+                                                                       store_.template encode_blob<Cipher, Wrap>(w), key));
             h.recipients.push_back({recipient_role::authority, std::move(w), {}, 0});
         }
         store_.template write_header<Cipher, Wrap>(out, h, key);

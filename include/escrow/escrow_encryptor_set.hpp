@@ -7,7 +7,6 @@
 #pragma once
 
 #include <algorithm>
-#include <chrono>
 #include <optional>
 #include <span>
 #include <string>
@@ -68,17 +67,7 @@ public:
                                        std::span<const public_key> authorities, key_info info = {}) {
         if (authorities.empty()) throw error(errc::invalid_argument, "encrypt needs at least one authority key");
         system_random& rng = default_random();
-        if (info.serial.empty()) info.serial = serial_number::generate(rng).str();
-        if (info.created == 0)
-            info.created = static_cast<std::uint64_t>(
-                std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-
-        session_key key = session_key::generate(Cipher::key_size, rng);
-        file_header h;
-        h.cipher_id = Cipher::id;
-        h.nonce.resize(Cipher::nonce_size);
-        rng.fill(h.nonce);
-        h.info = info;
+        auto [key, h] = detail::start_file<Cipher>(info, rng);
         h.recipients.push_back(wrap_entry(recipient_role::owner, key, owner, rng));
         std::vector<escrow_record> records;
         records.reserve(authorities.size());
@@ -86,15 +75,8 @@ public:
             recipient_entry e = wrap_entry(recipient_role::authority, key, authority, rng);
             with_member(authority, [&](auto m, const auto& pub) {
                 using W = typename decltype(m)::type;
-                escrow_record rec;
-                rec.info = info;
-                rec.cipher_id = Cipher::id;
-                rec.wrap_id = W::id;
-                rec.store_id = Store::id;
-                rec.authority_fingerprint = wraps_.template get<W>().fingerprint(pub);
-                rec.wrapped_key = store_.template encode_blob<Cipher, W>(e.key);
-                rec.seal(key);
-                records.push_back(std::move(rec));
+                records.push_back(detail::make_record<Cipher, W, Store>(info, wraps_.template get<W>().fingerprint(pub),
+                                                                        store_.template encode_blob<Cipher, W>(e.key), key));
             });
             h.recipients.push_back(std::move(e));
         }

@@ -11,6 +11,8 @@
 
 #include <escrow/escrow.hpp>
 
+#include "error_kind.hpp"
+
 namespace {
 
 using escrow::errc;
@@ -25,15 +27,7 @@ escrow::bytes test_data(const std::string& name) { return file_bytes(std::string
 
 escrow::ssh_ed25519_private_key key(const std::string& name) { return escrow::ssh_ed25519_private_key::load(test_key(name)); }
 
-template <class F>
-errc kind_of(F&& f) {
-    try {
-        f();
-    } catch (const escrow::error& e) {
-        return e.kind();
-    }
-    return errc{};
-}
+using escrow_test::error_kind;
 
 template <class F>
 std::string message_of(F&& f) {
@@ -83,15 +77,15 @@ TEST_CASE("Bad Ed25519 keys are refused with a clear bad_key", "[keys][ssh_ed255
     escrow::bytes short_wire;
     escrow::ssh::put_string(short_wire, escrow::as_bytes(std::string_view("ssh-ed25519")));
     escrow::ssh::put_string(short_wire, escrow::bytes(31, 7));
-    CHECK(kind_of([&] { (void)ssh_ed25519_public_key::from_wire(short_wire); }) == errc::bad_key);
+    CHECK(error_kind([&] { (void)ssh_ed25519_public_key::from_wire(short_wire); }) == errc::bad_key);
     // An RSA line, a line with no key, a key that is not base64.
     const std::string rsa_line(reinterpret_cast<const char*>(test_key("ssh_rsa_owner.pub").data()), test_key("ssh_rsa_owner.pub").size());
-    CHECK(kind_of([&] { (void)ssh_ed25519_public_key::parse(rsa_line); }) == errc::bad_key);
-    CHECK(kind_of([&] { (void)ssh_ed25519_public_key::parse("ssh-ed25519"); }) == errc::bad_key);
-    CHECK(kind_of([&] { (void)ssh_ed25519_public_key::parse("ssh-ed25519 !!!"); }) == errc::bad_key);
+    CHECK(error_kind([&] { (void)ssh_ed25519_public_key::parse(rsa_line); }) == errc::bad_key);
+    CHECK(error_kind([&] { (void)ssh_ed25519_public_key::parse("ssh-ed25519"); }) == errc::bad_key);
+    CHECK(error_kind([&] { (void)ssh_ed25519_public_key::parse("ssh-ed25519 !!!"); }) == errc::bad_key);
     // Private keys: an RSA key in OpenSSH's format, a PEM key, and a passphrase-protected key.
     CHECK(message_of([] { (void)key("ssh_rsa_owner"); }).find("not an Ed25519 key") != std::string::npos);
-    CHECK(kind_of([] { (void)escrow::ssh_ed25519_private_key::load(test_key("rsa_owner.pem")); }) == errc::bad_key);
+    CHECK(error_kind([] { (void)escrow::ssh_ed25519_private_key::load(test_key("rsa_owner.pem")); }) == errc::bad_key);
     CHECK(message_of([] { (void)escrow::ssh_ed25519_private_key::load(test_data("ssh_ed25519_passphrase")); })
               .find("passphrase-protected") != std::string::npos);
 }
@@ -114,7 +108,7 @@ TEST_CASE("A file the real age wrote for an ssh-ed25519 and an X25519 recipient 
     }
     escrow::memory_source in(file);
     escrow::memory_sink out;
-    CHECK(kind_of([&] { escrow::age_ssh_ed25519_encryptor{}.decrypt(in, out, key("ssh_ed25519_authority")); }) ==
+    CHECK(error_kind([&] { escrow::age_ssh_ed25519_encryptor{}.decrypt(in, out, key("ssh_ed25519_authority")); }) ==
           errc::no_matching_key);
 }
 
@@ -139,7 +133,7 @@ TEST_CASE("ssh-ed25519 round trips through the age and native formats, for the o
         CHECK(std::move(out).take() == plain);
         escrow::memory_source again(file);
         escrow::memory_sink none;
-        CHECK(kind_of([&] { enc.decrypt(again, none, key("ssh_ed25519_new_owner")); }) == errc::no_matching_key);
+        CHECK(error_kind([&] { enc.decrypt(again, none, key("ssh_ed25519_new_owner")); }) == errc::no_matching_key);
     };
     round_trip(escrow::age_ssh_ed25519_encryptor{});
     round_trip(escrow::escrow_encryptor<escrow::cipher::aes256_gcm_stream, escrow::wrap::ssh_ed25519, escrow::store::native>{});
@@ -167,14 +161,14 @@ TEST_CASE("ssh-ed25519 stanzas: the tag selects the key, and broken stanzas are 
     std::array<escrow::byte, 32> nine{9};
     CHECK_FALSE(W::unwrap(changed([&](auto& c) { c.args[1] = escrow::base64::encode(nine, false); }), owner, 16).has_value());
     // Structure: argument count, tag size, share size, a low-order share, a body of the wrong size.
-    CHECK(kind_of([&] { (void)W::unwrap(changed([](auto& c) { c.args.pop_back(); }), owner, 16); }) == errc::malformed_header);
-    CHECK(kind_of([&] { (void)W::unwrap(changed([](auto& c) { c.args[0] = "AAAAAAA"; }), owner, 16); }) ==
+    CHECK(error_kind([&] { (void)W::unwrap(changed([](auto& c) { c.args.pop_back(); }), owner, 16); }) == errc::malformed_header);
+    CHECK(error_kind([&] { (void)W::unwrap(changed([](auto& c) { c.args[0] = "AAAAAAA"; }), owner, 16); }) ==
           errc::malformed_header);
-    CHECK(kind_of([&] { (void)W::unwrap(changed([](auto& c) { c.args[1] = "AAAA"; }), owner, 16); }) == errc::malformed_header);
+    CHECK(error_kind([&] { (void)W::unwrap(changed([](auto& c) { c.args[1] = "AAAA"; }), owner, 16); }) == errc::malformed_header);
     std::array<escrow::byte, 32> zero{};
-    CHECK(kind_of([&] { (void)W::unwrap(changed([&](auto& c) { c.args[1] = escrow::base64::encode(zero, false); }), owner, 16); }) ==
+    CHECK(error_kind([&] { (void)W::unwrap(changed([&](auto& c) { c.args[1] = escrow::base64::encode(zero, false); }), owner, 16); }) ==
           errc::malformed_header);
-    CHECK(kind_of([&] { (void)W::unwrap(changed([](auto& c) { c.body.push_back(0); }), owner, 16); }) == errc::malformed_header);
+    CHECK(error_kind([&] { (void)W::unwrap(changed([](auto& c) { c.body.push_back(0); }), owner, 16); }) == errc::malformed_header);
     // Another key's stanza is not judged: its body size does not matter.
     CHECK_FALSE(W::unwrap(changed([](auto& c) { c.body.push_back(0); }), other, 16).has_value());
 }

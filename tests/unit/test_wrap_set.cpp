@@ -16,6 +16,8 @@
 
 #include <escrow/escrow.hpp>
 
+#include "error_kind.hpp"
+
 namespace {
 
 using escrow::errc;
@@ -26,15 +28,7 @@ escrow::bytes test_key(const std::string& name) {
     return escrow::bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-template <class F>
-errc kind_of(F&& f) {
-    try {
-        f();
-    } catch (const escrow::error& e) {
-        return e.kind();
-    }
-    return errc{};
-}
+using escrow_test::error_kind;
 
 // Keys of each wrap of the preset, in its order, for one holder ("owner", "authority", "new_owner").
 std::vector<escrow::native_mixed_encryptor::private_key> native_keys(const char* who) {
@@ -95,7 +89,7 @@ void every_pairing(const std::vector<typename Host::private_key>& owners, const 
                 if (other != a && other != b) {
                     escrow::memory_source src(file);
                     escrow::memory_sink out;
-                    CHECK(kind_of([&] { host.decrypt(src, out, owners[other]); }) == errc::no_matching_key);
+                    CHECK(error_kind([&] { host.decrypt(src, out, owners[other]); }) == errc::no_matching_key);
                 }
             }
 }
@@ -145,7 +139,7 @@ TEST_CASE("A native header of several wraps names each entry's wrap, and its byt
     {
         escrow::memory_source s(file);
         using ed_host = escrow::escrow_encryptor<escrow::cipher::aes256_gcm_stream, escrow::wrap::ssh_ed25519, escrow::store::native>;
-        CHECK(kind_of([&] { (void)ed_host{}.read_header(s); }) == errc::unknown_policy_id);
+        CHECK(error_kind([&] { (void)ed_host{}.read_header(s); }) == errc::unknown_policy_id);
     }
     // The owner's entry retagged as ssh-ed25519: the authority's entry still unwraps, and the
     // header MAC, which covers the wrap ids, fails.
@@ -156,13 +150,13 @@ TEST_CASE("A native header of several wraps names each entry's wrap, and its byt
     {
         escrow::memory_source s(retagged);
         escrow::memory_sink out;
-        CHECK(kind_of([&] { host.decrypt(s, out, auths[1]); }) == errc::authentication_failed);
+        CHECK(error_kind([&] { host.decrypt(s, out, auths[1]); }) == errc::authentication_failed);
     }
     // The flag cleared: wrap id 0 without it is refused.
     escrow::bytes unflagged = file;
     unflagged[14] = 0;
     escrow::memory_source s(unflagged);
-    CHECK(kind_of([&] { (void)escrow::store::native::parse(s); }) == errc::malformed_header);
+    CHECK(error_kind([&] { (void)escrow::store::native::parse(s); }) == errc::malformed_header);
 }
 
 TEST_CASE("A set host writes a file of one wrap exactly as that wrap's own host does, and rewraps across wraps",
@@ -194,7 +188,7 @@ TEST_CASE("A set host writes a file of one wrap exactly as that wrap's own host 
         CHECK(std::move(out).take() == plain);
         escrow::memory_source s2(file2);
         escrow::memory_sink out2;
-        CHECK(kind_of([&] { host.decrypt(s2, out2, owners[0]); }) == errc::no_matching_key);
+        CHECK(error_kind([&] { host.decrypt(s2, out2, owners[0]); }) == errc::no_matching_key);
     }
     escrow::memory_source s2(file2);
     escrow::memory_sink back;
