@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /// @file
 /// `escrow encrypt` and `escrow decrypt` for the age format (escrow::age_encryptor for X25519
-/// recipients, escrow::age_ssh_encryptor for ssh-rsa ones), binary or ASCII-armored.
+/// recipients, escrow::age_ssh_encryptor for ssh-rsa ones, escrow::age_ssh_ed25519_encryptor for
+/// ssh-ed25519 ones), binary or ASCII-armored.
 
 #include "cli_age.hpp"
 
@@ -24,14 +25,19 @@ std::string_view text_of(escrow::byte_view b) { return {reinterpret_cast<const c
 
 namespace {
 
-/// An age identity: an X25519 identity file, or an RSA private key (OpenSSH or PEM).
-using age_identity = std::variant<escrow::x25519_private_key, escrow::ssh_rsa_private_key>;
+/// An age identity: an X25519 identity file, an RSA private key (OpenSSH or PEM), or an OpenSSH
+/// Ed25519 private key; in the order of `age_recipient`'s kinds.
+using age_identity = std::variant<escrow::x25519_private_key, escrow::ssh_rsa_private_key, escrow::ssh_ed25519_private_key>;
 
-std::string_view age_kind(std::size_t index) { return index == 0 ? "X25519 (age1...)" : "ssh-rsa"; }
+std::string_view age_kind(std::size_t index) {
+    static constexpr std::string_view kinds[] = {"X25519 (age1...)", "ssh-rsa", "ssh-ed25519"};
+    return kinds[index];
+}
 
 // One recipient string: age1…, or an OpenSSH public key line.
 age_recipient parse_age_recipient(std::string_view s) {
     if (s.starts_with("age1")) return escrow::x25519_public_key::parse(s);
+    if (escrow::ssh::line_type(s) == escrow::ssh::ed25519_type) return escrow::ssh_ed25519_public_key::parse(s);
     if (s.starts_with("ssh-") || s.starts_with("ecdsa-") || s.starts_with("sk-")) {
         auto k = escrow::ssh_rsa_public_key::parse(s);
         if (k.bits() < escrow::wrap::ssh_rsa::min_bits)
@@ -41,7 +47,8 @@ age_recipient parse_age_recipient(std::string_view s) {
     }
     if (looks_like_age_identity(s))
         throw escrow::error(escrow::errc::bad_key, "this is an age identity (a private key); give its recipient (age1...)");
-    throw escrow::error(escrow::errc::bad_key, "not an age recipient: expected age1..., ssh-rsa AAAA..., or a file holding one");
+    throw escrow::error(escrow::errc::bad_key,
+                        "not an age recipient: expected age1..., ssh-rsa AAAA..., ssh-ed25519 AAAA..., or a file holding one");
 }
 
 }  // namespace
@@ -50,7 +57,7 @@ age_recipient age_recipient_of(escrow::byte_view content) {
     std::string_view text = text_of(content);
     if (escrow::pem::looks_like_pem(text))
         throw escrow::error(escrow::errc::bad_key, "is a PEM key; --format age takes age1... recipients or "
-                                                   "OpenSSH public keys (ssh-rsa, e.g. id_rsa.pub)");
+                                                   "OpenSSH public keys (ssh-rsa or ssh-ed25519, e.g. id_ed25519.pub)");
     std::vector<std::string_view> lines = escrow::detail::key_file_lines(content);
     if (lines.size() != 1)
         throw escrow::error(escrow::errc::bad_key, lines.empty() ? "holds no recipient"
@@ -61,8 +68,8 @@ age_recipient age_recipient_of(escrow::byte_view content) {
 
 namespace {
 
-/// Loads an age RECIPIENT given to --owner or --authority: an `age1…` string, an `ssh-rsa …`
-/// line, or a file holding exactly one of them (an age recipients file, an OpenSSH `.pub` file;
+/// Loads an age RECIPIENT given to --owner or --authority: an `age1…` string, an `ssh-rsa …` or
+/// `ssh-ed25519 …` line, or a file holding exactly one of them (an age recipients file, an OpenSSH `.pub` file;
 /// blank and `#` lines are skipped).
 /// @throws escrow::error `bad_key`, `not_found`, `io_error`.
 age_recipient load_age_recipient(const std::string& value, std::string_view option) {
@@ -81,8 +88,9 @@ age_recipient load_age_recipient(const std::string& value, std::string_view opti
 }
 
 /// An age IDENTITY from the content of the key file: an age identity file with one identity
-/// (`AGE-SECRET-KEY-1…`, as age-keygen and `escrow keygen --type x25519` write), or an RSA private
-/// key for ssh-rsa recipients (the OpenSSH format `ssh-keygen` writes, unencrypted, or PEM/DER).
+/// (`AGE-SECRET-KEY-1…`, as age-keygen and `escrow keygen --type x25519` write), an RSA private
+/// key for ssh-rsa recipients (the OpenSSH format `ssh-keygen` writes, unencrypted, or PEM/DER),
+/// or an OpenSSH Ed25519 private key for ssh-ed25519 recipients (unencrypted).
 /// @throws escrow::error `bad_key`, with `context` (the option and file) in the message.
 age_identity age_identity_of(escrow::byte_view content, const std::string& context) {
     std::string_view text = text_of(content);
@@ -90,6 +98,12 @@ age_identity age_identity_of(escrow::byte_view content, const std::string& conte
         if (text.find("AGE-SECRET-KEY-1") != std::string_view::npos) return escrow::x25519_private_key::load(content);
         if (text.starts_with("age1") || text.starts_with("ssh-"))
             throw escrow::error(escrow::errc::bad_key, "is a public key; --key takes the identity (private key) file");
+        if (escrow::ssh::is_openssh_private_key(content)) {
+            escrow::bytes der = escrow::ssh::openssh_private_der(content);
+            escrow::scoped_wipe wipe(der);
+            if (escrow::ssh::key_v1_type(der) == escrow::ssh::ed25519_type)
+                return escrow::ssh_ed25519_private_key::from_openssh(der);
+        }
         auto k = escrow::ssh_rsa_private_key::load(content);
         if (k.bits() < escrow::wrap::ssh_rsa::min_bits)
             throw escrow::error(escrow::errc::bad_key, "an RSA key of " + std::to_string(k.bits()) +
@@ -109,7 +123,14 @@ age_identity load_age_identity(const std::string& path, std::string_view option)
 template <class Encryptor, class Key>
 int encrypt_age_with(const encrypt_job& job, const Key& owner, const std::vector<age_recipient>& authority_keys) {
     std::vector<Key> authorities;
-    for (const auto& a : authority_keys) authorities.push_back(std::get<Key>(a));
+    for (const auto& a : authority_keys)
+        authorities.push_back(std::visit(
+            [](const auto& k) -> Key {
+                // Recipients of one kind for a preset of that kind, of any kind for the set preset.
+                if constexpr (std::is_constructible_v<Key, decltype(k)>) return Key(k);
+                else throw escrow::error(escrow::errc::invalid_argument, "a recipient of another kind than the preset's");
+            },
+            a));
     input_file in(job.in_path, job.progress);
     output_file out(job.out_path);
     Encryptor enc;
@@ -127,30 +148,37 @@ int encrypt_age_with(const encrypt_job& job, const Key& owner, const std::vector
     return exit_code::ok;
 }
 
+int encrypt_age_mixed(const encrypt_job& job, const age_recipient& owner, const std::vector<age_recipient>& authority_keys) {
+    const auto mixed_owner =
+        std::visit([](const auto& k) -> escrow::age_mixed_encryptor::public_key { return k; }, owner);
+    return encrypt_age_with<escrow::age_mixed_encryptor>(job, mixed_owner, authority_keys);
+}
+
 }  // namespace
 
 int encrypt_age(const encrypt_job& job) {
     age_recipient owner = load_age_recipient(job.owner, "--owner");
+    auto fingerprint = [](const age_recipient& r) { return std::visit([](const auto& k) { return k.fingerprint(); }, r); };
     std::vector<age_recipient> authorities;
     for (const auto& a : job.authorities) {
         authorities.push_back(load_age_recipient(a, "--authority"));
-        if (authorities.back().index() == owner.index()) {
-            if (const auto* x = std::get_if<escrow::x25519_public_key>(&owner))
-                refuse_owner_as_authority(escrow::as_bytes(x->str()),
-                                          escrow::as_bytes(std::get<escrow::x25519_public_key>(authorities.back()).str()), a);
-            else
-                refuse_owner_as_authority(std::get<escrow::ssh_rsa_public_key>(owner).rsa().fingerprint(),
-                                          std::get<escrow::ssh_rsa_public_key>(authorities.back()).rsa().fingerprint(), a);
-        }
-        if (authorities.back().index() != owner.index())
-            throw usage_error("encrypt --format age: --owner is " + std::string(age_kind(owner.index())) +
-                              " but --authority " + in_quotes(a) + " is " +
-                              std::string(age_kind(authorities.back().index())) +
-                              "; give recipients of one kind (all age1... or all ssh-rsa)");
+        if (authorities.back().index() == owner.index())
+            refuse_owner_as_authority(fingerprint(owner), fingerprint(authorities.back()), a);
     }
-    if (const auto* x = std::get_if<escrow::x25519_public_key>(&owner))
-        return encrypt_age_with<escrow::age_encryptor>(job, *x, authorities);
-    return encrypt_age_with<escrow::age_ssh_encryptor>(job, std::get<escrow::ssh_rsa_public_key>(owner), authorities);
+    // Recipients of several kinds: the age preset of the three wraps (a file as age -r/-R writes).
+    for (const auto& a : authorities)
+        if (a.index() != owner.index()) return encrypt_age_mixed(job, owner, authorities);
+    return std::visit(
+        [&](const auto& k) {
+            using key = std::decay_t<decltype(k)>;
+            if constexpr (std::is_same_v<key, escrow::x25519_public_key>)
+                return encrypt_age_with<escrow::age_encryptor>(job, k, authorities);
+            else if constexpr (std::is_same_v<key, escrow::ssh_rsa_public_key>)
+                return encrypt_age_with<escrow::age_ssh_encryptor>(job, k, authorities);
+            else
+                return encrypt_age_with<escrow::age_ssh_ed25519_encryptor>(job, k, authorities);
+        },
+        owner);
 }
 
 namespace {
@@ -204,6 +232,7 @@ void decrypt_age_from(const decrypt_job& job, Source& in, const std::vector<age_
                                 "decrypt it with 'age -d'");
     std::optional<escrow::session_key> sk = open_age_with<escrow::age_encryptor, escrow::x25519_private_key>(h, ids, job, record);
     if (!sk) sk = open_age_with<escrow::age_ssh_encryptor, escrow::ssh_rsa_private_key>(h, ids, job, record);
+    if (!sk) sk = open_age_with<escrow::age_ssh_ed25519_encryptor, escrow::ssh_ed25519_private_key>(h, ids, job, record);
     if (!sk) {
         if (record)
             throw escrow::error(escrow::errc::no_matching_key, "--record " + in_quotes(*job.record_path) +

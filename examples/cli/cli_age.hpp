@@ -11,8 +11,9 @@
 
 namespace escrow_cli {
 
-/// An age recipient: X25519 (`age1…`) or OpenSSH RSA (`ssh-rsa AAAA…`).
-using age_recipient = std::variant<escrow::x25519_public_key, escrow::ssh_rsa_public_key>;
+/// An age recipient: X25519 (`age1…`), OpenSSH RSA (`ssh-rsa AAAA…`) or OpenSSH Ed25519
+/// (`ssh-ed25519 AAAA…`).
+using age_recipient = std::variant<escrow::x25519_public_key, escrow::ssh_rsa_public_key, escrow::ssh_ed25519_public_key>;
 
 /// A file's bytes as text.
 std::string_view text_of(escrow::byte_view b);

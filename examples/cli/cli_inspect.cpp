@@ -92,7 +92,8 @@ void print_native_text(const std::string& name, const escrow::file_header& h, co
     o << "format:        escrow native, version " << escrow::store::native::version << " (store "
       << escrow::policy_ids::hex(escrow::store::native::id) << ")\n";
     o << "cipher:        " << policy_name("cipher", h.cipher_id) << " (" << escrow::policy_ids::hex(h.cipher_id) << ")\n";
-    o << "wrap:          " << policy_name("wrap", h.wrap_id) << " (" << escrow::policy_ids::hex(h.wrap_id) << ")\n";
+    if (h.wrap_id != 0) o << "wrap:          " << policy_name("wrap", h.wrap_id) << " (" << escrow::policy_ids::hex(h.wrap_id) << ")\n";
+    else o << "wrap:          several (each recipient names its own)\n";
     o << "chunk size:    " << escrow::store::native::chunk_size_of(h) << " bytes\n";
     o << "header size:   " << h.authenticated.size() + h.mac.size() << " bytes (nonce " << h.nonce.size()
       << " bytes, MAC " << h.mac.size() << " bytes)\n";
@@ -101,6 +102,7 @@ void print_native_text(const std::string& name, const escrow::file_header& h, co
         const auto& r = h.recipients[i];
         o << "  " << i << ": " << role_name(r.role) << ", wrapped key " << r.key.body.size() << " bytes";
         if (!r.key.args.empty()) o << ", " << plural(r.key.args.size(), "argument");
+        if (r.wrap_id != 0) o << ", " << policy_name("wrap", r.wrap_id) << " (" << escrow::policy_ids::hex(r.wrap_id) << ")";
         o << "\n";
     }
     o << "serial:        " << json_str(h.info.serial) << "\n";
@@ -125,7 +127,7 @@ void print_native_json(const std::string& name, const escrow::file_header& h, co
     j += "  \"version\": " + std::to_string(escrow::store::native::version) + ",\n";
     j += "  \"store\": " + id("store", escrow::store::native::id) + ",\n";
     j += "  \"cipher\": " + id("cipher", h.cipher_id) + ",\n";
-    j += "  \"wrap\": " + id("wrap", h.wrap_id) + ",\n";
+    j += "  \"wrap\": " + (h.wrap_id != 0 ? id("wrap", h.wrap_id) : std::string("\"several\"")) + ",\n";
     j += "  \"chunk_size\": " + std::to_string(escrow::store::native::chunk_size_of(h)) + ",\n";
     j += "  \"verified\": false,\n";
     j += "  \"header_size\": " + std::to_string(h.authenticated.size() + h.mac.size()) + ",\n";
@@ -135,7 +137,8 @@ void print_native_json(const std::string& name, const escrow::file_header& h, co
         const auto& r = h.recipients[i];
         j += std::string(i ? ", " : "") + "{\"role\": \"" + role_name(r.role) +
              "\", \"wrapped_key_size\": " + std::to_string(r.key.body.size()) +
-             ", \"arguments\": " + std::to_string(r.key.args.size()) + "}";
+             ", \"arguments\": " + std::to_string(r.key.args.size()) +
+             ", \"wrap\": " + id("wrap", r.wrap_id != 0 ? r.wrap_id : h.wrap_id) + "}";
     }
     j += "],\n";
     j += "  \"serial\": " + json_str(h.info.serial) + ",\n";

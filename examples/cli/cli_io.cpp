@@ -115,9 +115,9 @@ std::string other_key_kind(escrow::byte_view content) {
     std::string_view text(reinterpret_cast<const char*>(content.data()), content.size());
     while (text.starts_with("#")) text.remove_prefix(std::min(text.size(), text.find('\n') + 1));
     if (text.starts_with("age1"))
-        return "is an age X25519 recipient (age1...), not an RSA key: age keys are for --format age files";
+        return "is an age X25519 recipient (age1...), not an RSA key: age keys are for --format native and age files";
     if (text.find("AGE-SECRET-KEY-1") != text.npos)
-        return "is an age X25519 identity, not an RSA key: age keys are for --format age files";
+        return "is an age X25519 identity, not an RSA key: age keys are for --format native and age files";
     for (std::string_view t : {"ssh-ed25519", "ecdsa-sha2-", "sk-", "ssh-dss"})
         if (text.starts_with(t))
             return "is an OpenSSH " + std::string(text.substr(0, text.find(' '))) +

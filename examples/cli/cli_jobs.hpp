@@ -94,7 +94,10 @@ escrow::session_key open_with_keys(Encryptor& enc, const escrow::unverified<escr
                                                                    ", but the input is serial " + h.info.serial +
                                                                    ": give the record of this file");
         for (const Key* k : keys) {
-            if (!escrow::constant_time_equal(record->authority_fingerprint, w.fingerprint(w.public_of(*k)))) continue;
+            escrow::digest256 fp{};
+            if constexpr (escrow::is_wrap_set<W>) fp = enc.fingerprint_of(*k);
+            else fp = w.fingerprint(w.public_of(*k));
+            if (!escrow::constant_time_equal(record->authority_fingerprint, fp)) continue;
             escrow::session_key sk = enc.recover_session_key(*record, *k);
             if (!S::template verify_header<C, W>(h, sk))
                 throw escrow::error(escrow::errc::authentication_failed,

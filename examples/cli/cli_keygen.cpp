@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /// @file
-/// `escrow keygen`: RSA key pairs (PEM or CryptoAPI key blobs) and age X25519 identities.
+/// `escrow keygen`: RSA key pairs (PEM or CryptoAPI key blobs), age X25519 identities and OpenSSH
+/// Ed25519 key pairs.
 
 #include <escrow/escrow.hpp>
 
@@ -21,15 +22,17 @@ namespace escrow_cli {
 namespace {
 
 constexpr std::string_view keygen_help =
-    "Usage: escrow keygen [--type rsa|x25519] [--bits N] [--key-format pem|msblob] -o PREFIX\n"
+    "Usage: escrow keygen [--type rsa|x25519|ssh-ed25519] [--bits N] [--key-format pem|msblob] -o PREFIX\n"
     "\n"
     "Generates a key pair: PREFIX.key, the private key (mode 0600), and PREFIX.pub, the public\n"
     "key. RSA: PKCS#8 PEM and SubjectPublicKeyInfo PEM. X25519 (the age format): an age identity\n"
-    "file as age-keygen writes it, and the age1... recipient. Existing files are never overwritten.\n"
+    "file as age-keygen writes it, and the age1... recipient. ssh-ed25519 (the age format): an\n"
+    "unencrypted OpenSSH private key as 'ssh-keygen -t ed25519 -N \'\'' writes it, and the\n"
+    "ssh-ed25519 public key line. Existing files are never overwritten.\n"
     "\n"
     "Options:\n"
-    "  --type rsa|x25519   key type: rsa (default; native, CryptoAPI and age ssh-rsa files)\n"
-    "                      or x25519 (age files)\n"
+    "  --type T            key type: rsa (default; native, CryptoAPI and age ssh-rsa files),\n"
+    "                      x25519 or ssh-ed25519 (age files)\n"
     "  --bits N            RSA modulus size, 2048 to 16384 (default 3072)\n"
     "  --key-format F      pem (default), or msblob: CryptoAPI's PRIVATEKEYBLOB and\n"
     "                      PUBLICKEYBLOB, which CryptImportKey and 'openssl rsa -inform MSBLOB' read\n"
@@ -54,6 +57,19 @@ int keygen_x25519(const std::string& key_path, const std::string& pub_path) {
     return exit_code::ok;
 }
 
+// An OpenSSH Ed25519 private key as ssh-keygen writes it (no passphrase), and PREFIX.pub with its line.
+int keygen_ssh_ed25519(const std::string& key_path, const std::string& pub_path) {
+    auto key = escrow::ssh_ed25519_private_key::generate();
+    const std::string line = key.public_key().str() + " escrow-keygen";
+    output_file key_out(key_path), pub_out(pub_path);
+    key_out.write(key.unsafe_openssh("escrow-keygen").unsafe_bytes());  // wiped memory, wiped once written
+    pub_out.write(escrow::as_bytes(line + "\n"));
+    commit_all({{&key_out, 0600}, {&pub_out, new_file_mode}});
+    std::cerr << "escrow: wrote " << key_path << " (OpenSSH private key, keep it secret) and " << pub_path
+              << " (ssh-ed25519 public key, SHA-256 " << escrow::hex::encode(key.public_key().fingerprint()) << ")\n";
+    return exit_code::ok;
+}
+
 }  // namespace
 
 int cmd_keygen(std::span<char* const> argv) {
@@ -70,8 +86,9 @@ int cmd_keygen(std::span<char* const> argv) {
     if (!a.operands().empty()) throw usage_error("keygen: unexpected operand '" + a.operands().front() + "'");
     // RSA by default: the one key type every format of the tool takes (age through ssh-rsa).
     auto type = std::optional<std::string>(a.get("type").value_or("rsa"));
-    if (*type != "rsa" && *type != "x25519") throw usage_error("keygen: unknown --type '" + *type + "' (expected rsa or x25519)");
-    if (*type == "x25519" && a.get("bits")) throw usage_error("keygen: --bits applies to --type rsa only");
+    if (*type != "rsa" && *type != "x25519" && *type != "ssh-ed25519")
+        throw usage_error("keygen: unknown --type '" + *type + "' (expected rsa, x25519 or ssh-ed25519)");
+    if (*type != "rsa" && a.get("bits")) throw usage_error("keygen: --bits applies to --type rsa only");
     unsigned bits = a.get("bits") ? parse_unsigned(*a.get("bits"), "--bits") : 3072;
     const std::string key_format = a.get("key-format").value_or("pem");
     if (key_format != "pem" && key_format != "msblob")
@@ -85,6 +102,7 @@ int cmd_keygen(std::span<char* const> argv) {
     check_outputs(std::nullopt, {{key_path, "-o"}, {pub_path, "-o"}});
 
     if (*type == "x25519") return keygen_x25519(key_path, pub_path);
+    if (*type == "ssh-ed25519") return keygen_ssh_ed25519(key_path, pub_path);
     auto key = escrow::rsa_private_key::generate(bits);
     auto pub = key.public_key();
     output_file key_out(key_path), pub_out(pub_path);

@@ -114,6 +114,22 @@ escrow::ssh_rsa_private_key cli_wrap<escrow::wrap::ssh_rsa>::load_private(const 
     return k;
 }
 
+// ---- OpenSSH Ed25519 keys for age's ssh-ed25519 recipients -------------------------------------------
+
+bool cli_wrap<escrow::wrap::ssh_ed25519>::is_public_key(escrow::byte_view content) {
+    return parses_with(content, [](escrow::byte_view c) { return escrow::ssh_ed25519_public_key::load(c); });
+}
+
+escrow::ssh_ed25519_public_key cli_wrap<escrow::wrap::ssh_ed25519>::load_public(const std::string& path,
+                                                                                std::string_view option) {
+    return parse_key_file(path, option, [](escrow::byte_view c) { return escrow::ssh_ed25519_public_key::load(c); });
+}
+
+escrow::ssh_ed25519_private_key cli_wrap<escrow::wrap::ssh_ed25519>::load_private(const std::string& path,
+                                                                                  std::string_view option) {
+    return parse_key_file(path, option, [](escrow::byte_view c) { return escrow::ssh_ed25519_private_key::load(c); });
+}
+
 void require_authority_wrap(const std::string& name) {
     if (escrow::registry::visit_name<escrow::registry::authority_wraps>(name, [](auto) {})) return;
     throw usage_error("--wrap '" + name + "' is not a wrap an authority handles (" +

@@ -65,6 +65,16 @@ struct cli_wrap<escrow::wrap::ssh_rsa> {
     static escrow::ssh_rsa_private_key load_private(const std::string& path, std::string_view option);
 };
 
+/// OpenSSH Ed25519 keys for age's ssh-ed25519 recipients: an `ssh-ed25519` public key line, and
+/// the unencrypted private key `ssh-keygen -t ed25519` (or `escrow keygen --type ssh-ed25519`) writes.
+template <>
+struct cli_wrap<escrow::wrap::ssh_ed25519> {
+    static constexpr std::string_view key_kinds[] = {"ssh-ed25519 line"};
+    static bool is_public_key(escrow::byte_view content);
+    static escrow::ssh_ed25519_public_key load_public(const std::string& path, std::string_view option);
+    static escrow::ssh_ed25519_private_key load_private(const std::string& path, std::string_view option);
+};
+
 /// What a `cli_wrap<Wrap>` specialisation provides.
 template <class Wrap>
 concept cli_key_loader = requires(escrow::byte_view content, const std::string& path, std::string_view option) {
@@ -108,7 +118,8 @@ std::string authority_key_kinds();
 /// (registry order) whose keys are of the kind the public key file `path` holds, or the one named
 /// `wrap_name`, when given, if its keys are of that kind. So an RSA key selects rsa-oaep-sha256
 /// (the native format) unless --wrap names rsa-pkcs1v15 (CryptoAPI) or ssh-rsa (age); an
-/// `age1...` key selects x25519 (age); an OpenSSH line, ssh-rsa.
+/// `age1...` key selects x25519 (age); an OpenSSH ssh-rsa line, ssh-rsa; an ssh-ed25519 line,
+/// ssh-ed25519.
 /// @throws usage_error when `wrap_name` names no wrap of an authority.
 /// @throws escrow::error `bad_key` when no wrap of the tool takes that key.
 template <class F>

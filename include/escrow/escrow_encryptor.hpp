@@ -24,6 +24,7 @@
 #include "escrow/core/serial_number.hpp"
 #include "escrow/core/unverified.hpp"
 #include "escrow/detail/host_checks.hpp"
+#include "escrow/detail/host_steps.hpp"
 #include "escrow/detail/payload_engine.hpp"
 #include "escrow/open_record.hpp"
 #include "escrow/record.hpp"
@@ -107,33 +108,16 @@ public:
                                        std::span<const public_key> authorities, key_info info = {}) {
         if (authorities.empty()) throw error(errc::invalid_argument, "encrypt needs at least one authority key");
         system_random& rng = default_random();
-        if (info.serial.empty()) info.serial = serial_number::generate(rng).str();
-        if (info.created == 0)
-            info.created = static_cast<std::uint64_t>(
-                std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-
-        session_key key = session_key::generate(Cipher::key_size, rng);
-        file_header h;
-        h.cipher_id = Cipher::id;
+        auto [key, h] = detail::start_file<Cipher>(info, rng);
         h.wrap_id = Wrap::id;
-        h.nonce.resize(Cipher::nonce_size);
-        rng.fill(h.nonce);
-        h.info = info;
-        h.recipients.push_back({recipient_role::owner, wrap_.wrap(key, owner, rng), {}});
+        h.recipients.push_back({recipient_role::owner, wrap_.wrap(key, owner, rng), {}, 0});
         std::vector<escrow_record> records;
         records.reserve(authorities.size());
         for (const auto& authority : authorities) {
             wrapped_key w = wrap_.wrap(key, authority, rng);
-            escrow_record rec;
-            rec.info = info;
-            rec.cipher_id = Cipher::id;
-            rec.wrap_id = Wrap::id;
-            rec.store_id = Store::id;
-            rec.authority_fingerprint = wrap_.fingerprint(authority);
-            rec.wrapped_key = store_.template encode_blob<Cipher, Wrap>(w);
-            rec.seal(key);
-            records.push_back(std::move(rec));
-            h.recipients.push_back({recipient_role::authority, std::move(w), {}});
+            records.push_back(detail::make_record<Cipher, Wrap, Store>(info, wrap_.fingerprint(authority),
+                                                                       store_.template encode_blob<Cipher, Wrap>(w), key));
+            h.recipients.push_back({recipient_role::authority, std::move(w), {}, 0});
         }
         store_.template write_header<Cipher, Wrap>(out, h, key);
         engine::seal(in, out, key, h.nonce, threads_);
@@ -260,6 +244,7 @@ public:
         bool unwrapped = false;
         for (const auto& r : h.recipients) {
             if (!r.type.empty() && r.type != std::string_view(Wrap::stanza_type)) continue;
+            if (r.wrap_id != 0 && r.wrap_id != Wrap::id) continue;  // another wrap's entry (a file of several)
             std::optional<session_key> sk = wrap::unwrap_expecting(wrap_, r.key, key, Cipher::key_size);
             if (!sk) continue;
             unwrapped = true;
@@ -296,6 +281,7 @@ private:
                                   [](const recipient_entry& r) { return r.role == recipient_role::owner; });
         if (owner == h.recipients.end()) throw error(errc::malformed_header, "the file names no owner recipient to rewrap");
         owner->key = wrap_.wrap(key, new_owner, default_random());
+        owner->wrap_id = 0;  // now this host's wrap's, in a file of several wraps too
         store_.template write_header<Cipher, Wrap>(out, h, key);
         engine::copy(in, out);
     }
@@ -313,7 +299,9 @@ private:
             throw error(errc::authentication_failed,
                         "the re-wrapped owner blob does not open the escrow record given: it was made for another "
                         "record, or for another key than the one given");
-        store::owner_entry<Store, Wrap>(h, authority_blob).key = new_owner_blob;
+        recipient_entry& owner = store::owner_entry<Store, Wrap>(h, authority_blob);
+        owner.key = new_owner_blob;
+        owner.wrap_id = 0;
         store_.template write_header<Cipher, Wrap>(out, h, *key);
         if constexpr (store_options<Store>.header == store::header_check::mac) {
             engine::copy(in, out);

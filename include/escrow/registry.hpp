@@ -32,6 +32,7 @@
 #include "escrow/wrap/rsa_oaep_sha256.hpp"
 #include "escrow/wrap/rsa_pkcs1v15.hpp"
 #include "escrow/wrap/scrypt.hpp"
+#include "escrow/wrap/ssh_ed25519.hpp"
 #include "escrow/wrap/ssh_rsa.hpp"
 #include "escrow/wrap/x25519.hpp"
 
@@ -70,7 +71,8 @@ namespace registry {
 using ciphers = type_list<cipher::aes256_gcm_stream, cipher::chacha20_poly1305_stream, legacy::cryptoapi_aes_cbc<128>,
                           legacy::cryptoapi_aes_cbc<192>, legacy::cryptoapi_aes_cbc<256>>;
 /// The library's wraps.
-using wraps = type_list<wrap::rsa_oaep_sha256, wrap::rsa_pkcs1v15, wrap::x25519, wrap::ssh_rsa, wrap::scrypt>;
+using wraps = type_list<wrap::rsa_oaep_sha256, wrap::rsa_pkcs1v15, wrap::x25519, wrap::ssh_rsa, wrap::scrypt,
+                        wrap::ssh_ed25519>;
 /// The library's stores.
 using stores = type_list<store::native, store::cryptoapi, store::age>;
 // [registry-end]

@@ -244,3 +244,16 @@ TEST_CASE("The authority's recovery applied to a file writes the golden bytes", 
     golden_recovery<escrow::age_ssh_encryptor>(12, "age-sshrsa", ssh_key("authority"), ssh_key("new_owner"));
     golden_recovery<escrow::legacy::cryptoapi_encryptor<256>>(15, "cryptoapi-aes256", rsa_key("authority"), rsa_key("new_owner"));
 }
+
+TEST_CASE("The wrap-set presets write the golden bytes when every recipient is of one wrap", "[golden][wrap_set]") {
+    if (writing()) return;  // they have no golden files of their own: they must write the ones above
+    using native_set = escrow::native_mixed_encryptor;
+    using age_set = escrow::age_mixed_encryptor;
+    const auto owner = rsa_key("owner"), a1 = rsa_key("authority"), a2 = rsa_key("authority2");
+    golden_case<native_set>(1, "native-aes-rsaoaep", owner, std::vector<native_set::public_key>{a1.public_key(), a2.public_key()});
+    const auto xo = x25519_key("owner"), xa = x25519_key("authority"), xa2 = x25519_key("authority2");
+    golden_case<age_set>(4, "age-x25519", xo, std::vector<age_set::public_key>{xa.public_key(), xa2.public_key()});
+    const auto so = ssh_key("owner"), sa = ssh_key("authority");
+    golden_case<age_set>(5, "age-sshrsa", so, std::vector<age_set::public_key>{sa.public_key()});
+    golden_rewrap<native_set>(10, "native-aes-rsaoaep", rsa_key("owner"), rsa_key("new_owner"));
+}

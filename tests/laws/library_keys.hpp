@@ -52,6 +52,12 @@ inline std::vector<escrow::x25519_private_key> keys_of<escrow::wrap::x25519>() {
                                                  [](const escrow::bytes& b) { return escrow::x25519_private_key::load(b); });
 }
 template <>
+inline std::vector<escrow::ssh_ed25519_private_key> keys_of<escrow::wrap::ssh_ed25519>() {
+    return load_keys<escrow::ssh_ed25519_private_key>(
+        {"ssh_ed25519_owner", "ssh_ed25519_authority", "ssh_ed25519_new_owner"},
+        [](const escrow::bytes& b) { return escrow::ssh_ed25519_private_key::load(b); });
+}
+template <>
 inline std::vector<escrow::scrypt_passphrase> keys_of<escrow::wrap::scrypt>() {
     // Work factor 1 (N = 2): the laws are about the stanza, not about scrypt's cost.
     std::vector<escrow::scrypt_passphrase> k;

@@ -21,6 +21,7 @@
 #include "escrow/detail/byte_reader.hpp"
 #include "escrow/record.hpp"
 #include "escrow/wrap/concept.hpp"
+#include "escrow/wrap/ssh_ed25519.hpp"
 #include "escrow/wrap/ssh_rsa.hpp"
 #include "escrow/wrap/x25519.hpp"
 
@@ -67,6 +68,15 @@ struct public_key_codec<wrap::ssh_rsa> {
     [[nodiscard]] static bytes encode(const ssh_rsa_public_key& k) { return bytes(k.wire().begin(), k.wire().end()); }
     /// @throws escrow::error `bad_key` for anything else, a non-canonical encoding included.
     [[nodiscard]] static ssh_rsa_public_key decode(byte_view b) { return ssh_rsa_public_key::from_wire(b); }
+};
+
+/// An OpenSSH Ed25519 key as its SSH wire encoding (the bytes its fingerprint hashes).
+template <>
+struct public_key_codec<wrap::ssh_ed25519> {
+    /// The key's SSH wire encoding.
+    [[nodiscard]] static bytes encode(const ssh_ed25519_public_key& k) { return bytes(k.wire().begin(), k.wire().end()); }
+    /// @throws escrow::error `bad_key` for anything else, a key that is not a point included.
+    [[nodiscard]] static ssh_ed25519_public_key decode(byte_view b) { return ssh_ed25519_public_key::from_wire(b); }
 };
 
 /// True when `public_key_codec<Wrap>` can encode and decode `Wrap`'s public keys.

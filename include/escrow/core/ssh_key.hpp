@@ -86,6 +86,109 @@ private:
     std::string_view what_;
 };
 
+/// `s` cut to 40 characters, anything but printable ASCII as '?': untrusted text for a message.
+[[nodiscard]] inline std::string printable(std::string_view s) { return text::shown(s, 40, text::spaces::refused); }
+
+/// The key type an OpenSSH public key line (`ssh-ed25519 AAAA… comment`) names: its first word.
+[[nodiscard]] constexpr std::string_view line_type(std::string_view line) noexcept {
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+    return line.substr(0, line.find(' '));
+}
+
+/// The wire encoding an OpenSSH public key line holds, decoded from its base64 second word.
+/// @throws escrow::error `bad_key` for a line without a key, or a key that is not base64.
+[[nodiscard]] inline bytes line_key(std::string_view line) {
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+    const auto sp = line.find(' ');
+    if (sp == std::string_view::npos) throw error(errc::bad_key, "OpenSSH public key line without the key");
+    std::string_view rest = line.substr(sp + 1);
+    try {
+        return base64::decode(rest.substr(0, rest.find(' ')), true);
+    } catch (const error&) {
+        throw error(errc::bad_key, "OpenSSH public key: the key is not base64");
+    }
+}
+
+/// The one key line of a `.pub` file: blank and `#` lines ignored.
+/// @throws escrow::error `bad_key` for none or several.
+[[nodiscard]] inline std::string_view single_key_line(byte_view content) {
+    std::vector<std::string_view> lines = detail::key_file_lines(content);
+    if (lines.size() != 1)
+        throw error(errc::bad_key, lines.empty() ? "no OpenSSH public key line in the file"
+                                                 : "the file holds " + std::to_string(lines.size()) + " key lines; give one");
+    return lines.front();
+}
+
+/// True when `content` holds an OpenSSH-format private key (`-----BEGIN OPENSSH PRIVATE KEY-----`).
+[[nodiscard]] inline bool is_openssh_private_key(byte_view content) {
+    std::string_view text(reinterpret_cast<const char*>(content.data()), content.size());
+    return text.find("-----BEGIN OPENSSH PRIVATE KEY-----") != std::string_view::npos;
+}
+
+/// The decoded openssh-key-v1 structure of an OpenSSH private key file; the caller wipes it.
+/// @throws escrow::error `bad_key` for another PEM label, and the PEM decoder's errors.
+[[nodiscard]] inline bytes openssh_private_der(byte_view content) {
+    auto block = pem::decode(std::string_view(reinterpret_cast<const char*>(content.data()), content.size()));
+    if (block.label != "OPENSSH PRIVATE KEY") {
+        scoped_wipe wipe(block.der);
+        throw error(errc::bad_key, "not an OpenSSH private key");
+    }
+    return std::move(block.der);
+}
+
+/// The magic that opens an openssh-key-v1 structure, its NUL included.
+inline constexpr std::string_view key_v1_magic{"openssh-key-v1\0", 15};
+
+/// The two parts of an unencrypted openssh-key-v1 structure that holds one key (OpenSSH
+/// PROTOCOL.key), as views into it.
+struct openssh_key_v1 {
+    byte_view public_wire;      ///< the public key's wire encoding
+    byte_view private_section;  ///< check integers, key type, key fields, comment, padding
+};
+
+/// Splits an openssh-key-v1 structure. @throws escrow::error `bad_key` (a passphrase-protected
+/// key is named as such).
+[[nodiscard]] inline openssh_key_v1 open_key_v1(byte_view blob) {
+    if (blob.size() < key_v1_magic.size() || to_string(blob.first(key_v1_magic.size())) != key_v1_magic)
+        throw error(errc::bad_key, "OpenSSH private key: bad magic");
+    wire_reader r(blob.subspan(key_v1_magic.size()), "OpenSSH private key");
+    std::string cipher = to_string(r.string("cipher name"));
+    std::string kdf = to_string(r.string("KDF name"));
+    (void)r.string("KDF options");
+    if (cipher != "none" || kdf != "none")
+        throw error(errc::bad_key, "the OpenSSH private key is passphrase-protected; decrypt it first "
+                                   "(ssh-keygen -p -N '' -f KEY, on a copy)");
+    if (r.u32("key count") != 1) r.fail("holds more than one key");
+    openssh_key_v1 out;
+    out.public_wire = r.string("public key");
+    out.private_section = r.string("private section");
+    if (r.remaining()) r.fail("trailing bytes");
+    return out;
+}
+
+/// The key type an openssh-key-v1 structure holds ("ssh-rsa", "ssh-ed25519"), read from its
+/// public key. @throws escrow::error `bad_key` as `open_key_v1`.
+[[nodiscard]] inline std::string key_v1_type(byte_view blob) {
+    wire_reader r(open_key_v1(blob).public_wire, "OpenSSH private key");
+    return to_string(r.string("public key type"));
+}
+
+/// Reads the start of a private section: the two check integers (equal in an unencrypted key),
+/// then the key type, returned.
+[[nodiscard]] inline std::string begin_private_section(wire_reader& p) {
+    if (p.u32("check") != p.u32("check")) p.fail("check integers differ (corrupt or encrypted key)");
+    return to_string(p.string("key type"));
+}
+
+/// Reads the end of a private section: the comment, then the padding 1, 2, 3… (under 8 bytes).
+inline void end_private_section(wire_reader& p) {
+    (void)p.string("comment");
+    byte_view pad = p.rest();
+    if (pad.size() >= 8) p.fail("too much padding");
+    for (std::size_t i = 0; i < pad.size(); ++i)
+        if (pad[i] != i + 1) p.fail("bad padding");
+}
+
 /// The OpenSSH key type name of RSA keys.
 inline constexpr std::string_view rsa_type = "ssh-rsa";
 
@@ -111,8 +214,8 @@ public:
         ssh::wire_reader r(wire, "ssh-rsa public key");
         auto type = r.string("key type");
         if (to_string(type) != ssh::rsa_type)
-            throw error(errc::bad_key, "OpenSSH key of type '" + printable(to_string(type)) +
-                                           "': only ssh-rsa keys are supported (age's ssh-rsa recipient)");
+            throw error(errc::bad_key, "OpenSSH key of type '" + ssh::printable(to_string(type)) +
+                                           "': not an ssh-rsa key (age's SSH recipients are ssh-rsa and ssh-ed25519)");
         CryptoPP::Integer e = r.mpint("exponent", 64 * 8), n = r.mpint("modulus");
         if (r.remaining()) r.fail("trailing bytes");
         CryptoPP::RSA::PublicKey k;
@@ -124,35 +227,18 @@ public:
 
     /// Parses a public key line, `ssh-rsa <base64> [comment]`. @throws escrow::error `bad_key`.
     [[nodiscard]] static ssh_rsa_public_key parse(std::string_view line) {
-        while (!line.empty() && (line.back() == '\n' || line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
-        auto sp = line.find(' ');
-        std::string_view type = line.substr(0, sp);
+        const std::string_view type = ssh::line_type(line);
         if (type != ssh::rsa_type) {
             if (type.starts_with("ssh-") || type.starts_with("ecdsa-") || type.starts_with("sk-"))
-                throw error(errc::bad_key, "OpenSSH key of type '" + printable(type) +
-                                               "': only ssh-rsa keys are supported (age's ssh-rsa recipient)");
+                throw error(errc::bad_key, "OpenSSH key of type '" + ssh::printable(type) +
+                                               "': not an ssh-rsa key (age's SSH recipients are ssh-rsa and ssh-ed25519)");
             throw error(errc::bad_key, "not an OpenSSH public key line ('ssh-rsa AAAA...')");
         }
-        if (sp == std::string_view::npos) throw error(errc::bad_key, "OpenSSH public key line without the key");
-        std::string_view rest = line.substr(sp + 1);
-        std::string_view b64 = rest.substr(0, rest.find(' '));
-        bytes wire;
-        try {
-            wire = base64::decode(b64, true);
-        } catch (const error&) {
-            throw error(errc::bad_key, "OpenSSH public key: the key is not base64");
-        }
-        return from_wire(wire);
+        return from_wire(ssh::line_key(line));
     }
 
     /// Loads a `.pub` file: blank and `#` lines ignored, exactly one key line.
-    [[nodiscard]] static ssh_rsa_public_key load(byte_view content) {
-        std::vector<std::string_view> lines = detail::key_file_lines(content);
-        if (lines.size() != 1)
-            throw error(errc::bad_key, lines.empty() ? "no OpenSSH public key line in the file"
-                                                     : "the file holds " + std::to_string(lines.size()) + " key lines; give one");
-        return parse(lines.front());
-    }
+    [[nodiscard]] static ssh_rsa_public_key load(byte_view content) { return parse(ssh::single_key_line(content)); }
 
     /// `ssh-rsa <base64>` (no comment).
     [[nodiscard]] std::string str() const { return std::string(ssh::rsa_type) + " " + base64::encode(wire_, true); }
@@ -166,8 +252,6 @@ public:
     [[nodiscard]] unsigned bits() const { return key_.bits(); }
 
 private:
-    static std::string printable(std::string_view s) { return text::shown(s, 40, text::spaces::refused); }
-
     rsa_public_key key_;
     bytes wire_;
 };
@@ -183,43 +267,21 @@ public:
     /// what `ssh-keygen -t rsa` writes), unencrypted; or PEM/DER as `rsa_private_key::load` reads.
     /// @throws escrow::error `bad_key`, with a clear word for a passphrase-protected key.
     [[nodiscard]] static ssh_rsa_private_key load(byte_view content) {
-        std::string_view text(reinterpret_cast<const char*>(content.data()), content.size());
-        if (text.find("-----BEGIN OPENSSH PRIVATE KEY-----") == std::string_view::npos)
-            return ssh_rsa_private_key(rsa_private_key::load(content));
-        auto block = pem::decode(text);
-        scoped_wipe wipe(block.der);
-        if (block.label != "OPENSSH PRIVATE KEY") throw error(errc::bad_key, "not an OpenSSH private key");
-        return from_openssh(block.der);
+        if (!ssh::is_openssh_private_key(content)) return ssh_rsa_private_key(rsa_private_key::load(content));
+        bytes der = ssh::openssh_private_der(content);
+        scoped_wipe wipe(der);
+        return from_openssh(der);
     }
 
     /// Parses the decoded openssh-key-v1 structure (OpenSSH PROTOCOL.key). @throws escrow::error `bad_key`.
     [[nodiscard]] static ssh_rsa_private_key from_openssh(byte_view blob) {
-        static constexpr std::string_view magic{"openssh-key-v1\0", 15};
-        if (blob.size() < magic.size() || to_string(blob.first(magic.size())) != magic)
-            throw error(errc::bad_key, "OpenSSH private key: bad magic");
-        ssh::wire_reader r(blob.subspan(magic.size()), "OpenSSH private key");
-        std::string cipher = to_string(r.string("cipher name"));
-        std::string kdf = to_string(r.string("KDF name"));
-        (void)r.string("KDF options");
-        if (cipher != "none" || kdf != "none")
-            throw error(errc::bad_key, "the OpenSSH private key is passphrase-protected; decrypt it first "
-                                       "(ssh-keygen -p -N '' -f KEY, on a copy)");
-        if (r.u32("key count") != 1) r.fail("holds more than one key");
-        byte_view public_wire = r.string("public key");
-        byte_view priv = r.string("private section");
-        if (r.remaining()) r.fail("trailing bytes");
-        ssh::wire_reader p(priv, "OpenSSH private key");
-        if (p.u32("check") != p.u32("check")) p.fail("check integers differ (corrupt or encrypted key)");
-        auto type = p.string("key type");
-        if (to_string(type) != ssh::rsa_type)
+        const ssh::openssh_key_v1 v1 = ssh::open_key_v1(blob);
+        ssh::wire_reader p(v1.private_section, "OpenSSH private key");
+        if (ssh::begin_private_section(p) != ssh::rsa_type)
             throw error(errc::bad_key, "the OpenSSH private key is not an RSA key: only ssh-rsa keys are supported");
         CryptoPP::Integer n = p.mpint("n"), e = p.mpint("e", 64 * 8), d = p.mpint("d"), iqmp = p.mpint("iqmp"),
                           pp = p.mpint("p"), q = p.mpint("q");
-        (void)p.string("comment");
-        byte_view pad = p.rest();
-        if (pad.size() >= 8) p.fail("too much padding");
-        for (std::size_t i = 0; i < pad.size(); ++i)
-            if (pad[i] != i + 1) p.fail("bad padding");
+        ssh::end_private_section(p);
         // Primes below 2 would divide by zero in the CRT exponents below (p = 1 makes p - 1 zero),
         // and Crypto++ reports that with an exception of its own, not an escrow::error.
         const CryptoPP::Integer two(2);
@@ -229,7 +291,7 @@ public:
         k.Initialize(n, e, d, pp, q, d % (pp - 1), d % (q - 1), q.InverseMod(pp));
         (void)iqmp;
         ssh_rsa_private_key out{rsa_private_key(std::move(k))};
-        if (!constant_time_equal(out.pub_.wire(), public_wire)) p.fail("the public key does not match the private key");
+        if (!constant_time_equal(out.pub_.wire(), v1.public_wire)) p.fail("the public key does not match the private key");
         return out;
     }
 

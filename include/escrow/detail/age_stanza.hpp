@@ -6,15 +6,20 @@
 /// `wrap::ssh_rsa`. Every failure is `malformed_header`, as age treats a broken stanza.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "escrow/core/bytes.hpp"
+#include "escrow/core/crypto.hpp"
 #include "escrow/core/encoding.hpp"
 #include "escrow/core/error.hpp"
+#include "escrow/core/random.hpp"
 #include "escrow/core/secret.hpp"
+#include "escrow/core/x25519_key.hpp"
 #include "escrow/detail/chacha20_poly1305.hpp"
 
 namespace escrow::detail::age_stanza {
@@ -35,6 +40,34 @@ inline constexpr std::size_t tag_size = chacha20_poly1305::tag_size;
         throw error(errc::malformed_header, std::string(stanza) + ": " + std::string(what) + " is not " + std::to_string(size) +
                                                 " bytes");
     return out;
+}
+
+/// A fresh ephemeral X25519 agreement with a recipient: the share X25519(e, 9) that a stanza
+/// carries, and the shared secret X25519(e, recipient).
+struct ephemeral_agreement {
+    std::array<byte, 32> share{};  ///< X25519(e, 9)
+    x25519_secret shared{32};      ///< X25519(e, recipient)
+};
+
+/// Draws `e` from `rng` and agrees with `recipient` (32 bytes).
+/// @throws escrow::error `bad_key` ("the `stanza` recipient is a low-order point") for an all-zero
+/// shared secret.
+[[nodiscard]] inline ephemeral_agreement agree_ephemeral(byte_view recipient, system_random& rng, std::string_view stanza) {
+    ephemeral_agreement a;
+    x25519_secret ephemeral = x25519_secret::generate(32, rng);
+    detail::x25519_base(a.share.data(), ephemeral.unsafe_bytes());
+    if (!detail::x25519(a.shared.unsafe_mutable_bytes().data(), ephemeral.unsafe_bytes(), recipient))
+        throw error(errc::bad_key, "the " + std::string(stanza) + " recipient is a low-order point");
+    return a;
+}
+
+/// The wrap key of the X25519-based stanzas: HKDF-SHA-256(ikm = `shared`, salt = `share` ‖
+/// `recipient`, info = `label`, 32).
+[[nodiscard]] inline derived_key share_wrap_key(byte_view shared, byte_view share, byte_view recipient, std::string_view label) {
+    std::array<byte, 64> salt{};
+    std::copy(share.begin(), share.end(), salt.begin());
+    std::copy(recipient.begin(), recipient.end(), salt.begin() + 32);
+    return hkdf_sha256(shared, salt, label, 32);
 }
 
 /// The body for `key`: the key sealed under `wrap_key` with the all-zero nonce.

@@ -15,6 +15,7 @@
 #include "escrow/cipher/chacha20_poly1305_stream.hpp"
 #include "escrow/core/io.hpp"
 #include "escrow/store/concept.hpp"
+#include "escrow/wrap/set.hpp"
 
 namespace escrow::store {
 
@@ -214,7 +215,8 @@ struct age {
     template <class C, class W, byte_source Source>
     [[nodiscard]] static file_header read_header(Source& src) {
         file_header h = parse(src);
-        h.wrap_id = W::id;
+        // age files name no wrap: the host's, or none for a host of several (stanza types tell).
+        if constexpr (!is_wrap_set<W>) h.wrap_id = W::id;
         return h;
     }
 

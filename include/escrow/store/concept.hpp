@@ -40,6 +40,9 @@ struct recipient_entry {
     wrapped_key key;
     /// The stanza type of a foreign entry (age); empty for the host's own wrap.
     std::string type;
+    /// The entry's own wrap id, where entries of one file differ (a native file a `wrap_set` host
+    /// wrote for keys of several types); 0 when the entry is of the file's wrap (`file_header::wrap_id`).
+    std::uint16_t wrap_id = 0;
 };
 
 /// A file header, format-neutral: what a store writes before the payload and parses back.

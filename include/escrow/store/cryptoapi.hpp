@@ -183,7 +183,7 @@ struct cryptoapi {
         file_header h;
         h.cipher_id = C::id;
         h.wrap_id = W::id;
-        h.recipients.push_back({recipient_role::owner, decode_blob<C, W>(blob), {}});
+        h.recipients.push_back({recipient_role::owner, decode_blob<C, W>(blob), {}, 0});
         h.authenticated.assign(prefix, prefix + 4);
         append(h.authenticated, blob);
         return h;

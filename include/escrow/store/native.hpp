@@ -14,6 +14,7 @@
 #include "escrow/core/policy_ids.hpp"
 #include "escrow/detail/byte_reader.hpp"
 #include "escrow/store/concept.hpp"
+#include "escrow/wrap/set.hpp"
 
 namespace escrow::store {
 
@@ -29,6 +30,10 @@ namespace escrow::store {
 /// header key = HKDF-SHA-256(ikm = session key, salt = nonce, info = "escrow/v1 header", 32). The
 /// MAC covers every header byte and, keyed from the session key, commits the file to that key.
 /// A blob is: arg count u8 | { arg length u8 | arg } ... | body length u16 | body.
+///
+/// A file whose recipients are of several wraps (a `wrap_set` host's) sets flag bit 0
+/// (`flag_entry_wraps`), writes wrap id 0 in the fixed header, and each recipient as
+/// `role u8 | wrap id u16 | blob`; files of one wrap are written exactly as before.
 struct native {
     /// The store's name, as in `--format native`.
     static constexpr std::string_view name = "native";
@@ -49,6 +54,8 @@ struct native {
     static constexpr std::size_t max_args = 8;
     /// Bound on the body of one blob, in bytes.
     static constexpr std::size_t max_body = 4096;
+    /// Flag bit 0: every recipient entry carries its own wrap id (recipients of several wraps).
+    static constexpr std::uint16_t flag_entry_wraps = 0x0001;
     /// The HKDF info string that derives the header MAC key from the session key.
     static constexpr std::string_view header_info = "escrow/v1 header";
 
@@ -117,12 +124,15 @@ struct native {
     /// Writes `h` (ids, nonce, recipients, key info), filling its `authenticated` and `mac`.
     template <class C, class W, byte_sink Sink>
     static void write_header(Sink& sink, file_header& h, const session_key& key) {
+        // Entries of other wraps than W (each naming its own) make a file of several wraps.
+        bool several = false;
+        for (const auto& r : h.recipients) several = several || (r.wrap_id != 0 && r.wrap_id != W::id);
         bytes out;
         append(out, magic);
         le::put<std::uint16_t>(out, version);
         le::put<std::uint16_t>(out, C::id);
-        le::put<std::uint16_t>(out, W::id);
-        le::put<std::uint16_t>(out, 0);
+        le::put<std::uint16_t>(out, several ? 0 : W::id);
+        le::put<std::uint16_t>(out, several ? flag_entry_wraps : 0);
         std::size_t length_at = out.size();
         le::put<std::uint32_t>(out, 0);  // header length, patched below
         le::put<std::uint32_t>(out, static_cast<std::uint32_t>(C::chunk_size));
@@ -134,6 +144,7 @@ struct native {
         out.push_back(static_cast<byte>(h.recipients.size()));
         for (const auto& r : h.recipients) {
             out.push_back(static_cast<byte>(r.role));
+            if (several) le::put<std::uint16_t>(out, r.wrap_id != 0 ? r.wrap_id : W::id);
             put_blob(out, r.key);
         }
         detail::put_serial(out, h.info.serial);
@@ -145,7 +156,7 @@ struct native {
         for (int i = 0; i < 4; ++i) out[length_at + i] = static_cast<byte>(total >> (8 * i));
         auto tag = hmac_sha256(header_key(key, h.nonce).unsafe_bytes(), out);
         h.cipher_id = C::id;
-        h.wrap_id = W::id;
+        h.wrap_id = several ? 0 : W::id;
         h.authenticated = out;
         h.mac.assign(tag.begin(), tag.end());
         append(out, tag);
@@ -168,8 +179,11 @@ struct native {
         std::uint16_t ver = le::get<std::uint16_t>(buf.data() + 8);
         if (ver != version)
             throw error(errc::unsupported_version, "native format version " + std::to_string(ver) + " (this library reads version 1)");
-        if (le::get<std::uint16_t>(buf.data() + 14) != 0)
-            throw error(errc::malformed_header, "native header: reserved flags are set");
+        const std::uint16_t flags = le::get<std::uint16_t>(buf.data() + 14);
+        if ((flags & ~flag_entry_wraps) != 0) throw error(errc::malformed_header, "native header: reserved flags are set");
+        const bool several = flags & flag_entry_wraps;
+        if (several != (le::get<std::uint16_t>(buf.data() + 12) == 0))
+            throw error(errc::malformed_header, "native header: wrap id 0 goes with the entry-wraps flag, and only with it");
         std::uint32_t total = le::get<std::uint32_t>(buf.data() + 16);
         if (total < fixed_prefix_size + mac_size + 1 || total > max_header_size)
             throw error(errc::limit_exceeded, "native header length " + std::to_string(total) + " outside 57 bytes to 1 MiB");
@@ -187,13 +201,22 @@ struct native {
         std::size_t count = r.u8("recipient count");
         if (count == 0 || count > max_recipients) r.fail("recipient count must be 1 to 32");
         std::size_t owners = 0;
+        bool one_wrap = true;
         for (std::size_t i = 0; i < count; ++i) {
             auto role = r.u8("recipient role");
             if (role != 1 && role != 2) r.fail("unknown recipient role " + std::to_string(role));
             owners += role == 1;
-            h.recipients.push_back({static_cast<recipient_role>(role), get_blob(r), {}});
+            std::uint16_t wrap_id = 0;
+            if (several) {
+                wrap_id = r.u16("recipient wrap id");
+                if (wrap_id == 0) r.fail("a recipient's wrap id is 0");
+                one_wrap = one_wrap && (h.recipients.empty() || wrap_id == h.recipients.front().wrap_id);
+            }
+            h.recipients.push_back({static_cast<recipient_role>(role), get_blob(r), {}, wrap_id});
         }
         if (owners != 1) r.fail("a native file has exactly one owner recipient");
+        // One encoding per header: recipients of one wrap are written without the entry-wraps flag.
+        if (several && one_wrap) r.fail("the entry-wraps flag is set but every recipient has the same wrap");
         h.info.serial = detail::read_serial(r);
         h.info.description = r.str16("description", limits::description_max);
         h.info.owner = r.str16("owner identity", limits::owner_max);
@@ -217,9 +240,14 @@ struct native {
         if (h.cipher_id != C::id)
             throw error(errc::unknown_policy_id, "file uses cipher id " + policy_ids::hex(h.cipher_id) + ", expected " +
                                                      std::string(C::name) + " (" + policy_ids::hex(C::id) + ")");
-        if (h.wrap_id != W::id)
+        if (h.wrap_id != 0 && !wrap::has_id<W>(h.wrap_id))
             throw error(errc::unknown_policy_id, "file uses wrap id " + policy_ids::hex(h.wrap_id) + ", expected " +
-                                                     std::string(W::name) + " (" + policy_ids::hex(W::id) + ")");
+                                                     wrap_expected<W>());
+        bool any = h.wrap_id != 0;
+        for (const auto& e : h.recipients) any = any || wrap::has_id<W>(e.wrap_id);
+        if (!any)
+            throw error(errc::unknown_policy_id, "file has no recipient of wrap " + wrap_expected<W>() +
+                                                     " (its recipients are of other wraps)");
         if (chunk_size_of(h) != C::chunk_size) throw error(errc::malformed_header, "native header: unexpected chunk size");
         if (h.nonce.size() != C::nonce_size) throw error(errc::malformed_header, "native header: nonce size does not match the cipher");
         return h;
@@ -234,6 +262,16 @@ struct native {
     }
 
 private:
+    template <class W>
+    static std::string wrap_expected() {
+        std::string out;
+        wrap::for_each_member<W>([&](auto m) {
+            using M = typename decltype(m)::type;
+            out += (out.empty() ? "" : " or ") + std::string(M::name) + " (" + policy_ids::hex(M::id) + ")";
+        });
+        return out;
+    }
+
     static derived_key header_key(const session_key& key, byte_view nonce) {
         return hkdf_sha256(key.unsafe_bytes(), nonce, header_info, 32);
     }

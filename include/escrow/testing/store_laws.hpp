@@ -43,9 +43,9 @@ struct store_case {
         h.wrap_id = W::id;
         h.nonce = detail::pattern(C::nonce_size, 31);
         h.info = info;
-        h.recipients.push_back({recipient_role::owner, wrap.wrap(k, wrap.public_of(owner), default_random()), {}});
+        h.recipients.push_back({recipient_role::owner, wrap.wrap(k, wrap.public_of(owner), default_random()), {}, 0});
         if (!alone)
-            h.recipients.push_back({recipient_role::authority, wrap.wrap(k, wrap.public_of(authority), default_random()), {}});
+            h.recipients.push_back({recipient_role::authority, wrap.wrap(k, wrap.public_of(authority), default_random()), {}, 0});
         return h;
     }
     /// A header written: owner and authority, or the owner alone where the format takes this

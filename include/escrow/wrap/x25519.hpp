@@ -45,15 +45,10 @@ struct x25519 {
     /// recipient is a low-order point.
     [[nodiscard]] static wrapped_key wrap(const session_key& key, const public_key& pub, system_random& rng) {
         detail::age_stanza::check_key_to_wrap(key, max_key_size, stanza_type);
-        x25519_secret ephemeral = x25519_secret::generate(32, rng);
-        std::array<byte, 32> share{};
-        detail::x25519_base(share.data(), ephemeral.unsafe_bytes());
-        x25519_secret shared(32);
-        if (!detail::x25519(shared.unsafe_mutable_bytes().data(), ephemeral.unsafe_bytes(), pub.bytes()))
-            throw error(errc::bad_key, "the X25519 recipient is a low-order point");
+        const auto a = detail::age_stanza::agree_ephemeral(pub.bytes(), rng, stanza_type);
         wrapped_key w;
-        w.args.push_back(base64::encode(share, false));
-        w.body = detail::age_stanza::seal_key(wrap_key(shared, share, pub.bytes()).unsafe_bytes(), key);
+        w.args.push_back(base64::encode(a.share, false));
+        w.body = detail::age_stanza::seal_key(wrap_key(a.shared, a.share, pub.bytes()).unsafe_bytes(), key);
         return w;
     }
 
@@ -82,10 +77,7 @@ private:
     static constexpr std::string_view stanza = "X25519 stanza";
 
     static derived_key wrap_key(const x25519_secret& shared, byte_view share, byte_view recipient) {
-        std::array<byte, 64> salt{};
-        std::copy(share.begin(), share.end(), salt.begin());
-        std::copy(recipient.begin(), recipient.end(), salt.begin() + 32);
-        return hkdf_sha256(shared.unsafe_bytes(), salt, label, 32);
+        return detail::age_stanza::share_wrap_key(shared.unsafe_bytes(), share, recipient, label);
     }
 };
 
