@@ -186,7 +186,7 @@ int authority_remote(const remote_options& r, std::string_view sub, std::span<ch
         auto a = parse_args("authority list", specs, argv);
         no_operands(a, sub);
         auto key = officer_key(r, sub);
-        for (const auto& e : make_client(r).list(a.get("owner").value_or(""), key)) print_record_line(e.record, e.revoked);
+        for (const auto& e : make_client(r).list(a.get("owner").value_or(""), key)) print_record_line(e.record.unverified_value(), e.revoked);
         std::cerr << "escrow: owners and descriptions are as deposited, not verified here (a server holding its key "
                      "checked each MAC at deposit)\n";
         std::cout.flush();

@@ -68,7 +68,10 @@ public:
                                        std::span<const public_key> authorities, key_info info = {}) {
         if (authorities.empty()) throw error(errc::invalid_argument, "encrypt needs at least one authority key");
         system_random& rng = default_random();
-        auto [key, h] = detail::start_file<Cipher>(info, rng);
+        // Named, not a structured binding: lambdas below capture the key (clang 14 cannot).
+        auto started = detail::start_file<Cipher>(info, rng);
+        session_key& key = started.first;
+        file_header& h = started.second;
         h.recipients.push_back(wrap_entry(recipient_role::owner, key, owner, rng));
         std::vector<escrow_record> records;
         records.reserve(authorities.size());

@@ -140,9 +140,11 @@ public:
         }
     }
 
+    /// Takes over `o`'s mapping; `o` is left empty.
     file_window(file_window&& o) noexcept
         : base_(std::exchange(o.base_, nullptr)), map_len_(std::exchange(o.map_len_, 0)), data_(std::exchange(o.data_, {})),
           slot_(std::exchange(o.slot_, -1)) {}
+    /// Unmaps this window, then takes over `o`'s mapping; `o` is left empty.
     file_window& operator=(file_window&& o) noexcept {
         if (this != &o) {
             reset();

@@ -60,6 +60,7 @@ public:
         return ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
     }
 
+    /// Takes over `o`'s file; `o` is left closed.
     mapped_file_source(mapped_file_source&& o) noexcept
         : fd_(std::exchange(o.fd_, -1)), owned_(o.owned_), pos_(o.pos_), end_(o.end_) {}
     mapped_file_source& operator=(mapped_file_source&&) = delete;

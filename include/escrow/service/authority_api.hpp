@@ -32,15 +32,18 @@ namespace escrow::service {
 struct api_request {
     std::string method;  ///< "GET", "POST", ...
     std::string target;  ///< path and query, as sent
-    std::string body;
+    std::string body;    ///< the request body
     /// The officer-signature headers (empty when absent).
-    std::string officer, time, nonce, signature;
+    std::string officer;
+    std::string time;       ///< the signature time header (Unix seconds, decimal)
+    std::string nonce;      ///< the signature nonce header (hex)
+    std::string signature;  ///< the Ed25519 signature header (hex)
 };
 
 /// A response: an HTTP status and a JSON body.
 struct api_response {
-    unsigned status = 200;
-    std::string body;
+    unsigned status = 200;  ///< the HTTP status
+    std::string body;       ///< JSON
 };
 
 /// The JSON body of an error: `{"error": TAG, "message": DETAIL}`, TAG an `escrow::errc` tag.
@@ -116,7 +119,10 @@ struct api_response {
 template <class Authority, class Repository>
 class authority_api {
 public:
-    /// @param quorum the number of officer signatures a recovery needs (reported by /v1/authority)
+    /// @param authority the authority the API serves
+    /// @param repo      its repository
+    /// @param quorum    the number of officer signatures a recovery needs (reported by /v1/authority)
+    /// @param guard     the replay guard of officer-signed requests
     authority_api(Authority& authority, Repository& repo, std::size_t quorum, replay_guard& guard)
         : auth_(authority), repo_(repo), quorum_(quorum), guard_(guard) {}
 

@@ -28,6 +28,7 @@
 #include <openssl/x509.h>
 
 #include "escrow/authority/audit.hpp"
+#include "escrow/core/unverified.hpp"
 #include "escrow/authority/audit_signing.hpp"
 #include "escrow/authority/officer.hpp"
 #include "escrow/authority/officer_proof.hpp"
@@ -49,29 +50,29 @@ struct client_options {
     std::string ca_file;                ///< trust anchor (PEM); with neither this nor a pin, the system's
     std::optional<digest256> pin;       ///< SHA-256 of the server certificate's SubjectPublicKeyInfo
     std::string client_cert_file;       ///< for a server started with --client-ca
-    std::string client_key_file;
+    std::string client_key_file;        ///< the client certificate's private key (PEM)
     std::chrono::milliseconds timeout{30000};  ///< per request
 };
 
 /// What the authority said about itself (`GET /v1/authority`).
 struct authority_info {
-    digest256 fingerprint{};
-    std::string wrap;
-    std::size_t quorum = 0;
+    digest256 fingerprint{};  ///< SHA-256 of the authority key
+    std::string wrap;         ///< the wrap's name
+    std::size_t quorum = 0;   ///< officer signatures a recovery needs
 };
 
 /// A record as `list` returns it.
 struct listed_record {
-    escrow_record record;
-    bool revoked = false;
-    std::uint64_t deposited = 0;
+    unverified<escrow_record> record{escrow_record{}};  ///< as deposited: the depositor's word
+    bool revoked = false;                              ///< revoked by the authority
+    std::uint64_t deposited = 0;                       ///< Unix seconds
 };
 
 /// The audit log as `audit` returns it.
 struct audit_snapshot {
-    std::vector<authority::audit_entry> entries;
-    authority::audit_head head;
-    std::optional<authority::signed_audit_head> signed_head;
+    std::vector<authority::audit_entry> entries;              ///< oldest first
+    authority::audit_head head;                               ///< the recorded head
+    std::optional<authority::signed_audit_head> signed_head;  ///< the last signed head, if any
 };
 
 /// A synchronous client; one connection, kept alive between requests. Not thread-safe.
@@ -137,7 +138,7 @@ public:
         std::vector<listed_record> out;
         const auto j = call("GET", target, "", &officer);  // kept: a range over a temporary's member dangles
         for (const auto& r : j.at("records")) {
-            out.push_back({escrow_record::decode(base64::decode(r.at("record").get<std::string>())),
+            out.push_back({unverified<escrow_record>(escrow_record::decode(base64::decode(r.at("record").get<std::string>()))),
                            r.at("status").get<std::string>() == "revoked", r.at("deposited").get<std::uint64_t>()});
         }
         return out;

@@ -38,7 +38,7 @@ struct request_signature {
     bytes officer;                 ///< the officer's raw Ed25519 public key (32 bytes)
     std::uint64_t time = 0;        ///< when it was signed, Unix seconds
     bytes nonce;                   ///< `request_nonce_size` random bytes
-    authority::ed25519_signature signature{};
+    authority::ed25519_signature signature{};  ///< over `signed_message`
 
     /// What the officer signs:
     ///

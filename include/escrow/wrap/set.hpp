@@ -56,7 +56,7 @@ inline constexpr bool is_wrap_set<wrap_set<Ws...>> = true;
 
 namespace wrap {
 
-namespace set_detail {
+namespace detail_set {
 template <class W>
 struct members_of {
     using type = std::tuple<W>;
@@ -76,11 +76,11 @@ constexpr bool distinct() {
         }(std::type_identity<Ts>{}...);
     }
 }
-}  // namespace set_detail
+}  // namespace detail_set
 
 /// The wraps of `W`: the members of a set, or `W` alone, as a `std::tuple` of types.
 template <class W>
-using members_of = typename set_detail::members_of<W>::type;
+using members_of = typename detail_set::members_of<W>::type;
 
 /// Calls `f(std::type_identity<M>{})` for each wrap `M` of `W` (a set's members, or `W`).
 template <class W, class F>
@@ -122,8 +122,8 @@ constexpr bool visit_member_id(std::uint16_t id, F&& f) {
 /// The members' ids, stanza types and key types are pairwise distinct, as a set needs.
 template <class... Ws>
 inline constexpr bool set_members_distinct =
-    set_detail::distinct<typename Ws::public_key...>() && set_detail::distinct<typename Ws::private_key...>() &&
-    set_detail::distinct<std::integral_constant<std::uint16_t, Ws::id>...>();
+    detail_set::distinct<typename Ws::public_key...>() && detail_set::distinct<typename Ws::private_key...>() &&
+    detail_set::distinct<std::integral_constant<std::uint16_t, Ws::id>...>();
 
 }  // namespace wrap
 
