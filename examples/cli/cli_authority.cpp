@@ -225,9 +225,7 @@ int authority_deposit(authority_db<Repo>& db, std::span<char* const> argv) {
         using W = typename decltype(t)::type;
         // With --key the authority verifies each record's MAC before storing it (a record forged
         // from an encrypted file's clear fields is refused, and displaces nothing).
-        auto auth = key_path ? cli_authority<W, Repo>(db.repo, ea::dynamic_officer_quorum(db.quorum),
-                                                      cli_wrap<W>::load_private(*key_path, "--key"))
-                             : open_authority<W, Repo>(db);
+        auto auth = open_authority<W, Repo>(db, key_path);
         for (std::size_t i = 0; i < records.size(); ++i) {
             try {
                 auto r = auth.deposit(records[i]);
@@ -254,9 +252,7 @@ int authority_list(authority_db<Repo>& db, std::span<char* const> argv) {
     auto key_path = a.get("key");
     return with_wrap(db.wrap_id, [&](auto t) {
         using W = typename decltype(t)::type;
-        auto auth = key_path ? cli_authority<W, Repo>(db.repo, ea::dynamic_officer_quorum(db.quorum),
-                                                      cli_wrap<W>::load_private(*key_path, "--key"))
-                             : open_authority<W, Repo>(db);
+        auto auth = open_authority<W, Repo>(db, key_path);
         std::size_t not_verified = 0;
         for (const auto& e : auth.list(owner)) {
             // The fields are the depositor's word until the MAC is checked (--key).

@@ -130,6 +130,15 @@ cli_authority<Wrap, Repo> open_authority(authority_db<Repo>& db) {
     return cli_authority<Wrap, Repo>(db.repo, escrow::authority::dynamic_officer_quorum(db.quorum), std::move(pub));
 }
 
+/// As above, with the private key from `key_path` when one is given (--key): an authority that
+/// verifies records and deposits. The key must be the database's.
+template <class Wrap, class Repo>
+cli_authority<Wrap, Repo> open_authority(authority_db<Repo>& db, const std::optional<std::string>& key_path) {
+    if (!key_path) return open_authority<Wrap, Repo>(db);
+    return cli_authority<Wrap, Repo>(db.repo, escrow::authority::dynamic_officer_quorum(db.quorum),
+                                     cli_wrap<Wrap>::load_private(*key_path, "--key"));
+}
+
 
 class parsed_args;
 class output_file;
