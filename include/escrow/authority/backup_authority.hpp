@@ -139,7 +139,7 @@ public:
         transaction tx = repo_.begin();
         if (auto existing = tx.find_record(record.info.serial)) {
             if (existing->encoded == encoded) return deposit_result::already_present;
-            if (verified && !stored_record_verifies(*existing)) {
+            if (verified && !detail::stored_record_verifies<Wrap, Stores, Ciphers>(wrap_, stores_, *existing, fingerprint(), *private_)) {
                 tx.replace_record({record.info.serial, record.info.owner, record_status::active, std::move(encoded), now()});
                 append_audit(tx, audit_kind::deposit, record.info.serial, record.info.owner, audit_outcome::stored,
                              "replaced a stored record that does not verify under the authority key");
@@ -162,13 +162,8 @@ public:
     /// @throws escrow::error `bad_key` (opened without the private key; or made for another key).
     [[nodiscard]] bool verifies(const record_entry& entry) {
         if (!private_) throw error(errc::bad_key, "this authority was opened without its private key: it cannot verify records");
-        try {
-            check_record(entry.record.unverified_value());
-        } catch (const error& e) {
-            if (e.kind() == errc::malformed_blob || e.kind() == errc::unknown_policy_id) return false;
-            throw;
-        }
-        return record_verifies(entry.record.unverified_value());
+        return detail::shaped_record_verifies<Wrap, Stores, Ciphers>(wrap_, stores_, entry.record.unverified_value(),
+                                                                     fingerprint(), *private_);
     }
 
     /// True when this authority holds its private key, so that `deposit` verifies records.
@@ -181,14 +176,14 @@ public:
         transaction tx = repo_.begin();
         auto s = tx.find_record(serial);
         if (!s) return std::nullopt;
-        return to_entry(*s);
+        return detail::to_entry(*s);
     }
 
     /// Every record of `owner` (every record when `owner` is empty), ordered by serial.
     [[nodiscard]] std::vector<record_entry> list(std::string_view owner = {}) {
         transaction tx = repo_.begin();
         std::vector<record_entry> out;
-        for (const auto& s : tx.list_records(owner)) out.push_back(to_entry(s));
+        for (const auto& s : tx.list_records(owner)) out.push_back(detail::to_entry(s));
         return out;
     }
 
@@ -363,18 +358,10 @@ private:
         return verify_audit_trail(tx, fingerprint(), key);
     }
 
-    template <class F>
-    bytes dispatch_impl(std::uint16_t store_id, std::uint16_t cipher_id, F&& f) {
-        return detail::dispatch_record<Wrap, Stores, Ciphers>(stores_, store_id, cipher_id, std::forward<F>(f));
-    }
     void check_record(const escrow_record& r) { detail::check_record_shape<Wrap, Stores, Ciphers>(stores_, r, fingerprint()); }
     bool record_verifies(const escrow_record& r) {
         return detail::record_verifies<Wrap, Stores, Ciphers>(wrap_, stores_, r, *private_);
     }
-    bool stored_record_verifies(const stored_record& s) {
-        return detail::stored_record_verifies<Wrap, Stores, Ciphers>(wrap_, stores_, s, fingerprint(), *private_);
-    }
-    static record_entry to_entry(const stored_record& s) { return detail::to_entry(s); }
 
     void refuse_deposit(const escrow_record& record, const std::string& why) {
         transaction tx = repo_.begin();
@@ -389,7 +376,7 @@ private:
         const transaction_view<transaction> view(tx);
         actor = policy_.establish(request, signatures, view);
 
-        record_entry entry = to_entry(stored);
+        record_entry entry = detail::to_entry(stored);
         const escrow_record& rec = entry.record.unverified_value();  // its MAC is checked by open_record below
         if (rec.wrap_id != Wrap::id || !constant_time_equal(rec.authority_fingerprint, fingerprint()))
             throw error(errc::authentication_failed, "the stored record is not for this authority key (altered in the repository)");
@@ -400,7 +387,7 @@ private:
         out.cipher_id = rec.cipher_id;
         out.wrap_id = rec.wrap_id;
         out.store_id = rec.store_id;
-        out.blob = dispatch_impl(rec.store_id, rec.cipher_id, [&](auto& st, auto c) {
+        out.blob = detail::dispatch_record<Wrap, Stores, Ciphers>(stores_, rec.store_id, rec.cipher_id, [&](auto& st, auto c) {
             using C = typename decltype(c)::type;
             session_key key = open_record<C>(wrap_, st, rec, *private_, "the record was altered in the repository");
             return st.template encode_blob<C, Wrap>(wrap_.wrap(key, new_owner, default_random()));

@@ -118,6 +118,21 @@ bool record_verifies(Wrap& wrap, typename Stores::objects& stores, const escrow_
     }
 }
 
+/// `record_verifies` after `check_record_shape` against `fingerprint`: false too for a blob that
+/// does not decode or ids this authority does not handle.
+/// @throws escrow::error `bad_key` (made for another authority key), and as `record_verifies`.
+template <class Wrap, class Stores, class Ciphers>
+bool shaped_record_verifies(Wrap& wrap, typename Stores::objects& stores, const escrow_record& rec, const digest256& fingerprint,
+                            const typename Wrap::private_key& key) {
+    try {
+        check_record_shape<Wrap, Stores, Ciphers>(stores, rec, fingerprint);
+    } catch (const error& e) {
+        if (e.kind() == errc::malformed_blob || e.kind() == errc::unknown_policy_id) return false;
+        throw;
+    }
+    return record_verifies<Wrap, Stores, Ciphers>(wrap, stores, rec, key);
+}
+
 /// `record_verifies` for a stored encoding: false as well when it does not decode or is not for
 /// this authority.
 template <class Wrap, class Stores, class Ciphers>
