@@ -3,6 +3,7 @@
 /// `escrow authority --db DB serve`: the authority as an HTTPS service (escrow/service/).
 
 #include <escrow/service/authority_api.hpp>
+#include <escrow/service/authority_workers.hpp>
 #include <escrow/service/https_server.hpp>
 #include <escrow/service/tls_pin.hpp>
 
@@ -47,7 +48,8 @@ int authority_serve(const std::string& db, std::span<char* const> argv) {
     static constexpr option_spec specs[] = {{"listen", 0, true, false},      {"tls-cert", 0, true, false},
                                             {"tls-key", 0, true, false},     {"key", 0, true, false},
                                             {"client-ca", 0, true, false},   {"read-timeout", 0, true, false},
-                                            {"max-connections", 0, true, false}, {"max-body", 0, true, false}};
+                                            {"max-connections", 0, true, false}, {"max-body", 0, true, false},
+                                            {"check-threads", 0, true, false}};
     auto a = parse_args("authority serve", specs, argv);
     if (!a.operands().empty()) throw usage_error("authority serve: unexpected operand '" + a.operands().front() + "'");
     for (const char* required : {"listen", "tls-cert", "tls-key", "key"})
@@ -73,6 +75,11 @@ int authority_serve(const std::string& db, std::span<char* const> argv) {
         if (opts.max_body < 1024 || opts.max_body > 16 * 1024 * 1024)
             throw usage_error("authority serve: --max-body must be 1024 to 16777216 bytes");
     }
+    es::worker_options workers;
+    if (auto m = a.get("check-threads")) {
+        workers.check_threads = parse_unsigned(*m, "--check-threads");
+        if (workers.check_threads > 64) throw usage_error("authority serve: --check-threads must be 0 to 64");
+    }
     if (is_pkcs11_uri(*a.get("key")))
         throw usage_error("authority serve: --key must be the authority's private key file (a pkcs11: key is not served yet)");
     // The certificate's pin, for clients' --pin, before anything listens.
@@ -88,7 +95,8 @@ int authority_serve(const std::string& db, std::span<char* const> argv) {
             cli_authority<W, Repo> auth(repo, ea::dynamic_officer_quorum(d.quorum), cli_wrap<W>::load_private(*a.get("key"), "--key"));
             es::replay_guard guard;
             es::authority_api<cli_authority<W, Repo>, Repo> api(auth, repo, d.quorum, guard);
-            es::https_server server(opts, [&](const es::api_request& req) { return api.handle(req, ea::unix_now()); });
+            es::authority_workers<cli_authority<W, Repo>, Repo> pool(api, auth, workers);
+            es::https_server server(opts, es::https_server::async_handler(std::ref(pool)));
             server.stop_on_signals();
             const bool v6 = opts.host.find(':') != std::string::npos;
             std::cerr << "escrow: serving the " << W::name << " authority key SHA-256 " << escrow::hex::encode(auth.fingerprint())

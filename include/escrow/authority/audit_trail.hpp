@@ -28,10 +28,18 @@ struct audit_event {
     std::string reason;       ///< why (for a refusal), or empty
 };
 
-/// Appends `ev` at `time` after the log's head in `tx`. With `signer`, also stores the new head
-/// signed for the authority of `fingerprint` (`meta_keys::signed_head`), in the same transaction.
+/// Stores in `tx` the head `e` (the last entry appended) signed with `signer` for the authority of
+/// `fingerprint` (`meta_keys::signed_head`).
 template <class Transaction>
-void append_audit_event(Transaction& tx, audit_event ev, std::uint64_t time, const audit_signing_key* signer,
+void sign_audit_head(Transaction& tx, const audit_entry& e, const audit_signing_key& signer, const digest256& fingerprint) {
+    tx.set_meta(meta_keys::signed_head, signed_audit_head::sign(e.seq, e.hash, fingerprint, e.time, signer).encode());
+}
+
+/// Appends `ev` at `time` after the log's head in `tx`, and returns the entry. With `signer`, also
+/// stores the new head signed for the authority of `fingerprint` (`sign_audit_head`), in the same
+/// transaction.
+template <class Transaction>
+audit_entry append_audit_event(Transaction& tx, audit_event ev, std::uint64_t time, const audit_signing_key* signer,
                         const digest256& fingerprint) {
     const audit_head head = tx.audit_head();
     audit_entry e;
@@ -45,7 +53,8 @@ void append_audit_event(Transaction& tx, audit_event ev, std::uint64_t time, con
     e.prev_hash = head.hash;
     e.hash = e.compute_hash();
     tx.append_audit(e);
-    if (signer) tx.set_meta(meta_keys::signed_head, signed_audit_head::sign(e.seq, e.hash, fingerprint, e.time, *signer).encode());
+    if (signer) sign_audit_head(tx, e, *signer, fingerprint);
+    return e;
 }
 
 /// Walks the log in `tx` (`verify_chain`), then its signed head, if any, for the authority of

@@ -10,12 +10,14 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "escrow/authority/audit.hpp"
 #include "escrow/authority/audit_signing.hpp"
 #include "escrow/authority/audit_trail.hpp"
+#include "escrow/authority/deposit_batch.hpp"
 #include "escrow/authority/identity.hpp"
 #include "escrow/authority/officer_proof.hpp"
 #include "escrow/authority/owner_blob.hpp"
@@ -91,7 +93,7 @@ public:
     backup_authority(Repository& repo, IdentityPolicy policy, private_key key, Wrap wrap = Wrap{},
                      store_objects stores = store_objects{})
         : repo_(repo), policy_(std::move(policy)), wrap_(std::move(wrap)), stores_(std::move(stores)),
-          public_(wrap_.public_of(key)), private_(std::move(key)) {
+          public_(wrap_.public_of(key)), fingerprint_(wrap_.fingerprint(public_)), private_(std::move(key)) {
         audit_key_ = audit_signing_key::derive_if<Wrap>(*private_, fingerprint());
         bind_key();
     }
@@ -100,7 +102,7 @@ public:
     backup_authority(Repository& repo, IdentityPolicy policy, public_key key, Wrap wrap = Wrap{},
                      store_objects stores = store_objects{})
         : repo_(repo), policy_(std::move(policy)), wrap_(std::move(wrap)), stores_(std::move(stores)),
-          public_(std::move(key)) {
+          public_(std::move(key)), fingerprint_(wrap_.fingerprint(public_)) {
         bind_key();
     }
 
@@ -108,53 +110,60 @@ public:
     void set_clock(clock_function now) { now_ = std::move(now); }
 
     /// The SHA-256 fingerprint of the authority key, as records and requests carry it.
-    [[nodiscard]] digest256 fingerprint() { return wrap_.fingerprint(public_); }
+    [[nodiscard]] digest256 fingerprint() const { return fingerprint_; }
     /// The authority's public key.
     [[nodiscard]] const public_key& key() const noexcept { return public_; }
 
-    /// Stores `record` durably. Depositing the same record again changes nothing.
-    ///
-    /// An authority that holds its private key verifies every deposit: the record's blob must
-    /// unwrap and its MAC verify, so a record forged from the clear fields of an encrypted file is
-    /// refused. Everything in a record but its MAC can be read from the file it was made for, so an
-    /// authority without its key cannot tell a forgery from the real record; it stores the first
-    /// deposit under a serial, and a later deposit of a verifying record through an authority that
+    /// Stores `record` durably (`check_deposit`, then `deposit_batch` of one). Depositing the same
+    /// record again changes nothing. An authority that holds its private key verifies every
+    /// deposit (its blob unwraps, its MAC verifies), so a record forged from the clear fields of a
+    /// file is refused. One without its key cannot tell a forgery from the real record: it stores
+    /// the first deposit under a serial, and a later verifying deposit through an authority that
     /// holds the key replaces a stored record that does not verify (`deposit_result::replaced`,
-    /// audited). A verifying record is therefore never blocked for good by one that does not.
-    ///
+    /// audited), so a verifying record is never blocked for good by one that does not.
     /// @throws escrow::error `unknown_policy_id` (a wrap, store or cipher this authority does not
     /// handle), `bad_key` (made for another authority key), `authentication_failed` (the record
     /// does not verify under the authority's private key; audited), `malformed_blob`,
     /// `limit_exceeded`, `invalid_argument` (the serial already holds a different record that
     /// this deposit cannot displace; audited), `io_error`.
     deposit_result deposit(const escrow_record& record) {
-        bytes encoded = record.encode();
-        check_record(record);
-        const bool verified = private_.has_value();
-        if (verified && !record_verifies(record)) {
-            const std::string why = "the record does not verify under the authority key (forged or altered)";
-            refuse_deposit(record, why);
-            throw error(errc::authentication_failed, why + ": serial '" + record.info.serial + "' not stored");
-        }
-        transaction tx = repo_.begin();
-        if (auto existing = tx.find_record(record.info.serial)) {
-            if (existing->encoded == encoded) return deposit_result::already_present;
-            if (verified && !detail::stored_record_verifies<Wrap, Stores, Ciphers>(wrap_, stores_, *existing, fingerprint(), *private_)) {
-                tx.replace_record({record.info.serial, record.info.owner, record_status::active, std::move(encoded), now()});
-                append_audit(tx, audit_kind::deposit, record.info.serial, record.info.owner, audit_outcome::stored,
-                             "replaced a stored record that does not verify under the authority key");
-                tx.commit();
-                return deposit_result::replaced;
+        const checked_deposit c = check_deposit(record);
+        return deposit_batch(std::span(&c, 1)).front().value();
+    }
+
+    /// The first half of `deposit`, touching no repository: the record's shape and, with the
+    /// private key, its MAC (the costly part). With `concurrent_checks` (stateless wrap and
+    /// stores), it may run on several threads at once, beside the other members.
+    /// @throws what `deposit` throws for a failing key or token (not a verdict on the record).
+    [[nodiscard]] checked_deposit check_deposit(const escrow_record& record) {
+        return detail::check_deposit<Wrap, Stores, Ciphers>(wrap_, stores_, record, fingerprint_, private_ ? &*private_ : nullptr);
+    }
+    /// See `check_deposit`.
+    static constexpr bool concurrent_checks = std::is_empty_v<Wrap> && std::is_empty_v<store_objects>;
+
+    /// The second half of `deposit` for each record of `batch`, in order, in one transaction: one
+    /// durable commit for all (group commit). Each is stored, found present, or refused as `deposit`
+    /// would, per record, and audited per record; the head is signed once, at the end. @throws
+    /// escrow::error `io_error` (the transaction failed: none is stored), `bad_key` (checked by another authority).
+    [[nodiscard]] std::vector<deposit_outcome> deposit_batch(std::span<const checked_deposit> batch) {
+        std::vector<deposit_outcome> out;
+        std::optional<transaction> tx;
+        std::optional<audit_entry> last;
+        for (const checked_deposit& c : batch) {
+            if (!constant_time_equal(c.checked_by(), fingerprint_)) throw error(errc::bad_key, "a deposit checked by another authority");
+            if (c.problem() && c.audit_reason().empty()) {
+                out.push_back({std::nullopt, c.problem()});
+                continue;
             }
-            const std::string why = "serial '" + record.info.serial + "' already holds a different record";
-            append_audit(tx, audit_kind::deposit, record.info.serial, record.info.owner, audit_outcome::refused, why);
-            tx.commit();
-            throw error(errc::invalid_argument, why);
+            if (!tx) tx.emplace(repo_.begin());
+            const auto& info = c.record().info;
+            out.push_back(detail::store_checked(
+                *tx, c, now(), [&](audit_outcome o, std::string why) { last = append_audit(*tx, audit_kind::deposit, info.serial, info.owner, o, std::move(why), false); },
+                [&](const stored_record& s) { return detail::stored_record_verifies<Wrap, Stores, Ciphers>(wrap_, stores_, s, fingerprint_, *private_); }));
         }
-        tx.insert_record({record.info.serial, record.info.owner, record_status::active, std::move(encoded), now()});
-        append_audit(tx, audit_kind::deposit, record.info.serial, record.info.owner, audit_outcome::stored, "");
-        tx.commit();
-        return deposit_result::stored;
+        if (last && audit_key_) sign_audit_head(*tx, *last, *audit_key_, fingerprint_);
+        if (tx) tx->commit();
+        return out;
     }
 
     /// True when `entry`'s record verifies under this authority's private key: its blob unwraps and
@@ -333,6 +342,7 @@ private:
     [[no_unique_address]] Wrap wrap_;
     store_objects stores_;
     public_key public_;
+    digest256 fingerprint_;
     std::optional<private_key> private_;
     std::optional<audit_signing_key> audit_key_;
     clock_function now_ = unix_now;
@@ -347,26 +357,16 @@ private:
         tx.commit();
     }
 
-    void append_audit(transaction& tx, audit_kind kind, std::string serial, std::string actor, audit_outcome outcome,
-                      std::string reason) {
-        append_audit_event(tx, {kind, std::move(serial), std::move(actor), outcome, std::move(reason)}, now(),
-                           audit_key_ ? &*audit_key_ : nullptr, fingerprint());
+    // Appends an audit entry; `sign`: and signs the new head (a batch signs its last one only).
+    audit_entry append_audit(transaction& tx, audit_kind kind, std::string serial, std::string actor, audit_outcome outcome,
+                             std::string reason, bool sign = true) {
+        return append_audit_event(tx, {kind, std::move(serial), std::move(actor), outcome, std::move(reason)}, now(),
+                                  sign && audit_key_ ? &*audit_key_ : nullptr, fingerprint_);
     }
 
     audit_report verify_audit_with(const audit_public_key* key) {
         transaction tx = repo_.begin();
         return verify_audit_trail(tx, fingerprint(), key);
-    }
-
-    void check_record(const escrow_record& r) { detail::check_record_shape<Wrap, Stores, Ciphers>(stores_, r, fingerprint()); }
-    bool record_verifies(const escrow_record& r) {
-        return detail::record_verifies<Wrap, Stores, Ciphers>(wrap_, stores_, r, *private_);
-    }
-
-    void refuse_deposit(const escrow_record& record, const std::string& why) {
-        transaction tx = repo_.begin();
-        append_audit(tx, audit_kind::deposit, record.info.serial, record.info.owner, audit_outcome::refused, why);
-        tx.commit();
     }
 
     owner_blob recover_in(transaction& tx, const recovery_request& request, std::span<const officer_signature> signatures,

@@ -12,11 +12,13 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "escrow/authority/audit.hpp"
+#include "escrow/authority/deposit_batch.hpp"
 #include "escrow/authority/officer_proof.hpp"
 #include "escrow/authority/owner_blob.hpp"
 #include "escrow/authority/recovery_request.hpp"
@@ -111,7 +113,8 @@ struct api_response {
     return out;
 }
 
-/// The JSON API over one authority. Not thread-safe: the server calls it from one thread.
+/// The JSON API over one authority. `handle` is not thread-safe: call it from one thread (the
+/// static members, from any).
 ///
 /// @tparam Authority  a `backup_authority` that holds its private key (it verifies deposits and
 ///                    recovers)
@@ -130,15 +133,32 @@ public:
     [[nodiscard]] api_response handle(const api_request& req, std::uint64_t now) {
         try {
             return route(req, now);
-        } catch (const bad_request& e) {
-            return {e.status, error_json(e.kind, e.message)};
-        } catch (const error& e) {
-            return {status_for(e.kind()), error_json(e.kind(), error_detail(e))};
-        } catch (const nlohmann::json::exception& e) {
-            return {400, error_json(errc::invalid_argument, std::string("JSON of the wrong shape: ") + e.what())};
-        } catch (const std::exception& e) {
-            return {500, error_json(errc::io_error, e.what())};
+        } catch (...) {
+            return current_refusal();
         }
+    }
+
+    /// True for a deposit (`POST /v1/deposit`), which a server may answer in the three steps below
+    /// instead of `handle`: `parse_deposit`, the authority's `check_deposit` and `deposit_batch`,
+    /// then `deposit_answer`.
+    [[nodiscard]] static bool is_deposit(const api_request& req) {
+        return req.method == "POST" && std::string_view(req.target).substr(0, req.target.find('?')) == "/v1/deposit";
+    }
+
+    /// The record a deposit's body carries, or the response refusing the body. Touches nothing
+    /// shared: any thread may call it.
+    [[nodiscard]] static std::variant<api_response, escrow_record> parse_deposit(const api_request& req) {
+        try {
+            return deposit_record(req);
+        } catch (...) {
+            return current_refusal();
+        }
+    }
+
+    /// The response to the deposit of `rec` that came out as `outcome`.
+    [[nodiscard]] static api_response deposit_answer(const escrow_record& rec, const authority::deposit_outcome& outcome) {
+        if (const auto& e = outcome.problem) return {status_for(e->kind()), error_json(e->kind(), error_detail(*e))};
+        return deposit_answer(rec, *outcome.result);
     }
 
 private:
@@ -230,20 +250,42 @@ private:
                    {"window", guard_.window()}});
     }
 
-    api_response deposit(const api_request& req) {
+    // The response to what a request threw (inside a catch block).
+    static api_response current_refusal() {
+        try {
+            throw;
+        } catch (const bad_request& e) {
+            return {e.status, error_json(e.kind, e.message)};
+        } catch (const error& e) {
+            return {status_for(e.kind()), error_json(e.kind(), error_detail(e))};
+        } catch (const nlohmann::json::exception& e) {
+            return {400, error_json(errc::invalid_argument, std::string("JSON of the wrong shape: ") + e.what())};
+        } catch (const std::exception& e) {
+            return {500, error_json(errc::io_error, e.what())};
+        } catch (...) {
+            return {500, error_json(errc::io_error, "unexpected failure")};
+        }
+    }
+
+    static escrow_record deposit_record(const api_request& req) {
         const json j = parse_object(req.body);
         const bytes encoded = base64_member(j, "record", escrow_record::max_encoded);
-        escrow_record rec = [&] {
-            try {
-                return escrow_record::decode(encoded);
-            } catch (const error& e) {
-                throw bad_request{422, e.kind(), "the record does not parse: " + error_detail(e)};
-            }
-        }();
-        const auto r = auth_.deposit(rec);
-        using result_type = decltype(r);
+        try {
+            return escrow_record::decode(encoded);
+        } catch (const error& e) {
+            throw bad_request{422, e.kind(), "the record does not parse: " + error_detail(e)};
+        }
+    }
+
+    static api_response deposit_answer(const escrow_record& rec, authority::deposit_result r) {
+        using result_type = authority::deposit_result;
         const char* result = r == result_type::stored ? "stored" : r == result_type::replaced ? "replaced" : "already_present";
         return ok({{"serial", rec.info.serial}, {"result", result}}, r == result_type::already_present ? 200 : 201);
+    }
+
+    api_response deposit(const api_request& req) {
+        const escrow_record rec = deposit_record(req);
+        return deposit_answer(rec, auth_.deposit(rec));
     }
 
     api_response recover(const api_request& req) {

@@ -2,8 +2,9 @@
 /// @file
 /// `escrow::service::https_server`: HTTP/1.1 with keep-alive over TLS (1.2 minimum, 1.3 preferred)
 /// with Boost.Beast and OpenSSL, every resource bounded: header and body sizes, the time to read a
-/// request and to shake hands, the number of connections. It answers each request with a handler
-/// (`authority_api::handle`), called from the server's one thread, so the handler needs no lock.
+/// request and to shake hands, the number of connections. Its one thread only reads and writes
+/// sockets: each request goes to a handler that answers it, at once or later from any thread
+/// (`authority_workers`, which checks deposits on a pool and commits them in groups).
 #pragma once
 
 #include <chrono>
@@ -48,12 +49,22 @@ struct server_options {
 /// The HTTPS server. `run()` serves until `stop()` (or SIGTERM/SIGINT with `stop_on_signals`).
 class https_server {
 public:
-    /// The request handler.
+    /// A request handler that answers on the server's thread.
     using handler = std::function<api_response(const api_request&)>;
+    /// How an asynchronous handler answers: called once, from any thread.
+    using responder = std::function<void(api_response)>;
+    /// A request handler that answers later, through the responder it is given; it must return
+    /// at once (the server's thread serves every connection).
+    using async_handler = std::function<void(api_request, responder)>;
+
+    /// A server whose handler answers on its thread (the handler needs no lock).
+    /// @throws as the constructor below.
+    https_server(server_options opts, handler h)
+        : https_server(std::move(opts), async_handler([h = std::move(h)](api_request req, responder done) { done(h(req)); })) {}
 
     /// Loads the certificate and key, and listens. @throws escrow::error `bad_key` (certificate
     /// or key unusable), `io_error` (cannot listen).
-    https_server(server_options opts, handler h)
+    https_server(server_options opts, async_handler h)
         : opts_(std::move(opts)), handler_(std::move(h)), ssl_(boost::asio::ssl::context::tls_server), acceptor_(ioc_) {
         namespace ssl = boost::asio::ssl;
         try {
@@ -177,8 +188,16 @@ private:
             in.time = header(signature_headers::time);
             in.nonce = header(signature_headers::nonce);
             in.signature = header(signature_headers::signature);
-            api_response out = server_.handler_(in);
-            write(out, req.keep_alive() && !server_.stopping_, req.version());
+            // The answer comes back to this thread; until it does, the work guard keeps run() from
+            // returning (a graceful stop waits for it).
+            auto done = [self = shared_from_this(), work = boost::asio::make_work_guard(server_.ioc_), keep = req.keep_alive(),
+                         version = req.version()](api_response out) mutable {
+                auto& ioc = self->server_.ioc_;
+                boost::asio::post(ioc, [self = std::move(self), work = std::move(work), keep, version, out = std::move(out)] {
+                    self->write(out, keep && !self->server_.stopping_, version);
+                });
+            };
+            server_.handler_(std::move(in), std::move(done));
         }
 
         void reply_and_close(unsigned status, std::string body) { write({status, std::move(body)}, false, 11); }
@@ -237,7 +256,7 @@ private:
     }
 
     server_options opts_;
-    handler handler_;
+    async_handler handler_;
     boost::asio::io_context ioc_{1};
     boost::asio::ssl::context ssl_;
     tcp::acceptor acceptor_;
