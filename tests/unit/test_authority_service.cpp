@@ -6,6 +6,7 @@
 #include <escrow/authority/sqlite_repository.hpp>
 #include <escrow/service/authority_api.hpp>
 #include <escrow/service/authority_client.hpp>
+#include <escrow/service/authority_workers.hpp>
 #include <escrow/service/https_server.hpp>
 #include <escrow/service/tls_pin.hpp>
 
@@ -32,23 +33,25 @@ using repo_type = ea::sqlite_repository;
 using authority_type = rsa_authority<repo_type, ea::officer_quorum<2>>;
 
 // The service over an SQLite repository with the test authority (quorum 2, officers 0-2), its
-// server running on its own thread; every request it handles is counted.
+// server running on its own thread and its requests answered by authority_workers (deposits
+// checked on two threads, committed in groups); every request it handles is counted.
 struct running_service {
     fs::path dir;
     repo_type repo;
     quorum_setup<repo_type> setup;
     es::replay_guard guard;
     es::authority_api<authority_type, repo_type> api;
+    es::authority_workers<authority_type, repo_type> workers;
     std::atomic<int> requests{0};
     es::https_server server;
     std::thread thread;
 
     explicit running_service(const fs::path& d)
-        : dir(d), repo(d / "authority.db"), setup(repo), api(setup.authority, repo, 2, guard),
-          server(options(d), [this](const es::api_request& r) {
+        : dir(d), repo(d / "authority.db"), setup(repo), api(setup.authority, repo, 2, guard), workers(api, setup.authority),
+          server(options(d), es::https_server::async_handler([this](es::api_request r, es::https_server::responder done) {
               ++requests;
-              return api.handle(r, ea::unix_now());
-          }) {
+              workers(std::move(r), std::move(done));
+          })) {
         thread = std::thread([this] { server.run(); });
     }
     ~running_service() {
@@ -189,4 +192,60 @@ TEST_CASE("A wrong pin or an untrusted certificate is refused before any request
     es::authority_client right_pin(pinned);
     REQUIRE(right_pin.deposit(file.records[0]) == "stored");
     REQUIRE(svc.requests.load() == before + 1);
+}
+
+TEST_CASE("Deposits from 8 connections at once, checked on the pool and committed in groups: each answered as on its own",
+          "[service][deposit][concurrency]") {
+    auto dir = scratch("service-group");
+    running_service svc(dir);
+    static_assert(authority_type::concurrent_checks, "the RSA authority's checks run on the pool");
+    constexpr int connections = 8, each = 6;
+    // Per connection: records of its own, a forgery, and a genuine record whose serial is taken.
+    std::vector<std::vector<escrow::escrow_record>> records(connections), squatters(connections);
+    for (int c = 0; c < connections; ++c)
+        for (int i = 0; i < each; ++i) {
+            records[c].push_back(make_file("SVC-G-" + std::to_string(c) + "-" + std::to_string(i), 10).records[0]);
+            squatters[c].push_back(make_file("SVC-G-TAKEN", 10).records[0]);
+        }
+    REQUIRE(svc.client().deposit(make_file("SVC-G-TAKEN", 10).records[0]) == "stored");
+    escrow::escrow_record forged = records[0][0];
+    forged.mac[0] ^= 1;
+    std::atomic<int> stored{0}, present{0}, refused_forged{0}, refused_taken{0}, other{0};
+    std::vector<std::thread> threads;
+    for (int c = 0; c < connections; ++c)
+        threads.emplace_back([&, c] {
+            auto client = svc.client();
+            const auto k = static_cast<std::size_t>(c);
+            auto refusal = [&](const escrow::escrow_record& r) {
+                try {
+                    (void)client.deposit(r);
+                } catch (const escrow::error& e) {
+                    return e.kind();
+                }
+                return escrow::errc::io_error;  // not refused: counted as other below
+            };
+            for (std::size_t i = 0; i < records[k].size(); ++i) {
+                (client.deposit(records[k][i]) == "stored" ? stored : other)++;
+                (client.deposit(records[k][i]) == "already_present" ? present : other)++;
+                (refusal(forged) == escrow::errc::authentication_failed ? refused_forged : other)++;
+                (refusal(squatters[k][i]) == escrow::errc::invalid_argument ? refused_taken : other)++;
+            }
+        });
+    for (auto& t : threads) t.join();
+    CHECK(other == 0);
+    CHECK(stored == connections * each);
+    CHECK(present == connections * each);
+    CHECK(refused_forged == connections * each);
+    CHECK(refused_taken == connections * each);
+    auto client = svc.client();
+    CHECK(client.list("", officer_keys()[0]).size() == static_cast<std::size_t>(connections * each + 1));
+    auto snap = client.audit(officer_keys()[1]);
+    auto rep = ea::verify_chain(snap.entries, snap.head);
+    auto key = ea::audit_public_key::load(escrow::as_bytes(client.audit_key()));
+    ea::check_signed_head(rep, snap.entries, snap.signed_head, client.info().fingerprint, &key);
+    REQUIRE(rep.valid);
+    CHECK(rep.signed_seq == snap.entries.size());  // a batch signs its last entry
+    // bind, 3 officers, SVC-G-TAKEN, then per deposit: stored, forgery refused, taken serial
+    // refused (a record present again is not audited).
+    CHECK(snap.entries.size() == 5 + 3 * connections * each);
 }
