@@ -277,6 +277,68 @@ TEMPLATE_TEST_CASE("A forged deposit is refused by an authority holding its key,
     CHECK(s.authority.verify_audit().valid);
 }
 
+TEMPLATE_TEST_CASE("A batch of checked deposits is one transaction: each record stored, present or refused and audited "
+                   "as on its own, the head signed once", "[authority][conformance][hardening]", ESCROW_REPOSITORIES) {
+    backend<TestType> b("batch");
+    auto repo = b.open();
+    quorum_setup<TestType> s(*repo);
+    rsa_authority<TestType, ea::officer_quorum<2>> keyless(*repo, {}, keys().authority.public_key());
+    keyless.set_clock([] { return t0; });
+    auto a = make_file("BATCH-A").records.front(), b1 = make_file("BATCH-B").records.front();
+    auto taken2 = make_file("BATCH-B").records.front();  // genuine, but its serial is taken in the batch
+    auto forged = make_file("BATCH-F").records.front();
+    forged.mac[0] ^= 0x01;
+    auto e = make_file("BATCH-E").records.front();
+    auto e_forged = e;
+    e_forged.mac[1] ^= 0x01;
+    REQUIRE(keyless.deposit(e_forged) == ea::deposit_result::stored);  // a squatter, stored without the key
+    ea::memory_repository elsewhere;
+    rsa_authority<ea::memory_repository, ea::officer_quorum<2>> other(elsewhere, {}, keys().owner.clone());
+    const auto before = s.authority.audit_log().size();
+
+    std::vector<ea::checked_deposit> batch;
+    for (const auto* r : {&a, &b1, &a, &forged, &taken2, &e}) batch.push_back(s.authority.check_deposit(*r));
+    auto misaddressed = make_file("BATCH-X").records.front();
+    misaddressed.authority_fingerprint[0] ^= 1;
+    batch.push_back(s.authority.check_deposit(misaddressed));  // refused unaudited, as before any deposit
+    CHECK(batch[0].verified());
+    CHECK_FALSE(batch[3].verified());
+    CHECK(batch[3].audit_reason().find("does not verify") != std::string::npos);
+    CHECK(batch.back().audit_reason().empty());
+
+    auto out = s.authority.deposit_batch(batch);
+    REQUIRE(out.size() == batch.size());
+    CHECK(out[0].value() == ea::deposit_result::stored);
+    CHECK(out[1].value() == ea::deposit_result::stored);
+    CHECK(out[2].value() == ea::deposit_result::already_present);  // the first of the batch, seen in its transaction
+    CHECK_ESCROW_ERROR((void)out[3].value(), errc::authentication_failed);
+    CHECK_ESCROW_ERROR((void)out[4].value(), errc::invalid_argument);
+    CHECK(out[5].value() == ea::deposit_result::replaced);
+    CHECK_ESCROW_ERROR((void)out[6].value(), errc::bad_key);
+    CHECK(s.authority.find("BATCH-B")->record.unverified_value().encode() == b1.encode());
+    CHECK(s.authority.find("BATCH-E")->record.unverified_value().encode() == e.encode());
+    CHECK_FALSE(s.authority.find("BATCH-F").has_value());
+
+    auto log = s.authority.audit_log();
+    REQUIRE(log.size() == before + 5);  // A, B stored; F, B again refused; E replaced
+    CHECK(log[before + 2].outcome == ea::audit_outcome::refused);
+    CHECK(log[before + 2].serial == "BATCH-F");
+    CHECK(log[before + 3].serial == "BATCH-B");
+    CHECK(log[before + 4].reason.find("replaced") != std::string::npos);
+    auto rep = s.authority.verify_audit();
+    CHECK(rep.valid);
+    CHECK(rep.signature_checked);
+    CHECK(rep.signed_seq == log.size());
+
+    // A record checked by another authority is refused and the whole batch with it: nothing stored.
+    std::vector<ea::checked_deposit> mixed;
+    mixed.push_back(s.authority.check_deposit(make_file("BATCH-Y").records.front()));
+    mixed.push_back(other.check_deposit(make_file("BATCH-Z").records.front()));
+    CHECK_ESCROW_ERROR((void)s.authority.deposit_batch(mixed), errc::bad_key);
+    CHECK_FALSE(s.authority.find("BATCH-Y").has_value());
+    CHECK(s.authority.audit_log().size() == log.size());
+}
+
 TEMPLATE_TEST_CASE("Four writers at once, each on its own connection, keep every record and one valid audit chain",
                    "[authority][conformance][concurrency]", ESCROW_REPOSITORIES) {
     backend<TestType> b("writers");
