@@ -249,3 +249,23 @@ TEST_CASE("Deposits from 8 connections at once, checked on the pool and committe
     // refused (a record present again is not audited).
     CHECK(snap.entries.size() == 5 + 3 * connections * each);
 }
+
+TEST_CASE("An officer request replayed after the server restarted is refused: its nonce is kept in the database",
+          "[service][auth]") {
+    auto dir = scratch("service-restart");
+    es::api_request good;
+    {
+        running_service svc(dir);
+        auto client = svc.client();
+        auto s = es::request_signature::sign(officer_keys()[0], client.info().fingerprint, "GET", "/v1/officers", {}, ea::unix_now());
+        good = {"GET", "/v1/officers", "", escrow::hex::encode(s.officer), std::to_string(s.time), escrow::hex::encode(s.nonce),
+                escrow::hex::encode(s.signature)};
+        REQUIRE(client.exchange(good).status == 200);
+    }
+    running_service again(dir);  // a new replay guard, the same database
+    auto client = again.client();
+    auto replay = client.exchange(good);
+    REQUIRE(replay.status == 401);
+    REQUIRE(replay.body.find("replayed") != std::string::npos);
+    REQUIRE(client.officers(officer_keys()[1]).size() == 3);  // a fresh request still answers
+}

@@ -212,11 +212,26 @@ private:
             if (!key.verify(request_signature::signed_message(fp, req.method, req.target, body, sig.time, sig.nonce), sig.signature))
                 throw error(errc::identity_rejected, "the request's officer signature does not verify");
             guard_.accept(sig.time, sig.nonce, now);
+            remember_nonce(sig.nonce, sig.time);
             return officer->name;
         } catch (const error& e) {
             throw bad_request{401, e.kind() == errc::limit_exceeded ? errc::limit_exceeded : errc::identity_rejected,
                               error_detail(e)};
         }
+    }
+
+    // The replay guard forgets on a restart; the repository does not. An officer request's nonce
+    // is stored beside granted recoveries' nonces (told apart by this prefix, and by length),
+    // marked to expire when its window has passed, so a request replayed after a restart is
+    // refused too. One durable commit per officer request (these are rare).
+    static constexpr std::string_view officer_nonce_prefix = "escrow/v1 officer request nonce\n";
+    void remember_nonce(byte_view nonce, std::uint64_t time) {
+        bytes key(officer_nonce_prefix.begin(), officer_nonce_prefix.end());
+        key.insert(key.end(), nonce.begin(), nonce.end());
+        auto tx = repo_.begin();
+        if (tx.nonce_used(key)) throw error(errc::identity_rejected, "the request was replayed (its nonce was seen before a restart)");
+        tx.insert_nonce(key, time + 2 * guard_.window());
+        tx.commit();
     }
 
     api_response route(const api_request& req, std::uint64_t now) {
