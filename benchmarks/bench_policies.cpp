@@ -9,6 +9,9 @@
 // preallocated buffer, on one thread. MB = 10^6 bytes.
 #include <benchmark/benchmark.h>
 
+#include <cryptopp/poly1305.h>
+
+#include <escrow/detail/poly1305.hpp>
 #include <escrow/escrow.hpp>
 #include <escrow/legacy/presets.hpp>
 
@@ -29,6 +32,31 @@ bytes random_bytes(std::size_t n) {
     bytes b(n);
     escrow::default_random().fill(b);
     return b;
+}
+
+// Poly1305 alone over 64 KiB messages (the age format's chunk), one tag per message: the library's
+// 64-bit-limb code on its scalar and its AVX2 path (detail/poly1305_limb64.hpp), and Crypto++'s.
+void mac_poly1305(benchmark::State& state, int which) {
+    const std::size_t n = 64 * 1024;
+    bytes msg = random_bytes(n), key = random_bytes(32), tag(16);
+    if (which == 1 && !escrow::detail::poly1305_avx2_usable()) {
+        state.SkipWithError("no AVX2 on this processor");
+        return;
+    }
+    for (auto _ : state) {
+        if (which == 2) {
+            CryptoPP::Poly1305TLS mac(key.data(), key.size());
+            mac.Update(msg.data(), n);
+            mac.Final(tag.data());
+        } else {
+            escrow::detail::poly1305_limb64 mac(key.data(), which ? escrow::detail::poly1305_path::avx2
+                                                                  : escrow::detail::poly1305_path::scalar);
+            mac.update(msg.data(), n);
+            mac.finish(tag.data());
+        }
+        benchmark::DoNotOptimize(tag.data());
+    }
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * n));
 }
 
 template <class Cipher>
@@ -158,6 +186,9 @@ int main(int argc, char** argv) {
     static const x25519_private_key x = x25519_private_key::generate();
     static const x25519_private_key x2 = x25519_private_key::generate();
 
+    benchmark::RegisterBenchmark("mac/poly1305/scalar", mac_poly1305, 0)->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark("mac/poly1305/avx2", mac_poly1305, 1)->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark("mac/poly1305/cryptopp", mac_poly1305, 2)->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark("cipher/aes256-gcm-stream/seal", cipher_seal<cipher::aes256_gcm_stream>)->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark("cipher/aes256-gcm-stream/open", cipher_open<cipher::aes256_gcm_stream>)->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark("cipher/chacha20-poly1305-stream/seal", cipher_seal<cipher::chacha20_poly1305_stream>)

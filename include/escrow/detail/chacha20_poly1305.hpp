@@ -16,7 +16,8 @@ namespace escrow::detail {
 /// ChaCha20-Poly1305 with a 256-bit key, a 96-bit nonce and a 128-bit tag (RFC 8439, section 2.8).
 ///
 /// ChaCha20 is Crypto++'s (`ChaChaTLS`, vectorised); the MAC is `detail::poly1305`, the library's
-/// own on 64-bit limbs where the compiler has `unsigned __int128`, Crypto++'s `Poly1305TLS`
+/// own on 64-bit limbs where the compiler has `unsigned __int128` (four blocks at a time in AVX2
+/// registers where the processor has AVX2), Crypto++'s `Poly1305TLS`
 /// elsewhere or under `ESCROW_POLY1305_PORTABLE` (detail/poly1305.hpp). Either way, opening checks
 /// the tag, in constant time, before it decrypts, so a forged message never produces plaintext,
 /// not even in `out`.

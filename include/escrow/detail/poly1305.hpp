@@ -7,6 +7,10 @@
 /// `__SIZEOF_INT128__`), and Crypto++'s `Poly1305TLS` (`poly1305_cryptopp`) otherwise, e.g. under
 /// MSVC. Both give the same tags, so the choice changes no file format.
 ///
+/// On x86-64 with GCC or Clang, `poly1305_limb64` takes runs of full blocks four at a time through
+/// AVX2 (`poly1305_avx2.hpp`) when the processor has it, asked once at run time; the build needs no
+/// `-mavx2`. Define `ESCROW_POLY1305_NO_AVX2` to leave that code out (the scalar code everywhere).
+///
 /// Define `ESCROW_POLY1305_PORTABLE` to take Crypto++'s code even where `unsigned __int128` exists
 /// (the tests build the age known-answer tests that way, so the fallback is tested where the
 /// 64-bit code is the default). Define it, or leave it, alike in every translation unit of a
