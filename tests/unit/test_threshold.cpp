@@ -24,6 +24,7 @@ using escrow_test::error_kind;
 using host_type = escrow::native_mixed_encryptor;
 using private_key = host_type::private_key;
 using public_key = host_type::public_key;
+using age_host = escrow::age_mixed_encryptor;
 
 escrow::bytes test_key(const std::string& name) {
     std::ifstream in(std::string(ESCROW_TEST_KEYS_DIR) + "/" + name, std::ios::binary);
@@ -31,8 +32,10 @@ escrow::bytes test_key(const std::string& name) {
     return escrow::bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-public_key public_of(const private_key& k) {
-    return std::visit([](const auto& key) -> public_key { return key.public_key(); }, k);
+template <class Key>
+auto public_of(const Key& k) {
+    using Pub = std::conditional_t<std::is_same_v<Key, age_host::private_key>, age_host::public_key, public_key>;
+    return std::visit([](const auto& key) -> Pub { return key.public_key(); }, k);
 }
 
 // The three authorities, one of each wrap of the native preset.
@@ -44,25 +47,28 @@ std::vector<private_key> authority_keys() {
     return out;
 }
 
-template <class F>
-std::string message_of(F&& f) {
-    try {
-        f();
-    } catch (const escrow::error& e) {
-        return e.what();
-    }
-    return "";
+// The age preset's three authorities: X25519, ssh-rsa, ssh-ed25519.
+std::vector<age_host::private_key> age_authority_keys() {
+    std::vector<age_host::private_key> out;
+    out.emplace_back(escrow::x25519_private_key::load(test_key("x25519_authority.txt")));
+    out.emplace_back(escrow::ssh_rsa_private_key::load(test_key("ssh_rsa_authority")));
+    out.emplace_back(escrow::ssh_ed25519_private_key::load(test_key("ssh_ed25519_authority")));
+    return out;
 }
+
+using escrow_test::message_of;
 
 struct sealed_file {
     escrow::bytes file;
     std::vector<escrow::escrow_record> records;
 };
 
-sealed_file seal(const escrow::bytes& plain, const private_key& owner, const std::vector<private_key>& auths, std::size_t k) {
-    std::vector<public_key> pubs;
+template <class Host = host_type>
+sealed_file seal(const escrow::bytes& plain, const typename Host::private_key& owner,
+                 const std::vector<typename Host::private_key>& auths, std::size_t k) {
+    std::vector<typename Host::public_key> pubs;
     for (const auto& a : auths) pubs.push_back(public_of(a));
-    host_type host;
+    Host host;
     escrow::memory_source in(plain);
     escrow::memory_sink out;
     sealed_file s;
@@ -72,17 +78,19 @@ sealed_file seal(const escrow::bytes& plain, const private_key& owner, const std
 }
 
 // Opens `f` with the authorities and records at `which`, returning the plaintext.
-escrow::bytes open_with(const sealed_file& f, const std::vector<private_key>& auths, std::vector<std::size_t> which,
-                        std::vector<escrow::escrow_record> records = {}) {
+template <class Host = host_type>
+escrow::bytes open_with(const sealed_file& f, const std::vector<typename Host::private_key>& auths,
+                        std::vector<std::size_t> which, std::vector<escrow::escrow_record> records = {}) {
+    using Key = typename Host::private_key;
     if (records.empty()) records = f.records;
-    host_type host;
+    Host host;
     escrow::memory_source src(f.file);
     const auto h = host.read_header(src);
     std::vector<escrow::escrow_record> recs;
-    std::vector<private_key> keys;
+    std::vector<Key> keys;
     for (auto i : which) {
         recs.push_back(records[i]);
-        keys.push_back(std::visit([](const auto& key) -> private_key { return key.clone(); }, auths[i]));
+        keys.push_back(std::visit([](const auto& key) -> Key { return key.clone(); }, auths[i]));
     }
     escrow::session_key sk = host.open_shares(h, recs, keys);
     escrow::memory_sink out;
@@ -92,15 +100,13 @@ escrow::bytes open_with(const sealed_file& f, const std::vector<private_key>& au
 
 }  // namespace
 
-TEST_CASE("A 2-of-3 native file opens for its owner and every pair of authorities, for no authority alone",
-          "[host][native][threshold]") {
-    const auto owner = private_key(escrow::rsa_private_key::load(test_key("rsa_owner.pem")));
-    const auto auths = authority_keys();
+template <class Host>
+void two_of_three(const typename Host::private_key& owner, const std::vector<typename Host::private_key>& auths) {
     for (std::size_t size : {std::size_t{0}, std::size_t{1} << 20, std::size_t{5} << 20}) {
         INFO("size " << size);
         escrow::bytes plain(size);
         escrow::default_random().fill(plain);
-        const sealed_file f = seal(plain, owner, auths, 2);
+        const sealed_file f = seal<Host>(plain, owner, auths, 2);
         REQUIRE(f.records.size() == 3);
         for (std::size_t i = 0; i < 3; ++i) {
             CHECK(f.records[i].threshold == 2);
@@ -108,7 +114,7 @@ TEST_CASE("A 2-of-3 native file opens for its owner and every pair of authoritie
             CHECK(f.records[i].share_index == i + 1);
             CHECK(f.records[i].encoded_version() == 2);
         }
-        host_type host;
+        Host host;
         {
             escrow::memory_source src(f.file);
             escrow::memory_sink out;
@@ -122,17 +128,43 @@ TEST_CASE("A 2-of-3 native file opens for its owner and every pair of authoritie
             const std::string m = message_of([&] { host.decrypt(src, out, auths[a]); });
             CHECK(m.find("[escrow.no_matching_key]") == 0);
             CHECK(m.find("2 of its 3 authority keys") != std::string::npos);
-            const std::string alone = message_of([&] { (void)open_with(f, auths, {a}); });
+            const std::string alone = message_of([&] { (void)open_with<Host>(f, auths, {a}); });
             CHECK(alone.find("[escrow.no_matching_key]") == 0);
             CHECK(alone.find("1 more needed") != std::string::npos);
             // The same share twice is still one share.
-            CHECK(message_of([&] { (void)open_with(f, auths, {a, a}); }).find("1 more needed") != std::string::npos);
+            CHECK(message_of([&] { (void)open_with<Host>(f, auths, {a, a}); }).find("1 more needed") != std::string::npos);
             for (std::size_t b = 0; b < 3; ++b)
-                if (b != a) CHECK(open_with(f, auths, {a, b}) == plain);
+                if (b != a) CHECK(open_with<Host>(f, auths, {a, b}) == plain);
         }
-        CHECK(open_with(f, auths, {0, 1, 2}) == plain);
+        CHECK(open_with<Host>(f, auths, {0, 1, 2}) == plain);
     }
 }
+
+TEST_CASE("A 2-of-3 native file opens for its owner and every pair of authorities, for no authority alone",
+          "[host][native][threshold]") {
+    two_of_three<host_type>(private_key(escrow::rsa_private_key::load(test_key("rsa_owner.pem"))), authority_keys());
+}
+
+TEST_CASE("A 2-of-3 age file opens for its owner and every pair of authorities, for no authority alone",
+          "[host][age][threshold]") {
+    two_of_three<age_host>(age_host::private_key(escrow::x25519_private_key::load(test_key("x25519_owner.txt"))),
+                           age_authority_keys());
+}
+
+TEST_CASE("An age k-of-n file carries its section in one escrow-kofn stanza, and only the owner's stanza besides",
+          "[host][age][threshold]") {
+    const auto owner = age_host::private_key(escrow::x25519_private_key::load(test_key("x25519_owner.txt")));
+    const sealed_file f = seal<age_host>(escrow::bytes(5, 7), owner, age_authority_keys(), 2);
+    const std::string text(f.file.begin(), f.file.end());
+    CHECK(text.find("\n-> escrow-kofn 2 3 ") != std::string::npos);
+    escrow::memory_source src(f.file);
+    const auto h = escrow::store::age::parse(src);
+    REQUIRE(h.threshold);
+    CHECK(h.recipients.size() == 1);
+    CHECK(h.recipients[0].type == "X25519");
+    CHECK(h.threshold->commitments.size() == 3);
+}
+
 
 TEST_CASE("A share that is not the file's is named before combination", "[host][native][threshold]") {
     const auto owner = private_key(escrow::rsa_private_key::load(test_key("rsa_owner.pem")));

@@ -95,7 +95,7 @@ inline void check_share_record(const file_header& h, const escrow_record& rec) {
     if (!rec.is_share())
         throw error(errc::invalid_argument, "record " + rec.info.serial + " holds a whole session key, not a share: "
                                             "it belongs to a file without a threshold");
-    if (rec.info.serial != h.info.serial)
+    if (!h.info.serial.empty() && rec.info.serial != h.info.serial)  // age headers carry no serial
         throw error(errc::invalid_argument, share_name(rec) + " is for file serial " + rec.info.serial +
                                                 ", not this file's (" + h.info.serial + ")");
     if (rec.threshold != t.threshold || rec.share_count != t.share_count)
