@@ -18,6 +18,7 @@
 
 #include "cli_jobs.hpp"
 #include "cli_pkcs11.hpp"
+#include "cli_shares.hpp"
 
 namespace escrow_cli {
 
@@ -238,15 +239,10 @@ void decrypt_age_from(const decrypt_job& job, Source& in, const std::vector<age_
     std::optional<escrow::session_key> sk;
     if (h.unverified_value().threshold && !job.record_paths.empty()) {
         // A k-of-n file with share records: K identities, each with its record, paired by order.
-        if (job.record_paths.size() != ids.size())
-            throw usage_error("decrypt: a k-of-n file takes one identity per --record, paired by order (" +
-                              std::to_string(ids.size()) + " identities, " + std::to_string(job.record_paths.size()) +
-                              " --record)");
+        const std::vector<escrow::escrow_record> records = load_share_records(job, ids.size());
         using mixed_key = escrow::age_mixed_encryptor::private_key;
         std::vector<mixed_key> keys;
         for (const auto& id : ids) keys.push_back(std::visit([](const auto& k) -> mixed_key { return k.clone(); }, id));
-        std::vector<escrow::escrow_record> records;
-        for (const auto& r : job.record_paths) records.push_back(load_record(r));
         sk = escrow::age_mixed_encryptor{}.open_shares(h, records, keys);
     }
     if (!sk) sk = open_age_with<escrow::age_encryptor, escrow::x25519_private_key>(h, ids, job, record);

@@ -21,6 +21,7 @@
 
 #include "cli_jobs.hpp"
 #include "cli_pkcs11.hpp"
+#include "cli_shares.hpp"
 
 namespace escrow_cli {
 
@@ -133,13 +134,7 @@ int decrypt_native(const decrypt_job& job, decrypt_input& in) {
     std::optional<escrow::session_key> shared;
     if (h.unverified_value().threshold && !job.record_paths.empty()) {
         // A k-of-n file with share records: K keys, each with its record, paired by order.
-        if (job.record_paths.size() != keys.size())
-            throw usage_error("decrypt: a k-of-n file takes one --key per --record, paired by order (" +
-                              std::to_string(keys.size()) + " --key, " + std::to_string(job.record_paths.size()) +
-                              " --record)");
-        std::vector<escrow::escrow_record> records;
-        for (const auto& r : job.record_paths) records.push_back(load_record(r));
-        shared = enc.open_shares(h, records, keys);
+        shared = enc.open_shares(h, load_share_records(job, keys.size()), keys);
     }
     std::optional<escrow::escrow_record> record;
     if (job.record_path && !shared) record = load_record(*job.record_path);
