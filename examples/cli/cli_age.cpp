@@ -18,6 +18,7 @@
 
 #include "cli_jobs.hpp"
 #include "cli_pkcs11.hpp"
+#include "cli_shares.hpp"
 
 namespace escrow_cli {
 
@@ -135,14 +136,18 @@ int encrypt_age_with(const encrypt_job& job, const Key& owner, const std::vector
     output_file out(job.out_path);
     Encryptor enc;
     std::vector<escrow::escrow_record> records;
+    // The set host writes k-of-n files (--threshold K >= 2); K = 1 is its plain encrypt.
+    auto seal = [&](auto& src, auto& sink) {
+        if constexpr (escrow::is_wrap_set<typename Encryptor::wrap_type>)
+            return enc.encrypt_threshold(src, sink, owner, std::span<const Key>(authorities), job.threshold, job.info);
+        else return enc.encrypt(src, sink, owner, std::span<const Key>(authorities), job.info);
+    };
     if (job.armor) {
         escrow::store::age_armor_sink<output_file> armored(out);
-        records = enc.encrypt(in, armored, owner, std::span<const Key>(authorities), job.info);
+        records = seal(in, armored);
         armored.finish();
     } else {
-        records = with_payload_io(in, 0, in, out, [&](auto& src, auto& sink) {
-            return enc.encrypt(src, sink, owner, std::span<const Key>(authorities), job.info);
-        });
+        records = with_payload_io(in, 0, in, out, seal);
     }
     commit_encrypt(job, out, records);
     return exit_code::ok;
@@ -165,9 +170,10 @@ int encrypt_age(const encrypt_job& job) {
         if (authorities.back().index() == owner.index())
             refuse_owner_as_authority(fingerprint(owner), fingerprint(authorities.back()), a);
     }
-    // Recipients of several kinds: the age preset of the three wraps (a file as age -r/-R writes).
+    // Recipients of several kinds: the age preset of the three wraps (a file as age -r/-R writes);
+    // a k-of-n file too, whatever its kinds.
     for (const auto& a : authorities)
-        if (a.index() != owner.index()) return encrypt_age_mixed(job, owner, authorities);
+        if (a.index() != owner.index() || job.threshold > 1) return encrypt_age_mixed(job, owner, authorities);
     return std::visit(
         [&](const auto& k) {
             using key = std::decay_t<decltype(k)>;
@@ -230,10 +236,20 @@ void decrypt_age_from(const decrypt_job& job, Source& in, const std::vector<age_
             throw escrow::error(escrow::errc::no_matching_key,
                                 "the input is encrypted with a passphrase (age -p): escrow opens files made for keys; "
                                 "decrypt it with 'age -d'");
-    std::optional<escrow::session_key> sk = open_age_with<escrow::age_encryptor, escrow::x25519_private_key>(h, ids, job, record);
+    std::optional<escrow::session_key> sk;
+    if (h.unverified_value().threshold && !job.record_paths.empty()) {
+        // A k-of-n file with share records: K identities, each with its record, paired by order.
+        const std::vector<escrow::escrow_record> records = load_share_records(job, ids.size());
+        using mixed_key = escrow::age_mixed_encryptor::private_key;
+        std::vector<mixed_key> keys;
+        for (const auto& id : ids) keys.push_back(std::visit([](const auto& k) -> mixed_key { return k.clone(); }, id));
+        sk = escrow::age_mixed_encryptor{}.open_shares(h, records, keys);
+    }
+    if (!sk) sk = open_age_with<escrow::age_encryptor, escrow::x25519_private_key>(h, ids, job, record);
     if (!sk) sk = open_age_with<escrow::age_ssh_encryptor, escrow::ssh_rsa_private_key>(h, ids, job, record);
     if (!sk) sk = open_age_with<escrow::age_ssh_ed25519_encryptor, escrow::ssh_ed25519_private_key>(h, ids, job, record);
     if (!sk) {
+        if (h.unverified_value().threshold) escrow::detail::throw_shares_needed(*h.unverified_value().threshold);
         if (record)
             throw escrow::error(escrow::errc::no_matching_key, "--record " + in_quotes(*job.record_path) +
                                                                    " was made for a different authority key than " +
@@ -255,7 +271,7 @@ int decrypt_age(const decrypt_job& job, decrypt_input& in) {
     if (token_key(job)) throw usage_error("decrypt: a PKCS#11 key serves native and CryptoAPI files, not age");
     std::vector<age_identity> ids = load_age_identities(job);
     std::optional<escrow::escrow_record> record;
-    if (job.record_path) record = load_record(*job.record_path);
+    if (job.record_path && job.record_paths.size() == 1) record = load_record(*job.record_path);
     const bool armored = !in.starts_with(escrow::as_bytes(escrow::store::age::version_prefix));
     if (armored) {
         escrow::store::age_dearmor_source<decrypt_input> src(in);

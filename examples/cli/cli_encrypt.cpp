@@ -38,13 +38,18 @@ constexpr std::string_view encrypt_help =
     "Usage: escrow encrypt [--format native|age|cryptoapi] --owner RECIPIENT\n"
     "                      --authority RECIPIENT [--authority RECIPIENT ...]\n"
     "                      [--description TEXT] [--serial S] [--owner-id TEXT]\n"
-    "                      [--record FILE ...] [--deposit URL [--ca CA.pem | --pin sha256:HEX]]\n"
-    "                      [--armor] [--aes-bits N] [-q] [-o OUT] [IN]\n"
+    "                      [--threshold K] [--record FILE ...]\n"
+    "                      [--deposit URL [--ca CA.pem | --pin sha256:HEX]] [--armor] [--aes-bits N] [-q] [-o OUT] [IN]\n"
     "\n"
     "Encrypts IN (default: standard input) to OUT (default: standard output, never a terminal)\n"
     "under a fresh session key, wrapped for the owner and, as a copy in the header, for each\n"
     "authority. Each --record FILE receives the escrow record of the --authority in the same\n"
     "position: give none, or one per authority.\n"
+    "\n"
+    "With --threshold K (2 <= K <= the number of authorities; native or age), no authority\n"
+    "alone can open the file: the session key is split with Shamir's scheme, each authority's\n"
+    "share goes to its --record only (required), and any K authorities' keys with their records\n"
+    "open it ('escrow decrypt --key ID --record R' K times). The owner still opens it alone.\n"
     "\n"
     "A RECIPIENT is a public key: a file (PEM, DER, PUBLICKEYBLOB, or an OpenSSH ssh-rsa line),\n"
     "or the key itself as text (ssh-rsa AAAA..., age1...). The native format takes RSA keys,\n"
@@ -66,6 +71,7 @@ constexpr std::string_view encrypt_help =
     "  --owner RECIPIENT   the owner's public key (once)\n"
     "  --authority RECIPIENT\n"
     "                      a backup authority's public key (one or more, up to 31)\n"
+    "  --threshold K       K of the authorities are needed (k-of-n escrow; default 1: any one)\n"
     "  --record FILE       write the escrow record for the matching --authority to FILE\n"
     "  --deposit URL       then deposit each record with the authority service at URL\n"
     "                      (https://HOST:PORT, docs/authority-service.md); if a deposit fails,\n"
@@ -86,7 +92,7 @@ constexpr std::string_view encrypt_help =
     "\n";
 
 constexpr std::string_view decrypt_help =
-    "Usage: escrow decrypt -i IDENTITY [-i IDENTITY ...] [--record FILE] [--pin-file FILE]\n"
+    "Usage: escrow decrypt -i IDENTITY [-i IDENTITY ...] [--record FILE ...] [--pin-file FILE]\n"
     "                      [--format F] [-q] [-o OUT] [IN]\n"
     "\n"
     "Decrypts IN (default: standard input) to OUT (default: standard output). IDENTITY is a\n"
@@ -97,6 +103,8 @@ constexpr std::string_view decrypt_help =
     "(the record's MAC is checked too, and it must be this file's record). An authority's\n"
     "IDENTITY may be a key in a PKCS#11 token, given alone as an RFC 7512 URI\n"
     "(pkcs11:token=...;object=...?module-path=...), with --record (docs/cli.md).\n"
+    "A k-of-n file (encrypt --threshold K) opens for its owner's key alone, or for K authority\n"
+    "keys each with its share record: --key ID --record R, K times, paired by order.\n"
     "\n"
     "For age files IDENTITY is an age identity file (AGE-SECRET-KEY-1..., e.g. from age-keygen)\n"
     "or an unencrypted RSA or Ed25519 private key (ssh-keygen's OpenSSH format; RSA also PEM).\n"
@@ -115,7 +123,8 @@ constexpr std::string_view decrypt_help =
     "\n"
     "Options:\n"
     "  -i, --key IDENTITY  a private key file; repeat to try several, in order\n"
-    "  --record FILE       an escrow record made for the authority whose key is IDENTITY\n"
+    "  --record FILE       an escrow record made for the authority whose key is IDENTITY (a\n"
+    "                      k-of-n file: one share record per --key, in the same order)\n"
     "  --pin-file FILE     the token's PIN, the first line of FILE, for a pkcs11: IDENTITY\n"
     "  --format F          native, age or cryptoapi\n"
     "  -q, --quiet         draw no progress bar\n"
@@ -200,7 +209,8 @@ int cmd_encrypt(std::span<char* const> argv) {
         {"description", 0, true, false}, {"serial", 0, true, false},      {"owner-id", 0, true, false},
         {"record", 0, true, true},       {"armor", 'a', false, false},    {"output", 'o', true, false},
         {"aes-bits", 0, true, false},    {"quiet", 'q', false, false},    {"help", 'h', false, false},
-        {"deposit", 0, true, false},     {"ca", 0, true, false},          {"pin", 0, true, false}};
+        {"deposit", 0, true, false},     {"ca", 0, true, false},          {"pin", 0, true, false},
+        {"threshold", 0, true, false}};
     auto a = parse_args("encrypt", specs, argv);
     if (a.has("help")) {
         std::cout << encrypt_help << see_exit_codes;
@@ -234,6 +244,19 @@ int cmd_encrypt(std::span<char* const> argv) {
         throw usage_error("encrypt: " + std::to_string(job.record_paths.size()) + " --record for " +
                           std::to_string(job.authorities.size()) +
                           " --authority; give one --record per --authority, in the same order, or none");
+    if (auto t = a.get("threshold")) {
+        job.threshold = parse_unsigned(*t, "--threshold");
+        if (job.threshold == 0) throw usage_error("encrypt: --threshold K needs K >= 1");
+        if (job.threshold > job.authorities.size())
+            throw usage_error("encrypt: --threshold " + std::to_string(job.threshold) + " is more than the " +
+                              std::to_string(job.authorities.size()) + " --authority given (K must be <= N)");
+        if (job.threshold > 1 && fmt == format::cryptoapi)
+            throw usage_error("encrypt: --threshold K >= 2 (k-of-n escrow) needs --format native or age: a CryptoAPI "
+                              "header has no room for its section");
+        if (job.threshold > 1 && job.record_paths.empty())
+            throw usage_error("encrypt: with --threshold the authorities' shares exist only in their records: give one "
+                              "--record per --authority");
+    }
 
     std::optional<remote_options> deposit;
     if (auto url = a.get("deposit")) {
@@ -285,7 +308,7 @@ int cmd_encrypt(std::span<char* const> argv) {
 }
 
 int cmd_decrypt(std::span<char* const> argv) {
-    static constexpr option_spec specs[] = {{"key", 'i', true, true},   {"record", 0, true, false},
+    static constexpr option_spec specs[] = {{"key", 'i', true, true},   {"record", 0, true, true},
                                             {"format", 0, true, false}, {"output", 'o', true, false},
                                             {"quiet", 'q', false, false}, {"help", 'h', false, false},
                                             {"pin-file", 0, true, false}};
@@ -302,7 +325,12 @@ int cmd_decrypt(std::span<char* const> argv) {
     if (!a.operands().empty()) job.in_path = a.operands().front();
     job.key_paths = a.all("key");
     if (job.key_paths.empty()) throw usage_error("decrypt: --key IDENTITY is required (see 'escrow decrypt --help')");
-    job.record_path = a.get("record");
+    job.record_paths = a.all("record");
+    if (job.record_paths.size() == 1) job.record_path = job.record_paths.front();
+    if (job.record_paths.size() > 1 && job.record_paths.size() != job.key_paths.size())
+        throw usage_error("decrypt: " + std::to_string(job.record_paths.size()) + " --record for " +
+                          std::to_string(job.key_paths.size()) +
+                          " --key; a k-of-n file takes one --key per --record, paired by order");
     job.pin_file = a.get("pin-file");
     if (job.pin_file && !token_key(job)) throw usage_error("decrypt: --pin-file goes with a pkcs11: --key");
 
@@ -316,6 +344,8 @@ int cmd_decrypt(std::span<char* const> argv) {
     input_file raw(job.in_path, &progress);
     decrypt_input in(raw, peek_size);
     if (!fmt) fmt = detect_format(in);
+    if (job.record_paths.size() > 1 && *fmt == format::cryptoapi)
+        throw usage_error("decrypt: several --record (a k-of-n file's share records) apply to native and age files only");
     const int rc = decrypt_as(*fmt, job, in);
     progress.finish();
     return rc;

@@ -105,6 +105,10 @@ void print_native_text(const std::string& name, const escrow::file_header& h, co
         if (r.wrap_id != 0) o << ", " << policy_name("wrap", r.wrap_id) << " (" << escrow::policy_ids::hex(r.wrap_id) << ")";
         o << "\n";
     }
+    if (h.threshold)
+        o << "threshold:     " << int(h.threshold->threshold) << " of " << int(h.threshold->share_count)
+          << " authorities (k-of-n: each holds share 1.." << int(h.threshold->share_count)
+          << " in its share record; the header holds a commitment per share)\n";
     o << "serial:        " << json_str(h.info.serial) << "\n";
     o << "description:   " << json_str(h.info.description) << "\n";
     o << "owner:         " << json_str(h.info.owner) << "\n";
@@ -141,6 +145,9 @@ void print_native_json(const std::string& name, const escrow::file_header& h, co
              ", \"wrap\": " + id("wrap", r.wrap_id != 0 ? r.wrap_id : h.wrap_id) + "}";
     }
     j += "],\n";
+    if (h.threshold)
+        j += "  \"threshold\": {\"k\": " + std::to_string(h.threshold->threshold) +
+             ", \"n\": " + std::to_string(h.threshold->share_count) + "},\n";
     j += "  \"serial\": " + json_str(h.info.serial) + ",\n";
     j += "  \"description\": " + json_str(h.info.description) + ",\n";
     j += "  \"owner\": " + json_str(h.info.owner) + ",\n";
@@ -180,7 +187,11 @@ void inspect_age(const std::string& name, Source& in, bool armored, bool as_json
             j += std::string(i ? ", " : "") + "{\"type\": " + json_str(r.type) + ", \"arguments\": " +
                  std::to_string(r.key.args.size()) + ", \"body_size\": " + std::to_string(r.key.body.size()) + "}";
         }
-        j += "],\n  \"payload_size\": " + std::to_string(payload);
+        j += "],\n";
+        if (h.threshold)
+            j += "  \"threshold\": {\"k\": " + std::to_string(h.threshold->threshold) +
+                 ", \"n\": " + std::to_string(h.threshold->share_count) + "},\n";
+        j += "  \"payload_size\": " + std::to_string(payload);
         if (chunks) j += ",\n  \"chunks\": " + std::to_string(chunks) + ",\n  \"plaintext_size\": " + std::to_string(plain);
         j += "\n}\n";
         std::cout << j;
@@ -198,6 +209,9 @@ void inspect_age(const std::string& name, Source& in, bool armored, bool as_json
         o << "  " << i << ": " << one_line(r.type) << ", " << plural(r.key.args.size(), "argument") << ", body "
           << r.key.body.size() << " bytes\n";
     }
+    if (h.threshold)
+        o << "threshold:     " << int(h.threshold->threshold) << " of " << int(h.threshold->share_count)
+          << " authorities (k-of-n: an escrow-kofn stanza with a commitment per share; shares in the share records)\n";
     o << "key info:      not in age files (the escrow record carries it)\n";
     o << "payload:       " << payload << " bytes";
     if (chunks) o << " in " << chunks << (chunks == 1 ? " chunk (" : " chunks (") << plain << " bytes of plaintext if intact)";

@@ -3,6 +3,7 @@
 /// The escrow records of `escrow encrypt` and `escrow decrypt`, for every format.
 
 #include "cli_jobs.hpp"
+#include "cli_shares.hpp"
 
 #include <filesystem>
 #include <utility>
@@ -57,6 +58,15 @@ void refuse_owner_as_authority(escrow::byte_view owner_fp, escrow::byte_view aut
         throw usage_error("--authority " + in_quotes(authority) +
                           " is the owner's own key (--owner): escrow to it would recover nothing the owner "
                           "cannot; give the backup authority's public key");
+}
+
+std::vector<escrow::escrow_record> load_share_records(const decrypt_job& job, std::size_t keys) {
+    if (job.record_paths.size() != keys)
+        throw usage_error("decrypt: a k-of-n file takes one key per --record, paired by order (" + std::to_string(keys) +
+                          " keys, " + std::to_string(job.record_paths.size()) + " --record)");
+    std::vector<escrow::escrow_record> records;
+    for (const auto& r : job.record_paths) records.push_back(load_record(r));
+    return records;
 }
 
 }  // namespace escrow_cli

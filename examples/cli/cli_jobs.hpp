@@ -26,6 +26,7 @@ struct encrypt_job {
     std::string owner;                          ///< --owner, as given (a path or a recipient string)
     std::vector<std::string> authorities;       ///< --authority, in order
     std::vector<std::string> record_paths;      ///< --record, none or one per authority
+    std::size_t threshold = 1;                  ///< --threshold K: K of the authorities' shares open the file
     escrow::key_info info;                      ///< serial (may be empty), description, owner id
     bool armor = false;                         ///< --armor
     unsigned aes_bits = 256;                    ///< --aes-bits (--format cryptoapi only)
@@ -37,7 +38,8 @@ struct decrypt_job {
     std::optional<std::string> in_path;
     std::optional<std::string> out_path;
     std::vector<std::string> key_paths;         ///< --key (or -i), one or more, tried in order
-    std::optional<std::string> record_path;     ///< --record
+    std::optional<std::string> record_path;     ///< --record, when given once
+    std::vector<std::string> record_paths;      ///< every --record, paired by order with --key (k-of-n files)
     std::optional<std::string> pin_file;        ///< --pin-file, for a pkcs11: URI --key
 };
 
@@ -126,6 +128,12 @@ int encrypt_native(const encrypt_job& job);
 /// Decrypts a native file with the owner's or an authority's private key (PEM/DER), or with an
 /// authority's key and its escrow record.
 int decrypt_native(const decrypt_job& job, decrypt_input& in);
+
+/// `escrow rewrap` of a k-of-n native file: K blobs that K authorities re-wrapped to the owner's
+/// new key (`key_path`), each with the share record it was recovered from, paired by order; the
+/// file is rewritten in place through a temporary file, only on success.
+int rewrap_native_shares(const std::string& file, const std::vector<std::string>& blob_paths,
+                         const std::vector<std::string>& record_paths, const std::string& key_path);
 
 /// Encrypts to the age format. The owner and every authority must be of one kind (all X25519 or
 /// all ssh-rsa): a file's recipients share the one wrap policy of the host that writes it.

@@ -6,6 +6,10 @@
 
 #include <escrow/escrow.hpp>
 
+#include <sys/stat.h>
+
+#include <filesystem>
+
 #include <optional>
 #include <span>
 #include <string>
@@ -17,6 +21,7 @@
 
 #include "cli_jobs.hpp"
 #include "cli_pkcs11.hpp"
+#include "cli_shares.hpp"
 
 namespace escrow_cli {
 
@@ -81,8 +86,8 @@ escrow::digest256 fingerprint_of(const mixed_public& k) {
 int encrypt_mixed(const encrypt_job& job, const mixed_public& owner, const std::vector<mixed_public>& authorities) {
     input_file in(job.in_path, job.progress);
     output_file out(job.out_path);
-    std::vector<escrow::escrow_record> records = escrow::native_mixed_encryptor{}.encrypt(
-        in, out, owner, std::span<const mixed_public>(authorities), job.info);
+    std::vector<escrow::escrow_record> records = escrow::native_mixed_encryptor{}.encrypt_threshold(
+        in, out, owner, std::span<const mixed_public>(authorities), job.threshold, job.info);
     commit_encrypt(job, out, records);
     return exit_code::ok;
 }
@@ -102,7 +107,8 @@ int encrypt_native(const encrypt_job& job) {
             refuse_owner_as_authority(fingerprint_of(owner), fingerprint_of(authorities.back()), p);
         all_rsa = all_rsa && std::holds_alternative<escrow::rsa_public_key>(authorities.back());
     }
-    if (!all_rsa) return encrypt_mixed(job, owner, authorities);
+    // Keys of several wraps, or a k-of-n file (which the set host writes, of one wrap or several).
+    if (!all_rsa || job.threshold > 1) return encrypt_mixed(job, owner, authorities);
 
     // RSA keys alone: the native preset, as before.
     std::vector<escrow::rsa_public_key> rsa;
@@ -123,14 +129,65 @@ int decrypt_native(const decrypt_job& job, decrypt_input& in) {
     for (const auto& p : job.key_paths) keys.push_back(load_native_identity(p, "--key"));
     std::vector<const mixed_private*> tried;
     for (const auto& k : keys) tried.push_back(&k);
-    std::optional<escrow::escrow_record> record;
-    if (job.record_path) record = load_record(*job.record_path);
     escrow::native_mixed_encryptor enc;
     const escrow::unverified<escrow::file_header> h = enc.read_header(in);
-    escrow::session_key sk = open_with_keys(enc, h, std::span<const mixed_private* const>(tried), job, record);
+    std::optional<escrow::session_key> shared;
+    if (h.unverified_value().threshold && !job.record_paths.empty()) {
+        // A k-of-n file with share records: K keys, each with its record, paired by order.
+        shared = enc.open_shares(h, load_share_records(job, keys.size()), keys);
+    }
+    std::optional<escrow::escrow_record> record;
+    if (job.record_path && !shared) record = load_record(*job.record_path);
+    if (!shared) {
+        try {
+            shared = open_with_keys(enc, h, std::span<const mixed_private* const>(tried), job, record);
+        } catch (const escrow::error& e) {
+            // No key is the owner's, and the authorities of a k-of-n file have no entries: say what opens it.
+            if (e.kind() == escrow::errc::no_matching_key && !record && h.unverified_value().threshold)
+                escrow::detail::throw_shares_needed(*h.unverified_value().threshold);
+            throw;
+        }
+    }
+    escrow::session_key sk = std::move(*shared);
     output_file out(job.out_path);
     with_payload_io(in, in.position(), in.source(), out, [&](auto& src, auto& sink) { enc.decrypt_payload(src, sink, sk, h); });
     commit_all({{&out, plaintext_file_mode}});
+    return exit_code::ok;
+}
+
+int rewrap_native_shares(const std::string& file, const std::vector<std::string>& blob_paths,
+                         const std::vector<std::string>& record_paths, const std::string& key_path) {
+    if (blob_paths.size() != record_paths.size())
+        throw usage_error("rewrap: a k-of-n file takes one --record per --blob, paired by order (" +
+                          std::to_string(blob_paths.size()) + " --blob, " + std::to_string(record_paths.size()) +
+                          " --record)");
+    std::vector<escrow::escrow_record> records;
+    std::vector<escrow::wrapped_key> blobs;
+    for (std::size_t i = 0; i < blob_paths.size(); ++i) {
+        auto blob = decode_file<escrow::authority::owner_blob>(blob_paths[i], "--blob",
+                                                               escrow::authority::owner_blob::max_encoded);
+        records.push_back(load_record(record_paths[i]));
+        if (blob.store_id != escrow::store::native::id)
+            throw escrow::error(escrow::errc::unknown_policy_id,
+                                "--blob " + in_quotes(blob_paths[i]) + ": several blobs (a k-of-n file) are for native files only");
+        if (blob.serial != records.back().info.serial)
+            throw escrow::error(escrow::errc::invalid_argument, "--blob " + in_quotes(blob_paths[i]) + " (serial " + blob.serial +
+                                                                    ") and --record " + in_quotes(record_paths[i]) +
+                                                                    " (serial " + records.back().info.serial + ") differ");
+        blobs.push_back(escrow::store::native::decode_blob<void, void>(blob.blob));
+    }
+    mixed_private key = load_native_identity(key_path, "--key");
+    const std::filesystem::path target = std::filesystem::canonical(file);
+    struct stat st{};
+    if (::stat(target.c_str(), &st) != 0) throw escrow::error(escrow::errc::io_error, "cannot stat " + in_quotes(file));
+    escrow::file_source in(target);
+    escrow::atomic_file_sink out(target);
+    try {
+        escrow::native_mixed_encryptor{}.rewrap_with_shares(in, out, records, blobs, key);
+    } catch (const escrow::error& e) {
+        throw with_context(e, "rewrap " + in_quotes(file));
+    }
+    out.commit(st.st_mode & 07777, /*replace=*/true, /*apply_umask=*/false);
     return exit_code::ok;
 }
 

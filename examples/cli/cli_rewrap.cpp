@@ -29,7 +29,7 @@ namespace {
 namespace ea = escrow::authority;
 
 constexpr std::string_view rewrap_help =
-    "Usage: escrow rewrap --blob BLOB --key NEW_PRIV [--record RECORD] FILE\n"
+    "Usage: escrow rewrap --blob BLOB [--blob BLOB ...] --key NEW_PRIV [--record RECORD ...] FILE\n"
     "\n"
     "Applies a re-wrapped owner blob (from 'escrow authority recover') to the encrypted FILE, in\n"
     "place: the blob must open FILE with NEW_PRIV (the owner's new private key), then FILE's\n"
@@ -43,6 +43,11 @@ constexpr std::string_view rewrap_help =
     "passes about once in 256); give --record too, so that the blob must also verify the\n"
     "record's MAC.\n"
     "\n"
+    "A k-of-n native file (encrypt --threshold K) takes K blobs, recovered from K authorities'\n"
+    "share records, each with its --record in the same order: each share is checked against\n"
+    "its record and the file, K of them give the session key back, and the owner's entry is\n"
+    "wrapped anew for NEW_PRIV's public key.\n"
+    "\n"
     "Options:\n"
     "  --blob BLOB        the re-wrapped owner blob\n"
     "  --key NEW_PRIV     the owner's new private key\n"
@@ -55,7 +60,7 @@ constexpr std::string_view rewrap_help =
 
 int cmd_rewrap(std::span<char* const> argv) {
     static constexpr option_spec specs[] = {
-        {"blob", 0, true, false}, {"key", 0, true, false}, {"record", 0, true, false}, {"help", 'h', false, false}};
+        {"blob", 0, true, true}, {"key", 0, true, false}, {"record", 0, true, true}, {"help", 'h', false, false}};
     auto a = parse_args("rewrap", specs, argv);
     if (a.has("help")) {
         std::cout << rewrap_help << see_exit_codes;
@@ -67,9 +72,21 @@ int cmd_rewrap(std::span<char* const> argv) {
     auto blob_path = a.get("blob");
     auto key_path = a.get("key");
     if (!blob_path || !key_path) throw usage_error("rewrap: --blob BLOB and --key NEW_PRIV are required (see 'escrow rewrap --help')");
+    if (a.all("blob").size() > 1) {
+        if (!fs::exists(file)) throw escrow::error(escrow::errc::not_found, "rewrap: " + in_quotes(file) + " does not exist");
+        rewrap_native_shares(file, a.all("blob"), a.all("record"), *key_path);
+        std::cerr << "escrow: rewrapped " << file << " for the new owner key with " << a.all("blob").size()
+                  << " authorities' shares\n";
+        return exit_code::ok;
+    }
+    if (a.all("record").size() > 1) throw usage_error("rewrap: one --record per --blob, paired by order");
     auto blob = decode_file<ea::owner_blob>(*blob_path, "--blob", ea::owner_blob::max_encoded);
     std::optional<escrow::escrow_record> record;
     if (auto r = a.get("record")) record = load_record(*r);
+    if (record && record->is_share()) {  // one share of a k-of-n file: refused, saying how many more
+        if (!fs::exists(file)) throw escrow::error(escrow::errc::not_found, "rewrap: " + in_quotes(file) + " does not exist");
+        return rewrap_native_shares(file, a.all("blob"), a.all("record"), *key_path);
+    }
     if (!fs::exists(file)) throw escrow::error(escrow::errc::not_found, "rewrap: " + in_quotes(file) + " does not exist");
     if (blob.store_id == escrow::store::age::id) {
         if (!record)

@@ -17,6 +17,7 @@
 #include "escrow/core/scoped_wipe.hpp"
 #include "escrow/core/secret.hpp"
 #include "escrow/core/serial_number.hpp"
+#include "escrow/core/shamir.hpp"
 #include "escrow/core/ssh_key.hpp"
 #include "escrow/core/x25519_key.hpp"
 #include "escrow/legacy/presets.hpp"

@@ -17,6 +17,7 @@
 
 #include "escrow/escrow_encryptor.hpp"
 #include "escrow/core/unverified.hpp"
+#include "escrow/detail/threshold_steps.hpp"
 #include "escrow/wrap/set.hpp"
 
 namespace escrow {
@@ -93,6 +94,91 @@ public:
     template <byte_source Source, byte_sink Sink>
     escrow_record encrypt(Source& in, Sink& out, const public_key& owner, const public_key& authority, key_info info = {}) {
         return std::move(encrypt(in, out, owner, std::span<const public_key>(&authority, 1), std::move(info)).front());
+    }
+
+    /// k-of-n escrow: as `encrypt`, but with `threshold` K >= 2 the session key is split with
+    /// Shamir's scheme into one share per authority (N = `authorities.size()`), each wrapped for its
+    /// authority alone in a share record (K, N, its index; MAC keyed from the share). The header
+    /// holds the owner's entry and a commitment per share, no authority entry. K of 1 is `encrypt`.
+    /// @throws escrow::error `invalid_argument` (K > N, or a format without a k-of-n section).
+    template <byte_source Source, byte_sink Sink>
+    std::vector<escrow_record> encrypt_threshold(Source& in, Sink& out, const public_key& owner,
+                                                 std::span<const public_key> authorities, std::size_t threshold,
+                                                 key_info info = {}) {
+        if (threshold <= 1) return encrypt(in, out, owner, authorities, std::move(info));
+        detail::check_threshold(store_options<Store>.threshold, Store::name, threshold, authorities.size());
+        system_random& rng = default_random();
+        auto started = detail::start_file<Cipher>(info, rng);  // named: lambdas below capture it (clang 14)
+        session_key& key = started.first;
+        file_header& h = started.second;
+        h.recipients.push_back(wrap_entry(recipient_role::owner, key, owner, rng));
+        const std::vector<shamir_share> shares = detail::split_for_file(h, key, threshold, authorities.size(), rng);
+        std::vector<escrow_record> records;
+        for (std::size_t i = 0; i < authorities.size(); ++i) {
+            const session_key piece = detail::share_as_key(shares[i]);
+            with_member(authorities[i], [&](auto m, const auto& pub) {
+                using W = typename decltype(m)::type;
+                W& w = wraps_.template get<W>();
+                bytes blob = store_.template encode_blob<Cipher, W>(w.wrap(piece, pub, rng));
+                records.push_back(detail::make_share_record<Cipher, W, Store>(info, w.fingerprint(pub), std::move(blob),
+                                                                              shares[i], *h.threshold));
+            });
+        }
+        write(out, h, key);
+        engine::seal(in, out, key, h.nonce, threads_);
+        return records;
+    }
+
+    /// Opens a k-of-n file's header with authority keys and their share records, paired by order:
+    /// each share is unwrapped, its record's MAC and the header's commitment checked (a wrong one
+    /// is named), then K of them are combined and must verify the header.
+    /// @throws escrow::error `no_matching_key` (fewer than K distinct shares: says how many more),
+    /// `authentication_failed` (naming the share), `invalid_argument` (not a k-of-n file).
+    [[nodiscard]] session_key open_shares(const unverified<file_header>& read, std::span<const escrow_record> records,
+                                          std::span<const private_key> keys) {
+        const file_header& h = read.unverified_value();
+        if (records.size() != keys.size()) throw error(errc::invalid_argument, "one share record per authority key");
+        std::vector<shamir_share> shares;
+        for (std::size_t i = 0; i < records.size(); ++i) {
+            detail::check_share_record(h, records[i]);
+            try {
+                session_key piece = recover_session_key(records[i], keys[i]);
+                shares.push_back({records[i].share_index, share_value::from_unsafe_bytes(piece.unsafe_bytes())});
+            } catch (const error& e) {
+                detail::rethrow_with(e, detail::share_name(records[i]) + ": ");
+            }
+            detail::check_share(h, records[i], shares.back());
+        }
+        return detail::combine_shares(h, shares, [&](const session_key& k) { return verifies(h, k); });
+    }
+
+    /// Hands a k-of-n file to a new owner key with K blobs that K authorities re-wrapped to it
+    /// (`backup_authority::recover` on share records) and their records, paired by order: each blob
+    /// is unwrapped with `new_owner` (the new private key) and checked as `open_shares` does; the
+    /// owner's entry is re-wrapped to the new key's public half, the payload copied unchanged.
+    /// @throws escrow::error as `open_shares`.
+    template <byte_source Source, byte_sink Sink, class Key>
+    void rewrap_with_shares(Source& in, Sink& out, std::span<const escrow_record> records,
+                            std::span<const wrapped_key> blobs, const Key& new_owner) {
+        file_header h = read_header(in).unverified_value();  // verified by combine_shares
+        if (records.size() != blobs.size()) throw error(errc::invalid_argument, "one share record per blob");
+        std::vector<shamir_share> shares;
+        for (std::size_t i = 0; i < records.size(); ++i) {
+            const escrow_record& rec = records[i];
+            detail::check_share_record(h, rec);
+            std::optional<session_key> piece = with_private(new_owner, [&](auto m, const auto& k) {
+                return wrap::unwrap_expecting(wraps_.template get<typename decltype(m)::type>(), blobs[i], k, Cipher::key_size);
+            });
+            if (!piece || !rec.verify(*piece))
+                throw error(errc::authentication_failed, detail::share_name(rec) + ": the re-wrapped blob does not open "
+                                                         "with the key given, or was made from another record");
+            shares.push_back({rec.share_index, share_value::from_unsafe_bytes(piece->unsafe_bytes())});
+            detail::check_share(h, rec, shares.back());
+        }
+        session_key key = detail::combine_shares(h, shares, [&](const session_key& k) { return verifies(h, k); });
+        rewrap(in, out, h, key, with_private(new_owner, [&](auto m, const auto& k) {
+                   return public_key(wraps_.template get<typename decltype(m)::type>().public_of(k));
+               }));
     }
 
     /// Decrypts with a private key that matches any recipient of its own wrap.
@@ -178,6 +264,7 @@ public:
         });
         if (found) return std::move(*found);
         if (unwrapped) throw error(errc::authentication_failed, "header authentication failed: the file was modified");
+        if (h.threshold) detail::throw_shares_needed(*h.threshold);
         throw error(errc::no_matching_key, "the key does not open any of the file's " + std::to_string(h.recipients.size()) +
                                                " recipient blobs (wrong key?)");
     }
@@ -257,8 +344,9 @@ private:
         });
     }
 
+    bool verifies(const file_header& h, const session_key& key) { return store_.template verify_header<Cipher, set_type>(h, key); }
     void require_header(const file_header& h, const session_key& key) {
-        if (!store_.template verify_header<Cipher, set_type>(h, key))
+        if (!verifies(h, key))
             throw error(errc::authentication_failed, "header authentication failed: wrong session key or modified header");
     }
 

@@ -16,6 +16,7 @@
 #include "escrow/core/key_info.hpp"
 #include "escrow/core/policy_ids.hpp"
 #include "escrow/core/secret.hpp"
+#include "escrow/core/shamir.hpp"
 #include "escrow/detail/byte_reader.hpp"
 #include "escrow/registry.hpp"  // ids::name_of, for the JSON rendering
 
@@ -32,9 +33,18 @@ namespace escrow {
 /// MAC = HMAC-SHA-256(HKDF-SHA-256(session key, salt = "", info = "escrow/v1 record", 32), every
 /// byte before it). Only a holder of the session key can make or check it, so an authority that
 /// unwraps the key learns whether any field was altered.
+///
+/// Version 2 is a share record of a k-of-n file (docs/format.md): version u16 = 2, and after the
+/// store id `threshold K u8 | share count N u8 | share index u8`; its blob wraps that share of the
+/// session key (not the key), and its MAC key is HKDF-SHA-256(share, "", "escrow/v1 share record").
+/// Records of one authority (`threshold == 0`) are written as version 1, byte for byte as before.
 struct escrow_record {
-    /// The encoding's format version, written after the magic; other versions are rejected.
+    /// The version of a one-authority record, written after the magic.
     static constexpr std::uint16_t version = 1;
+    /// The version of a share record (`threshold != 0`).
+    static constexpr std::uint16_t share_version = 2;
+    /// The HKDF info string that derives a share record's MAC key from its share.
+    static constexpr std::string_view share_mac_info = "escrow/v1 share record";
     /// The first 8 bytes of an encoded record.
     static constexpr std::array<byte, 8> magic = {0x89, 'E', 'S', 'C', 'R', 'E', 'C', '\n'};
     /// Bound on the wrapped session key blob, in bytes.
@@ -50,7 +60,15 @@ struct escrow_record {
     std::uint16_t store_id = 0;      ///< the file format, which also fixes the blob format
     digest256 authority_fingerprint{};  ///< SHA-256 identifying the authority's public key
     bytes wrapped_key;               ///< the session key for the authority, in the store's blob format
-    digest256 mac{};                 ///< binding MAC keyed from the session key
+    digest256 mac{};                 ///< binding MAC keyed from the session key (a share record's: from its share)
+    std::uint8_t threshold = 0;      ///< K of a share record; 0 for a record of the whole session key
+    std::uint8_t share_count = 0;    ///< N of a share record (the file's authorities)
+    std::uint8_t share_index = 0;    ///< the index (1..N) of the share this record's blob wraps
+
+    /// True for a share record of a k-of-n file (version 2).
+    [[nodiscard]] bool is_share() const noexcept { return threshold != 0; }
+    /// The version this record is encoded as.
+    [[nodiscard]] std::uint16_t encoded_version() const noexcept { return is_share() ? share_version : version; }
 
     /// The ids of the policies the record was made with.
     [[nodiscard]] policy_ids policies() const noexcept { return named_policy_ids(cipher_id, wrap_id, store_id); }
@@ -60,7 +78,7 @@ struct escrow_record {
     [[nodiscard]] bytes authenticated_bytes() const {
         bytes out;
         append(out, magic);
-        le::put<std::uint16_t>(out, version);
+        le::put<std::uint16_t>(out, encoded_version());
         detail::put_serial(out, info.serial);
         detail::put_str16(out, info.description, limits::description_max, "description");
         detail::put_str16(out, info.owner, limits::owner_max, "owner identity");
@@ -68,6 +86,13 @@ struct escrow_record {
         le::put<std::uint16_t>(out, cipher_id);
         le::put<std::uint16_t>(out, wrap_id);
         le::put<std::uint16_t>(out, store_id);
+        if (is_share()) {
+            if (threshold < 2 || threshold > share_count || share_index == 0 || share_index > share_count)
+                throw error(errc::invalid_argument, "share record: needs 2 <= K <= N and an index 1..N");
+            out.push_back(threshold);
+            out.push_back(share_count);
+            out.push_back(share_index);
+        }
         append(out, authority_fingerprint);
         if (wrapped_key.size() > max_wrapped_key) throw error(errc::limit_exceeded, "wrapped key larger than 64 KiB");
         le::put<std::uint32_t>(out, static_cast<std::uint32_t>(wrapped_key.size()));
@@ -90,8 +115,9 @@ struct escrow_record {
         auto m = r.take(magic.size(), "magic");
         if (std::memcmp(m.data(), magic.data(), magic.size()) != 0) r.fail("not an escrow record (bad magic)");
         auto ver = r.u16("version");
-        if (ver != version)
-            throw error(errc::unsupported_version, "escrow record version " + std::to_string(ver) + " (this library reads version 1)");
+        if (ver != version && ver != share_version)
+            throw error(errc::unsupported_version,
+                        "escrow record version " + std::to_string(ver) + " (this library reads versions 1 and 2)");
         escrow_record rec;
         rec.info.serial = detail::read_serial(r);
         rec.info.description = r.str16("description", limits::description_max);
@@ -100,6 +126,14 @@ struct escrow_record {
         rec.cipher_id = r.u16("cipher id");
         rec.wrap_id = r.u16("wrap id");
         rec.store_id = r.u16("store id");
+        if (ver == share_version) {
+            rec.threshold = r.u8("threshold");
+            rec.share_count = r.u8("share count");
+            rec.share_index = r.u8("share index");
+            if (rec.threshold < 2 || rec.threshold > rec.share_count || rec.share_index == 0 ||
+                rec.share_index > rec.share_count)
+                r.fail("share record: needs 2 <= K <= N and an index 1..N");
+        }
         auto fp = r.take(32, "authority fingerprint");
         std::memcpy(rec.authority_fingerprint.data(), fp.data(), 32);
         std::size_t n = r.u32("wrapped key length");
@@ -112,14 +146,14 @@ struct escrow_record {
         return rec;
     }
 
-    /// Computes and stores the MAC under `key`.
-    void seal(const session_key& key) { mac = hmac_sha256(mac_key(key).unsafe_bytes(), authenticated_bytes()); }
+    /// Computes and stores the MAC under `key`: the session key, or for a share record the share
+    /// its blob wraps (unwrapped, a share comes back where a session key would).
+    void seal(const session_key& key) { mac = hmac_sha256(mac_key(key.unsafe_bytes()).unsafe_bytes(), authenticated_bytes()); }
 
-    /// True when the MAC matches under `key` (constant-time comparison).
-    [[nodiscard]] bool verify(const session_key& key) const {
-        auto expected = hmac_sha256(mac_key(key).unsafe_bytes(), authenticated_bytes());
-        return constant_time_equal(expected, mac);
-    }
+    /// True when the MAC matches under `key` (constant-time comparison); `key` as for `seal`.
+    [[nodiscard]] bool verify(const session_key& key) const { return verify_bytes(key.unsafe_bytes()); }
+    /// True when a share record's MAC matches under the share `value`.
+    [[nodiscard]] bool verify(const share_value& value) const { return verify_bytes(value.unsafe_bytes()); }
 
     /// A readable JSON rendering (one object; the wrapped key in base64). Holds no secret.
     [[nodiscard]] std::string to_json() const {
@@ -130,7 +164,7 @@ struct escrow_record {
         };
         std::string j = "{\n";
         j += "  \"format\": \"escrow-record\",\n";
-        j += "  \"version\": " + std::to_string(version) + ",\n";
+        j += "  \"version\": " + std::to_string(encoded_version()) + ",\n";
         j += "  \"serial\": " + json_string(info.serial) + ",\n";
         j += "  \"description\": " + json_string(info.description) + ",\n";
         j += "  \"owner\": " + json_string(info.owner) + ",\n";
@@ -138,6 +172,9 @@ struct escrow_record {
         j += "  \"cipher\": " + id("cipher", cipher_id) + ",\n";
         j += "  \"wrap\": " + id("wrap", wrap_id) + ",\n";
         j += "  \"store\": " + id("store", store_id) + ",\n";
+        if (is_share())
+            j += "  \"threshold\": " + std::to_string(threshold) + ",\n  \"share_count\": " + std::to_string(share_count) +
+                 ",\n  \"share_index\": " + std::to_string(share_index) + ",\n";
         j += "  \"authority_fingerprint\": \"" + hex::encode(authority_fingerprint) + "\",\n";
         j += "  \"wrapped_key\": \"" + base64::encode(wrapped_key) + "\",\n";
         j += "  \"mac\": \"" + hex::encode(mac) + "\"\n";
@@ -204,7 +241,11 @@ struct escrow_record {
     }
 
 private:
-    static derived_key mac_key(const session_key& key) { return hkdf_sha256(key.unsafe_bytes(), {}, mac_info, 32); }
+    derived_key mac_key(byte_view ikm) const { return hkdf_sha256(ikm, {}, is_share() ? share_mac_info : mac_info, 32); }
+    bool verify_bytes(byte_view ikm) const {
+        auto expected = hmac_sha256(mac_key(ikm).unsafe_bytes(), authenticated_bytes());
+        return constant_time_equal(expected, mac);
+    }
 };
 
 }  // namespace escrow

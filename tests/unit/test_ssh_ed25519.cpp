@@ -29,15 +29,7 @@ escrow::ssh_ed25519_private_key key(const std::string& name) { return escrow::ss
 
 using escrow_test::error_kind;
 
-template <class F>
-std::string message_of(F&& f) {
-    try {
-        f();
-    } catch (const escrow::error& e) {
-        return e.what();
-    }
-    return "";
-}
+using escrow_test::message_of;
 
 }  // namespace
 

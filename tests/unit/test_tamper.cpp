@@ -296,7 +296,7 @@ TEST_CASE("escrow_record::decode round-trips and rejects malformed encodings", "
     }
     SECTION("an unknown version") {
         escrow::bytes b = good;
-        b[8] = 2;
+        b[8] = 3;  // version 2 is the share record of a k-of-n file
         CHECK_ESCROW_ERROR(escrow::escrow_record::decode(b), errc::unsupported_version);
         b[8] = 1;
         b[9] = 1;  // version 257

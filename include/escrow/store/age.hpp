@@ -61,6 +61,9 @@ struct age {
     static constexpr std::size_t max_header_size = 1024 * 1024;
     /// The bytes after the header's "---": " " ‖ base64(32-byte MAC, 43 characters) ‖ "\n".
     static constexpr std::size_t mac_line_tail = 1 + 43 + 1;
+    /// The stanza type of a k-of-n file's section (docs/format.md, "k-of-n age files"): not a
+    /// recipient type, so age ignores it as it ignores any stanza no identity of its own matches.
+    static constexpr std::string_view threshold_type = "escrow-kofn";
     /// Bound on the number of stanzas in a header.
     static constexpr std::size_t max_stanzas = 4096;
     /// Bound on the body of one stanza, in bytes.
@@ -150,6 +153,7 @@ struct age {
                 throw error(errc::invalid_argument, "an age scrypt stanza must be the only one in the file");
             put_stanza(out, type, r.key);
         }
+        if (h.threshold) put_stanza(out, threshold_type, threshold_stanza(*h.threshold));
         out += "---";
         // What follows "---": a space, the MAC in 43 base64 characters and the line feed. The
         // bound is the reader's, so that every header the reader takes can be written back.
@@ -189,6 +193,11 @@ struct age {
                 if (h.recipients.size() == max_stanzas) throw error(errc::limit_exceeded, "age header: more than 4096 stanzas");
                 h.recipients.push_back(r.stanza(line));
                 has_scrypt |= h.recipients.back().type == scrypt_type;
+                if (h.recipients.back().type == threshold_type) {  // not a recipient: the k-of-n section
+                    if (h.threshold) r.fail("two escrow-kofn stanzas");
+                    h.threshold = threshold_of_stanza(h.recipients.back().key, r);
+                    h.recipients.pop_back();
+                }
                 continue;
             }
             if (line.starts_with("---")) {
@@ -236,6 +245,39 @@ struct age {
     }
 
 private:
+    // The k-of-n section as a stanza: "-> escrow-kofn K N SALT", its body the N commitments.
+    static wrapped_key threshold_stanza(const threshold_section& t) {
+        if (t.threshold < 2 || t.threshold > t.share_count || t.commitments.size() != t.share_count)
+            throw error(errc::invalid_argument, "k-of-n section: needs 2 <= K <= N and one commitment per share");
+        wrapped_key w;
+        w.args = {std::to_string(t.threshold), std::to_string(t.share_count), base64::encode(t.salt, false)};
+        for (const auto& c : t.commitments) append(w.body, c);
+        return w;
+    }
+    template <class Reader>
+    static threshold_section threshold_of_stanza(const wrapped_key& w, Reader& r) {
+        threshold_section t;
+        auto small = [&](const std::string& a) -> std::uint8_t {
+            if (a.empty() || a.size() > 2 || a.find_first_not_of("0123456789") != std::string::npos || a[0] == '0')
+                r.fail("an escrow-kofn stanza's K and N are decimal numbers 2 to 32");
+            return static_cast<std::uint8_t>(std::stoi(a));
+        };
+        if (w.args.size() != 3) r.fail("an escrow-kofn stanza has 3 arguments (K, N, salt)");
+        t.threshold = small(w.args[0]);
+        t.share_count = small(w.args[1]);
+        if (t.threshold < 2 || t.threshold > t.share_count || t.share_count > 32) r.fail("escrow-kofn: needs 2 <= K <= N <= 32");
+        bytes salt = r.base64(w.args[2], "the escrow-kofn salt");
+        if (salt.size() != t.salt.size() || w.body.size() != 32u * t.share_count)
+            r.fail("escrow-kofn: a 16-byte salt and 32 bytes of commitment per share");
+        std::copy(salt.begin(), salt.end(), t.salt.begin());
+        for (std::size_t i = 0; i < t.share_count; ++i) {
+            digest256 d{};
+            std::copy_n(w.body.begin() + static_cast<std::ptrdiff_t>(32 * i), 32, d.begin());
+            t.commitments.push_back(d);
+        }
+        return t;
+    }
+
     static derived_key header_key(const session_key& key) { return hkdf_sha256(key.unsafe_bytes(), {}, header_info, 32); }
 
     // Control characters out of a line quoted in a message.
@@ -330,5 +372,6 @@ namespace escrow {
 template <>
 inline constexpr store::options store_options<store::age> = {
     .owner_entry = store::owner_lookup::first_not_authority,
-    .final_chunk = store::final_chunk_rule::try_both_on_full_chunks};
+    .final_chunk = store::final_chunk_rule::try_both_on_full_chunks,
+    .threshold = true};
 }  // namespace escrow

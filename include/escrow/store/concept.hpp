@@ -4,7 +4,9 @@
 /// the blob format of escrow records.
 #pragma once
 
+#include <array>
 #include <concepts>
+#include <optional>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -12,10 +14,12 @@
 
 #include "escrow/cipher/concept.hpp"
 #include "escrow/core/bytes.hpp"
+#include "escrow/core/crypto.hpp"
 #include "escrow/core/error.hpp"
 #include "escrow/core/io.hpp"
 #include "escrow/core/key_info.hpp"
 #include "escrow/core/secret.hpp"
+#include "escrow/core/shamir.hpp"
 #include "escrow/wrap/concept.hpp"
 
 namespace escrow {
@@ -45,6 +49,16 @@ struct recipient_entry {
     std::uint16_t wrap_id = 0;
 };
 
+/// The k-of-n section of a threshold file's header (docs/format.md): K, N, and per share index a
+/// commitment (`shamir::commitment` under `salt`), all covered by the header MAC. The shares
+/// themselves travel in the authorities' share records, never in the header.
+struct threshold_section {
+    std::uint8_t threshold = 0;                ///< K: shares needed
+    std::uint8_t share_count = 0;              ///< N: shares made, one per authority
+    std::array<byte, shamir::commitment_salt_size> salt{};  ///< the per-file salt of the commitments
+    std::vector<digest256> commitments;        ///< N commitments, share index i at [i - 1]
+};
+
 /// A file header, format-neutral: what a store writes before the payload and parses back.
 struct file_header {
     std::uint16_t cipher_id = 0;               ///< the Cipher's id
@@ -54,6 +68,7 @@ struct file_header {
     key_info info;                             ///< empty where the format does not carry it
     bytes authenticated;                       ///< the exact header bytes the MAC covers
     bytes mac;                                 ///< the header MAC; empty for unauthenticated formats
+    std::optional<threshold_section> threshold;  ///< present in a k-of-n file only
 };
 
 namespace store {
@@ -148,6 +163,9 @@ struct options {
     header_check header = header_check::mac;                           ///< how the header is authenticated
     owner_lookup owner_entry = owner_lookup::by_role;                 ///< how the owner's entry is found
     final_chunk_rule final_chunk = final_chunk_rule::look_ahead;      ///< the payload's final-chunk rule
+    /// True when the format writes and reads a header's `threshold_section` (k-of-n files): a
+    /// host refuses a threshold for a store that would drop it.
+    bool threshold = false;
 };
 
 /// The store states its options through `escrow::store_options` only: none of the old member hooks,

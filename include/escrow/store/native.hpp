@@ -34,6 +34,10 @@ namespace escrow::store {
 /// A file whose recipients are of several wraps (a `wrap_set` host's) sets flag bit 0
 /// (`flag_entry_wraps`), writes wrap id 0 in the fixed header, and each recipient as
 /// `role u8 | wrap id u16 | blob`; files of one wrap are written exactly as before.
+///
+/// A k-of-n file (`file_header::threshold`) sets flag bit 1 (`flag_threshold`) and appends, after
+/// the creation time and before the MAC, `K u8 | N u8 | salt [16] | N commitments [32]`; its only
+/// recipient entry is the owner's (the authorities' shares travel in their share records).
 struct native {
     /// The store's name, as in `--format native`.
     static constexpr std::string_view name = "native";
@@ -56,6 +60,8 @@ struct native {
     static constexpr std::size_t max_body = 4096;
     /// Flag bit 0: every recipient entry carries its own wrap id (recipients of several wraps).
     static constexpr std::uint16_t flag_entry_wraps = 0x0001;
+    /// Flag bit 1: the header ends with a k-of-n section (threshold, share count, commitments).
+    static constexpr std::uint16_t flag_threshold = 0x0002;
     /// The HKDF info string that derives the header MAC key from the session key.
     static constexpr std::string_view header_info = "escrow/v1 header";
 
@@ -132,7 +138,8 @@ struct native {
         le::put<std::uint16_t>(out, version);
         le::put<std::uint16_t>(out, C::id);
         le::put<std::uint16_t>(out, several ? 0 : W::id);
-        le::put<std::uint16_t>(out, several ? flag_entry_wraps : 0);
+        le::put<std::uint16_t>(out, static_cast<std::uint16_t>((several ? flag_entry_wraps : 0) |
+                                                               (h.threshold ? flag_threshold : 0)));
         std::size_t length_at = out.size();
         le::put<std::uint32_t>(out, 0);  // header length, patched below
         le::put<std::uint32_t>(out, static_cast<std::uint32_t>(C::chunk_size));
@@ -151,6 +158,7 @@ struct native {
         detail::put_str16(out, h.info.description, limits::description_max, "description");
         detail::put_str16(out, h.info.owner, limits::owner_max, "owner identity");
         le::put<std::uint64_t>(out, h.info.created);
+        if (h.threshold) put_threshold(out, *h.threshold);
         std::size_t total = out.size() + mac_size;
         if (total > max_header_size) throw error(errc::limit_exceeded, "native header larger than 1 MiB");
         for (int i = 0; i < 4; ++i) out[length_at + i] = static_cast<byte>(total >> (8 * i));
@@ -180,7 +188,7 @@ struct native {
         if (ver != version)
             throw error(errc::unsupported_version, "native format version " + std::to_string(ver) + " (this library reads version 1)");
         const std::uint16_t flags = le::get<std::uint16_t>(buf.data() + 14);
-        if ((flags & ~flag_entry_wraps) != 0) throw error(errc::malformed_header, "native header: reserved flags are set");
+        if ((flags & ~(flag_entry_wraps | flag_threshold)) != 0) throw error(errc::malformed_header, "native header: reserved flags are set");
         const bool several = flags & flag_entry_wraps;
         if (several != (le::get<std::uint16_t>(buf.data() + 12) == 0))
             throw error(errc::malformed_header, "native header: wrap id 0 goes with the entry-wraps flag, and only with it");
@@ -221,6 +229,7 @@ struct native {
         h.info.description = r.str16("description", limits::description_max);
         h.info.owner = r.str16("owner identity", limits::owner_max);
         h.info.created = r.u64("creation time");
+        if (flags & flag_threshold) h.threshold = get_threshold(r, h.recipients.size());
         if (r.remaining() != 0) r.fail("unexpected bytes before the header MAC");
         h.authenticated.assign(buf.begin(), buf.end() - mac_size);
         h.mac.assign(buf.end() - mac_size, buf.end());
@@ -262,6 +271,34 @@ struct native {
     }
 
 private:
+    static void put_threshold(bytes& out, const threshold_section& t) {
+        if (t.threshold < 2 || t.threshold > t.share_count || t.share_count > max_recipients ||
+            t.commitments.size() != t.share_count)
+            throw error(errc::invalid_argument, "k-of-n section: needs 2 <= K <= N <= 32 and one commitment per share");
+        out.push_back(t.threshold);
+        out.push_back(t.share_count);
+        append(out, t.salt);
+        for (const auto& c : t.commitments) append(out, c);
+    }
+
+    static threshold_section get_threshold(detail::byte_reader& r, std::size_t recipients) {
+        threshold_section t;
+        t.threshold = r.u8("threshold");
+        t.share_count = r.u8("share count");
+        if (t.threshold < 2 || t.threshold > t.share_count || t.share_count > max_recipients)
+            r.fail("k-of-n section: needs 2 <= K <= N <= 32");
+        if (recipients != 1) r.fail("a k-of-n file has the owner as its only recipient entry");
+        auto salt = r.take(t.salt.size(), "commitment salt");
+        std::memcpy(t.salt.data(), salt.data(), t.salt.size());
+        for (std::size_t i = 0; i < t.share_count; ++i) {
+            auto c = r.take(32, "share commitment");
+            digest256 d{};
+            std::memcpy(d.data(), c.data(), d.size());
+            t.commitments.push_back(d);
+        }
+        return t;
+    }
+
     template <class W>
     static std::string wrap_expected() {
         std::string out;
@@ -278,3 +315,9 @@ private:
 };
 
 }  // namespace escrow::store
+
+namespace escrow {
+/// The native format carries a k-of-n section (flag bit 1); every other option is the default.
+template <>
+inline constexpr store::options store_options<store::native> = {.threshold = true};
+}  // namespace escrow

@@ -132,8 +132,8 @@ case_error_unknown_format() {
     printf '\002' | dd of=v2.enc bs=1 seek=8 conv=notrunc status=none
     fails_cleanly 5 "unsupported_version" out.bin v2.enc "$ESCROW" decrypt "${k[@]}" -o out.bin v2.enc
     fails_cleanly 5 "unsupported_version" "" v2.enc "$ESCROW" inspect v2.enc
-    cp r.rec v2.rec
-    printf '\002' | dd of=v2.rec bs=1 seek=8 conv=notrunc status=none
+    cp r.rec v2.rec  # record version 2 is a k-of-n share record; 3 is unknown
+    printf '\003' | dd of=v2.rec bs=1 seek=8 conv=notrunc status=none
     fails_cleanly 5 "unsupported_version" out.bin r.enc "$ESCROW" decrypt --key "$FIX/auth1.key" --record v2.rec -o out.bin r.enc
 
     note "a damaged record, or a file given as a record"
