@@ -27,10 +27,15 @@ launcher=()
 if [[ -z "${CMAKE_CXX_COMPILER_LAUNCHER:-}" ]] && command -v ccache >/dev/null 2>&1; then
     launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 fi
+# When the sanitizer step follows, the unit and law test programs are built and run there only
+# (each test runs once; docs/testing.md, "Where each test runs"); ESCROW_SKIP_SANITIZERS=1 keeps
+# them in this build.
+sanitized_only=ON
+[[ "${ESCROW_SKIP_SANITIZERS:-0}" == 1 ]] && sanitized_only=OFF
 echo "== configure ($build_type) in $build_dir"
 cmake -S . -B "$build_dir" "${launcher[@]}" -DCMAKE_BUILD_TYPE="$build_type" \
       -DESCROW_BUILD_TESTS=ON -DESCROW_BUILD_EXAMPLES=ON -DESCROW_BUILD_CLI=ON \
-      -DESCROW_BUILD_BENCHMARKS=ON -DESCROW_INSTALL=ON
+      -DESCROW_BUILD_BENCHMARKS=ON -DESCROW_INSTALL=ON -DESCROW_UNIT_TESTS_SANITIZED_ONLY="$sanitized_only"
 echo "== build (-j$jobs)"
 cmake --build "$build_dir" -j "$jobs"
 echo "== test (ctest -j$ctest_jobs)"
