@@ -13,12 +13,16 @@
 #include <valgrind/memcheck.h>
 
 #include <array>
+#include <cstdint>
 #include <cstring>
 #include <optional>
+#include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "escrow/core/crypto.hpp"
+#include "escrow/core/shamir.hpp"
 #include "escrow/core/secret.hpp"
 #include "escrow/detail/poly1305_limb64.hpp"
 #include "escrow/detail/rsa_pkcs1v15.hpp"
@@ -118,6 +122,33 @@ TEST_CASE("The escrow record's MAC check under a secret session key") {
     bool ok = rec.verify(key);
     declassify(ok);
     CHECK(ok);
+}
+
+TEST_CASE("Shamir's field and combination under secret shares (k-of-n escrow): no branch or address on them") {
+    // The field operations with both operands secret.
+    for (unsigned v : {0x00u, 0x01u, 0x53u, 0xCAu, 0xFFu}) {
+        auto a = static_cast<std::uint8_t>(v), b = static_cast<std::uint8_t>(v ^ 0x5Au);
+        secret(&a, 1);
+        secret(&b, 1);
+        std::uint8_t product = escrow::shamir::gf_mul(a, b);
+        std::uint8_t inverse = escrow::shamir::gf_inv(a);
+        std::uint8_t check = escrow::shamir::gf_mul(inverse, a);  // 1, or 0 for a = 0
+        declassify(product);
+        declassify(check);
+        CHECK(check == (v == 0 ? 0 : 1));
+        CHECK(product == escrow::shamir::gf_mul(static_cast<std::uint8_t>(v), static_cast<std::uint8_t>(v ^ 0x5Au)));
+    }
+    // A 32-byte key split 2-of-3 and 3-of-5; the shares' values become secret, then every
+    // combination of k of them is interpolated; only the verdict of the comparison is public.
+    const auto key = pattern(32, 6);
+    for (auto [k, n] : {std::pair<std::size_t, std::size_t>{2, 3}, {3, 5}}) {
+        auto shares = escrow::shamir::split(key, k, n);
+        for (auto& s : shares) secret(const_cast<byte*>(s.value.unsafe_bytes().data()), s.value.size());
+        auto joined = escrow::shamir::combine(std::span<const escrow::shamir_share>(shares.data() + (n - k), k));
+        bool same = escrow::constant_time_equal(joined.unsafe_bytes(), key);
+        declassify(same);
+        CHECK(same);
+    }
 }
 
 TEST_CASE("Implicit rejection's selection: no branch or address on the decrypted block") {
