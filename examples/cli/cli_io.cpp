@@ -19,11 +19,7 @@
 
 namespace escrow_cli {
 
-std::string detail_of(const escrow::error& e) {
-    std::string_view w = e.what();
-    if (auto p = w.find("] "); w.starts_with("[escrow.") && p != std::string_view::npos) w.remove_prefix(p + 2);
-    return std::string(w);
-}
+std::string detail_of(const escrow::error& e) { return std::string(e.detail()); }
 
 escrow::error with_context(const escrow::error& e, std::string_view context) {
     return escrow::error(e.kind(), std::string(context) + ": " + detail_of(e));

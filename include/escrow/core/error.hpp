@@ -88,7 +88,8 @@ public:
     /// An error of kind `c`; `detail` says what was expected and what was found.
     error(errc c, std::string_view detail)
         : std::system_error(make_error_code(c)),
-          message_("[escrow." + std::string(tag(c)) + "] " + std::string(detail)) {}
+          message_("[escrow." + std::string(tag(c)) + "] " + std::string(detail)),
+          detail_at_(message_.size() - detail.size()) {}
 
     /// The error code as an enumerator.
     [[nodiscard]] errc kind() const noexcept { return static_cast<errc>(code().value()); }
@@ -96,8 +97,12 @@ public:
     /// The message: the stable tag `[escrow.<kind>]` followed by the detail.
     const char* what() const noexcept override { return message_.c_str(); }
 
+    /// The detail alone, without the `[escrow.<kind>] ` tag: for messages that add context.
+    [[nodiscard]] std::string_view detail() const noexcept { return std::string_view(message_).substr(detail_at_); }
+
 private:
     std::string message_;
+    std::size_t detail_at_;
 };
 
 }  // namespace escrow

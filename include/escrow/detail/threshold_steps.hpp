@@ -152,9 +152,7 @@ template <class Verifies>
 
 /// Rethrows `e` with `prefix` before its detail, keeping its kind.
 [[noreturn]] inline void rethrow_with(const error& e, std::string_view prefix) {
-    std::string_view what = e.what();
-    if (auto end = what.find("] "); what.starts_with("[escrow.") && end != std::string_view::npos) what.remove_prefix(end + 2);
-    throw error(e.kind(), std::string(prefix) + std::string(what));
+    throw error(e.kind(), std::string(prefix) + std::string(e.detail()));
 }
 
 }  // namespace escrow::detail

@@ -55,14 +55,7 @@ struct api_response {
 }
 
 /// `e.what()` without its "[escrow.tag] " prefix.
-[[nodiscard]] inline std::string error_detail(const error& e) {
-    std::string_view w = e.what();
-    if (w.starts_with("[escrow.")) {
-        auto end = w.find("] ");
-        if (end != std::string_view::npos) w.remove_prefix(end + 2);
-    }
-    return std::string(w);
-}
+[[nodiscard]] inline std::string error_detail(const error& e) { return std::string(e.detail()); }
 
 /// The `errc` whose tag is `text` (`io_error` for none).
 [[nodiscard]] inline errc errc_from_tag(std::string_view text) noexcept {
