@@ -38,11 +38,10 @@ template <class Cipher>
     return {std::move(key), std::move(h)};
 }
 
-/// The escrow record of one authority: `info`, the policy ids, the authority's fingerprint, its
-/// blob in the store's form, sealed under `key`.
+/// An escrow record's fields but its MAC: `info`, the policy ids, the authority's fingerprint, its
+/// blob in the store's form. `make_record` and a k-of-n file's `make_share_record` seal it.
 template <class Cipher, class Wrap, class Store>
-[[nodiscard]] escrow_record make_record(const key_info& info, const digest256& authority_fingerprint, bytes blob,
-                                        const session_key& key) {
+[[nodiscard]] escrow_record unsealed_record(const key_info& info, const digest256& authority_fingerprint, bytes blob) {
     escrow_record rec;
     rec.info = info;
     rec.cipher_id = Cipher::id;
@@ -50,6 +49,14 @@ template <class Cipher, class Wrap, class Store>
     rec.store_id = Store::id;
     rec.authority_fingerprint = authority_fingerprint;
     rec.wrapped_key = std::move(blob);
+    return rec;
+}
+
+/// The escrow record of one authority: `unsealed_record`, sealed under `key`.
+template <class Cipher, class Wrap, class Store>
+[[nodiscard]] escrow_record make_record(const key_info& info, const digest256& authority_fingerprint, bytes blob,
+                                        const session_key& key) {
+    escrow_record rec = unsealed_record<Cipher, Wrap, Store>(info, authority_fingerprint, std::move(blob));
     rec.seal(key);
     return rec;
 }

@@ -19,6 +19,7 @@
 #include "escrow/core/random.hpp"
 #include "escrow/core/secret.hpp"
 #include "escrow/core/shamir.hpp"
+#include "escrow/detail/host_steps.hpp"
 #include "escrow/record.hpp"
 #include "escrow/store/concept.hpp"
 
@@ -60,16 +61,10 @@ inline void check_threshold(bool carries, std::string_view store_name, std::size
 template <class Cipher, class Wrap, class Store>
 [[nodiscard]] escrow_record make_share_record(const key_info& info, const digest256& authority_fingerprint, bytes blob,
                                               const shamir_share& share, const threshold_section& t) {
-    escrow_record rec;
-    rec.info = info;
-    rec.cipher_id = Cipher::id;
-    rec.wrap_id = Wrap::id;
-    rec.store_id = Store::id;
+    escrow_record rec = unsealed_record<Cipher, Wrap, Store>(info, authority_fingerprint, std::move(blob));
     rec.threshold = t.threshold;
     rec.share_count = t.share_count;
     rec.share_index = share.index;
-    rec.authority_fingerprint = authority_fingerprint;
-    rec.wrapped_key = std::move(blob);
     rec.seal(share_as_key(share));
     return rec;
 }
