@@ -5,13 +5,14 @@
 
 # ---- progress ----------------------------------------------------------------------------------
 
-PROGRESS_MIB=64
+PROGRESS_MIB=16
 
-# A file of PROGRESS_MIB MiB of random bytes: large enough for a bar (over 4 MiB).
+# A file of PROGRESS_MIB MiB of random bytes: large enough for a bar (over 4 MiB) and for a first
+# draw below 100% (the first read is a window of a few MiB).
 make_big_input() { head -c $((PROGRESS_MIB * 1024 * 1024)) /dev/urandom >"$1"; }
 
 # Checks the terminal capture of the last successful `on_tty` run for a bar whose line starts with
-# LABEL and whose input is TOTAL ("64.0 MiB"): drawn in place ("\r", the label, erase to the end of
+# LABEL and whose input is TOTAL ("16.0 MiB"): drawn in place ("\r", the label, erase to the end of
 # the line) at least twice, below 100% at least once (the first read draws at once), and last at
 # 100% with the whole input, a rate and "ETA 0:00", then the line ended.
 assert_progress_drawn() {  # LABEL TOTAL
@@ -74,7 +75,7 @@ case_progress_tty() {
     ! grep -qF "%" "$CAP/tty" || { cat -v "$CAP/tty" >&2; fail "decrypt -q drew a bar"; }
     assert_tty_silent "decrypt -q"
     cmp -s big q.out || fail "the quiet round trip differs from the input"
-    rm -f big ./*.enc ./*.out big.age big.capi   # 64 MiB each: not kept in the build tree
+    rm -f big ./*.enc ./*.out big.age big.capi   # 16 MiB each: not kept in the build tree
 }
 
 # Nothing at all on standard error when it is not a terminal, when the input is standard input
