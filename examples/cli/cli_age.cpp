@@ -19,6 +19,7 @@
 #include "cli_jobs.hpp"
 #include "cli_pkcs11.hpp"
 #include "cli_shares.hpp"
+#include "cli_wraps.hpp"
 
 namespace escrow_cli {
 
@@ -279,6 +280,53 @@ int decrypt_age(const decrypt_job& job, decrypt_input& in) {
     } else {
         decrypt_age_from(job, in, ids, record);
     }
+    return exit_code::ok;
+}
+
+namespace {
+
+using age_set_host = escrow::age_mixed_encryptor;
+
+// A blob from 'escrow authority recover' for an age file: the new owner's stanza, of any age wrap.
+escrow::wrapped_key decode_age_blob(const escrow::authority::owner_blob& b) {
+    std::optional<escrow::wrapped_key> w;
+    escrow::wrap::visit_member_id<age_set_host::wrap_type>(b.wrap_id, [&](auto m) {
+        w = escrow::store::age::decode_blob<age_set_host::cipher_type, typename decltype(m)::type>(b.blob);
+    });
+    if (!w)
+        throw escrow::error(escrow::errc::unknown_policy_id, "--blob (serial " + b.serial + ") is for wrap " +
+                                                                 id_name("wrap", b.wrap_id) + ", which age files do not carry");
+    return std::move(*w);
+}
+
+// The new owner's age identity (--key), of any kind, as the set host takes it.
+age_set_host::private_key load_new_owner(const std::string& key_path) {
+    const age_identity id = load_age_identity(key_path, "--key");
+    return std::visit([](const auto& k) -> age_set_host::private_key { return k.clone(); }, id);
+}
+
+}  // namespace
+
+int rewrap_age_blob(const std::string& file, const escrow::authority::owner_blob& blob, const escrow::escrow_record& record,
+                    const std::string& key_path) {
+    if (record.info.serial != blob.serial)
+        throw escrow::error(escrow::errc::invalid_argument, "the owner blob (serial " + blob.serial +
+                                                                ") and the escrow record (serial " + record.info.serial + ") differ");
+    if (record.store_id != escrow::store::age::id || record.cipher_id != age_set_host::cipher_type::id)
+        throw escrow::error(escrow::errc::unknown_policy_id, "the escrow record is for store " + id_name("store", record.store_id) +
+                                                                 ", cipher " + id_name("cipher", record.cipher_id) +
+                                                                 ", not an age file's");
+    const escrow::wrapped_key w = decode_age_blob(blob);
+    const age_set_host::private_key key = load_new_owner(key_path);
+    rewrite_in_place(file, [&](auto& in, auto& out) { age_set_host{}.apply_owner_blob(in, out, w, key, record); });
+    return exit_code::ok;
+}
+
+int rewrap_age_shares(const std::string& file, const share_blobs& shares, const std::string& key_path) {
+    std::vector<escrow::wrapped_key> blobs;
+    for (const auto& b : shares.blobs) blobs.push_back(decode_age_blob(b));
+    const age_set_host::private_key key = load_new_owner(key_path);
+    rewrite_in_place(file, [&](auto& in, auto& out) { age_set_host{}.rewrap_with_shares(in, out, shares.records, blobs, key); });
     return exit_code::ok;
 }
 

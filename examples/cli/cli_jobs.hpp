@@ -5,10 +5,14 @@
 /// cli_age.cpp, cli_cryptoapi.cpp) implements `encrypt_<format>` and `decrypt_<format>`.
 #pragma once
 
+#include <escrow/authority/owner_blob.hpp>
 #include <escrow/core/posix_file.hpp>
 #include <escrow/escrow.hpp>
 
+#include <sys/stat.h>
+
 #include <cstddef>
+#include <filesystem>
 #include <optional>
 #include <span>
 #include <string>
@@ -129,11 +133,43 @@ int encrypt_native(const encrypt_job& job);
 /// authority's key and its escrow record.
 int decrypt_native(const decrypt_job& job, decrypt_input& in);
 
-/// `escrow rewrap` of a k-of-n native file: K blobs that K authorities re-wrapped to the owner's
-/// new key (`key_path`), each with the share record it was recovered from, paired by order; the
-/// file is rewritten in place through a temporary file, only on success.
-int rewrap_native_shares(const std::string& file, const std::vector<std::string>& blob_paths,
-                         const std::vector<std::string>& record_paths, const std::string& key_path);
+/// The inputs of `escrow rewrap` for a k-of-n file: K blobs that K authorities re-wrapped to the
+/// owner's new key, each with the share record it was recovered from, paired by order (checked to
+/// name the same serial), all for one store.
+struct share_blobs {
+    std::vector<escrow::escrow_record> records;  ///< the --record files, in order
+    std::vector<escrow::authority::owner_blob> blobs;  ///< the --blob files, in order
+};
+
+/// Rewrites `file` in place: `rewrite(in, out)` reads the file from `in` and writes its new form to
+/// `out`, a temporary file beside it that takes its name and permission bits only on success.
+/// @throws escrow::error `io_error`, and what `rewrite` throws (with "rewrap 'FILE': " before it).
+template <class Rewrite>
+void rewrite_in_place(const std::string& file, Rewrite&& rewrite) {
+    const std::filesystem::path target = std::filesystem::canonical(file);
+    struct stat st{};
+    if (::stat(target.c_str(), &st) != 0) throw escrow::error(escrow::errc::io_error, "cannot stat " + in_quotes(file));
+    escrow::file_source in(target);
+    escrow::atomic_file_sink out(target);
+    try {
+        rewrite(in, out);
+    } catch (const escrow::error& e) {
+        throw with_context(e, "rewrap " + in_quotes(file));
+    }
+    out.commit(st.st_mode & 07777, /*replace=*/true, /*apply_umask=*/false);
+}
+
+/// `escrow rewrap` of a k-of-n native file with `shares` and the owner's new private key
+/// (`key_path`); the file is rewritten in place (`rewrite_in_place`).
+int rewrap_native_shares(const std::string& file, const share_blobs& shares, const std::string& key_path);
+/// `escrow rewrap` of an age file (binary) with one blob and the record it was recovered from: the
+/// new owner key may be of another age kind than the old owner's (a file of several kinds), and
+/// the owner's stanza is the first that is not the record's (escrow writes the owner first).
+int rewrap_age_blob(const std::string& file, const escrow::authority::owner_blob& blob, const escrow::escrow_record& record,
+                    const std::string& key_path);
+/// As `rewrap_native_shares`, for a k-of-n age file (binary): the new key is an age identity of any
+/// kind the blobs are made for (X25519, ssh-rsa, ssh-ed25519).
+int rewrap_age_shares(const std::string& file, const share_blobs& shares, const std::string& key_path);
 
 /// Encrypts to the age format. The owner and every authority must be of one kind (all X25519 or
 /// all ssh-rsa): a file's recipients share the one wrap policy of the host that writes it.

@@ -6,10 +6,6 @@
 
 #include <escrow/escrow.hpp>
 
-#include <sys/stat.h>
-
-#include <filesystem>
-
 #include <optional>
 #include <span>
 #include <string>
@@ -155,39 +151,13 @@ int decrypt_native(const decrypt_job& job, decrypt_input& in) {
     return exit_code::ok;
 }
 
-int rewrap_native_shares(const std::string& file, const std::vector<std::string>& blob_paths,
-                         const std::vector<std::string>& record_paths, const std::string& key_path) {
-    if (blob_paths.size() != record_paths.size())
-        throw usage_error("rewrap: a k-of-n file takes one --record per --blob, paired by order (" +
-                          std::to_string(blob_paths.size()) + " --blob, " + std::to_string(record_paths.size()) +
-                          " --record)");
-    std::vector<escrow::escrow_record> records;
+int rewrap_native_shares(const std::string& file, const share_blobs& shares, const std::string& key_path) {
     std::vector<escrow::wrapped_key> blobs;
-    for (std::size_t i = 0; i < blob_paths.size(); ++i) {
-        auto blob = decode_file<escrow::authority::owner_blob>(blob_paths[i], "--blob",
-                                                               escrow::authority::owner_blob::max_encoded);
-        records.push_back(load_record(record_paths[i]));
-        if (blob.store_id != escrow::store::native::id)
-            throw escrow::error(escrow::errc::unknown_policy_id,
-                                "--blob " + in_quotes(blob_paths[i]) + ": several blobs (a k-of-n file) are for native files only");
-        if (blob.serial != records.back().info.serial)
-            throw escrow::error(escrow::errc::invalid_argument, "--blob " + in_quotes(blob_paths[i]) + " (serial " + blob.serial +
-                                                                    ") and --record " + in_quotes(record_paths[i]) +
-                                                                    " (serial " + records.back().info.serial + ") differ");
-        blobs.push_back(escrow::store::native::decode_blob<void, void>(blob.blob));
-    }
+    for (const auto& b : shares.blobs) blobs.push_back(escrow::store::native::decode_blob<void, void>(b.blob));
     mixed_private key = load_native_identity(key_path, "--key");
-    const std::filesystem::path target = std::filesystem::canonical(file);
-    struct stat st{};
-    if (::stat(target.c_str(), &st) != 0) throw escrow::error(escrow::errc::io_error, "cannot stat " + in_quotes(file));
-    escrow::file_source in(target);
-    escrow::atomic_file_sink out(target);
-    try {
-        escrow::native_mixed_encryptor{}.rewrap_with_shares(in, out, records, blobs, key);
-    } catch (const escrow::error& e) {
-        throw with_context(e, "rewrap " + in_quotes(file));
-    }
-    out.commit(st.st_mode & 07777, /*replace=*/true, /*apply_umask=*/false);
+    rewrite_in_place(file, [&](auto& in, auto& out) {
+        escrow::native_mixed_encryptor{}.rewrap_with_shares(in, out, shares.records, blobs, key);
+    });
     return exit_code::ok;
 }
 

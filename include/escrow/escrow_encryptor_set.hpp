@@ -18,6 +18,7 @@
 #include "escrow/escrow_encryptor.hpp"
 #include "escrow/core/unverified.hpp"
 #include "escrow/detail/threshold_steps.hpp"
+#include "escrow/detail/wrap_set_dispatch.hpp"
 #include "escrow/wrap/set.hpp"
 
 namespace escrow {
@@ -37,6 +38,7 @@ class escrow_encryptor<Cipher, wrap_set<Ws...>, Store> {
                   "distinct (a key's type names its wrap)");
     using set_type = wrap_set<Ws...>;
     using engine = detail::payload_engine<Cipher, store_options<Store>.final_chunk>;
+    using dispatch = detail::wrap_set_dispatch<Ws...>;
 
 public:
     /// The policy that encrypts the payload.
@@ -138,47 +140,55 @@ public:
                                           std::span<const private_key> keys) {
         const file_header& h = read.unverified_value();
         if (records.size() != keys.size()) throw error(errc::invalid_argument, "one share record per authority key");
-        std::vector<shamir_share> shares;
-        for (std::size_t i = 0; i < records.size(); ++i) {
-            detail::check_share_record(h, records[i]);
+        const std::vector<shamir_share> shares = detail::checked_shares(h, records, [&](std::size_t i) {
             try {
-                session_key piece = recover_session_key(records[i], keys[i]);
-                shares.push_back({records[i].share_index, share_value::from_unsafe_bytes(piece.unsafe_bytes())});
+                return recover_session_key(records[i], keys[i]);
             } catch (const error& e) {
                 detail::rethrow_with(e, detail::share_name(records[i]) + ": ");
             }
-            detail::check_share(h, records[i], shares.back());
-        }
+        });
         return detail::combine_shares(h, shares, [&](const session_key& k) { return verifies(h, k); });
     }
 
     /// Hands a k-of-n file to a new owner key with K blobs that K authorities re-wrapped to it
     /// (`backup_authority::recover` on share records) and their records, paired by order: each blob
     /// is unwrapped with `new_owner` (the new private key) and checked as `open_shares` does; the
-    /// owner's entry is re-wrapped to the new key's public half, the payload copied unchanged.
+    /// owner's entry is re-wrapped to the new key's public half (of any member), the header MAC
+    /// recomputed, the payload copied unchanged. In a format without roles (age) the owner's entry
+    /// is the first of a member's wrap that is none of the records' entries.
     /// @throws escrow::error as `open_shares`.
     template <byte_source Source, byte_sink Sink, class Key>
     void rewrap_with_shares(Source& in, Sink& out, std::span<const escrow_record> records,
                             std::span<const wrapped_key> blobs, const Key& new_owner) {
         file_header h = read_header(in).unverified_value();  // verified by combine_shares
         if (records.size() != blobs.size()) throw error(errc::invalid_argument, "one share record per blob");
-        std::vector<shamir_share> shares;
-        for (std::size_t i = 0; i < records.size(); ++i) {
-            const escrow_record& rec = records[i];
-            detail::check_share_record(h, rec);
-            std::optional<session_key> piece = with_private(new_owner, [&](auto m, const auto& k) {
-                return wrap::unwrap_expecting(wraps_.template get<typename decltype(m)::type>(), blobs[i], k, Cipher::key_size);
-            });
-            if (!piece || !rec.verify(*piece))
-                throw error(errc::authentication_failed, detail::share_name(rec) + ": the re-wrapped blob does not open "
-                                                         "with the key given, or was made from another record");
-            shares.push_back({rec.share_index, share_value::from_unsafe_bytes(piece->unsafe_bytes())});
-            detail::check_share(h, rec, shares.back());
-        }
+        const std::vector<shamir_share> shares = detail::checked_shares(h, records, [&](std::size_t i) {
+            std::optional<session_key> piece = unwrap_blob(blobs[i], new_owner);
+            if (!piece || !records[i].verify(*piece))
+                throw error(errc::authentication_failed, detail::share_name(records[i]) + ": the re-wrapped blob does not "
+                                                         "open with the key given, or was made from another record");
+            return std::move(*piece);
+        });
         session_key key = detail::combine_shares(h, shares, [&](const session_key& k) { return verifies(h, k); });
-        rewrap(in, out, h, key, with_private(new_owner, [&](auto m, const auto& k) {
-                   return public_key(wraps_.template get<typename decltype(m)::type>().public_of(k));
-               }));
+        dispatch::template mark_owner<Cipher>(store_, h, records);
+        rewrap(in, out, h, key, public_of(new_owner));
+    }
+
+    /// The owner's last step of a recovery from one escrow record (not a share): `blob`, the session
+    /// key re-wrapped to the new owner key (of any member, not necessarily the old owner's wrap),
+    /// must unwrap with `new_owner` and verify the header's and `record`'s MACs; it then becomes the
+    /// owner's entry (in age, the first of a member's wrap that is not the record's), the payload
+    /// copied unchanged.
+    /// @throws escrow::error `authentication_failed` (the blob is not for this file, record or key).
+    template <byte_source Source, byte_sink Sink, class Key>
+    void apply_owner_blob(Source& in, Sink& out, const wrapped_key& blob, const Key& new_owner, const escrow_record& record) {
+        file_header h = read_header(in).unverified_value();  // verified below before any use
+        std::optional<session_key> key = unwrap_blob(blob, new_owner);
+        if (!key || !verifies(h, *key) || !record.verify(*key))
+            throw error(errc::authentication_failed, "the re-wrapped owner blob does not open this file and record: it was "
+                                                     "made for another file or record, or for another key than the one given");
+        dispatch::template mark_owner<Cipher>(store_, h, std::span<const escrow_record>(&record, 1));
+        rewrap(in, out, h, *key, public_of(new_owner), &blob);
     }
 
     /// Decrypts with a private key that matches any recipient of its own wrap.
@@ -291,11 +301,7 @@ public:
     /// The wrap id of entry `r` of `h`: its own (a native file of several wraps), else that of the
     /// member whose stanza type it names (age; 0 for a type no member has), else the file's.
     [[nodiscard]] static std::uint16_t entry_wrap_id(const file_header& h, const recipient_entry& r) {
-        if (r.wrap_id != 0) return r.wrap_id;
-        if (r.type.empty()) return h.wrap_id;
-        std::uint16_t id = 0;
-        ((id == 0 && r.type == Ws::stanza_type ? void(id = Ws::id) : void()), ...);
-        return id;
+        return dispatch::entry_wrap_id(h, r);
     }
 
 private:
@@ -304,37 +310,28 @@ private:
     [[no_unique_address]] Store store_;
     unsigned threads_ = 0;
 
-    // Calls f(type_identity<W>, key) with the member W whose key type `key` holds.
-    template <class Variant, class F>
-    static decltype(auto) visit_key(const Variant& key, F&& f) {
-        return std::visit(
-            [&](const auto& k) -> decltype(auto) {
-                using K = std::decay_t<decltype(k)>;
-                return f(member_of<K>(), k);
-            },
-            key);
-    }
-    template <class K>
-    static constexpr auto member_of() {
-        constexpr std::size_t i = [] {
-            std::size_t n = 0, at = sizeof...(Ws);
-            ((std::is_same_v<K, typename Ws::public_key> || std::is_same_v<K, typename Ws::private_key> ? (at = n, ++n)
-                                                                                                           : ++n),
-             ...);
-            return at;
-        }();
-        static_assert(i < sizeof...(Ws), "escrow: this key type is no member's of the wrap set");
-        return std::type_identity<std::tuple_element_t<i, std::tuple<Ws...>>>{};
-    }
     template <class F>
     static decltype(auto) with_member(const public_key& key, F&& f) {
-        return visit_key(key, f);
+        return dispatch::visit_key(key, f);
     }
     // A private key as the variant or as one member's key type (no copy of a move-only key).
     template <class Key, class F>
     static decltype(auto) with_private(const Key& key, F&& f) {
-        if constexpr (std::is_same_v<Key, private_key>) return visit_key(key, f);
-        else return f(member_of<Key>(), key);
+        return dispatch::template with_key<private_key>(key, f);
+    }
+
+    // The session key (or share) in `blob`, unwrapped with a private key of any member.
+    template <class Key>
+    std::optional<session_key> unwrap_blob(const wrapped_key& blob, const Key& key) {
+        return with_private(key, [&](auto m, const auto& k) {
+            return wrap::unwrap_expecting(wraps_.template get<typename decltype(m)::type>(), blob, k, Cipher::key_size);
+        });
+    }
+    template <class Key>
+    public_key public_of(const Key& key) {
+        return with_private(key, [&](auto m, const auto& k) {
+            return public_key(wraps_.template get<typename decltype(m)::type>().public_of(k));
+        });
     }
 
     recipient_entry wrap_entry(recipient_role role, const session_key& key, const public_key& pub, system_random& rng) {
@@ -383,12 +380,17 @@ private:
     }
 
     template <byte_source Source, byte_sink Sink>
-    void rewrap(Source& in, Sink& out, file_header& h, const session_key& key, const public_key& new_owner) {
+    // Replaces the owner's entry by `blob` (already wrapped to `new_owner`), or by a fresh wrap.
+    void rewrap(Source& in, Sink& out, file_header& h, const session_key& key, const public_key& new_owner,
+                const wrapped_key* blob = nullptr) {
         if (std::none_of(h.recipients.begin(), h.recipients.end(),
                          [](const recipient_entry& r) { return r.role == recipient_role::owner; }))
             throw error(errc::malformed_header, "the file names no owner recipient to rewrap");
         for (auto& r : h.recipients) r.wrap_id = entry_wrap_id(h, r);
-        owner_of(h) = wrap_entry(recipient_role::owner, key, new_owner, default_random());
+        owner_of(h) = blob ? with_member(new_owner, [&](auto m, const auto&) {
+            using W = typename decltype(m)::type;
+            return recipient_entry{recipient_role::owner, *blob, std::string(W::stanza_type), W::id};
+        }) : wrap_entry(recipient_role::owner, key, new_owner, default_random());
         write(out, h, key);
         engine::copy(in, out);
     }

@@ -249,3 +249,95 @@ TEST_CASE("Share records encode as version 2 and decode back; K > N and a format
     escrow::memory_sink out;
     CHECK(error_kind([&] { (void)host.encrypt_threshold(in, out, public_of(owner), pubs, 3); }) == errc::invalid_argument);
 }
+
+TEST_CASE("An authority's recover on a share record gives back that share alone, wrapped to the new owner key",
+          "[authority][threshold]") {
+    namespace ea = escrow::authority;
+    using x25519_authority = ea::backup_authority<escrow::wrap::x25519, ea::memory_repository, ea::officer_quorum<2>>;
+    constexpr std::uint64_t now = 1'800'000'000;
+    const auto owner = private_key(escrow::rsa_private_key::load(test_key("rsa_owner.pem")));
+    const auto auths = authority_keys();
+    const escrow::bytes plain(4000, 0x33);
+    const sealed_file f = seal(plain, owner, auths, 2);
+    const escrow::escrow_record& rec = f.records[1];  // the X25519 authority's: share 2
+    const auto new_owner = escrow::x25519_private_key::load(test_key("x25519_new_owner.txt"));
+    std::vector<ea::officer_private_key> officers;
+    for (int i = 0; i < 2; ++i) officers.push_back(ea::officer_private_key::generate());
+    ea::memory_repository repo;
+    x25519_authority auth(repo, {}, std::get<escrow::x25519_private_key>(auths[1]).clone());
+    auth.set_clock([] { return now; });
+    auth.register_officer("olivia", officers[0].public_key());
+    auth.register_officer("oscar", officers[1].public_key());
+    auth.deposit(rec);
+    auto recover = [&](const ea::recovery_request& req) {
+        std::vector<ea::officer_signature> sigs;
+        for (const auto& o : officers) sigs.push_back(ea::officer_signature::sign(req, o));
+        return auth.recover(req, sigs);
+    };
+    host_type host;
+    escrow::file_header h;
+    {
+        escrow::memory_source src(f.file);
+        h = host.read_header(src).unverified_value();
+    }
+
+    SECTION("the blob holds share 2, which its record and the header's commitment accept and no other does") {
+        const ea::owner_blob blob = recover(ea::recovery_request::make<escrow::wrap::x25519>(rec, new_owner.public_key(), now + 60));
+        CHECK(blob.serial == rec.info.serial);
+        CHECK(blob.wrap_id == escrow::wrap::x25519::id);
+        CHECK(blob.store_id == escrow::store::native::id);
+        const escrow::wrapped_key w = escrow::store::native::decode_blob<void, void>(blob.blob);
+        escrow::wrap::x25519 x25519;
+        const auto piece = escrow::wrap::unwrap_expecting(x25519, w, new_owner, 32);
+        REQUIRE(piece);
+        CHECK(rec.verify(*piece));
+        CHECK_FALSE(f.records[0].verify(*piece));
+        CHECK_FALSE(f.records[2].verify(*piece));
+        const escrow::shamir_share share{rec.share_index, escrow::share_value::from_unsafe_bytes(piece->unsafe_bytes())};
+        CHECK_NOTHROW(escrow::detail::check_share(h, rec, share));
+        const escrow::shamir_share as_share_1{1, share.value.clone()};
+        CHECK(error_kind([&] { escrow::detail::check_share(h, f.records[0], as_share_1); }) == errc::authentication_failed);
+        // A share is not the session key: alone it fails the header MAC.
+        CHECK_FALSE(escrow::store::native::verify_header<escrow::cipher::aes256_gcm_stream, host_type::wrap_type>(h, *piece));
+        // With the RSA authority's share 1, re-wrapped to the same new key, it hands the file over.
+        const escrow::session_key share1 = host.recover_session_key(f.records[0], auths[0]);
+        const escrow::wrapped_key w1 = x25519.wrap(share1, new_owner.public_key(), escrow::default_random());
+        const std::vector<escrow::escrow_record> recs{f.records[0], rec};
+        const std::vector<escrow::wrapped_key> blobs{w1, w};
+        escrow::memory_source in(f.file);
+        escrow::memory_sink out;
+        host.rewrap_with_shares(in, out, recs, blobs, new_owner);
+        const escrow::bytes handed = std::move(out).take();
+        escrow::memory_source in2(handed);
+        escrow::memory_sink back;
+        host.decrypt(in2, back, new_owner);
+        CHECK(std::move(back).take() == plain);
+    }
+    SECTION("the wrong authority key is refused, naming it") {
+        const auto other = escrow::x25519_private_key::load(test_key("x25519_authority2.txt"));
+        const std::string bound = message_of([&] { x25519_authority wrong(repo, {}, other.clone()); });
+        CHECK(bound.find("[escrow.bad_key]") == 0);
+        INFO(bound);
+        CHECK(bound.find("another authority key") != std::string::npos);
+        ea::memory_repository fresh;
+        x25519_authority wrong(fresh, {}, other.clone());
+        const std::string deposit = message_of([&] { (void)wrong.deposit(rec); });
+        INFO(deposit);
+        CHECK(deposit.find("[escrow.bad_key]") == 0);
+        CHECK(deposit.find("different authority key") != std::string::npos);
+    }
+    SECTION("a share record altered in the repository is refused, naming the share") {
+        repo.unsafe_edit([&](auto& records, auto&) {
+            auto& stored = records.at(rec.info.serial);
+            escrow::escrow_record altered = escrow::escrow_record::decode(stored.encoded);
+            altered.info.description = "altered";
+            stored.encoded = altered.encode();
+        });
+        // A request naming the serial alone (version 1), so that the record's MAC is what fails.
+        const auto req = ea::recovery_request::make<escrow::wrap::x25519>(rec.info.serial, new_owner.public_key(),
+                                                                          auth.fingerprint(), now + 60);
+        const std::string m = message_of([&] { (void)recover(req); });
+        CHECK(m == "[escrow.authentication_failed] escrow record MAC does not verify: the record was altered in the "
+                   "repository (share 2 of 3, record " + rec.info.serial + ")");
+    }
+}

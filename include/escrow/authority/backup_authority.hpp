@@ -389,7 +389,7 @@ private:
         out.store_id = rec.store_id;
         out.blob = detail::dispatch_record<Wrap, Stores, Ciphers>(stores_, rec.store_id, rec.cipher_id, [&](auto& st, auto c) {
             using C = typename decltype(c)::type;
-            session_key key = open_record<C>(wrap_, st, rec, *private_, "the record was altered in the repository");
+            session_key key = open_record<C>(wrap_, st, rec, *private_, detail::altered_in_repository(rec));
             return st.template encode_blob<C, Wrap>(wrap_.wrap(key, new_owner, default_random()));
         });
         return out;

@@ -160,6 +160,15 @@ bool stored_record_verifies(Wrap& wrap, typename Stores::objects& stores, const 
     return e;
 }
 
+/// How a recovery names a stored record whose MAC fails: altered in the repository, and for a share
+/// record of a k-of-n file, which share ("share 2 of 3, record SERIAL").
+[[nodiscard]] inline std::string altered_in_repository(const escrow_record& rec) {
+    std::string m = "the record was altered in the repository";
+    if (rec.is_share())
+        m += " (share " + std::to_string(rec.share_index) + " of " + std::to_string(rec.share_count) + ", record " +
+             rec.info.serial + ")";
+    return m;
+}
 
 /// The checks of a recovery request that come before the identity policy's: addressed to the
 /// authority of `fingerprint` and its wrap `Wrap`; within its bounds; not expired at `now`; its

@@ -111,6 +111,23 @@ inline void check_share(const file_header& h, const escrow_record& rec, const sh
                                       "belongs to another file");
 }
 
+/// The shares of a k-of-n file's `records`, each checked before anything is combined: the record
+/// is the file's (`check_share_record`), `piece_of(i)` gives record i's share (unwrapped and its
+/// record's MAC verified, or it throws naming the share), and the share matches `h`'s commitment.
+/// @throws escrow::error as `check_share_record`, `piece_of` and `check_share`.
+template <class PieceOf>
+[[nodiscard]] std::vector<shamir_share> checked_shares(const file_header& h, std::span<const escrow_record> records,
+                                                       PieceOf&& piece_of) {
+    std::vector<shamir_share> shares;
+    for (std::size_t i = 0; i < records.size(); ++i) {
+        check_share_record(h, records[i]);
+        const session_key piece = piece_of(i);
+        shares.push_back({records[i].share_index, share_value::from_unsafe_bytes(piece.unsafe_bytes())});
+        check_share(h, records[i], shares.back());
+    }
+    return shares;
+}
+
 /// Combines the checked shares: at least K of distinct indices are needed; the first K are used.
 /// The result must pass `verifies` (the header MAC under it).
 /// @throws escrow::error `no_matching_key` naming how many more shares are needed,

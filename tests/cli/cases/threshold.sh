@@ -136,6 +136,115 @@ case_threshold_recovery() {
     # The shares are unchanged: any two authorities still open the rewrapped file.
     ok "$ESCROW" decrypt --key a2.key --record r2 --key a3.key --record r3 -o f2.out f.enc
     assert_same_content f2.out "$FIX/big.bin"
+    threshold_recovery_age
+    mixed_recovery
+}
+
+# Recovery from one authority of a file whose keys mix types, the owner's new key of the
+# recovering authority's type: a native file (owner RSA; authorities X25519 and ssh-ed25519) and an
+# age file (owner ssh-ed25519; authorities X25519, ssh-rsa and a second X25519, whose stanza must
+# stay), both recovered through one X25519 authority for a new X25519 owner key.
+mixed_recovery() {
+    local f
+    ok "$ESCROW" keygen --type x25519 -o mx1
+    ok "$ESCROW" keygen --type x25519 -o mx2
+    ok "$ESCROW" keygen --type ssh-ed25519 -o me1
+    ok "$ESCROW" keygen --type ssh-ed25519 -o mowner
+    ok "$ESCROW" keygen --type x25519 -o mnew
+    ssh-keygen -y -f "$FIX/auth2.key" >ms2.pub 2>/dev/null || fail "ssh-keygen -y (Debian package openssh-client)"
+    ok "$ESCROW" authority --db mx1.db init --authority-key mx1.pub --quorum 1
+    register_officer mx1.db alice "$(init_fingerprint)"
+    ok "$ESCROW" encrypt --owner "$FIX/owner.pub" --authority mx1.pub --authority me1.pub \
+        --record mn.r1 --record mn.r2 -o mn.enc "$FIX/big.bin"
+    ok "$ESCROW" encrypt --format age --owner mowner.pub --authority mx1.pub --authority ms2.pub --authority mx2.pub \
+        --record ma.r1 --record ma.r2 --record ma.r3 -o ma.age "$FIX/big.bin"
+    for f in mn ma; do
+        note "mixed $f: authority X25519 recovers for a new X25519 owner key; rewrap hands the file over"
+        ok "$ESCROW" authority --db mx1.db deposit "$f.r1"
+        ok "$ESCROW" officer request --record "$f.r1" --new-owner mnew.pub -o "$f.req"
+        ok "$ESCROW" officer sign --key alice.key -o "$f.sig" "$f.req"
+        ok "$ESCROW" authority --db mx1.db recover --request "$f.req" --signature "$f.sig" --key mx1.key -o "$f.blob"
+    done
+    ok "$ESCROW" rewrap --blob mn.blob --record mn.r1 --key mnew.key mn.enc
+    ok "$ESCROW" inspect mn.enc >mn.txt
+    assert_contains mn.txt "0: owner, wrapped key 48 bytes, 1 argument, x25519 (0x0203)"
+    assert_contains mn.txt "2: authority, wrapped key 48 bytes, 2 arguments, ssh-ed25519 (0x0206)"
+    for k in mnew.key me1.key mx1.key; do
+        ok "$ESCROW" decrypt --key "$k" -o mn.out mn.enc
+        assert_same_content mn.out "$FIX/big.bin"
+        rm -f mn.out
+    done
+    fails_cleanly 1 "no_matching_key" mn.out mn.enc "$ESCROW" decrypt --key "$FIX/owner.key" -o mn.out mn.enc
+
+    fails_cleanly 1 "or for another key than the one given" "" ma.age \
+        "$ESCROW" rewrap --blob ma.blob --record ma.r1 --key mx2.key ma.age
+    ok "$ESCROW" rewrap --blob ma.blob --record ma.r1 --key mnew.key ma.age
+    # The owner's ssh-ed25519 stanza became the new X25519 one; the authorities' stanzas stay.
+    if grep -q -- "-> ssh-ed25519 " ma.age; then fail "the old owner's stanza is still in ma.age"; fi
+    assert_contains ma.age "-> ssh-rsa "
+    for k in mnew.key mx1.key mx2.key "$FIX/auth2.key"; do
+        ok "$ESCROW" decrypt --key "$k" -o ma.out ma.age
+        assert_same_content ma.out "$FIX/big.bin"
+        rm -f ma.out
+    done
+    fails_cleanly 1 "no_matching_key" ma.out ma.age "$ESCROW" decrypt --key mowner.key -o ma.out ma.age
+    age -d -i mnew.key ma.age >ma.age.out || fail "age -d -i mnew.key refused the rewrapped mixed file"
+    assert_same_content ma.age.out "$FIX/big.bin"
+    age -d -i mx2.key ma.age >ma.age.out || fail "age -d -i mx2.key refused the rewrapped mixed file"
+    assert_same_content ma.age.out "$FIX/big.bin"
+}
+
+# The same recovery for an age 2-of-3 file, with the officers above: owner ssh-ed25519,
+# authorities X25519, ssh-ed25519 and X25519. Authorities 1 and 3 grant, each re-wrapping its
+# share to the owner's new X25519 identity (a blob is of its authority's key type, so the K
+# granting authorities share one); escrow and the real 'age -d -i' open the rewrapped file.
+threshold_recovery_age() {
+    local serial=CLI-KOFN-AGE-1 i o
+    local -a fp
+    command -v age >/dev/null || fail "the age tool is needed (Debian package age)"
+    ok "$ESCROW" keygen --type x25519 -o g1
+    ok "$ESCROW" keygen --type ssh-ed25519 -o g2
+    ok "$ESCROW" keygen --type x25519 -o g3
+    for i in 1 2 3; do
+        ok "$ESCROW" authority --db "g$i.db" init --authority-key "g$i.pub" --quorum 2
+        fp[i]=$(init_fingerprint)
+        for o in alice bob; do register_officer "g$i.db" "$o" "${fp[i]}"; done
+    done
+    ok "$ESCROW" keygen --type ssh-ed25519 -o gowner
+    ok "$ESCROW" keygen --type x25519 -o gnew
+    ok "$ESCROW" encrypt --format age --owner gowner.pub --authority g1.pub --authority g2.pub --authority g3.pub \
+        --threshold 2 --serial "$serial" --record gr1 --record gr2 --record gr3 -o g.age "$FIX/big.bin"
+    for i in 1 2 3; do ok "$ESCROW" authority --db "g$i.db" deposit "gr$i"; done
+    rm gowner.key
+
+    note "age: authorities 1 and 3 grant, each after its own quorum"
+    for i in 1 3; do
+        ok "$ESCROW" officer request --record "gr$i" --new-owner gnew.pub -o "greq$i.bin"
+        for o in alice bob; do ok "$ESCROW" officer sign --key "$o.key" -o "g$o$i.sig" "greq$i.bin"; done
+        ok "$ESCROW" authority --db "g$i.db" recover --request "greq$i.bin" --signature "galice$i.sig" \
+            --signature "gbob$i.sig" --key "g$i.key" -o "gb$i.bin"
+        ok "$ESCROW" authority --db "g$i.db" audit >"gaudit$i.txt"
+        assert_contains "gaudit$i.txt" "	recovery	$serial	granted	officers alice, bob"
+    done
+
+    note "age: one blob is not enough; an armored file is refused; two hand the file to the new key"
+    fails_cleanly 1 "1 more needed" "" g.age "$ESCROW" rewrap --blob gb1.bin --record gr1 --key gnew.key g.age
+    fails_cleanly 1 "share 2 (record $serial): the re-wrapped blob does not open" "" g.age \
+        "$ESCROW" rewrap --blob gb1.bin --record gr1 --blob gb3.bin --record gr2 --key gnew.key g.age
+    ok "$ESCROW" encrypt --format age --armor --owner gnew.pub --authority g1.pub --authority g3.pub --threshold 2 \
+        --serial "$serial" --record ga1 --record ga3 -o armored.age "$FIX/big.bin"
+    fails_cleanly 5 "ASCII-armored age file" "" armored.age \
+        "$ESCROW" rewrap --blob gb1.bin --record gr1 --blob gb3.bin --record gr3 --key gnew.key armored.age
+    ok "$ESCROW" rewrap --blob gb1.bin --record gr1 --blob gb3.bin --record gr3 --key gnew.key g.age
+    assert_contains g.age "-> escrow-kofn 2 3 "
+    ok "$ESCROW" inspect g.age >g.txt
+    assert_matches g.txt '^recipients:    1 '
+    ok "$ESCROW" decrypt --key gnew.key -o g.out g.age
+    assert_same_content g.out "$FIX/big.bin"
+    age -d -i gnew.key g.age >g.age.out || fail "age -d -i gnew.key refused the rewrapped k-of-n file"
+    assert_same_content g.age.out "$FIX/big.bin"
+    ok "$ESCROW" decrypt --key g2.key --record gr2 --key g1.key --record gr1 -o g2.out g.age
+    assert_same_content g2.out "$FIX/big.bin"
 }
 
 # 2-of-3 age files of 0, 1 and 5 MiB: owner ssh-ed25519, authorities X25519, ssh-rsa and
