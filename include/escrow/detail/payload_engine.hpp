@@ -170,7 +170,7 @@ private:
 
     // Chunks in a batch: 256 KiB of them, fewer when more workers would put more than `in_flight_budget`
     // bytes in flight on one side (input windows or buffers; output), so that memory stays about 3 MiB,
-    // and peak RSS under 16 MiB, whatever the cores (docs/performance.md, "Memory"); at least one chunk.
+    // and peak RSS under 16 MiB, whatever the cores (docs/performance.md, "Peak RSS"); at least one chunk.
     static constexpr std::size_t in_flight_budget = 1536 * 1024;
     static std::size_t batch_chunks(unsigned workers) {
         constexpr std::size_t most = std::max<std::size_t>(1, (256 * 1024) / Cipher::chunk_size);

@@ -7,8 +7,8 @@
 # Encrypt and decrypt of a 64 MiB file through the mapped paths, native and age format, each with
 # a peak resident set (GNU time's %M: the child's ru_maxrss, in KiB) under ESCROW_PEAK_RSS_KIB
 # (default 16384, i.e. 16 MiB; set it lower to see the case fail), and the round trips exact. The
-# payload pipeline's windows and buffers are a fixed budget (docs/performance.md, "Memory"), so
-# 64 MiB shows the steady state a 1 GiB file has, in a second.
+# payload pipeline's windows and buffers are a fixed budget (docs/performance.md, "Peak RSS"), so
+# 64 MiB shows the steady state a 1 GiB file has, in a few seconds.
 case_peak_rss() {
     local budget=${ESCROW_PEAK_RSS_KIB:-16384} time_bin=${ESCROW_GNU_TIME:-/usr/bin/time}
     [[ -x $time_bin ]] || fail "GNU time ($time_bin, Debian package time) measures the peak RSS: not found"
