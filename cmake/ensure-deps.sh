@@ -16,14 +16,15 @@ ESCROW_BUILD_PACKAGES="g++ cmake make pkg-config libcrypto++-dev libboost-dev li
 # real peers of the interoperability tests (openssl; age, age-keygen, ssh-keygen; the sqlite3
 # shell; MinGW and Wine for CryptoAPI; a PostgreSQL 15 server, which the tests start themselves;
 # SoftHSM2, a PKCS#11 token), Doxygen for the API reference (docs.api), and man and groff to
-# render the generated escrow(1); valgrind for the constant-time check (hardening.constant_time).
+# render the generated escrow(1); valgrind for the constant-time check (hardening.constant_time);
+# GNU time for the tool's peak RSS (cli.peak_rss).
 # The fuzz step (tests/fuzz/run.sh, docs/fuzzing.md) needs clang (clang++ 14, which builds the
 # libFuzzer harnesses), libclang-rt-14-dev (libFuzzer and the sanitizer runtimes: only recommended
 # by clang's packages, so apt-get --no-install-recommends leaves it out) and llvm (llvm-symbolizer,
 # for sanitizer reports with file and line).
 # shellcheck disable=SC2034  # used by the scripts that source this file
 ESCROW_FUZZ_PACKAGES="clang libclang-rt-14-dev llvm"
-ESCROW_TEST_PACKAGES="catch2 libbenchmark-dev nlohmann-json3-dev zlib1g-dev openssl curl age openssh-client sqlite3
+ESCROW_TEST_PACKAGES="catch2 time libbenchmark-dev nlohmann-json3-dev zlib1g-dev openssl curl age openssh-client sqlite3
   wine64 gcc-mingw-w64-x86-64 postgresql softhsm2 doxygen man-db groff-base valgrind $ESCROW_FUZZ_PACKAGES"
 # Every package the build, the tests, the examples and the benchmarks use (tests/run-all.sh).
 ESCROW_DEBIAN_PACKAGES="$ESCROW_BUILD_PACKAGES $ESCROW_TEST_PACKAGES"

@@ -15,7 +15,23 @@ endif()
 if(NOT TARGET cryptopp::cryptopp)
   if(ESCROW_CRYPTOPP_FOUND)
     add_library(cryptopp::cryptopp INTERFACE IMPORTED)
-    target_link_libraries(cryptopp::cryptopp INTERFACE PkgConfig::ESCROW_CRYPTOPP)
+    # A program whose property ESCROW_CRYPTOPP_STATIC is true links Crypto++'s archive (Debian
+    # ships libcryptopp.a in libcrypto++-dev) instead of the shared library: only the code it uses
+    # is then mapped, and the loader has none of the shared library's relocations and symbol
+    # tables to touch (2.4 MiB of the escrow tool's peak RSS, docs/performance.md). Every other
+    # target, and every consumer of the installed package, links the shared library as before.
+    find_library(ESCROW_CRYPTOPP_ARCHIVE NAMES libcryptopp.a libcrypto++.a HINTS ${ESCROW_CRYPTOPP_LIBRARY_DIRS})
+    mark_as_advanced(ESCROW_CRYPTOPP_ARCHIVE)
+    if(ESCROW_CRYPTOPP_ARCHIVE)
+      set(escrow_static "$<BOOL:$<TARGET_PROPERTY:ESCROW_CRYPTOPP_STATIC>>")
+      target_include_directories(cryptopp::cryptopp INTERFACE ${ESCROW_CRYPTOPP_INCLUDE_DIRS})
+      target_compile_options(cryptopp::cryptopp INTERFACE ${ESCROW_CRYPTOPP_CFLAGS_OTHER})
+      target_link_libraries(cryptopp::cryptopp INTERFACE
+        "$<$<NOT:${escrow_static}>:PkgConfig::ESCROW_CRYPTOPP>" "$<${escrow_static}:${ESCROW_CRYPTOPP_ARCHIVE}>")
+      unset(escrow_static)
+    else()
+      target_link_libraries(cryptopp::cryptopp INTERFACE PkgConfig::ESCROW_CRYPTOPP)
+    endif()
   else()
     message(FATAL_ERROR "escrow needs Crypto++ 8.x: install the Debian package libcrypto++-dev "
                         "(and pkg-config), e.g. 'apt-get install libcrypto++-dev pkg-config'")

@@ -165,18 +165,24 @@ private:
     // end the payload once the next read comes back short, so a full batch waits for that next
     // read before it is submitted: the same one-step look-ahead as the sequential path, per batch.
 
-    static constexpr std::size_t batch_chunks = std::max<std::size_t>(1, (256 * 1024) / Cipher::chunk_size);
-
-    // Batches in the ring: two per worker keep every worker busy while the caller writes one and
-    // reads the next; memory is slots × (batch in + batch out), about 3 MiB for two workers.
+    // Batches in the ring: two per worker keep every worker busy while the caller writes one and reads the next.
     static std::size_t pipeline_slots(unsigned workers) { return 2 * std::size_t{workers} + 2; }
+
+    // Chunks in a batch: 256 KiB of them, fewer when more workers would put more than `in_flight_budget`
+    // bytes in flight on one side (input windows or buffers; output), so that memory stays about 3 MiB,
+    // and peak RSS under 16 MiB, whatever the cores (docs/performance.md, "Peak RSS"); at least one chunk.
+    static constexpr std::size_t in_flight_budget = 1536 * 1024;
+    static std::size_t batch_chunks(unsigned workers) {
+        constexpr std::size_t most = std::max<std::size_t>(1, (256 * 1024) / Cipher::chunk_size);
+        return std::clamp<std::size_t>(in_flight_budget / (pipeline_slots(workers) * Cipher::chunk_size), 1, most);
+    }
 
     // `full_out`: the output of a batch of whole chunks. A mapped sink's windows are laid end to
     // end, so every batch but the last must fill its window exactly, which STREAM ciphers do.
     template <class State, byte_source Source, byte_sink Sink, class Finish>
     static void run_pipeline(chunk_pipeline<State>& p, batch_input<Source>& in, batch_output<Sink>& out,
-                             std::size_t stride, std::size_t full_out, Finish finish) {
-        const std::size_t batch_bytes = batch_chunks * stride;
+                             std::size_t per_batch, std::size_t stride, std::size_t full_out, Finish finish) {
+        const std::size_t batch_bytes = per_batch * stride;
         chunk_batch* pending = nullptr;
         std::uint64_t next_index = 0;
         bool eof = false;
@@ -190,7 +196,7 @@ private:
                 chunk_batch& b = p.acquire();
                 in.next(b, batch_bytes);
                 b.first_index = next_index;
-                next_index += batch_chunks;
+                next_index += per_batch;
                 if (b.in_len == batch_bytes) {
                     out.prepare(b, full_out);
                     if (pending) submit(*pending, false);
@@ -230,11 +236,11 @@ private:
     template <byte_source Source, byte_sink Sink>
     static void seal_parallel(Source& in, Sink& out, const session_key& key, byte_view nonce, unsigned workers) {
         using sealer = typename Cipher::sealer;
-        constexpr std::size_t full_out = batch_chunks * Cipher::sealed_chunk_size;
+        const std::size_t per_batch = batch_chunks(workers), full_out = per_batch * Cipher::sealed_chunk_size;
         // The windows of mapped files outlive the workers that use them.
         batch_input<Source> bin(in, pipeline_slots(workers));
         batch_output<Sink> bout(out, pipeline_slots(workers));
-        auto [in_cap, out_cap] = buffer_sizes<Source, Sink>(batch_chunks * Cipher::chunk_size, full_out);
+        auto [in_cap, out_cap] = buffer_sizes<Source, Sink>(per_batch * Cipher::chunk_size, full_out);
         chunk_pipeline<sealer> p(
             pipeline_slots(workers), in_cap, out_cap, workers, [&] { return std::make_unique<sealer>(key, nonce); },
             [](sealer& s, chunk_batch& b) {
@@ -252,7 +258,7 @@ private:
                 }
                 b.out_len = b.error ? 0 : sink.len;
             });
-        run_pipeline(p, bin, bout, Cipher::chunk_size, full_out, [](chunk_batch&) {});
+        run_pipeline(p, bin, bout, per_batch, Cipher::chunk_size, full_out, [](chunk_batch&) {});
     }
 
     template <byte_source Source, byte_sink Sink>
@@ -263,11 +269,11 @@ private:
             CryptoPP::SecByteBlock scratch;
             worker(const session_key& k, byte_view n) : o(k, n) {}
         };
-        constexpr std::size_t full_out = batch_chunks * Cipher::chunk_size;
+        const std::size_t per_batch = batch_chunks(workers), full_out = per_batch * Cipher::chunk_size;
         // The windows of mapped files outlive the workers that use them.
         batch_input<Source> bin(in, pipeline_slots(workers));
         batch_output<Sink> bout(out, pipeline_slots(workers));
-        auto [in_cap, out_cap] = buffer_sizes<Source, Sink>(batch_chunks * Cipher::sealed_chunk_size, full_out);
+        auto [in_cap, out_cap] = buffer_sizes<Source, Sink>(per_batch * Cipher::sealed_chunk_size, full_out);
         chunk_pipeline<worker> p(
             pipeline_slots(workers), in_cap, out_cap, workers, [&] { return std::make_unique<worker>(key, nonce); },
             [](worker& w, chunk_batch& b) {
@@ -294,7 +300,7 @@ private:
                 // opened under the other flag) is authenticated and is released in order.
                 b.out_len = sink.len;
             });
-        run_pipeline(p, bin, bout, Cipher::sealed_chunk_size, full_out, [](chunk_batch& b) {
+        run_pipeline(p, bin, bout, per_batch, Cipher::sealed_chunk_size, full_out, [](chunk_batch& b) {
             // The reader's framing checks, as in the sequential path: a final batch that ends in
             // a piece too short for a chunk has its chunks opened as not final, then fails.
             if (!b.final) return;
