@@ -361,7 +361,7 @@ TEST_CASE("The OpenSSL RSA PKCS#1 v1.5 wrap gives the Crypto++ one's bytes, stan
     REQUIRE(same_result(ossl_wrap::unwrap(w, other, 32), file_wrap::unwrap(w, keys().owner, 32)));
 }
 
-TEST_CASE("A key in OpenSSL gives the audit key of the same key in a file; bad key files are refused with bad_key",
+TEST_CASE("A key in OpenSSL gives the audit key of the same key in a file, and bad key files are refused with bad_key",
           "[service][wrap][openssl]") {
     const auto key = es::openssl_rsa_private_key::from_key(keys().authority);
     const auto fp = keys().authority.public_key().fingerprint();
