@@ -23,6 +23,10 @@
 #include "cli_service.hpp"
 #include "cli_wraps.hpp"
 
+#if ESCROW_CLI_PKCS11
+#include "cli_token_authority.hpp"
+#endif
+
 namespace escrow_cli {
 
 namespace {
@@ -68,6 +72,26 @@ struct served<escrow::wrap::rsa_oaep_sha256> : served_in_openssl<es::openssl_rsa
 template <>
 struct served<escrow::wrap::rsa_pkcs1v15> : served_in_openssl<es::openssl_rsa_pkcs1v15> {};
 
+// Serves `auth` (the authority of `repo`, quorum `quorum`) until SIGTERM or SIGINT; `engine` names
+// the library or device of its private-key operation.
+template <class Authority, class Repo>
+int run_service(Authority& auth, Repo& repo, std::size_t quorum, const es::server_options& opts, es::worker_options workers,
+                const escrow::digest256& pin, const std::string& engine) {
+    es::replay_guard guard;
+    es::authority_api<Authority, Repo> api(auth, repo, quorum, guard);
+    es::authority_workers<Authority, Repo> pool(api, auth, workers);
+    es::https_server server(opts, es::https_server::async_handler(std::ref(pool)));
+    server.stop_on_signals();
+    const bool v6 = opts.host.find(':') != std::string::npos;
+    std::cerr << "escrow: serving the " << escrow::wrap_format_t<typename Authority::wrap_type>::name
+              << " authority key SHA-256 " << escrow::hex::encode(auth.fingerprint()) << " (quorum " << quorum
+              << "; private key operation: " << engine << "); TLS certificate pin " << es::format_pin(pin) << "\n";
+    std::cout << "listening on https://" << (v6 ? "[" + opts.host + "]" : opts.host) << ":" << server.port() << std::endl;
+    server.run();
+    std::cerr << "escrow: stopped; every acknowledged request is committed\n";
+    return exit_code::ok;
+}
+
 }  // namespace
 
 bool service_available() noexcept { return true; }
@@ -77,7 +101,7 @@ int authority_serve(const std::string& db, std::span<char* const> argv) {
                                             {"tls-key", 0, true, false},     {"key", 0, true, false},
                                             {"client-ca", 0, true, false},   {"read-timeout", 0, true, false},
                                             {"max-connections", 0, true, false}, {"max-body", 0, true, false},
-                                            {"check-threads", 0, true, false}};
+                                            {"check-threads", 0, true, false}, {"pin-file", 0, true, false}};
     auto a = parse_args("authority serve", specs, argv);
     if (!a.operands().empty()) throw usage_error("authority serve: unexpected operand '" + a.operands().front() + "'");
     for (const char* required : {"listen", "tls-cert", "tls-key", "key"})
@@ -108,8 +132,11 @@ int authority_serve(const std::string& db, std::span<char* const> argv) {
         workers.check_threads = parse_unsigned(*m, "--check-threads");
         if (workers.check_threads > 64) throw usage_error("authority serve: --check-threads must be 0 to 64");
     }
-    if (is_pkcs11_uri(*a.get("key")))
-        throw usage_error("authority serve: --key must be the authority's private key file (a pkcs11: key is not served yet)");
+    const bool in_token = is_pkcs11_uri(*a.get("key"));
+    if (a.get("pin-file") && !in_token) throw usage_error("authority serve: --pin-file goes with a pkcs11: --key");
+#if !ESCROW_CLI_PKCS11
+    if (in_token) throw usage_error("authority serve: this escrow tool was built without PKCS#11 support (pkcs11.h)");
+#endif
     // The certificate's pin, for clients' --pin, before anything listens.
     const auto pin = es::spki_sha256_of_file(opts.cert_file);
 
@@ -118,24 +145,23 @@ int authority_serve(const std::string& db, std::span<char* const> argv) {
     return visit_repository(any, [&](auto& repo) {
         using Repo = std::remove_reference_t<decltype(repo)>;
         authority_db<Repo> d(repo, db);
+#if ESCROW_CLI_PKCS11
+        if (in_token) {
+            // One session, used by one thread: the token wrap holds state, so the store thread
+            // checks deposits itself (authority_workers, concurrent_checks false).
+            int rc = exit_code::ok;
+            with_token_authority(repo, d.quorum, d.wrap_id, *a.get("key"), a.get("pin-file"), [&](auto& auth) {
+                rc = run_service(auth, repo, d.quorum, opts, workers, pin, "PKCS#11 token");
+            });
+            return rc;
+        }
+#endif
         return with_wrap(d.wrap_id, [&](auto t) {
             using S = served<typename decltype(t)::type>;
             using W = typename S::type;
             cli_authority<W, Repo> auth(repo, ea::dynamic_officer_quorum(d.quorum), S::load(*a.get("key")));
-            es::replay_guard guard;
-            es::authority_api<cli_authority<W, Repo>, Repo> api(auth, repo, d.quorum, guard);
-            es::authority_workers<cli_authority<W, Repo>, Repo> pool(api, auth, workers);
-            es::https_server server(opts, es::https_server::async_handler(std::ref(pool)));
-            server.stop_on_signals();
-            const bool v6 = opts.host.find(':') != std::string::npos;
-            std::cerr << "escrow: serving the " << escrow::wrap_format_t<W>::name << " authority key SHA-256 "
-                      << escrow::hex::encode(auth.fingerprint()) << " (quorum " << d.quorum << "; private key operation: "
-                      << (S::engine == "OpenSSL" ? std::string(OpenSSL_version(OPENSSL_VERSION)) : std::string(S::engine))
-                      << "); TLS certificate pin " << es::format_pin(pin) << "\n";
-            std::cout << "listening on https://" << (v6 ? "[" + opts.host + "]" : opts.host) << ":" << server.port() << std::endl;
-            server.run();
-            std::cerr << "escrow: stopped; every acknowledged request is committed\n";
-            return exit_code::ok;
+            return run_service(auth, repo, d.quorum, opts, workers, pin,
+                               S::engine == "OpenSSL" ? std::string(OpenSSL_version(OPENSSL_VERSION)) : std::string(S::engine));
         });
     });
 }
