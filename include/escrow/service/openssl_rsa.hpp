@@ -85,7 +85,9 @@ public:
         return from_der(der.unsafe_bytes());
     }
 
+    /// Moves the key; the source is left empty.
     openssl_rsa_private_key(openssl_rsa_private_key&&) noexcept = default;
+    /// Moves the key; the source is left empty.
     openssl_rsa_private_key& operator=(openssl_rsa_private_key&&) noexcept = default;
     openssl_rsa_private_key(const openssl_rsa_private_key&) = delete;
     openssl_rsa_private_key& operator=(const openssl_rsa_private_key&) = delete;
