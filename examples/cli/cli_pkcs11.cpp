@@ -14,7 +14,7 @@
 #include "cli_cryptoapi.hpp"
 
 #if ESCROW_CLI_PKCS11
-#include <escrow/wrap/pkcs11.hpp>
+#include "cli_token_authority.hpp"
 #endif
 
 namespace escrow_cli {
@@ -36,11 +36,8 @@ std::optional<std::string> token_key(const decrypt_job& job) {
 
 #if ESCROW_CLI_PKCS11
 
-namespace {
-
-/// Opens the key `uri` names, the error naming the option (never the PIN).
-escrow::pkcs11::rsa_key open_key(const std::string& uri, const std::optional<std::string>& pin_file,
-                                 std::string_view option) {
+escrow::pkcs11::rsa_key open_token_key(const std::string& uri, const std::optional<std::string>& pin_file,
+                                       std::string_view option) {
     try {
         return escrow::pkcs11::open_rsa_key(uri, pin_file);
     } catch (const escrow::error& e) {
@@ -48,41 +45,9 @@ escrow::pkcs11::rsa_key open_key(const std::string& uri, const std::optional<std
     }
 }
 
-/// The token wrap of the format of the file-key wrap `W`, or void when none serves it.
-template <class W>
-using token_wrap_for =
-    std::conditional_t<std::is_same_v<W, escrow::wrap::rsa_oaep_sha256>, escrow::wrap::pkcs11_rsa_oaep_sha256,
-                       std::conditional_t<std::is_same_v<W, escrow::wrap::rsa_pkcs1v15>, escrow::wrap::pkcs11_rsa_pkcs1v15, void>>;
-
-}  // namespace
-
 escrow::rsa_public_key token_public_key(const std::string& uri, const std::optional<std::string>& pin_file) {
-    return open_key(uri, pin_file, "--authority-key").public_key();
+    return open_token_key(uri, pin_file, "--authority-key").public_key();
 }
-
-namespace {
-/// f(authority) with the authority of `repo` (wrap `wrap_id`) opened on the token key `uri`.
-template <class Repo, class F>
-void with_token_authority(Repo& repo, std::size_t quorum, std::uint16_t wrap_id, const std::string& uri,
-                          const std::optional<std::string>& pin_file, F&& f) {
-    const bool known = escrow::registry::visit_id<escrow::registry::authority_wraps>(wrap_id, [&](auto t) {
-        using TW = token_wrap_for<typename decltype(t)::type>;
-        if constexpr (std::is_void_v<TW>) {
-            throw usage_error("--key pkcs11:...: a token key serves the rsa-oaep-sha256 and rsa-pkcs1v15 authorities, not " +
-                              std::string(decltype(t)::type::name));
-        } else {
-            escrow::pkcs11::rsa_key key = open_key(uri, pin_file, "--key");
-            TW wrap(key.shared_session());
-            ea::backup_authority<TW, Repo, ea::dynamic_officer_quorum> auth(
-                repo, ea::dynamic_officer_quorum(quorum), std::move(key), std::move(wrap));
-            f(auth);
-        }
-    });
-    if (!known)
-        throw escrow::error(escrow::errc::unknown_policy_id,
-                            "wrap id " + std::to_string(wrap_id) + " is not one this tool's authority handles");
-}
-}  // namespace
 
 template <class Repo>
 ea::owner_blob recover_through_token(Repo& repo, std::size_t quorum, std::uint16_t wrap_id,
@@ -120,7 +85,7 @@ escrow::escrow_record record_for(const decrypt_job& job, const escrow::rsa_publi
 
 int decrypt_native_with_token(const decrypt_job& job, decrypt_input& in) {
     require_record(job);
-    escrow::pkcs11::rsa_key key = open_key(job.key_paths.front(), job.pin_file, "--key");
+    escrow::pkcs11::rsa_key key = open_token_key(job.key_paths.front(), job.pin_file, "--key");
     escrow::escrow_record record = record_for(job, key.public_key());
     using W = escrow::wrap::pkcs11_rsa_oaep_sha256;
     escrow::escrow_encryptor<escrow::cipher::aes256_gcm_stream, W, escrow::store::native> enc({}, W(key.shared_session()));
@@ -132,7 +97,7 @@ int decrypt_native_with_token(const decrypt_job& job, decrypt_input& in) {
 
 int decrypt_cryptoapi_with_token(const decrypt_job& job, decrypt_input& in, unsigned aes_bits) {
     require_record(job);
-    escrow::pkcs11::rsa_key key = open_key(job.key_paths.front(), job.pin_file, "--key");
+    escrow::pkcs11::rsa_key key = open_token_key(job.key_paths.front(), job.pin_file, "--key");
     escrow::escrow_record record = record_for(job, key.public_key());
     using W = escrow::wrap::pkcs11_rsa_pkcs1v15;
     detail::check_aes_bits(aes_bits);

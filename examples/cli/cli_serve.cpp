@@ -5,11 +5,15 @@
 #include <escrow/service/authority_api.hpp>
 #include <escrow/service/authority_workers.hpp>
 #include <escrow/service/https_server.hpp>
+#include <escrow/service/openssl_rsa.hpp>
 #include <escrow/service/tls_pin.hpp>
+
+#include <openssl/crypto.h>
 
 #include <chrono>
 #include <iostream>
 #include <string>
+#include <string_view>
 #include <type_traits>
 
 #include "cli_args.hpp"
@@ -18,6 +22,10 @@
 #include "cli_pkcs11.hpp"
 #include "cli_service.hpp"
 #include "cli_wraps.hpp"
+
+#if ESCROW_CLI_PKCS11
+#include "cli_token_authority.hpp"
+#endif
 
 namespace escrow_cli {
 
@@ -40,6 +48,50 @@ void parse_listen(const std::string& listen, es::server_options& opts) {
     opts.port = static_cast<std::uint16_t>(port);
 }
 
+// The wrap the server decrypts with for a database of wrap W, and how it loads --key: W itself,
+// except for the RSA wraps, whose private operation (the MAC check of every deposit) runs about
+// twice as fast in OpenSSL's libcrypto as in Crypto++ here (docs/performance.md): the same format,
+// ids, results and audit key, the key read by the tool's own loader (PEM, DER or a CryptoAPI blob,
+// with its checks and messages) and handed to OpenSSL, the Crypto++ copy wiped at once.
+template <class W>
+struct served {
+    using type = W;
+    static constexpr std::string_view engine = "Crypto++";
+    static typename W::private_key load(const std::string& path) { return cli_wrap<W>::load_private(path, "--key"); }
+};
+template <class OpenSslWrap>
+struct served_in_openssl {
+    using type = OpenSslWrap;
+    static constexpr std::string_view engine = "OpenSSL";
+    static es::openssl_rsa_private_key load(const std::string& path) {
+        return es::openssl_rsa_private_key::from_key(load_identity(path, "--key"));
+    }
+};
+template <>
+struct served<escrow::wrap::rsa_oaep_sha256> : served_in_openssl<es::openssl_rsa_oaep_sha256> {};
+template <>
+struct served<escrow::wrap::rsa_pkcs1v15> : served_in_openssl<es::openssl_rsa_pkcs1v15> {};
+
+// Serves `auth` (the authority of `repo`, quorum `quorum`) until SIGTERM or SIGINT; `engine` names
+// the library or device of its private-key operation.
+template <class Authority, class Repo>
+int run_service(Authority& auth, Repo& repo, std::size_t quorum, const es::server_options& opts, es::worker_options workers,
+                const escrow::digest256& pin, const std::string& engine) {
+    es::replay_guard guard;
+    es::authority_api<Authority, Repo> api(auth, repo, quorum, guard);
+    es::authority_workers<Authority, Repo> pool(api, auth, workers);
+    es::https_server server(opts, es::https_server::async_handler(std::ref(pool)));
+    server.stop_on_signals();
+    const bool v6 = opts.host.find(':') != std::string::npos;
+    std::cerr << "escrow: serving the " << escrow::wrap_format_t<typename Authority::wrap_type>::name
+              << " authority key SHA-256 " << escrow::hex::encode(auth.fingerprint()) << " (quorum " << quorum
+              << "; private key operation: " << engine << "); TLS certificate pin " << es::format_pin(pin) << "\n";
+    std::cout << "listening on https://" << (v6 ? "[" + opts.host + "]" : opts.host) << ":" << server.port() << std::endl;
+    server.run();
+    std::cerr << "escrow: stopped; every acknowledged request is committed\n";
+    return exit_code::ok;
+}
+
 }  // namespace
 
 bool service_available() noexcept { return true; }
@@ -49,7 +101,7 @@ int authority_serve(const std::string& db, std::span<char* const> argv) {
                                             {"tls-key", 0, true, false},     {"key", 0, true, false},
                                             {"client-ca", 0, true, false},   {"read-timeout", 0, true, false},
                                             {"max-connections", 0, true, false}, {"max-body", 0, true, false},
-                                            {"check-threads", 0, true, false}};
+                                            {"check-threads", 0, true, false}, {"pin-file", 0, true, false}};
     auto a = parse_args("authority serve", specs, argv);
     if (!a.operands().empty()) throw usage_error("authority serve: unexpected operand '" + a.operands().front() + "'");
     for (const char* required : {"listen", "tls-cert", "tls-key", "key"})
@@ -80,8 +132,11 @@ int authority_serve(const std::string& db, std::span<char* const> argv) {
         workers.check_threads = parse_unsigned(*m, "--check-threads");
         if (workers.check_threads > 64) throw usage_error("authority serve: --check-threads must be 0 to 64");
     }
-    if (is_pkcs11_uri(*a.get("key")))
-        throw usage_error("authority serve: --key must be the authority's private key file (a pkcs11: key is not served yet)");
+    const bool in_token = is_pkcs11_uri(*a.get("key"));
+    if (a.get("pin-file") && !in_token) throw usage_error("authority serve: --pin-file goes with a pkcs11: --key");
+#if !ESCROW_CLI_PKCS11
+    if (in_token) throw usage_error("authority serve: this escrow tool was built without PKCS#11 support (pkcs11.h)");
+#endif
     // The certificate's pin, for clients' --pin, before anything listens.
     const auto pin = es::spki_sha256_of_file(opts.cert_file);
 
@@ -90,21 +145,23 @@ int authority_serve(const std::string& db, std::span<char* const> argv) {
     return visit_repository(any, [&](auto& repo) {
         using Repo = std::remove_reference_t<decltype(repo)>;
         authority_db<Repo> d(repo, db);
+#if ESCROW_CLI_PKCS11
+        if (in_token) {
+            // One session, used by one thread: the token wrap holds state, so the store thread
+            // checks deposits itself (authority_workers, concurrent_checks false).
+            int rc = exit_code::ok;
+            with_token_authority(repo, d.quorum, d.wrap_id, *a.get("key"), a.get("pin-file"), [&](auto& auth) {
+                rc = run_service(auth, repo, d.quorum, opts, workers, pin, "PKCS#11 token");
+            });
+            return rc;
+        }
+#endif
         return with_wrap(d.wrap_id, [&](auto t) {
-            using W = typename decltype(t)::type;
-            cli_authority<W, Repo> auth(repo, ea::dynamic_officer_quorum(d.quorum), cli_wrap<W>::load_private(*a.get("key"), "--key"));
-            es::replay_guard guard;
-            es::authority_api<cli_authority<W, Repo>, Repo> api(auth, repo, d.quorum, guard);
-            es::authority_workers<cli_authority<W, Repo>, Repo> pool(api, auth, workers);
-            es::https_server server(opts, es::https_server::async_handler(std::ref(pool)));
-            server.stop_on_signals();
-            const bool v6 = opts.host.find(':') != std::string::npos;
-            std::cerr << "escrow: serving the " << W::name << " authority key SHA-256 " << escrow::hex::encode(auth.fingerprint())
-                      << " (quorum " << d.quorum << "); TLS certificate pin " << es::format_pin(pin) << "\n";
-            std::cout << "listening on https://" << (v6 ? "[" + opts.host + "]" : opts.host) << ":" << server.port() << std::endl;
-            server.run();
-            std::cerr << "escrow: stopped; every acknowledged request is committed\n";
-            return exit_code::ok;
+            using S = served<typename decltype(t)::type>;
+            using W = typename S::type;
+            cli_authority<W, Repo> auth(repo, ea::dynamic_officer_quorum(d.quorum), S::load(*a.get("key")));
+            return run_service(auth, repo, d.quorum, opts, workers, pin,
+                               S::engine == "OpenSSL" ? std::string(OpenSSL_version(OPENSSL_VERSION)) : std::string(S::engine));
         });
     });
 }

@@ -10,6 +10,7 @@
 #include <escrow/core/posix_file.hpp>
 #include <escrow/escrow.hpp>
 
+#include <concepts>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -52,13 +53,19 @@ template <class Repo, class Policy>
 using rsa_authority = ea::backup_authority<escrow::wrap::rsa_oaep_sha256, Repo, Policy>;
 
 /// An authority with a repository of type Repo, a 2-of-n officer quorum, three registered officers
-/// (0, 1, 2; officer 3 is not registered) and the tests' clock.
-template <class Repo>
+/// (0, 1, 2; officer 3 is not registered) and the tests' clock. Its key is the tests' RSA authority
+/// key, used through `Wrap` (RSA-OAEP; the service's tests give it to OpenSSL).
+template <class Repo, class Wrap = escrow::wrap::rsa_oaep_sha256>
 struct quorum_setup {
     Repo& repo;
-    rsa_authority<Repo, ea::officer_quorum<2>> authority;
+    ea::backup_authority<Wrap, Repo, ea::officer_quorum<2>> authority;
 
-    explicit quorum_setup(Repo& r) : repo(r), authority(r, {}, keys().authority.clone()) {
+    explicit quorum_setup(Repo& r)
+        requires std::same_as<typename Wrap::private_key, escrow::rsa_private_key>
+        : quorum_setup(r, keys().authority.clone()) {}
+
+    /// With `key`, the tests' authority key in `Wrap`'s private key type.
+    quorum_setup(Repo& r, typename Wrap::private_key key) : repo(r), authority(r, {}, std::move(key)) {
         authority.set_clock([] { return t0; });
         const char* names[] = {"olivia", "oscar", "opal"};
         if (authority.officers().empty())  // a repository opened again keeps its officers

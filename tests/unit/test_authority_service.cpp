@@ -2,12 +2,14 @@
 // The authority as an HTTPS service (escrow/service/): a real server on a free loopback port with
 // a throwaway certificate made by openssl, driven through authority_client.
 #include "authority_support.hpp"
+#include "error_kind.hpp"
 
 #include <escrow/authority/sqlite_repository.hpp>
 #include <escrow/service/authority_api.hpp>
 #include <escrow/service/authority_client.hpp>
 #include <escrow/service/authority_workers.hpp>
 #include <escrow/service/https_server.hpp>
+#include <escrow/service/openssl_rsa.hpp>
 #include <escrow/service/tls_pin.hpp>
 
 #include <atomic>
@@ -30,7 +32,9 @@ void make_cert(const fs::path& dir, const std::string& name) {
 }
 
 using repo_type = ea::sqlite_repository;
-using authority_type = rsa_authority<repo_type, ea::officer_quorum<2>>;
+// The test authority's RSA key in OpenSSL's memory, as `escrow authority serve` holds an RSA key.
+using authority_wrap = es::openssl_rsa_oaep_sha256;
+using authority_type = ea::backup_authority<authority_wrap, repo_type, ea::officer_quorum<2>>;
 
 // The service over an SQLite repository with the test authority (quorum 2, officers 0-2), its
 // server running on its own thread and its requests answered by authority_workers (deposits
@@ -38,7 +42,7 @@ using authority_type = rsa_authority<repo_type, ea::officer_quorum<2>>;
 struct running_service {
     fs::path dir;
     repo_type repo;
-    quorum_setup<repo_type> setup;
+    quorum_setup<repo_type, authority_wrap> setup;
     es::replay_guard guard;
     es::authority_api<authority_type, repo_type> api;
     es::authority_workers<authority_type, repo_type> workers;
@@ -47,7 +51,7 @@ struct running_service {
     std::thread thread;
 
     explicit running_service(const fs::path& d)
-        : dir(d), repo(d / "authority.db"), setup(repo), api(setup.authority, repo, 2, guard), workers(api, setup.authority),
+        : dir(d), repo(d / "authority.db"), setup(repo, es::openssl_rsa_private_key::from_key(keys().authority)), api(setup.authority, repo, 2, guard), workers(api, setup.authority),
           server(options(d), es::https_server::async_handler([this](es::api_request r, es::https_server::responder done) {
               ++requests;
               workers(std::move(r), std::move(done));
@@ -268,4 +272,123 @@ TEST_CASE("An officer request replayed after the server restarted is refused: it
     REQUIRE(replay.status == 401);
     REQUIRE(replay.body.find("replayed") != std::string::npos);
     REQUIRE(client.officers(officer_keys()[1]).size() == 3);  // a fresh request still answers
+}
+
+namespace {
+
+// The two unwraps' results side by side: both nothing, or the same bytes (secrets are compared
+// here, in a test, through their unsafe bytes).
+bool same_result(const std::optional<escrow::session_key>& a, const std::optional<escrow::session_key>& b) {
+    if (a.has_value() != b.has_value()) return false;
+    return !a || escrow::bytes(a->unsafe_bytes().begin(), a->unsafe_bytes().end()) ==
+                     escrow::bytes(b->unsafe_bytes().begin(), b->unsafe_bytes().end());
+}
+
+// Variants of a wrapped key that a differential test runs through both wraps: the block itself,
+// tampered at its first, a middle and its last byte, one byte short and one long, all 0xFF (above
+// the modulus), all zero, and with an argument.
+std::vector<escrow::wrapped_key> variants(const escrow::wrapped_key& w) {
+    std::vector<escrow::wrapped_key> v{w};
+    for (std::size_t at : {std::size_t{0}, w.body.size() / 2, w.body.size() - 1}) {
+        v.push_back(w);
+        v.back().body[at] ^= 0x40;
+    }
+    v.push_back(w);
+    v.back().body.pop_back();
+    v.push_back(w);
+    v.back().body.push_back(0);
+    v.push_back({{}, escrow::bytes(w.body.size(), 0xff)});
+    v.push_back({{}, escrow::bytes(w.body.size(), 0)});
+    v.push_back(w);
+    v.back().args.push_back("x");
+    return v;
+}
+
+}  // namespace
+
+TEST_CASE("The OpenSSL RSA-OAEP wrap unwraps as the Crypto++ one: the library's wraps, wrong key, tampered or wrong-length blocks",
+          "[service][wrap][openssl]") {
+    using file_wrap = escrow::wrap::rsa_oaep_sha256;
+    const auto key = es::openssl_rsa_private_key::from_key(keys().authority);
+    const auto other = es::openssl_rsa_private_key::load(keys().owner.unsafe_pem().unsafe_bytes());
+    REQUIRE(authority_wrap::fingerprint(authority_wrap::public_of(key)) == file_wrap::fingerprint(keys().authority.public_key()));
+    for (std::size_t size : {std::size_t{16}, std::size_t{190}}) {
+        auto sk = escrow::session_key::from_unsafe_bytes(pattern(size, size));
+        auto w = file_wrap::wrap(sk, keys().authority.public_key(), escrow::default_random());
+        auto got = authority_wrap::unwrap(w, key);
+        REQUIRE(got);
+        REQUIRE(same_result(got, file_wrap::unwrap(w, keys().authority)));
+        for (const auto& v : variants(w)) {
+            std::optional<escrow::session_key> a, b;
+            const auto ea_ = error_kind([&] { a = authority_wrap::unwrap(v, key); });
+            const auto eb = error_kind([&] { b = file_wrap::unwrap(v, keys().authority); });
+            REQUIRE(ea_ == eb);
+            REQUIRE(same_result(a, b));
+            if (v.args.empty() && v.body != w.body) REQUIRE_FALSE(a);
+        }
+        REQUIRE_FALSE(authority_wrap::unwrap(w, other));  // another key: nothing, as the file wrap
+        REQUIRE_FALSE(file_wrap::unwrap(w, keys().owner));
+    }
+}
+
+TEST_CASE("The OpenSSL RSA PKCS#1 v1.5 wrap gives the Crypto++ one's bytes, stand-in keys of implicit rejection included",
+          "[service][wrap][openssl]") {
+    using file_wrap = escrow::wrap::rsa_pkcs1v15;
+    using ossl_wrap = es::openssl_rsa_pkcs1v15;
+    const auto key = es::openssl_rsa_private_key::load(keys().authority.unsafe_der().unsafe_bytes());
+    const auto other = es::openssl_rsa_private_key::from_key(keys().owner);
+    auto sk = escrow::session_key::from_unsafe_bytes(pattern(32, 7));
+    auto w = file_wrap::wrap(sk, keys().authority.public_key(), escrow::default_random());
+    auto short_key = file_wrap::wrap(escrow::session_key::from_unsafe_bytes(pattern(16, 3)), keys().authority.public_key(),
+                                     escrow::default_random());  // well padded, the wrong length for 32
+    int stand_ins = 0;
+    for (const auto& base : {w, short_key})
+        for (const auto& v : variants(base))
+            for (std::optional<std::size_t> expected : {std::optional<std::size_t>{}, std::optional<std::size_t>{32},
+                                                        std::optional<std::size_t>{16}, std::optional<std::size_t>{300}}) {
+                std::optional<escrow::session_key> a, b;
+                const auto ea_ = error_kind([&] { a = expected ? ossl_wrap::unwrap(v, key, *expected) : ossl_wrap::unwrap(v, key); });
+                const auto eb = error_kind([&] {
+                    b = expected ? file_wrap::unwrap(v, keys().authority, *expected) : file_wrap::unwrap(v, keys().authority);
+                });
+                REQUIRE(ea_ == eb);
+                REQUIRE(same_result(a, b));
+                if (a && v.body != w.body && v.body != short_key.body) ++stand_ins;
+            }
+    REQUIRE(stand_ins > 0);  // tampered blocks below the modulus gave stand-ins, the same ones
+    REQUIRE(same_result(ossl_wrap::unwrap(w, key, 32), std::optional<escrow::session_key>(sk.clone())));
+    // Another key of the same size: the same answer from both (nothing, or the same stand-in).
+    REQUIRE(same_result(ossl_wrap::unwrap(w, other, 32), file_wrap::unwrap(w, keys().owner, 32)));
+}
+
+TEST_CASE("A key in OpenSSL gives the audit key of the same key in a file, and bad key files are refused with bad_key",
+          "[service][wrap][openssl]") {
+    const auto key = es::openssl_rsa_private_key::from_key(keys().authority);
+    const auto fp = keys().authority.public_key().fingerprint();
+    auto from_file = ea::audit_signing_key::derive_if<escrow::wrap::rsa_oaep_sha256>(keys().authority, fp);
+    auto from_openssl = ea::audit_signing_key::derive_if<es::openssl_rsa_oaep_sha256>(key, fp);
+    auto from_openssl_v15 = ea::audit_signing_key::derive_if<es::openssl_rsa_pkcs1v15>(key.clone(), fp);
+    REQUIRE(from_file);
+    REQUIRE(from_openssl);
+    REQUIRE(from_openssl->public_key().der() == from_file->public_key().der());
+    REQUIRE(from_openssl_v15->public_key().der() == from_file->public_key().der());
+
+    auto der = keys().authority.unsafe_der();
+    escrow::bytes longer(der.unsafe_bytes().begin(), der.unsafe_bytes().end());
+    longer.push_back(0);
+    escrow::bytes cut(der.unsafe_bytes().begin(), der.unsafe_bytes().end() - 10);
+    CHECK(error_kind([&] { (void)es::openssl_rsa_private_key::from_der(longer); }) == escrow::errc::bad_key);
+    CHECK(error_kind([&] { (void)es::openssl_rsa_private_key::from_der(cut); }) == escrow::errc::bad_key);
+    CHECK(error_kind([&] { (void)es::openssl_rsa_private_key::load(escrow::as_bytes(std::string_view("not a key"))); }) ==
+          escrow::errc::bad_key);
+    const std::string pub_pem = keys().authority.public_key().pem();
+    CHECK(error_kind([&] { (void)es::openssl_rsa_private_key::load(escrow::as_bytes(pub_pem)); }) == escrow::errc::bad_key);
+    // The same integers but a changed prime: OpenSSL's pairwise check refuses the key.
+    CryptoPP::RSA::PrivateKey broken = keys().authority.cryptopp();
+    broken.SetPrime1(broken.GetPrime1() + 2);
+    CryptoPP::ByteQueue q;
+    broken.DEREncodePrivateKey(q);
+    escrow::bytes pkcs1(static_cast<std::size_t>(q.MaxRetrievable()));
+    q.Get(pkcs1.data(), pkcs1.size());
+    CHECK(error_kind([&] { (void)es::openssl_rsa_private_key::from_der(pkcs1); }) == escrow::errc::bad_key);
 }

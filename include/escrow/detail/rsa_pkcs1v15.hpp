@@ -155,6 +155,28 @@ inline pkcs1v15_selection pkcs1v15_select(mutable_byte_view em, byte_view candid
     return out;
 }
 
+/// Implicit rejection applied to `em`, the RSA operation's result on `block` (both k bytes,
+/// big-endian), for a private key whose exponent hashes to `d_digest` (SHA-256(I2OSP(d, k))):
+/// the real message when the padding is valid (and of `expected_size` bytes, if given), else the
+/// synthetic one, chosen with masks (`pkcs1v15_select`). Shared by the Crypto++ operation below and
+/// the service's OpenSSL one (escrow/service/openssl_rsa.hpp), so that both give the same bytes.
+/// `em` is overwritten.
+inline pkcs1v15_result pkcs1v15_unpad(mutable_byte_view em, byte_view d_digest, byte_view block,
+                                      std::optional<std::size_t> expected_size) {
+    const std::size_t k = em.size();
+    CryptoPP::FixedSizeSecBlock<byte, 32> kdk;
+    CryptoPP::HMAC<CryptoPP::SHA256>(d_digest.data(), d_digest.size()).CalculateDigest(kdk.data(), block.data(), block.size());
+    CryptoPP::SecByteBlock candidates(256), synthetic(k);
+    pkcs1v15_iprf({kdk.data(), kdk.size()}, "length", {candidates.data(), candidates.size()});
+    pkcs1v15_iprf({kdk.data(), kdk.size()}, "message", {synthetic.data(), synthetic.size()});
+    const pkcs1v15_selection chosen = pkcs1v15_select(em, {candidates.data(), candidates.size()},
+                                                      {synthetic.data(), synthetic.size()}, expected_size);
+    pkcs1v15_result r;
+    r.message = secret<session_key_tag>::from_unsafe_bytes(byte_view(em.data(), em.size()).last(chosen.length));
+    r.valid = chosen.good != 0;
+    return r;
+}
+
 /// Decrypts `block` (big-endian, the modulus size) with implicit rejection.
 ///
 /// With `expected_size`, a message of any other length is treated as bad padding, and the result
@@ -165,7 +187,7 @@ inline pkcs1v15_selection pkcs1v15_select(mutable_byte_view em, byte_view candid
 /// C); 128 candidate lengths from IPRF(KDK, "length", 256 bytes), each masked to the bit width of
 /// the largest message size (k − 11), the last one of at most that size chosen; R = IPRF(KDK, "message", k bytes).
 /// The RSA operation uses Crypto++'s blinding; padding is checked and the output selected with
-/// masks over every byte, whatever the data.
+/// masks over every byte, whatever the data (`pkcs1v15_unpad`).
 /// @throws escrow::error `malformed_blob` when the public checks fail (pkcs1v15_check_block).
 inline pkcs1v15_result pkcs1v15_decrypt(const rsa_private_key& priv, byte_view block,
                                         std::optional<std::size_t> expected_size = std::nullopt) {
@@ -182,27 +204,13 @@ inline pkcs1v15_result pkcs1v15_decrypt(const rsa_private_key& priv, byte_view b
         CryptoPP::Integer m = key.CalculateInverse(default_random().engine(), CryptoPP::Integer(block.data(), block.size()));
         m.Encode(em.data(), em.size());
     }
-
-    // Key derivation key, candidate lengths and the synthetic message.
-    CryptoPP::FixedSizeSecBlock<byte, 32> kdk;
+    CryptoPP::FixedSizeSecBlock<byte, 32> dh;
     {
         CryptoPP::SecByteBlock d(k);
         key.GetPrivateExponent().Encode(d.data(), d.size());
-        CryptoPP::FixedSizeSecBlock<byte, 32> dh;
         CryptoPP::SHA256().CalculateDigest(dh.data(), d.data(), d.size());
-        CryptoPP::HMAC<CryptoPP::SHA256>(dh.data(), dh.size()).CalculateDigest(kdk.data(), block.data(), block.size());
     }
-    CryptoPP::SecByteBlock candidates(256), synthetic(k);
-    pkcs1v15_iprf({kdk.data(), kdk.size()}, "length", {candidates.data(), candidates.size()});
-    pkcs1v15_iprf({kdk.data(), kdk.size()}, "message", {synthetic.data(), synthetic.size()});
-    const pkcs1v15_selection chosen = pkcs1v15_select({em.data(), em.size()}, {candidates.data(), candidates.size()},
-                                                      {synthetic.data(), synthetic.size()}, expected_size);
-    const std::size_t length = chosen.length;
-    const std::uint32_t good = chosen.good;
-    pkcs1v15_result r;
-    r.message = secret<session_key_tag>::from_unsafe_bytes(byte_view(em.data(), em.size()).last(length));
-    r.valid = good != 0;
-    return r;
+    return pkcs1v15_unpad({em.data(), em.size()}, {dh.data(), dh.size()}, block, expected_size);
 }
 
 /// Encrypts `message` to `pub` with PKCS#1 v1.5 type 2 padding; the block is the modulus size.

@@ -135,3 +135,52 @@ case_pkcs11_errors() {
     assert_no_pin "$db"
     [[ $(wc -l <"$stderr_all") -eq 13 ]] || fail "not every message was collected"
 }
+
+# The service with the authority's key in the token (`serve --key pkcs11:... --pin-file`): a
+# deposit verified through the token, a forged one refused, a recovery with two signatures
+# granted through it, the audit key the one the token gives locally; the PIN is never printed.
+case_pkcs11_service() {
+    cd "$W"
+    pkcs11_token
+    ok "$ESCROW" authority --db authority.db init --authority-key "$TOKEN_URI" --pin-file "$TOKEN_PIN" --quorum 2
+    AUTH_FP=$(init_fingerprint)
+    local o
+    for o in alice bob; do
+        ok "$ESCROW" officer keygen -o "$o"
+        register_officer authority.db "$o" "$AUTH_FP"
+    done
+    service_cert tls
+    expect_exit 2 "--pin-file goes with a pkcs11: --key" "$ESCROW" authority --db authority.db serve --listen 127.0.0.1:0 \
+        --tls-cert tls.crt --tls-key tls.key --key owner-missing.key --pin-file "$TOKEN_PIN"
+    service_start authority.db "$TOKEN_URI" --pin-file "$TOKEN_PIN"
+    assert_contains serve.err "private key operation: PKCS#11 token"
+    local -a srv=(authority --server "$SERVICE_URL" --ca tls.crt)
+
+    note "a deposit verified through the token; a forged one refused"
+    ok "$ESCROW" keygen --type rsa --bits 2048 -o owner
+    ok "$ESCROW" encrypt --owner owner.pub --authority authority.pub --serial TOK-S-1 --owner-id alice@example.org \
+        --record file.rec -o file.enc "$FIX/plain.txt"
+    flip_byte file.rec forged.rec $(($(size_of file.rec) - 1))
+    expect_exit 1 "does not verify under the authority key" "$ESCROW" "${srv[@]}" deposit forged.rec
+    ok "$ESCROW" "${srv[@]}" deposit file.rec
+    assert_contains "$CAP/stderr" "escrow: deposited TOK-S-1"
+
+    note "a recovery through the service and the token"
+    ok "$ESCROW" keygen --type rsa --bits 2048 -o newowner
+    ok "$ESCROW" officer request --record file.rec --new-owner newowner.pub -o req.bin
+    for o in alice bob; do ok "$ESCROW" officer sign --key "$o.key" -o "$o.sig" req.bin; done
+    ok "$ESCROW" "${srv[@]}" recover --request req.bin --signature alice.sig --signature bob.sig -o blob.bin
+    ok "$ESCROW" rewrap --blob blob.bin --key newowner.key --record file.rec file.enc
+    ok "$ESCROW" decrypt --key newowner.key -o file.out file.enc
+    cmp "$FIX/plain.txt" file.out || fail "the file recovered through the token's service differs from the original"
+
+    note "the server's audit key is the token's, and it signed the head"
+    ok "$ESCROW" "${srv[@]}" audit-key -o audit.pub
+    ok "$ESCROW" authority --db authority.db audit-key --key "$TOKEN_URI" --pin-file "$TOKEN_PIN" -o audit-local.pub
+    assert_same_content audit.pub audit-local.pub
+    ok "$ESCROW" "${srv[@]}" --officer-key alice.key verify-audit --audit-key audit.pub >verify.txt
+    assert_contains verify.txt "head signed up to seq"
+    service_stop
+    assert_no_pin serve.err
+    assert_no_pin serve.out
+}

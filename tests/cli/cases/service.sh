@@ -77,6 +77,9 @@ case_service_flow() {
     command -v curl >/dev/null || fail "curl is needed (Debian package curl)"
     service_authority --type rsa --bits 2048
     service_start authority.db authority.key
+    # An RSA key is served from OpenSSL's memory (escrow/service/openssl_rsa.hpp): every unwrap
+    # below goes through it, and its audit key is the one the key file gives locally.
+    assert_contains serve.err "private key operation: OpenSSL"
     local -a srv=(authority --server "$SERVICE_URL" --ca tls.crt) pin
     pin=(authority --server "$SERVICE_URL" --pin "$(service_pin tls.crt)")
 
@@ -189,6 +192,7 @@ case_service_bad_input() {
     command -v curl >/dev/null || fail "curl is needed (Debian package curl)"
     service_authority --type x25519
     service_start authority.db authority.key --read-timeout 2 --max-body 4096
+    assert_contains serve.err "private key operation: Crypto++"
     local host=${SERVICE_URL#https://} port=${SERVICE_URL##*:}
 
     note "malformed HTTP: 400 with a JSON error"
