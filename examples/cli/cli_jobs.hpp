@@ -5,14 +5,11 @@
 /// cli_age.cpp, cli_cryptoapi.cpp) implements `encrypt_<format>` and `decrypt_<format>`.
 #pragma once
 
-#include <escrow/authority/owner_blob.hpp>
+#include <escrow/authority/apply_owner_blob.hpp>
 #include <escrow/core/posix_file.hpp>
 #include <escrow/escrow.hpp>
 
-#include <sys/stat.h>
-
 #include <cstddef>
-#include <filesystem>
 #include <optional>
 #include <span>
 #include <string>
@@ -141,22 +138,19 @@ struct share_blobs {
     std::vector<escrow::authority::owner_blob> blobs;  ///< the --blob files, in order
 };
 
-/// Rewrites `file` in place: `rewrite(in, out)` reads the file from `in` and writes its new form to
-/// `out`, a temporary file beside it that takes its name and permission bits only on success.
+/// Rewrites `file` in place (`escrow::authority::rewrite_file_in_place`): `rewrite(in, out)` reads
+/// the file from `in` and writes its new form to `out`, a temporary file beside it that takes its
+/// name and permission bits only on success.
 /// @throws escrow::error `io_error`, and what `rewrite` throws (with "rewrap 'FILE': " before it).
 template <class Rewrite>
 void rewrite_in_place(const std::string& file, Rewrite&& rewrite) {
-    const std::filesystem::path target = std::filesystem::canonical(file);
-    struct stat st{};
-    if (::stat(target.c_str(), &st) != 0) throw escrow::error(escrow::errc::io_error, "cannot stat " + in_quotes(file));
-    escrow::file_source in(target);
-    escrow::atomic_file_sink out(target);
-    try {
-        rewrite(in, out);
-    } catch (const escrow::error& e) {
-        throw with_context(e, "rewrap " + in_quotes(file));
-    }
-    out.commit(st.st_mode & 07777, /*replace=*/true, /*apply_umask=*/false);
+    escrow::authority::rewrite_file_in_place(file, [&](auto& in, auto& out) {
+        try {
+            rewrite(in, out);
+        } catch (const escrow::error& e) {
+            throw with_context(e, "rewrap " + in_quotes(file));
+        }
+    });
 }
 
 /// `escrow rewrap` of a k-of-n native file with `shares` and the owner's new private key

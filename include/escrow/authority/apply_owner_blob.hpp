@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /// @file
 /// `authority::apply_owner_blob_in_place`: the owner's last step of a recovery, the re-wrapped
-/// owner blob written into the encrypted file in place. POSIX only, like core/posix_file.hpp.
+/// owner blob written into the encrypted file in place (through `rewrite_file_in_place`). POSIX only, like core/posix_file.hpp.
 #pragma once
 
 #include <sys/stat.h>
@@ -17,6 +17,27 @@
 #include "escrow/wrap/concept.hpp"
 
 namespace escrow::authority {
+
+/// Rewrites the encrypted file at `path` in place: `rewrite(in, out)` reads the file from `in` (a
+/// `file_source`) and writes its new form to `out` (an `atomic_file_sink` in the same directory),
+/// which replaces the file (keeping its permission bits) only once everything is written and
+/// flushed. On any failure the file is left exactly as it was.
+/// @throws escrow::error `not_found` and `io_error`, and what `rewrite` throws.
+template <class Rewrite>
+void rewrite_file_in_place(const std::filesystem::path& path, Rewrite&& rewrite) {
+    // Rename over the file itself, not over a symbolic link that names it.
+    std::filesystem::path target = std::filesystem::canonical(path);
+    struct stat st{};
+    if (::stat(target.c_str(), &st) != 0) throw error(errc::io_error, "cannot stat '" + target.string() + "'");
+    const mode_t mode = st.st_mode & 07777;
+
+    file_source in(target);
+    atomic_file_sink out(target);
+    rewrite(in, out);
+    // The file keeps exactly the bits it had, set on the new file's descriptor before it takes
+    // the old one's name (never a chmod by path after the rename).
+    out.commit(mode, /*replace=*/true, /*apply_umask=*/false);
+}
 
 /// Applies a re-wrapped owner blob to the encrypted file at `path`, in place: the new header and
 /// the unchanged payload go to a temporary file in the same directory, which replaces the file
@@ -47,20 +68,10 @@ void apply_owner_blob_in_place(Encryptor& enc, const std::filesystem::path& path
         throw error(errc::invalid_argument, "the owner blob (serial " + blob.serial + ") and the escrow record (serial " +
                                                 record->info.serial + ") differ");
     wrapped_key wk = enc.decode_blob(blob.blob);
-
-    // Rename over the file itself, not over a symbolic link that names it.
-    std::filesystem::path target = std::filesystem::canonical(path);
-    struct stat st{};
-    if (::stat(target.c_str(), &st) != 0) throw error(errc::io_error, "cannot stat '" + target.string() + "'");
-    const mode_t mode = st.st_mode & 07777;
-
-    file_source in(target);
-    atomic_file_sink out(target);
-    if (record) enc.apply_owner_blob(in, out, wk, new_owner, *record);
-    else enc.apply_owner_blob(in, out, wk, new_owner);
-    // The file keeps exactly the bits it had, set on the new file's descriptor before it takes
-    // the old one's name (never a chmod by path after the rename).
-    out.commit(mode, /*replace=*/true, /*apply_umask=*/false);
+    rewrite_file_in_place(path, [&](file_source& in, atomic_file_sink& out) {
+        if (record) enc.apply_owner_blob(in, out, wk, new_owner, *record);
+        else enc.apply_owner_blob(in, out, wk, new_owner);
+    });
 }
 
 /// As above, with a default-constructed `Encryptor` (stateless policies, as the library's presets).
