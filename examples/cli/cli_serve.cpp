@@ -13,7 +13,6 @@
 #include <chrono>
 #include <iostream>
 #include <string>
-#include <string_view>
 #include <type_traits>
 
 #include "cli_args.hpp"
@@ -56,13 +55,13 @@ void parse_listen(const std::string& listen, es::server_options& opts) {
 template <class W>
 struct served {
     using type = W;
-    static constexpr std::string_view engine = "Crypto++";
+    static std::string engine() { return "Crypto++"; }
     static typename W::private_key load(const std::string& path) { return cli_wrap<W>::load_private(path, "--key"); }
 };
 template <class OpenSslWrap>
 struct served_in_openssl {
     using type = OpenSslWrap;
-    static constexpr std::string_view engine = "OpenSSL";
+    static std::string engine() { return OpenSSL_version(OPENSSL_VERSION); }
     static es::openssl_rsa_private_key load(const std::string& path) {
         return es::openssl_rsa_private_key::from_key(load_identity(path, "--key"));
     }
@@ -160,8 +159,7 @@ int authority_serve(const std::string& db, std::span<char* const> argv) {
             using S = served<typename decltype(t)::type>;
             using W = typename S::type;
             cli_authority<W, Repo> auth(repo, ea::dynamic_officer_quorum(d.quorum), S::load(*a.get("key")));
-            return run_service(auth, repo, d.quorum, opts, workers, pin,
-                               S::engine == "OpenSSL" ? std::string(OpenSSL_version(OPENSSL_VERSION)) : std::string(S::engine));
+            return run_service(auth, repo, d.quorum, opts, workers, pin, S::engine());
         });
     });
 }

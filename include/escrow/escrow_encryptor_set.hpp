@@ -379,8 +379,8 @@ private:
         return *owner;
     }
 
-    template <byte_source Source, byte_sink Sink>
     // Replaces the owner's entry by `blob` (already wrapped to `new_owner`), or by a fresh wrap.
+    template <byte_source Source, byte_sink Sink>
     void rewrap(Source& in, Sink& out, file_header& h, const session_key& key, const public_key& new_owner,
                 const wrapped_key* blob = nullptr) {
         if (std::none_of(h.recipients.begin(), h.recipients.end(),
