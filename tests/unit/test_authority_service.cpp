@@ -3,6 +3,7 @@
 // a throwaway certificate made by openssl, driven through authority_client.
 #include "authority_support.hpp"
 #include "error_kind.hpp"
+#include "register_laws.hpp"
 
 #include <escrow/authority/sqlite_repository.hpp>
 #include <escrow/service/authority_api.hpp>
@@ -303,6 +304,26 @@ std::vector<escrow::wrapped_key> variants(const escrow::wrapped_key& w) {
     v.back().args.push_back("x");
     return v;
 }
+
+// The law suite over the two OpenSSL wraps: the committed RSA-3072 test keys, each handed to
+// OpenSSL (`openssl_rsa_private_key::from_key`), as test_pkcs11 runs it over the token wraps.
+struct openssl_fixture {
+    template <class W>
+    static std::vector<es::openssl_rsa_private_key> keys() {
+        std::vector<es::openssl_rsa_private_key> k;
+        for (const auto& key : escrow_laws::keys_of<escrow::wrap::rsa_oaep_sha256>())
+            k.push_back(es::openssl_rsa_private_key::from_key(key));
+        return k;
+    }
+    template <class W>
+    static W make() { return W{}; }
+};
+
+const bool openssl_laws_registered = [] {
+    escrow_laws::register_wrap_laws<escrow::type_list<es::openssl_rsa_oaep_sha256, es::openssl_rsa_pkcs1v15>,
+                                    openssl_fixture>();
+    return true;
+}();
 
 }  // namespace
 
