@@ -187,6 +187,7 @@ namespace detail_openssl {
 /// bytes), the keys' public halves and fingerprints, and the public checks on a block.
 template <class FileWrap>
 struct openssl_wrap_base {
+    using stands_for = FileWrap;                        ///< its formats, id and options (`escrow::wrap_format`)
     using public_key = rsa_public_key;                  ///< the file-key wrap's public key
     using private_key = openssl_rsa_private_key;        ///< a key in OpenSSL's memory
 
@@ -273,23 +274,6 @@ private:
 }  // namespace escrow::service
 
 namespace escrow {
-/// The OpenSSL wraps write and read their file-key counterparts' formats, under their ids.
-template <>
-struct wrap_format<service::openssl_rsa_oaep_sha256> {
-    using type = wrap::rsa_oaep_sha256;  ///< the format it shares
-};
-/// The OpenSSL wraps write and read their file-key counterparts' formats, under their ids.
-template <>
-struct wrap_format<service::openssl_rsa_pkcs1v15> {
-    using type = wrap::rsa_pkcs1v15;  ///< the format it shares
-};
-/// As `wrap::rsa_oaep_sha256`.
-template <>
-inline constexpr wrap::options wrap_options<service::openssl_rsa_oaep_sha256> = wrap_options<wrap::rsa_oaep_sha256>;
-/// As `wrap::rsa_pkcs1v15`: implicit rejection through the sized `unwrap`.
-template <>
-inline constexpr wrap::options wrap_options<service::openssl_rsa_pkcs1v15> = wrap_options<wrap::rsa_pkcs1v15>;
-
 static_assert(wrap_policy<service::openssl_rsa_oaep_sha256>);
 static_assert(wrap_policy<service::openssl_rsa_pkcs1v15>);
 }  // namespace escrow

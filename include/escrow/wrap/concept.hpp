@@ -126,14 +126,29 @@ inline constexpr wrap::options wrap_options = {};
 /// The library wrap whose id, stanza type and wire format `W` shares: `W` itself by default.
 ///
 /// A wrap that keeps the same algorithm's private key elsewhere (in a PKCS#11 token,
-/// escrow/wrap/pkcs11.hpp) specialises it to name the library's wrap it stands in for: it then
-/// takes that wrap's id (records and files made with either open with the other), and a store that
-/// carries the library's wrap by its exact type (`store::cryptoapi`) carries it too.
+/// escrow/wrap/pkcs11.hpp; in OpenSSL's memory, escrow/service/openssl_rsa.hpp) names the
+/// library's wrap it stands in for with a member `using stands_for = ...;`. It then takes that
+/// wrap's id (records and files made with either open with the other) and its `wrap_options`, and a
+/// store that carries the library's wrap by its exact type (`store::cryptoapi`) carries it too.
+/// Specialising `wrap_format` directly does the same for a type that cannot take a member.
 template <class W>
 struct wrap_format {
     /// The library's wrap that `W` writes and reads the formats of.
     using type = W;
 };
+
+/// A stand-in wrap: the formats of the wrap it names.
+template <class W>
+    requires requires { typename W::stands_for; }
+struct wrap_format<W> {
+    /// The library's wrap that `W` stands in for.
+    using type = typename W::stands_for;
+};
+
+/// A stand-in wrap: the options of the wrap it names.
+template <class W>
+    requires requires { typename W::stands_for; }
+inline constexpr wrap::options wrap_options<W> = wrap_options<typename W::stands_for>;
 
 /// `wrap_format<W>::type`.
 template <class W>

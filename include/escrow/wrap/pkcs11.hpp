@@ -37,6 +37,7 @@ namespace detail_pkcs11 {
 template <class FileWrap>
 class token_wrap_base {
 public:
+    using stands_for = FileWrap;          ///< its formats, id and options (`escrow::wrap_format`)
     using public_key = rsa_public_key;    ///< the file-key wrap's public key
     using private_key = pkcs11::rsa_key;  ///< a handle of the key in the token
 
@@ -232,23 +233,6 @@ private:
 }  // namespace escrow::wrap
 
 namespace escrow {
-/// The token wraps write and read their file-key counterparts' formats, under their ids.
-template <>
-struct wrap_format<wrap::pkcs11_rsa_oaep_sha256> {
-    using type = wrap::rsa_oaep_sha256;  ///< the format it shares
-};
-/// The token wraps write and read their file-key counterparts' formats, under their ids.
-template <>
-struct wrap_format<wrap::pkcs11_rsa_pkcs1v15> {
-    using type = wrap::rsa_pkcs1v15;  ///< the format it shares
-};
-/// As `wrap::rsa_oaep_sha256`.
-template <>
-inline constexpr wrap::options wrap_options<wrap::pkcs11_rsa_oaep_sha256> = wrap_options<wrap::rsa_oaep_sha256>;
-/// As `wrap::rsa_pkcs1v15`: implicit rejection through the sized `unwrap`.
-template <>
-inline constexpr wrap::options wrap_options<wrap::pkcs11_rsa_pkcs1v15> = wrap_options<wrap::rsa_pkcs1v15>;
-
 static_assert(wrap_policy<wrap::pkcs11_rsa_oaep_sha256>);
 static_assert(wrap_policy<wrap::pkcs11_rsa_pkcs1v15>);
 }  // namespace escrow
