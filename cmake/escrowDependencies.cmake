@@ -89,3 +89,9 @@ if(NOT TARGET escrow_deps::service)
       INTERFACE_LINK_LIBRARIES "OpenSSL::SSL;OpenSSL::Crypto;nlohmann_json::nlohmann_json;Threads::Threads")
   endif()
 endif()
+
+# OpenSSL's libcrypto alone, for escrow::openssl_cipher (escrow/cipher/openssl_chacha20_poly1305.hpp:
+# age's payload cipher with OpenSSL's ChaCha20): optional, like the backends above.
+if(NOT TARGET OpenSSL::Crypto)
+  find_package(OpenSSL 1.1.1 QUIET COMPONENTS Crypto)
+endif()

@@ -264,6 +264,7 @@ int cmd_encrypt(std::span<char* const> argv) {
         if (!service_available())
             throw usage_error("encrypt: this escrow tool was built without the authority service (libssl-dev, nlohmann-json3-dev)");
         deposit.emplace();
+        job.deposit = true;
         deposit->server = *url;
         deposit->ca = a.get("ca");
         deposit->pin = a.get("pin");

@@ -32,6 +32,7 @@ struct encrypt_job {
     bool armor = false;                         ///< --armor
     unsigned aes_bits = 256;                    ///< --aes-bits (--format cryptoapi only)
     progress_meter* progress = nullptr;         ///< counts the input as it is read (may draw nothing)
+    bool deposit = false;                       ///< --deposit: the records go over TLS afterwards
 };
 
 /// `escrow decrypt`, parsed.

@@ -252,14 +252,17 @@ constexpr void for_each_carried(F&& f) {
 }
 
 /// True when `P` may use its id: a user-defined id (0x8000 and up), `P` is the library's own
-/// policy of `Family`, or `P` is a wrap that states the format of one (`escrow::wrap_format`) and
-/// takes its id; so that no other policy outside the registry takes an id from the library's range.
+/// policy of `Family`, or `P` stands for one (`using stands_for`, read by `escrow::wrap_format` and
+/// `escrow::cipher_format`; or a specialised `wrap_format`) and takes its id; so that no other
+/// policy outside the registry takes an id from the library's range.
 template <class Family, class P>
 inline constexpr bool id_lawful = ids::is_user_defined(P::id) || contains<Family, P> || [] {
-    if constexpr (requires { typename wrap_format<P>::type; })
-        if constexpr (!std::is_same_v<wrap_format_t<P>, P>)
-            return contains<Family, wrap_format_t<P>> && wrap_format_t<P>::id == P::id;
-    return false;
+    if constexpr (requires { typename P::stands_for; })
+        return contains<Family, typename P::stands_for> && P::stands_for::id == P::id;
+    else if constexpr (!std::is_same_v<wrap_format_t<P>, P>)
+        return contains<Family, wrap_format_t<P>> && wrap_format_t<P>::id == P::id;
+    else
+        return false;
 }();
 
 // ---- suggestions --------------------------------------------------------------------------------

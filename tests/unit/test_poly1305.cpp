@@ -17,17 +17,8 @@ using escrow::detail::poly1305_limb64;
 using escrow::detail::poly1305_path;
 
 // Under AddressSanitizer (tests/sanitize.sh builds at -O0) every length would take minutes: there
-// the sweep takes every length to 4 KiB, the last 64 before the end, and every 97th between.
-#if defined(__SANITIZE_ADDRESS__)
-#define ESCROW_TEST_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ESCROW_TEST_SANITIZED 1
-#endif
-#endif
-#ifndef ESCROW_TEST_SANITIZED
-#define ESCROW_TEST_SANITIZED 0
-#endif
+// (ESCROW_TEST_SANITIZED, test_support.hpp) the sweep takes every length to 4 KiB, the last 64
+// before the end, and every 97th between.
 
 namespace {
 

@@ -25,6 +25,19 @@ static_assert(std::is_same_v<escrow::detail::chacha20_poly1305::mac_type, escrow
               "with unsigned __int128 the library's 64-bit-limb Poly1305 is the default");
 #endif
 
+// 1 in a sanitizer build (tests/sanitize.sh builds at -O0 with AddressSanitizer), where the
+// length sweeps take fewer lengths.
+#if defined(__SANITIZE_ADDRESS__)
+#define ESCROW_TEST_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ESCROW_TEST_SANITIZED 1
+#endif
+#endif
+#ifndef ESCROW_TEST_SANITIZED
+#define ESCROW_TEST_SANITIZED 0
+#endif
+
 // Catch prints an escrow::error by its message when an assertion about it fails.
 namespace Catch {
 template <>

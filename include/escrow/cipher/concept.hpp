@@ -96,6 +96,36 @@ concept cipher_options_stated = !requires { C::parallel_chunks; };
 template <class C>
 inline constexpr cipher::options cipher_options = {};
 
+/// The library cipher whose id and wire format `C` shares: `C` itself by default.
+///
+/// A cipher that computes one of the library's ciphers with another implementation (OpenSSL's
+/// ChaCha20, escrow/cipher/openssl_chacha20_poly1305.hpp) names it with a member
+/// `using stands_for = ...;`: it then takes that cipher's id and options, its files are byte for
+/// byte the same, and a store that carries the library's cipher by its exact type (`store::age`)
+/// carries it too. The same rule as `escrow::wrap_format` for wraps.
+template <class C>
+struct cipher_format {
+    /// The library's cipher that `C` writes and reads the format of.
+    using type = C;
+};
+
+/// A stand-in cipher: the format of the cipher it names.
+template <class C>
+    requires requires { typename C::stands_for; }
+struct cipher_format<C> {
+    /// The library's cipher that `C` stands in for.
+    using type = typename C::stands_for;
+};
+
+/// `cipher_format<C>::type`.
+template <class C>
+using cipher_format_t = typename cipher_format<C>::type;
+
+/// A stand-in cipher: the options of the cipher it names.
+template <class C>
+    requires requires { typename C::stands_for; }
+inline constexpr cipher::options cipher_options<C> = cipher_options<typename C::stands_for>;
+
 /// A complete cipher policy: `cipher_traits && cipher_seal && cipher_open`, with its options stated
 /// through `escrow::cipher_options` only.
 template <class C>

@@ -74,9 +74,10 @@ struct age {
     static constexpr std::string_view recipient_types[] = {"X25519", "ssh-rsa", "ssh-ed25519", "scrypt"};
 
     /// What the format carries, its one compatibility rule: age's own payload cipher
-    /// (`cipher::chacha20_poly1305_stream`) with a wrap whose stanza is one of age's recipient types.
+    /// (`cipher::chacha20_poly1305_stream`, or a cipher that stands for it: `escrow::cipher_format`)
+    /// with a wrap whose stanza is one of age's recipient types.
     template <class C, class W>
-    static constexpr bool carries = std::is_same_v<C, cipher::chacha20_poly1305_stream> && [] {
+    static constexpr bool carries = std::is_same_v<cipher_format_t<C>, cipher::chacha20_poly1305_stream> && [] {
         for (std::string_view t : recipient_types)
             if (t == W::stanza_type) return true;
         return false;
