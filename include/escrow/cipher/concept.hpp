@@ -9,6 +9,7 @@
 
 #include "escrow/core/bytes.hpp"
 #include "escrow/core/secret.hpp"
+#include "escrow/core/stand_in.hpp"
 
 namespace escrow {
 
@@ -104,18 +105,7 @@ inline constexpr cipher::options cipher_options = {};
 /// byte the same, and a store that carries the library's cipher by its exact type (`store::age`)
 /// carries it too. The same rule as `escrow::wrap_format` for wraps.
 template <class C>
-struct cipher_format {
-    /// The library's cipher that `C` writes and reads the format of.
-    using type = C;
-};
-
-/// A stand-in cipher: the format of the cipher it names.
-template <class C>
-    requires requires { typename C::stands_for; }
-struct cipher_format<C> {
-    /// The library's cipher that `C` stands in for.
-    using type = typename C::stands_for;
-};
+struct cipher_format : stand_in_format<C> {};
 
 /// `cipher_format<C>::type`.
 template <class C>

@@ -15,6 +15,7 @@
 #include "escrow/core/crypto.hpp"
 #include "escrow/core/random.hpp"
 #include "escrow/core/secret.hpp"
+#include "escrow/core/stand_in.hpp"
 
 namespace escrow {
 
@@ -132,18 +133,7 @@ inline constexpr wrap::options wrap_options = {};
 /// store that carries the library's wrap by its exact type (`store::cryptoapi`) carries it too.
 /// Specialising `wrap_format` directly does the same for a type that cannot take a member.
 template <class W>
-struct wrap_format {
-    /// The library's wrap that `W` writes and reads the formats of.
-    using type = W;
-};
-
-/// A stand-in wrap: the formats of the wrap it names.
-template <class W>
-    requires requires { typename W::stands_for; }
-struct wrap_format<W> {
-    /// The library's wrap that `W` stands in for.
-    using type = typename W::stands_for;
-};
+struct wrap_format : stand_in_format<W> {};
 
 /// A stand-in wrap: the options of the wrap it names.
 template <class W>
