@@ -12,6 +12,7 @@
 #include <map>
 
 #include "escrow/detail/mlkem768.hpp"
+#include "escrow/detail/mlkem768x25519.hpp"
 #include "test_support.hpp"
 
 using json = nlohmann::json;
@@ -275,4 +276,111 @@ TEST_CASE("CCTV ML-KEM-768 modulus vectors: every encapsulation key with a coeff
     gzclose(in);
     CHECK(lines == 780);
     CHECK(rejected == lines);
+}
+
+// ---- MLKEM768-X25519 (the hybrid KEM of age's post-quantum recipients) ------------------------
+
+namespace {
+namespace hy = escrow::detail::mlkem768x25519;
+
+json load_json(const std::string& relative) {
+    const auto path = vectors(relative);
+    INFO("reading " << path.string());
+    std::ifstream in(path);
+    REQUIRE(in.good());
+    return json::parse(in);
+}
+
+struct hybrid_case {
+    bytes seed, pk, randomness, enc, ss;
+};
+
+/// Public key from the seed, encapsulation with the given randomness, decapsulation: all three
+/// must give the vector's bytes.
+void check_hybrid(const hybrid_case& v) {
+    REQUIRE(v.seed.size() == hy::seed_size);
+    REQUIRE(v.randomness.size() == hy::randomness_size);
+    const hy::seed_view seed(v.seed.data(), hy::seed_size);
+    std::array<byte, hy::public_key_size> pk{};
+    hy::public_key_from_seed(seed, pk);
+    CHECK(same(pk, v.pk));
+    std::array<byte, hy::enc_size> enc{};
+    std::array<byte, 32> ss{}, ss2{};
+    REQUIRE(hy::encapsulate(pk, hy::randomness_view(v.randomness.data(), hy::randomness_size), enc, ss));
+    CHECK(same(enc, v.enc));
+    CHECK(same(ss, v.ss));
+    REQUIRE(hy::decapsulate(seed, enc, ss2));
+    CHECK(same(ss2, v.ss));
+}
+}  // namespace
+
+TEST_CASE("X-Wing's test vectors through MLKEM768-X25519: public key, encapsulation, decapsulation", "[mlkem][hybrid]") {
+    const json j = load_json("xwing/test-vectors.json");
+    std::size_t n = 0;
+    for (const auto& t : j) {
+        INFO("vector " << n);
+        // `sk` is the seed itself in X-Wing's final form (the decapsulation key is the seed).
+        CHECK(same(hex_field(t, "sk"), hex_field(t, "seed")));
+        check_hybrid({hex_field(t, "seed"), hex_field(t, "pk"), hex_field(t, "eseed"), hex_field(t, "ct"), hex_field(t, "ss")});
+        ++n;
+    }
+    CHECK(n == 3);
+}
+
+TEST_CASE("draft-ietf-hpke-pq's MLKEM768-X25519 vectors: public key, enc and shared secret", "[mlkem][hybrid]") {
+    const json j = load_json("hpke-pq/test-vectors.json");
+    std::size_t n = 0;
+    for (const auto& t : j) {
+        if (t.at("kem_id").get<int>() != hy::kem_id) continue;
+        INFO("vector with kdf " << t.at("kdf_id").get<int>() << ", aead " << t.at("aead_id").get<int>());
+        // skRm is the seed that DeriveKeyPair(ikmR) gave; ikmE is the encapsulation randomness.
+        check_hybrid({hex_field(t, "skRm"), hex_field(t, "pkRm"), hex_field(t, "ikmE"), hex_field(t, "enc"),
+                      hex_field(t, "shared_secret")});
+        ++n;
+    }
+    CHECK(n == 2);
+}
+
+TEST_CASE("MLKEM768-X25519 refuses unreduced ML-KEM keys and low-order X25519 points", "[mlkem][hybrid]") {
+    std::array<byte, hy::seed_size> seed{};
+    for (std::size_t i = 0; i < seed.size(); ++i) seed[i] = static_cast<byte>(i * 7 + 1);
+    std::array<byte, hy::public_key_size> pk{};
+    hy::public_key_from_seed(seed, pk);
+    std::array<byte, hy::randomness_size> randomness{};
+    randomness.fill(0x42);
+    std::array<byte, hy::enc_size> enc{};
+    std::array<byte, 32> ss{}, ss2{};
+    REQUIRE(hy::encapsulate(pk, randomness, enc, ss));
+    REQUIRE(hy::decapsulate(seed, enc, ss2));
+    CHECK(escrow::constant_time_equal(ss, ss2));
+
+    // The first 12-bit coefficient set to 4095 (>= q): refused, and no secret comes out.
+    auto unreduced = pk;
+    unreduced[0] = 0xff;
+    unreduced[1] |= 0x0f;
+    ss.fill(0x55);
+    CHECK_FALSE(hy::encapsulate(unreduced, randomness, enc, ss));
+    CHECK(escrow::constant_time_equal(ss, std::array<byte, 32>{}));
+
+    // X25519 low-order points: u = 0, u = 1 (each gives an all-zero X25519 output).
+    for (byte u : {byte{0}, byte{1}}) {
+        auto low = pk;
+        std::fill(low.begin() + ml::encaps_key_size, low.end(), byte{0});
+        low[ml::encaps_key_size] = u;
+        ss.fill(0x55);
+        CHECK_FALSE(hy::encapsulate(low, randomness, enc, ss));
+        CHECK(escrow::constant_time_equal(ss, std::array<byte, 32>{}));
+        REQUIRE(hy::encapsulate(pk, randomness, enc, ss));
+        std::fill(enc.begin() + ml::ciphertext_size, enc.end(), byte{0});
+        enc[ml::ciphertext_size] = u;
+        ss2.fill(0x55);
+        CHECK_FALSE(hy::decapsulate(seed, enc, ss2));
+        CHECK(escrow::constant_time_equal(ss2, std::array<byte, 32>{}));
+    }
+
+    // A changed ML-KEM ciphertext decapsulates (implicit rejection) to another secret.
+    REQUIRE(hy::encapsulate(pk, randomness, enc, ss));
+    enc[5] ^= 0x10;
+    REQUIRE(hy::decapsulate(seed, enc, ss2));
+    CHECK_FALSE(escrow::constant_time_equal(ss, ss2));
 }
