@@ -53,6 +53,14 @@ struct expanded_key {
     std::array<byte, 32> pk_x{};
 };
 
+/// X25519(scalar, 9), a public key (the recipient's, or the ephemeral one in enc). A clamped
+/// scalar never gives the identity, so unlike x25519_base there is no check, and no branch.
+inline void x25519_public(byte* out, byte_view scalar) {
+    static constexpr std::array<byte, 32> base_point = {9};
+    (void)x25519(out, scalar, base_point);
+    ESCROW_CT_PUBLIC(out, 32);
+}
+
 inline void expand(seed_view seed, mlkem768::wiped<expanded_key>& key) {
     mlkem768::wiped<std::array<byte, 96>> full;
     CryptoPP::SHAKE256 xof(96);
@@ -61,7 +69,7 @@ inline void expand(seed_view seed, mlkem768::wiped<expanded_key>& key) {
     mlkem768::keygen(std::span<const byte, 32>(full.data(), 32), std::span<const byte, 32>(full.data() + 32, 32),
                      key.ek_m, key.dk_m);
     std::copy(full.begin() + 64, full.end(), key.sk_x.begin());
-    x25519_base(key.pk_x.data(), key.sk_x);
+    x25519_public(key.pk_x.data(), key.sk_x);
 }
 
 /// SHA3-256(ss_M ‖ ss_X ‖ ct_X ‖ pk_X ‖ label), the combiner of draft-irtf-cfrg-hybrid-kems as
@@ -109,7 +117,7 @@ inline void public_key_from_seed(seed_view seed, public_key_out pk) {
     mlkem768::encaps(ek_m, randomness.first<32>(), enc.first<mlkem768::ciphertext_size>(), ss_m);
     byte* ct_x = enc.data() + mlkem768::ciphertext_size;
     const auto sk_e = randomness.last<32>();
-    x25519_base(ct_x, sk_e);
+    hybrid_detail::x25519_public(ct_x, sk_e);
     const bool ok = x25519(ss_x.data(), sk_e, pk_x);
     hybrid_detail::combine(ss_m.data(), ss_x.data(), ct_x, pk_x.data(), ss.data());
     hybrid_detail::keep_if(ok, ss);
