@@ -4,49 +4,31 @@
 /// seed under the final standard, encapsulation with a given m, decapsulation, decapsulation with
 /// an expanded dk) and C2SP CCTV's intermediate, strcmp, unlucky-sample and modulus files (with
 /// their own keys: their key generation is the FIPS 203 draft's). Invalid cases must be rejected.
-#include <nlohmann/json.hpp>
 #include <zlib.h>
 
-#include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 
 #include "escrow/detail/mlkem768.hpp"
 #include "escrow/detail/mlkem768x25519.hpp"
 #include "test_support.hpp"
+#include "vector_support.hpp"
 
-using json = nlohmann::json;
+using vectors::hex_field;
+using vectors::json;
+using vectors::same;
 namespace ml = escrow::detail::mlkem768;
 using escrow::byte;
 using escrow::byte_view;
 using escrow::bytes;
 
-#ifndef ESCROW_VECTORS_DIR
-#error "ESCROW_VECTORS_DIR must name the public test-vector folder"
-#endif
-
 namespace {
-
-std::filesystem::path vectors(const std::string& relative) { return std::filesystem::path(ESCROW_VECTORS_DIR) / relative; }
-
-json load_wycheproof(const std::string& name) {
-    const auto path = vectors("wycheproof/" + name);
-    INFO("reading " << path.string());
-    std::ifstream in(path);
-    REQUIRE(in.good());
-    json j = json::parse(in);
-    REQUIRE(j.at("testGroups").is_array());
-    return j;
-}
-
-bytes hex_field(const json& t, const char* name) { return escrow::hex::decode(t.at(name).get<std::string>()); }
-
-bool same(byte_view a, byte_view b) { return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin()); }
 
 /// A CCTV `name = value` file: the first value of ek, dk, m, K and c, hex-decoded (the
 /// intermediate values are not read).
 std::map<std::string, bytes> load_cctv(const std::string& relative) {
-    const auto path = vectors(relative);
+    const auto path = vectors::path(relative);
     INFO("reading " << path.string());
     std::ifstream in(path);
     REQUIRE(in.good());
@@ -92,6 +74,25 @@ bytes decaps(std::span<const byte, ml::decaps_key_size> dk, std::span<const byte
     return ss;
 }
 
+/// Every test of a Wycheproof file through `accepts(t)`, which says whether the implementation
+/// takes the test's input and, for a valid test, checks its output. Invalid tests must be refused,
+/// valid ones taken. Returns the numbers of valid and invalid tests seen.
+template <class Accepts>
+std::pair<std::size_t, std::size_t> run_wycheproof(const std::string& file, Accepts accepts) {
+    const json j = vectors::load_wycheproof(file);
+    std::size_t valid = 0, invalid = 0;
+    for (const auto& group : j.at("testGroups"))
+        for (const auto& t : group.at("tests")) {
+            INFO(file << " tcId " << t.at("tcId").get<int>());
+            const bool expect_valid = t.at("result") == "valid";
+            if (!expect_valid) REQUIRE(t.at("result") == "invalid");
+            CHECK(accepts(t) == expect_valid);
+            ++(expect_valid ? valid : invalid);
+        }
+    CHECK(valid + invalid == j.at("numberOfTests").get<std::size_t>());
+    return {valid, invalid};
+}
+
 }  // namespace
 
 TEST_CASE("ML-KEM-768 arithmetic: Barrett reduction and the division-free Compress are exact", "[mlkem][arithmetic]") {
@@ -119,105 +120,67 @@ TEST_CASE("ML-KEM-768 arithmetic: Barrett reduction and the division-free Compre
 }
 
 TEST_CASE("Wycheproof ML-KEM-768 key generation from a seed gives ek and dk (FIPS 203 final)", "[mlkem][wycheproof]") {
-    const json j = load_wycheproof("mlkem_768_keygen_seed_test.json");
-    std::size_t passed = 0;
-    for (const auto& group : j.at("testGroups"))
-        for (const auto& t : group.at("tests")) {
-            INFO("tcId " << t.at("tcId").get<int>());
-            REQUIRE(t.at("result") == "valid");
-            const bytes seed = hex_field(t, "seed");
-            REQUIRE(seed.size() == 64);
-            const key_pair kp = keygen_from(std::span<const byte, 64>(seed.data(), 64));
-            CHECK(same(kp.ek, hex_field(t, "ek")));
-            CHECK(same(kp.dk, hex_field(t, "dk")));
-            CHECK(ml::encaps_key_ok(kp.ek));
-            CHECK(ml::decaps_key_ok(kp.dk));
-            ++passed;
-        }
-    CHECK(passed == 100);
-    CHECK(passed == j.at("numberOfTests").get<std::size_t>());
+    const auto [valid, invalid] = run_wycheproof("mlkem_768_keygen_seed_test.json", [](const json& t) {
+        const bytes seed = hex_field(t, "seed");
+        const auto seed_view = fixed<64>(seed);
+        if (!seed_view) return false;
+        const key_pair kp = keygen_from(*seed_view);
+        CHECK(same(kp.ek, hex_field(t, "ek")));
+        CHECK(same(kp.dk, hex_field(t, "dk")));
+        CHECK(ml::decaps_key_ok(kp.dk));
+        return ml::encaps_key_ok(kp.ek);
+    });
+    CHECK(valid == 100);
+    CHECK(invalid == 0);
 }
 
 TEST_CASE("Wycheproof ML-KEM-768 decapsulation of keys from seeds: K, implicit rejection, bad lengths refused",
           "[mlkem][wycheproof]") {
-    const json j = load_wycheproof("mlkem_768_test.json");
-    std::size_t valid = 0, invalid = 0;
-    for (const auto& group : j.at("testGroups"))
-        for (const auto& t : group.at("tests")) {
-            INFO("tcId " << t.at("tcId").get<int>());
-            const bytes seed = hex_field(t, "seed"), c = hex_field(t, "c");
-            const auto seed_view = fixed<64>(seed);
-            const auto ct = fixed<ml::ciphertext_size>(c);
-            if (t.at("result") == "invalid") {
-                // Every invalid test here has a seed or a ciphertext of the wrong length.
-                CHECK((!seed_view || !ct));
-                ++invalid;
-                continue;
-            }
-            REQUIRE(t.at("result") == "valid");
-            REQUIRE(seed_view);
-            REQUIRE(ct);
-            const key_pair kp = keygen_from(*seed_view);
-            if (t.contains("ek")) CHECK(same(kp.ek, hex_field(t, "ek")));
-            CHECK(same(decaps(kp.dk, *ct), hex_field(t, "K")));
-            ++valid;
-        }
+    const auto [valid, invalid] = run_wycheproof("mlkem_768_test.json", [](const json& t) {
+        // The invalid tests have a seed or a ciphertext of the wrong length: the fixed extents
+        // of the API cannot take them.
+        const bytes seed = hex_field(t, "seed"), c = hex_field(t, "c");
+        const auto seed_view = fixed<64>(seed);
+        const auto ct = fixed<ml::ciphertext_size>(c);
+        if (!seed_view || !ct) return false;
+        const key_pair kp = keygen_from(*seed_view);
+        if (t.contains("ek")) CHECK(same(kp.ek, hex_field(t, "ek")));
+        CHECK(same(decaps(kp.dk, *ct), hex_field(t, "K")));
+        return true;
+    });
     CHECK(valid == 153);
     CHECK(invalid == 40);
 }
 
 TEST_CASE("Wycheproof ML-KEM-768 encapsulation with a given m: c and K, unreduced or mis-sized keys rejected",
           "[mlkem][wycheproof]") {
-    const json j = load_wycheproof("mlkem_768_encaps_test.json");
-    std::size_t valid = 0, invalid = 0;
-    for (const auto& group : j.at("testGroups"))
-        for (const auto& t : group.at("tests")) {
-            INFO("tcId " << t.at("tcId").get<int>());
-            const bytes ek_bytes = hex_field(t, "ek"), m_bytes = hex_field(t, "m");
-            const auto ek = fixed<ml::encaps_key_size>(ek_bytes);
-            const auto m = fixed<32>(m_bytes);
-            REQUIRE(m);
-            const bool accepted = ek && ml::encaps_key_ok(*ek);
-            if (t.at("result") == "invalid") {
-                CHECK_FALSE(accepted);
-                ++invalid;
-                continue;
-            }
-            REQUIRE(t.at("result") == "valid");
-            REQUIRE(accepted);
-            bytes ct;
-            const bytes ss = encaps(*ek, *m, ct);
-            CHECK(same(ct, hex_field(t, "c")));
-            CHECK(same(ss, hex_field(t, "K")));
-            ++valid;
-        }
+    const auto [valid, invalid] = run_wycheproof("mlkem_768_encaps_test.json", [](const json& t) {
+        const bytes ek_bytes = hex_field(t, "ek"), m_bytes = hex_field(t, "m");
+        const auto ek = fixed<ml::encaps_key_size>(ek_bytes);
+        const auto m = fixed<32>(m_bytes);
+        REQUIRE(m);
+        if (!ek || !ml::encaps_key_ok(*ek)) return false;
+        bytes ct;
+        CHECK(same(encaps(*ek, *m, ct), hex_field(t, "K")));
+        CHECK(same(ct, hex_field(t, "c")));
+        return true;
+    });
     CHECK(valid == 133);
     CHECK(invalid == 132);
 }
 
 TEST_CASE("Wycheproof ML-KEM-768 decapsulation with an expanded dk: K, or the key or ciphertext refused",
           "[mlkem][wycheproof]") {
-    const json j = load_wycheproof("mlkem_768_semi_expanded_decaps_test.json");
-    std::size_t valid = 0, invalid = 0;
-    for (const auto& group : j.at("testGroups"))
-        for (const auto& t : group.at("tests")) {
-            INFO("tcId " << t.at("tcId").get<int>());
-            const bytes dk_bytes = hex_field(t, "dk"), c = hex_field(t, "c");
-            const auto dk = fixed<ml::decaps_key_size>(dk_bytes);
-            const auto ct = fixed<ml::ciphertext_size>(c);
-            const bool accepted = dk && ct && ml::decaps_key_ok(*dk);
-            if (t.at("result") == "invalid") {
-                CHECK_FALSE(accepted);
-                ++invalid;
-                continue;
-            }
-            REQUIRE(t.at("result") == "valid");
-            REQUIRE(accepted);
-            // The expanded key embeds ek, as the vector states it.
-            CHECK(same(dk->subspan<1152, ml::encaps_key_size>(), hex_field(t, "ek")));
-            CHECK(same(decaps(*dk, *ct), hex_field(t, "K")));
-            ++valid;
-        }
+    const auto [valid, invalid] = run_wycheproof("mlkem_768_semi_expanded_decaps_test.json", [](const json& t) {
+        const bytes dk_bytes = hex_field(t, "dk"), c = hex_field(t, "c");
+        const auto dk = fixed<ml::decaps_key_size>(dk_bytes);
+        const auto ct = fixed<ml::ciphertext_size>(c);
+        if (!dk || !ct || !ml::decaps_key_ok(*dk)) return false;
+        // The expanded key embeds ek, as the vector states it.
+        CHECK(same(dk->subspan<1152, ml::encaps_key_size>(), hex_field(t, "ek")));
+        CHECK(same(decaps(*dk, *ct), hex_field(t, "K")));
+        return true;
+    });
     CHECK(valid == 3);
     CHECK(invalid == 6);
 }
@@ -258,7 +221,7 @@ TEST_CASE("CCTV ML-KEM-768 intermediate, strcmp and unlucky-sample vectors, with
 
 TEST_CASE("CCTV ML-KEM-768 modulus vectors: every encapsulation key with a coefficient >= q is rejected",
           "[mlkem][cctv]") {
-    const auto path = vectors("mlkem/modulus/ML-KEM-768.txt.gz");
+    const auto path = vectors::path("mlkem/modulus/ML-KEM-768.txt.gz");
     gzFile in = gzopen(path.string().c_str(), "rb");
     REQUIRE(in != nullptr);
     std::size_t lines = 0, rejected = 0;
@@ -284,7 +247,7 @@ namespace {
 namespace hy = escrow::detail::mlkem768x25519;
 
 json load_json(const std::string& relative) {
-    const auto path = vectors(relative);
+    const auto path = vectors::path(relative);
     INFO("reading " << path.string());
     std::ifstream in(path);
     REQUIRE(in.good());
@@ -315,7 +278,7 @@ void check_hybrid(const hybrid_case& v) {
 }  // namespace
 
 TEST_CASE("X-Wing's test vectors through MLKEM768-X25519: public key, encapsulation, decapsulation", "[mlkem][hybrid]") {
-    const json j = load_json("xwing/test-vectors.json");
+    const json j = vectors::load_json("xwing/test-vectors.json");
     std::size_t n = 0;
     for (const auto& t : j) {
         INFO("vector " << n);
@@ -328,7 +291,7 @@ TEST_CASE("X-Wing's test vectors through MLKEM768-X25519: public key, encapsulat
 }
 
 TEST_CASE("draft-ietf-hpke-pq's MLKEM768-X25519 vectors: public key, enc and shared secret", "[mlkem][hybrid]") {
-    const json j = load_json("hpke-pq/test-vectors.json");
+    const json j = vectors::load_json("hpke-pq/test-vectors.json");
     std::size_t n = 0;
     for (const auto& t : j) {
         if (t.at("kem_id").get<int>() != hy::kem_id) continue;
