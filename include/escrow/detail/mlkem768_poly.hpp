@@ -17,7 +17,8 @@
 /// Marks `len` bytes at `ptr` as public by design for a constant-time checker. ML-KEM applies it to
 /// ρ, which the encapsulation key carries in the clear: the matrix it seeds is sampled with
 /// rejection, so its branches depend on ρ. A no-op unless defined before this header is included
-/// (tests/hardening/test_ctgrind.cpp defines it as valgrind's VALGRIND_MAKE_MEM_DEFINED).
+/// (tests/hardening/test_ctgrind.cpp defines it as valgrind's VALGRIND_MAKE_MEM_DEFINED). A
+/// program must define it the same way in all its translation units, or in none.
 #ifndef ESCROW_CT_PUBLIC
 #define ESCROW_CT_PUBLIC(ptr, len) ((void)(ptr), (void)(len))
 #endif
