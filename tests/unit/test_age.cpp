@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "test_support.hpp"
+#include "vector_support.hpp"
 
 #if ESCROW_TEST_OPENSSL_CIPHER
 #include "escrow/cipher/openssl_chacha20_poly1305.hpp"
@@ -27,16 +28,10 @@ using escrow_test::pattern;
 
 namespace {
 
-json load_vectors(const std::string& name) {
-    const std::filesystem::path path = std::filesystem::path(ESCROW_VECTORS_DIR) / "wycheproof" / name;
-    std::ifstream in(path);
-    REQUIRE(in.good());
-    return json::parse(in);
-}
+using vectors::hex_field;
+using vectors::same;
 
-bytes hex_field(const json& t, const char* name) { return escrow::hex::decode(t.at(name).get<std::string>()); }
-
-bool same(escrow::byte_view a, escrow::byte_view b) { return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin()); }
+json load_vectors(const std::string& name) { return vectors::load_wycheproof(name); }
 
 template <class Enc>
 bytes encrypt_with(Enc& enc, const bytes& plain, const typename Enc::public_key& owner,

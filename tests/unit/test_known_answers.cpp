@@ -8,31 +8,17 @@
 #include <fstream>
 
 #include "test_support.hpp"
+#include "vector_support.hpp"
 
 using escrow::errc;
 using json = nlohmann::json;
 
-#ifndef ESCROW_VECTORS_DIR
-#error "ESCROW_VECTORS_DIR must name the public test-vector folder"
-#endif
-
 namespace {
 
-json load_vectors(const std::string& name) {
-    const std::filesystem::path path = std::filesystem::path(ESCROW_VECTORS_DIR) / "wycheproof" / name;
-    INFO("reading " << path.string());
-    std::ifstream in(path);
-    REQUIRE(in.good());
-    json j = json::parse(in);
-    REQUIRE(j.at("testGroups").is_array());
-    return j;
-}
+using vectors::hex_field;
+using vectors::same;
 
-escrow::bytes hex_field(const json& t, const char* name) { return escrow::hex::decode(t.at(name).get<std::string>()); }
-
-bool same(escrow::byte_view a, escrow::byte_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
-}
+json load_vectors(const std::string& name) { return vectors::load_wycheproof(name); }
 
 struct tally {
     std::size_t valid = 0, invalid = 0, skipped_tests = 0, skipped_groups = 0;
