@@ -11,8 +11,22 @@ namespace escrow::detail {
 
 // Masks are all ones (true) or all zeros (false). Values compared with ct_lt stay below 2^31.
 
+/// `x`, unchanged, but opaque to the optimiser. Every mask passes through it: a compiler that can
+/// see that a mask is 0 or ~0 may turn `(a & mask) | (b & ~mask)` back into a branch or a choice
+/// of address (clang 14 at -O1 and above chose between ML-KEM's K' and K-bar by a pointer, a load
+/// whose address depended on the secret comparison; gcc did not).
+inline std::uint32_t ct_value_barrier(std::uint32_t x) noexcept {
+#if defined(__GNUC__)
+    __asm__("" : "+r"(x));
+#else
+    volatile std::uint32_t hidden = x;
+    x = hidden;
+#endif
+    return x;
+}
+
 /// All ones when the top bit of `x` is set.
-inline std::uint32_t ct_msb(std::uint32_t x) noexcept { return 0u - (x >> 31); }
+inline std::uint32_t ct_msb(std::uint32_t x) noexcept { return ct_value_barrier(0u - (x >> 31)); }
 /// All ones when `x` is zero.
 inline std::uint32_t ct_is_zero(std::uint32_t x) noexcept { return ct_msb(~x & (x - 1)); }
 /// All ones when `a == b`.
