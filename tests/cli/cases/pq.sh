@@ -73,6 +73,10 @@ case_pq_round_trip() {
     flip_byte b.age pay.age $(( $(size_of b.age) - 100 ))
     fails_cleanly 1 "failed authentication" out.bin pay.age "$ESCROW" decrypt --key pa1.key -o out.bin pay.age
 
+    note "post-quantum keys are age's: the native format refuses them by name"
+    fails_cleanly 4 "post-quantum keys are for --format age" out.enc "" \
+        "$ESCROW" encrypt --format native --owner po.pub --authority pa1.pub -o out.enc "$FIX/chunk.bin"
+
     note "post-quantum and classical recipients do not mix in one file"
     fails_cleanly 2 "mix post-quantum (age1pq1...) and classical recipients" out.age "" \
         "$ESCROW" encrypt --format age --owner po.pub --authority cx.pub -o out.age "$FIX/chunk.bin"
