@@ -46,6 +46,9 @@ mixed_public load_native_recipient(const std::string& value, std::string_view op
         }
         if (looks_like_age_identity(line))
             throw escrow::error(escrow::errc::bad_key, "this is an age identity (a private key); give its recipient (age1...)");
+        if (line.starts_with("age1pq1"))
+            throw escrow::error(escrow::errc::bad_key, "is an age post-quantum recipient (age1pq1...): post-quantum keys "
+                                                       "are for --format age");
         if (line.starts_with("age1")) return escrow::x25519_public_key::parse(line);
         if (escrow::ssh::line_type(line) == escrow::ssh::ed25519_type) return escrow::ssh_ed25519_public_key::parse(line);
     } catch (const escrow::error& e) {
