@@ -2,12 +2,15 @@
 /// @file
 /// `escrow encrypt` and `escrow decrypt` for the age format (escrow::age_encryptor for X25519
 /// recipients, escrow::age_ssh_encryptor for ssh-rsa ones, escrow::age_ssh_ed25519_encryptor for
-/// ssh-ed25519 ones), binary or ASCII-armored.
+/// ssh-ed25519 ones, escrow::age_pq_encryptor for post-quantum ones, never mixed with the
+/// others), binary or ASCII-armored.
 
 #include "cli_age.hpp"
 
 #include <escrow/escrow.hpp>
 
+#include <algorithm>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -27,17 +30,14 @@ std::string_view text_of(escrow::byte_view b) { return {reinterpret_cast<const c
 
 namespace {
 
-/// An age identity: an X25519 identity file, an RSA private key (OpenSSH or PEM), or an OpenSSH
-/// Ed25519 private key; in the order of `age_recipient`'s kinds.
-using age_identity = std::variant<escrow::x25519_private_key, escrow::ssh_rsa_private_key, escrow::ssh_ed25519_private_key>;
+/// An age identity: an X25519 identity file, an RSA private key (OpenSSH or PEM), an OpenSSH
+/// Ed25519 private key, or a post-quantum identity file; in the order of `age_recipient`'s kinds.
+using age_identity = std::variant<escrow::x25519_private_key, escrow::ssh_rsa_private_key, escrow::ssh_ed25519_private_key,
+                                  escrow::mlkem768x25519_private_key>;
 
-std::string_view age_kind(std::size_t index) {
-    static constexpr std::string_view kinds[] = {"X25519 (age1...)", "ssh-rsa", "ssh-ed25519"};
-    return kinds[index];
-}
-
-// One recipient string: age1…, or an OpenSSH public key line.
+// One recipient string: age1pq1…, age1…, or an OpenSSH public key line.
 age_recipient parse_age_recipient(std::string_view s) {
+    if (s.starts_with("age1pq1")) return escrow::mlkem768x25519_public_key::parse(s);
     if (s.starts_with("age1")) return escrow::x25519_public_key::parse(s);
     if (escrow::ssh::line_type(s) == escrow::ssh::ed25519_type) return escrow::ssh_ed25519_public_key::parse(s);
     if (s.starts_with("ssh-") || s.starts_with("ecdsa-") || s.starts_with("sk-")) {
@@ -90,13 +90,16 @@ age_recipient load_age_recipient(const std::string& value, std::string_view opti
 }
 
 /// An age IDENTITY from the content of the key file: an age identity file with one identity
-/// (`AGE-SECRET-KEY-1…`, as age-keygen and `escrow keygen --type x25519` write), an RSA private
+/// (`AGE-SECRET-KEY-1…`, as age-keygen and `escrow keygen --type x25519` write, or
+/// `AGE-SECRET-KEY-PQ-1…`, as age-keygen -pq and `escrow keygen --type pq` write), an RSA private
 /// key for ssh-rsa recipients (the OpenSSH format `ssh-keygen` writes, unencrypted, or PEM/DER),
 /// or an OpenSSH Ed25519 private key for ssh-ed25519 recipients (unencrypted).
 /// @throws escrow::error `bad_key`, with `context` (the option and file) in the message.
 age_identity age_identity_of(escrow::byte_view content, const std::string& context) {
     std::string_view text = text_of(content);
     try {
+        if (text.find(escrow::mlkem768x25519_private_key::prefix) != std::string_view::npos)
+            return escrow::mlkem768x25519_private_key::load(content);
         if (text.find("AGE-SECRET-KEY-1") != std::string_view::npos) return escrow::x25519_private_key::load(content);
         if (text.starts_with("age1") || text.starts_with("ssh-"))
             throw escrow::error(escrow::errc::bad_key, "is a public key; --key takes the identity (private key) file");
@@ -155,9 +158,26 @@ int encrypt_age_with(const encrypt_job& job, const Key& owner, const std::vector
 }
 
 int encrypt_age_mixed(const encrypt_job& job, const age_recipient& owner, const std::vector<age_recipient>& authority_keys) {
-    const auto mixed_owner =
-        std::visit([](const auto& k) -> escrow::age_mixed_encryptor::public_key { return k; }, owner);
+    using mixed_key = escrow::age_mixed_encryptor::public_key;
+    const auto mixed_owner = std::visit(
+        [](const auto& k) -> mixed_key {
+            if constexpr (std::is_constructible_v<mixed_key, decltype(k)>) return k;
+            else throw escrow::error(escrow::errc::invalid_argument, "a post-quantum owner for the classical preset");
+        },
+        owner);
     return encrypt_age_with<escrow::age_mixed_encryptor>(job, mixed_owner, authority_keys);
+}
+
+// The age spec: a file encrypted to a post-quantum recipient SHOULD NOT also be encrypted to a
+// classical one (which would open it to a quantum adversary). The tool refuses the mix.
+void refuse_mixed_post_quantum(const age_recipient& owner, const std::vector<age_recipient>& authorities) {
+    std::size_t pq = is_post_quantum(owner) ? 1 : 0;
+    for (const auto& a : authorities) pq += is_post_quantum(a) ? 1 : 0;
+    if (pq != 0 && pq != authorities.size() + 1)
+        throw escrow::error(escrow::errc::invalid_argument,
+                            "--owner and --authority mix post-quantum (age1pq1...) and classical recipients; the age "
+                            "spec says a file SHOULD NOT be encrypted to both (a classical recipient would leave it open "
+                            "to a quantum adversary): give post-quantum keys for all of them, or for none");
 }
 
 }  // namespace
@@ -171,6 +191,14 @@ int encrypt_age(const encrypt_job& job) {
         if (authorities.back().index() == owner.index())
             refuse_owner_as_authority(fingerprint(owner), fingerprint(authorities.back()), a);
     }
+    refuse_mixed_post_quantum(owner, authorities);
+    if (const auto* pq = std::get_if<escrow::mlkem768x25519_public_key>(&owner)) {
+        // All post-quantum: the set host writes k-of-n files, the plain preset the others.
+        if (job.threshold > 1)
+            return encrypt_age_with<escrow::age_pq_set_encryptor>(job, escrow::age_pq_set_encryptor::public_key(*pq),
+                                                                  authorities);
+        return encrypt_age_with<escrow::age_pq_encryptor>(job, *pq, authorities);
+    }
     // Recipients of several kinds: the age preset of the three wraps (a file as age -r/-R writes);
     // a k-of-n file too, whatever its kinds.
     for (const auto& a : authorities)
@@ -182,32 +210,76 @@ int encrypt_age(const encrypt_job& job) {
                 return encrypt_age_with<escrow::age_encryptor>(job, k, authorities);
             else if constexpr (std::is_same_v<key, escrow::ssh_rsa_public_key>)
                 return encrypt_age_with<escrow::age_ssh_encryptor>(job, k, authorities);
-            else
+            else if constexpr (std::is_same_v<key, escrow::ssh_ed25519_public_key>)
                 return encrypt_age_with<escrow::age_ssh_ed25519_encryptor>(job, k, authorities);
+            else
+                return encrypt_age_with<escrow::age_pq_encryptor>(job, k, authorities);  // taken above
         },
         owner);
 }
 
 namespace {
 
+// The identities of an identity file that holds several, X25519 and post-quantum ones mixed (as
+// age reads them): one per line that is not blank or a comment.
+void load_identity_lines(escrow::byte_view content, std::vector<age_identity>& out) {
+    constexpr std::string_view pq = escrow::mlkem768x25519_private_key::prefix;
+    std::size_t n = 0;
+    for (std::string_view line : escrow::detail::key_file_lines(content)) {
+        if (++n > escrow::x25519_private_key::max_identities_per_file)
+            throw escrow::error(escrow::errc::bad_key, "the identity file holds more than " +
+                                                           std::to_string(escrow::x25519_private_key::max_identities_per_file) +
+                                                           " identities");
+        if (line.starts_with(pq)) out.emplace_back(escrow::mlkem768x25519_private_key::parse(line));
+        else if (line.starts_with("AGE-SECRET-KEY-1")) out.emplace_back(escrow::x25519_private_key::parse(line));
+        else
+            throw escrow::error(escrow::errc::bad_key, "not an age identity file (a line is neither a comment nor "
+                                                       "'AGE-SECRET-KEY-1...' or 'AGE-SECRET-KEY-PQ-1...')");
+    }
+}
+
 // The age identities of every --key file, in order; an identity file may hold several.
 std::vector<age_identity> load_age_identities(const decrypt_job& job) {
+    constexpr std::string_view x25519 = "AGE-SECRET-KEY-1", pq = escrow::mlkem768x25519_private_key::prefix;
     std::vector<age_identity> out;
     for (const auto& path : job.key_paths) {
         const std::string context = "--key " + in_quotes(path);
         key_file_bytes content(path, "--key");
         std::string_view text = text_of(content.view());
-        if (text.find("AGE-SECRET-KEY-1") != text.rfind("AGE-SECRET-KEY-1")) {
-            try {
+        const bool has_x25519 = text.find(x25519) != std::string_view::npos, has_pq = text.find(pq) != std::string_view::npos;
+        try {
+            if (has_pq && (has_x25519 || text.find(pq) != text.rfind(pq))) load_identity_lines(content.view(), out);
+            else if (text.find(x25519) != text.rfind(x25519))
                 for (auto& k : escrow::x25519_private_key::load_all(content.view())) out.emplace_back(std::move(k));
-            } catch (const escrow::error& e) {
-                throw with_context(e, context);
-            }
-        } else {
-            out.push_back(age_identity_of(content.view(), context));
+            else out.push_back(age_identity_of(content.view(), context));
+        } catch (const escrow::error& e) {
+            throw with_context(e, context);
         }
     }
     return out;
+}
+
+// The session key of a k-of-n file from K identities and their share records, through `Host` (the
+// classical set, or the post-quantum one).
+template <class Host>
+escrow::session_key open_age_shares(const escrow::unverified<escrow::file_header>& h, const std::vector<age_identity>& ids,
+                                    const std::vector<escrow::escrow_record>& records) {
+    using key = typename Host::private_key;
+    std::vector<key> keys;
+    for (const auto& id : ids)
+        keys.push_back(std::visit(
+            [](const auto& k) -> key {
+                if constexpr (std::is_constructible_v<key, decltype(k.clone())>) return k.clone();
+                else throw escrow::error(escrow::errc::invalid_argument, "--key: post-quantum and classical identities "
+                                                                         "do not open one k-of-n file together");
+            },
+            id));
+    return Host{}.open_shares(h, records, keys);
+}
+
+bool any_post_quantum(const std::vector<age_identity>& ids) {
+    return std::any_of(ids.begin(), ids.end(),
+                       [](const age_identity& id) { return std::holds_alternative<escrow::mlkem768x25519_private_key>(id); });
 }
 
 // Opens the header with the identities of one kind (the encryptor's wrap), or none.
@@ -241,14 +313,13 @@ void decrypt_age_from(const decrypt_job& job, Source& in, const std::vector<age_
     if (h.unverified_value().threshold && !job.record_paths.empty()) {
         // A k-of-n file with share records: K identities, each with its record, paired by order.
         const std::vector<escrow::escrow_record> records = load_share_records(job, ids.size());
-        using mixed_key = escrow::age_mixed_encryptor::private_key;
-        std::vector<mixed_key> keys;
-        for (const auto& id : ids) keys.push_back(std::visit([](const auto& k) -> mixed_key { return k.clone(); }, id));
-        sk = escrow::age_mixed_encryptor{}.open_shares(h, records, keys);
+        sk = any_post_quantum(ids) ? open_age_shares<escrow::age_pq_set_encryptor>(h, ids, records)
+                                   : open_age_shares<escrow::age_mixed_encryptor>(h, ids, records);
     }
     if (!sk) sk = open_age_with<escrow::age_encryptor, escrow::x25519_private_key>(h, ids, job, record);
     if (!sk) sk = open_age_with<escrow::age_ssh_encryptor, escrow::ssh_rsa_private_key>(h, ids, job, record);
     if (!sk) sk = open_age_with<escrow::age_ssh_ed25519_encryptor, escrow::ssh_ed25519_private_key>(h, ids, job, record);
+    if (!sk) sk = open_age_with<escrow::age_pq_encryptor, escrow::mlkem768x25519_private_key>(h, ids, job, record);
     if (!sk) {
         if (h.unverified_value().threshold) escrow::detail::throw_shares_needed(*h.unverified_value().threshold);
         if (record)
@@ -285,24 +356,43 @@ int decrypt_age(const decrypt_job& job, decrypt_input& in) {
 
 namespace {
 
-using age_set_host = escrow::age_mixed_encryptor;
+// The set host that rewrites an age file for a new owner: the post-quantum one for a post-quantum
+// blob (wrap `id`), the classical one for the others.
+template <class F>
+int with_age_set_host(std::uint16_t wrap_id, F&& f) {
+    if (wrap_id == escrow::wrap::mlkem768x25519::id) return f(std::type_identity<escrow::age_pq_set_encryptor>{});
+    return f(std::type_identity<escrow::age_mixed_encryptor>{});
+}
 
-// A blob from 'escrow authority recover' for an age file: the new owner's stanza, of any age wrap.
+// A blob from 'escrow authority recover' for an age file: the new owner's stanza, of a wrap of `Host`.
+template <class Host>
 escrow::wrapped_key decode_age_blob(const escrow::authority::owner_blob& b) {
     std::optional<escrow::wrapped_key> w;
-    escrow::wrap::visit_member_id<age_set_host::wrap_type>(b.wrap_id, [&](auto m) {
-        w = escrow::store::age::decode_blob<age_set_host::cipher_type, typename decltype(m)::type>(b.blob);
+    escrow::wrap::visit_member_id<typename Host::wrap_type>(b.wrap_id, [&](auto m) {
+        w = escrow::store::age::decode_blob<typename Host::cipher_type, typename decltype(m)::type>(b.blob);
     });
     if (!w)
         throw escrow::error(escrow::errc::unknown_policy_id, "--blob (serial " + b.serial + ") is for wrap " +
-                                                                 id_name("wrap", b.wrap_id) + ", which age files do not carry");
+                                                                 id_name("wrap", b.wrap_id) +
+                                                                 (escrow::wrap::has_id<escrow::age_mixed_encryptor::wrap_type>(b.wrap_id) ||
+                                                                          b.wrap_id == escrow::wrap::mlkem768x25519::id
+                                                                      ? ", which does not mix with the others'"
+                                                                      : ", which age files do not carry"));
     return std::move(*w);
 }
 
-// The new owner's age identity (--key), of any kind, as the set host takes it.
-age_set_host::private_key load_new_owner(const std::string& key_path) {
+// The new owner's age identity (--key), as `Host` takes it.
+template <class Host>
+typename Host::private_key load_new_owner(const std::string& key_path) {
+    using key = typename Host::private_key;
     const age_identity id = load_age_identity(key_path, "--key");
-    return std::visit([](const auto& k) -> age_set_host::private_key { return k.clone(); }, id);
+    return std::visit(
+        [](const auto& k) -> key {
+            if constexpr (std::is_constructible_v<key, decltype(k.clone())>) return k.clone();
+            else throw escrow::error(escrow::errc::bad_key, "--key: the new owner's identity and the blob are not both "
+                                                            "post-quantum or both classical");
+        },
+        id);
 }
 
 }  // namespace
@@ -312,22 +402,29 @@ int rewrap_age_blob(const std::string& file, const escrow::authority::owner_blob
     if (record.info.serial != blob.serial)
         throw escrow::error(escrow::errc::invalid_argument, "the owner blob (serial " + blob.serial +
                                                                 ") and the escrow record (serial " + record.info.serial + ") differ");
-    if (record.store_id != escrow::store::age::id || record.cipher_id != age_set_host::cipher_type::id)
+    if (record.store_id != escrow::store::age::id || record.cipher_id != escrow::age_mixed_encryptor::cipher_type::id)
         throw escrow::error(escrow::errc::unknown_policy_id, "the escrow record is for store " + id_name("store", record.store_id) +
                                                                  ", cipher " + id_name("cipher", record.cipher_id) +
                                                                  ", not an age file's");
-    const escrow::wrapped_key w = decode_age_blob(blob);
-    const age_set_host::private_key key = load_new_owner(key_path);
-    rewrite_in_place(file, [&](auto& in, auto& out) { age_set_host{}.apply_owner_blob(in, out, w, key, record); });
-    return exit_code::ok;
+    return with_age_set_host(blob.wrap_id, [&](auto t) {
+        using host = typename decltype(t)::type;
+        const escrow::wrapped_key w = decode_age_blob<host>(blob);
+        const typename host::private_key key = load_new_owner<host>(key_path);
+        rewrite_in_place(file, [&](auto& in, auto& out) { host{}.apply_owner_blob(in, out, w, key, record); });
+        return exit_code::ok;
+    });
 }
 
 int rewrap_age_shares(const std::string& file, const share_blobs& shares, const std::string& key_path) {
-    std::vector<escrow::wrapped_key> blobs;
-    for (const auto& b : shares.blobs) blobs.push_back(decode_age_blob(b));
-    const age_set_host::private_key key = load_new_owner(key_path);
-    rewrite_in_place(file, [&](auto& in, auto& out) { age_set_host{}.rewrap_with_shares(in, out, shares.records, blobs, key); });
-    return exit_code::ok;
+    const std::uint16_t wrap_id = shares.blobs.empty() ? 0 : shares.blobs.front().wrap_id;
+    return with_age_set_host(wrap_id, [&](auto t) {
+        using host = typename decltype(t)::type;
+        std::vector<escrow::wrapped_key> blobs;
+        for (const auto& b : shares.blobs) blobs.push_back(decode_age_blob<host>(b));
+        const typename host::private_key key = load_new_owner<host>(key_path);
+        rewrite_in_place(file, [&](auto& in, auto& out) { host{}.rewrap_with_shares(in, out, shares.records, blobs, key); });
+        return exit_code::ok;
+    });
 }
 
 }  // namespace escrow_cli

@@ -11,9 +11,15 @@
 
 namespace escrow_cli {
 
-/// An age recipient: X25519 (`age1…`), OpenSSH RSA (`ssh-rsa AAAA…`) or OpenSSH Ed25519
-/// (`ssh-ed25519 AAAA…`).
-using age_recipient = std::variant<escrow::x25519_public_key, escrow::ssh_rsa_public_key, escrow::ssh_ed25519_public_key>;
+/// An age recipient: X25519 (`age1…`), OpenSSH RSA (`ssh-rsa AAAA…`), OpenSSH Ed25519
+/// (`ssh-ed25519 AAAA…`) or hybrid post-quantum MLKEM768-X25519 (`age1pq1…`).
+using age_recipient = std::variant<escrow::x25519_public_key, escrow::ssh_rsa_public_key, escrow::ssh_ed25519_public_key,
+                                   escrow::mlkem768x25519_public_key>;
+
+/// True for a post-quantum recipient (`age1pq1…`), which a file does not mix with classical ones.
+[[nodiscard]] inline bool is_post_quantum(const age_recipient& r) noexcept {
+    return std::holds_alternative<escrow::mlkem768x25519_public_key>(r);
+}
 
 /// A file's bytes as text.
 std::string_view text_of(escrow::byte_view b);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /// @file
-/// `escrow keygen`: RSA key pairs (PEM or CryptoAPI key blobs), age X25519 identities and OpenSSH
-/// Ed25519 key pairs.
+/// `escrow keygen`: RSA key pairs (PEM or CryptoAPI key blobs), age X25519 and post-quantum
+/// (MLKEM768-X25519) identities and OpenSSH Ed25519 key pairs.
 
 #include <escrow/escrow.hpp>
 
@@ -22,17 +22,19 @@ namespace escrow_cli {
 namespace {
 
 constexpr std::string_view keygen_help =
-    "Usage: escrow keygen [--type rsa|x25519|ssh-ed25519] [--bits N] [--key-format pem|msblob] -o PREFIX\n"
+    "Usage: escrow keygen [--type rsa|x25519|pq|ssh-ed25519] [--bits N] [--key-format pem|msblob] -o PREFIX\n"
     "\n"
     "Generates a key pair: PREFIX.key, the private key (mode 0600), and PREFIX.pub, the public\n"
     "key. RSA: PKCS#8 PEM and SubjectPublicKeyInfo PEM. X25519 (the age format): an age identity\n"
-    "file as age-keygen writes it, and the age1... recipient. ssh-ed25519 (the age format): an\n"
+    "file as age-keygen writes it, and the age1... recipient. pq (the age format): the hybrid\n"
+    "post-quantum ML-KEM-768 + X25519 identity file as 'age-keygen -pq' writes it, and the\n"
+    "age1pq1... recipient. ssh-ed25519 (the age format): an\n"
     "unencrypted OpenSSH private key as 'ssh-keygen -t ed25519 -N \'\'' writes it, and the\n"
     "ssh-ed25519 public key line. Existing files are never overwritten.\n"
     "\n"
     "Options:\n"
     "  --type T            key type: rsa (default; native, CryptoAPI and age ssh-rsa files),\n"
-    "                      x25519 or ssh-ed25519 (age files)\n"
+    "                      x25519, pq (post-quantum) or ssh-ed25519 (age files)\n"
     "  --bits N            RSA modulus size, 2048 to 16384 (default 3072)\n"
     "  --key-format F      pem (default), or msblob: CryptoAPI's PRIVATEKEYBLOB and\n"
     "                      PUBLICKEYBLOB, which CryptImportKey and 'openssl rsa -inform MSBLOB' read\n"
@@ -40,10 +42,12 @@ constexpr std::string_view keygen_help =
     "  -h, --help          show this help\n"
     "\n";
 
-// An age identity file as age-keygen writes it, and PREFIX.pub with the age1... recipient.
-int keygen_x25519(const std::string& key_path, const std::string& pub_path) {
-    auto key = escrow::x25519_private_key::generate();
-    auto pub = key.public_key();
+// An age identity file as age-keygen writes it (`Key`: X25519, or MLKEM768-X25519 as age-keygen
+// -pq writes it), and PREFIX.pub with the age1... (age1pq1...) recipient.
+template <class Key>
+int keygen_age(const std::string& key_path, const std::string& pub_path, std::string_view what) {
+    auto key = Key::generate();
+    const auto& pub = key.public_key();
     output_file key_out(key_path), pub_out(pub_path);
     auto now = std::chrono::system_clock::now().time_since_epoch();
     // The identity file comes back in wiped memory, wiped once written.
@@ -52,7 +56,7 @@ int keygen_x25519(const std::string& key_path, const std::string& pub_path) {
                       .unsafe_bytes());
     pub_out.write(escrow::as_bytes(pub.str() + "\n"));
     commit_all({{&key_out, 0600}, {&pub_out, new_file_mode}});
-    std::cerr << "escrow: wrote " << key_path << " (age identity, keep it secret) and " << pub_path
+    std::cerr << "escrow: wrote " << key_path << " (" << what << ", keep it secret) and " << pub_path
               << " (recipient " << pub.str() << ")\n";
     return exit_code::ok;
 }
@@ -86,8 +90,8 @@ int cmd_keygen(std::span<char* const> argv) {
     if (!a.operands().empty()) throw usage_error("keygen: unexpected operand '" + a.operands().front() + "'");
     // RSA by default: the one key type every format of the tool takes (age through ssh-rsa).
     auto type = std::optional<std::string>(a.get("type").value_or("rsa"));
-    if (*type != "rsa" && *type != "x25519" && *type != "ssh-ed25519")
-        throw usage_error("keygen: unknown --type '" + *type + "' (expected rsa, x25519 or ssh-ed25519)");
+    if (*type != "rsa" && *type != "x25519" && *type != "pq" && *type != "ssh-ed25519")
+        throw usage_error("keygen: unknown --type '" + *type + "' (expected rsa, x25519, pq or ssh-ed25519)");
     if (*type != "rsa" && a.get("bits")) throw usage_error("keygen: --bits applies to --type rsa only");
     unsigned bits = a.get("bits") ? parse_unsigned(*a.get("bits"), "--bits") : 3072;
     const std::string key_format = a.get("key-format").value_or("pem");
@@ -101,7 +105,9 @@ int cmd_keygen(std::span<char* const> argv) {
     const std::string key_path = *prefix + ".key", pub_path = *prefix + ".pub";
     check_outputs(std::nullopt, {{key_path, "-o"}, {pub_path, "-o"}});
 
-    if (*type == "x25519") return keygen_x25519(key_path, pub_path);
+    if (*type == "x25519") return keygen_age<escrow::x25519_private_key>(key_path, pub_path, "age identity");
+    if (*type == "pq")
+        return keygen_age<escrow::mlkem768x25519_private_key>(key_path, pub_path, "age post-quantum identity");
     if (*type == "ssh-ed25519") return keygen_ssh_ed25519(key_path, pub_path);
     auto key = escrow::rsa_private_key::generate(bits);
     auto pub = key.public_key();

@@ -43,13 +43,23 @@ bool is_ssh_line(escrow::byte_view content) {
     return lines.size() == 1 && lines.front().starts_with("ssh-");
 }
 
-/// An age X25519 recipient file (one `age1...` line, as `escrow keygen --type x25519` writes PREFIX.pub).
-escrow::x25519_public_key x25519_public_of(escrow::byte_view content) {
+/// An age recipient file of kind `Key` (one `age1...` line, as `escrow keygen --type x25519`
+/// writes PREFIX.pub; one `age1pq1...` line for `--type pq`); `what` names the kind.
+template <class Key>
+Key age_public_of(escrow::byte_view content, std::string_view what) {
     if (escrow::pem::looks_like_pem(text_of(content)))
-        throw escrow::error(escrow::errc::bad_key, "is a PEM key, not an age X25519 recipient (age1...)");
+        throw escrow::error(escrow::errc::bad_key, "is a PEM key, not " + std::string(what));
     age_recipient r = age_recipient_of(content);
-    if (const auto* x = std::get_if<escrow::x25519_public_key>(&r)) return *x;
-    throw escrow::error(escrow::errc::bad_key, "is an OpenSSH key, not an age X25519 recipient (age1...)");
+    if (const auto* x = std::get_if<Key>(&r)) return *x;
+    throw escrow::error(escrow::errc::bad_key, "is another kind of key, not " + std::string(what));
+}
+
+escrow::x25519_public_key x25519_public_of(escrow::byte_view content) {
+    return age_public_of<escrow::x25519_public_key>(content, "an age X25519 recipient (age1...)");
+}
+
+escrow::mlkem768x25519_public_key pq_public_of(escrow::byte_view content) {
+    return age_public_of<escrow::mlkem768x25519_public_key>(content, "an age post-quantum recipient (age1pq1...)");
 }
 
 /// An RSA public key in PEM, DER or PUBLICKEYBLOB, or an OpenSSH `ssh-rsa` public key file.
@@ -89,6 +99,22 @@ escrow::x25519_public_key cli_wrap<escrow::wrap::x25519>::load_public(const std:
 
 escrow::x25519_private_key cli_wrap<escrow::wrap::x25519>::load_private(const std::string& path, std::string_view option) {
     return parse_key_file(path, option, [](escrow::byte_view c) { return escrow::x25519_private_key::load(c); });
+}
+
+// ---- age post-quantum keys -------------------------------------------------------------------------
+
+bool cli_wrap<escrow::wrap::mlkem768x25519>::is_public_key(escrow::byte_view content) {
+    return parses_with(content, pq_public_of);
+}
+
+escrow::mlkem768x25519_public_key cli_wrap<escrow::wrap::mlkem768x25519>::load_public(const std::string& path,
+                                                                                      std::string_view option) {
+    return parse_key_file(path, option, pq_public_of);
+}
+
+escrow::mlkem768x25519_private_key cli_wrap<escrow::wrap::mlkem768x25519>::load_private(const std::string& path,
+                                                                                        std::string_view option) {
+    return parse_key_file(path, option, [](escrow::byte_view c) { return escrow::mlkem768x25519_private_key::load(c); });
 }
 
 // ---- RSA keys for age's ssh-rsa recipients -----------------------------------------------------------

@@ -55,6 +55,16 @@ struct cli_wrap<escrow::wrap::x25519> {
     static escrow::x25519_private_key load_private(const std::string& path, std::string_view option);
 };
 
+/// age post-quantum (MLKEM768-X25519) keys: the `age1pq1...` recipient file and the identity file
+/// `escrow keygen --type pq` (or age-keygen -pq) writes.
+template <>
+struct cli_wrap<escrow::wrap::mlkem768x25519> {
+    static constexpr std::string_view key_kinds[] = {"age1pq1..."};
+    static bool is_public_key(escrow::byte_view content);
+    static escrow::mlkem768x25519_public_key load_public(const std::string& path, std::string_view option);
+    static escrow::mlkem768x25519_private_key load_private(const std::string& path, std::string_view option);
+};
+
 /// RSA keys for age's ssh-rsa recipients (`--wrap ssh-rsa`): an OpenSSH public key line or any
 /// RSA public key file the tool reads; the private key in OpenSSH's format or PEM/DER.
 template <>
@@ -118,8 +128,8 @@ std::string authority_key_kinds();
 /// (registry order) whose keys are of the kind the public key file `path` holds, or the one named
 /// `wrap_name`, when given, if its keys are of that kind. So an RSA key selects rsa-oaep-sha256
 /// (the native format) unless --wrap names rsa-pkcs1v15 (CryptoAPI) or ssh-rsa (age); an
-/// `age1...` key selects x25519 (age); an OpenSSH ssh-rsa line, ssh-rsa; an ssh-ed25519 line,
-/// ssh-ed25519.
+/// `age1...` key selects x25519 (age); an `age1pq1...` key, mlkem768x25519 (age); an OpenSSH
+/// ssh-rsa line, ssh-rsa; an ssh-ed25519 line, ssh-ed25519.
 /// @throws usage_error when `wrap_name` names no wrap of an authority.
 /// @throws escrow::error `bad_key` when no wrap of the tool takes that key.
 template <class F>

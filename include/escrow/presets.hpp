@@ -45,6 +45,17 @@ using age_ssh_ed25519_encryptor = escrow_encryptor<cipher::chacha20_poly1305_str
 using age_mixed_encryptor = escrow_encryptor<cipher::chacha20_poly1305_stream,
                                              wrap_set<wrap::x25519, wrap::ssh_rsa, wrap::ssh_ed25519>, store::age>;
 
+/// The age v1 format with hybrid post-quantum recipients (`age1pq1…`, ML-KEM-768 + X25519), as
+/// `age -r age1pq1…` writes. Owner and authorities are all post-quantum: age's spec says a file
+/// SHOULD NOT mix them with classical recipients, and no preset does.
+using age_pq_encryptor = escrow_encryptor<cipher::chacha20_poly1305_stream, wrap::mlkem768x25519, store::age>;
+
+/// `age_pq_encryptor` as a one-member `wrap_set`: the host of k-of-n age files (`encrypt_threshold`,
+/// `open_shares`) whose recipients are all post-quantum. A set that adds a classical wrap to it
+/// does not compile.
+using age_pq_set_encryptor =
+    escrow_encryptor<cipher::chacha20_poly1305_stream, wrap_set<wrap::mlkem768x25519>, store::age>;
+
 /// The age v1 format with a passphrase (`age -p`). age allows a scrypt stanza only alone in a
 /// file, so this preset decrypts (`read_header`, `open_header`, `decrypt_payload`, `decrypt`);
 /// its `encrypt`, which always adds authority stanzas, fails with `invalid_argument`.

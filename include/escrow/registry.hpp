@@ -29,6 +29,7 @@
 #include "escrow/store/age.hpp"
 #include "escrow/store/cryptoapi.hpp"
 #include "escrow/store/native.hpp"
+#include "escrow/wrap/mlkem768x25519.hpp"
 #include "escrow/wrap/rsa_oaep_sha256.hpp"
 #include "escrow/wrap/rsa_pkcs1v15.hpp"
 #include "escrow/wrap/scrypt.hpp"
@@ -72,7 +73,7 @@ using ciphers = type_list<cipher::aes256_gcm_stream, cipher::chacha20_poly1305_s
                           legacy::cryptoapi_aes_cbc<192>, legacy::cryptoapi_aes_cbc<256>>;
 /// The library's wraps.
 using wraps = type_list<wrap::rsa_oaep_sha256, wrap::rsa_pkcs1v15, wrap::x25519, wrap::ssh_rsa, wrap::scrypt,
-                        wrap::ssh_ed25519>;
+                        wrap::ssh_ed25519, wrap::mlkem768x25519>;
 /// The library's stores.
 using stores = type_list<store::native, store::cryptoapi, store::age>;
 // [registry-end]

@@ -58,6 +58,12 @@ inline std::vector<escrow::ssh_ed25519_private_key> keys_of<escrow::wrap::ssh_ed
         [](const escrow::bytes& b) { return escrow::ssh_ed25519_private_key::load(b); });
 }
 template <>
+inline std::vector<escrow::mlkem768x25519_private_key> keys_of<escrow::wrap::mlkem768x25519>() {
+    return load_keys<escrow::mlkem768x25519_private_key>(
+        {"mlkem768x25519_owner.txt", "mlkem768x25519_authority.txt", "mlkem768x25519_new_owner.txt"},
+        [](const escrow::bytes& b) { return escrow::mlkem768x25519_private_key::load(b); });
+}
+template <>
 inline std::vector<escrow::scrypt_passphrase> keys_of<escrow::wrap::scrypt>() {
     // Work factor 1 (N = 2): the laws are about the stanza, not about scrypt's cost.
     std::vector<escrow::scrypt_passphrase> k;

@@ -2,10 +2,13 @@
 /// @file
 /// Wycheproof known-answer tests through the primitives as the policies use them: AES-GCM (96-bit
 /// IV groups), RSA-OAEP-SHA-256 2048 and 3072, HMAC-SHA-256 and HKDF-SHA-256. Invalid cases must fail.
+/// RFC 9180's base-mode vector for HKDF-SHA256 and ChaCha20Poly1305 through detail/hpke.hpp.
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <fstream>
+
+#include <escrow/detail/hpke.hpp>
 
 #include "test_support.hpp"
 
@@ -204,4 +207,62 @@ TEST_CASE("The STREAM chunk nonce is an 11-byte big-endian counter and a final f
     // Another salt is another payload key.
     escrow::cipher::aes256_gcm_stream::opener other(key, escrow_test::pattern(32, 3));
     CHECK_ESCROW_ERROR((void)other.open(3, sealed, true, out), errc::authentication_failed);
+}
+
+TEST_CASE("HPKE's base-mode key schedule and first message match RFC 9180 A.2.1 (HKDF-SHA256, ChaCha20Poly1305)",
+          "[core][hpke][rfc9180]") {
+    namespace hpke = escrow::detail::hpke;
+    const std::filesystem::path path = std::filesystem::path(ESCROW_VECTORS_DIR) / "hpke" / "rfc9180_a2_1_base.json";
+    INFO("reading " << path.string());
+    std::ifstream in(path);
+    REQUIRE(in.good());
+    const json j = json::parse(in);
+    const json& setup = j.at("setup");
+    const json& enc = j.at("encryption");
+    REQUIRE(setup.at("mode").get<std::string>() == "0");
+    REQUIRE(setup.at("kdf_id").get<std::string>() == std::to_string(hpke::kdf_hkdf_sha256));
+    REQUIRE(setup.at("aead_id").get<std::string>() == std::to_string(hpke::aead_chacha20_poly1305));
+    REQUIRE(enc.at("sequence number").get<std::string>() == "0");
+    const auto kem_id = static_cast<std::uint16_t>(std::stoi(setup.at("kem_id").get<std::string>()));
+    const escrow::bytes shared = hex_field(setup, "shared_secret"), info = hex_field(setup, "info");
+
+    // The intermediate values of the schedule, through the labeled functions.
+    const hpke::suite_id suite = hpke::suite_for(kem_id);
+    const auto psk_id_hash = hpke::labeled_extract(suite, {}, "psk_id_hash", {});
+    const auto info_hash = hpke::labeled_extract(suite, {}, "info_hash", info);
+    escrow::bytes context{0};
+    context.insert(context.end(), psk_id_hash.unsafe_bytes().begin(), psk_id_hash.unsafe_bytes().end());
+    context.insert(context.end(), info_hash.unsafe_bytes().begin(), info_hash.unsafe_bytes().end());
+    CHECK(same(context, hex_field(setup, "key_schedule_context")));
+    CHECK(same(hpke::labeled_extract(suite, shared, "secret", {}).unsafe_bytes(), hex_field(setup, "secret")));
+
+    const hpke::context c = hpke::key_schedule_base(kem_id, shared, info);
+    CHECK(same(c.key.unsafe_bytes(), hex_field(setup, "key")));
+    CHECK(same(c.base_nonce, hex_field(setup, "base_nonce")));
+    CHECK(same(c.base_nonce, hex_field(enc, "nonce")));
+    CHECK(same(c.exporter_secret.unsafe_bytes(), hex_field(setup, "exporter_secret")));
+
+    const escrow::bytes pt = hex_field(enc, "pt"), aad = hex_field(enc, "aad"), ct = hex_field(enc, "ct");
+    CHECK(same(hpke::seal_first(c, aad, pt), ct));
+    escrow::bytes out(pt.size());
+    REQUIRE(hpke::open_first(c, aad, ct, out));
+    CHECK(same(out, pt));
+
+    // Every flipped bit of the ciphertext, a changed aad, another info or shared secret fail to open.
+    for (std::size_t i = 0; i < ct.size() * 8; ++i) {
+        escrow::bytes bad = ct;
+        bad[i / 8] ^= static_cast<escrow::byte>(1u << (i % 8));
+        CHECK_FALSE(hpke::open_first(c, aad, bad, out));
+    }
+    CHECK_FALSE(hpke::open_first(c, {}, ct, out));
+    escrow::bytes other_shared = shared;
+    other_shared[0] ^= 1;
+    CHECK_FALSE(hpke::open_first(hpke::key_schedule_base(kem_id, other_shared, info), aad, ct, out));
+    CHECK_FALSE(hpke::open_first(hpke::key_schedule_base(kem_id, shared, {}), aad, ct, out));
+    CHECK_FALSE(hpke::open_first(hpke::key_schedule_base(0x647a, shared, info), aad, ct, out));
+    CHECK_FALSE(hpke::open_first(c, aad, escrow::byte_view(ct).first(15), out));
+    // L enters the labeled info (another length, another prefix); lengths HKDF cannot give are refused.
+    const auto long_out = hpke::labeled_expand(suite, shared, "x", {}, 100);
+    CHECK_FALSE(same(long_out.unsafe_bytes().first(32), hpke::labeled_expand(suite, shared, "x", {}, 32).unsafe_bytes()));
+    CHECK_ESCROW_ERROR((void)hpke::labeled_expand(suite, shared, "x", {}, 255 * 32 + 1), errc::invalid_argument);
 }

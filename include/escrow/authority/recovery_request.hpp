@@ -21,6 +21,7 @@
 #include "escrow/detail/byte_reader.hpp"
 #include "escrow/record.hpp"
 #include "escrow/wrap/concept.hpp"
+#include "escrow/wrap/mlkem768x25519.hpp"
 #include "escrow/wrap/ssh_ed25519.hpp"
 #include "escrow/wrap/ssh_rsa.hpp"
 #include "escrow/wrap/x25519.hpp"
@@ -77,6 +78,15 @@ struct public_key_codec<wrap::ssh_ed25519> {
     [[nodiscard]] static bytes encode(const ssh_ed25519_public_key& k) { return bytes(k.wire().begin(), k.wire().end()); }
     /// @throws escrow::error `bad_key` for anything else, a key that is not a point included.
     [[nodiscard]] static ssh_ed25519_public_key decode(byte_view b) { return ssh_ed25519_public_key::from_wire(b); }
+};
+
+/// An age post-quantum recipient as its 1216 raw bytes (the bytes its fingerprint hashes).
+template <>
+struct public_key_codec<wrap::mlkem768x25519> {
+    /// The key's 1216 raw bytes.
+    [[nodiscard]] static bytes encode(const mlkem768x25519_public_key& k) { return bytes(k.bytes().begin(), k.bytes().end()); }
+    /// @throws escrow::error `bad_key` for another size.
+    [[nodiscard]] static mlkem768x25519_public_key decode(byte_view b) { return mlkem768x25519_public_key(b); }
 };
 
 /// True when `public_key_codec<Wrap>` can encode and decode `Wrap`'s public keys.

@@ -9,7 +9,6 @@
 
 #include <algorithm>
 #include <array>
-#include <ctime>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -121,28 +120,14 @@ public:
     /// @throws escrow::error `bad_key` for any other line, for no identity, and for more than
     /// `max_identities_per_file` (a key file that is not usable, whatever the reason).
     [[nodiscard]] static std::vector<x25519_private_key> load_all(byte_view content) {
-        std::vector<x25519_private_key> keys;
-        for (std::string_view line : detail::key_file_lines(content)) {
-            if (!line.starts_with("AGE-SECRET-KEY-1"))
-                throw error(errc::bad_key, "not an age identity file (a line is neither a comment nor 'AGE-SECRET-KEY-1...')");
-            if (keys.size() == max_identities_per_file)
-                throw error(errc::bad_key, "the identity file holds more than " + std::to_string(max_identities_per_file) +
-                                               " identities");
-            keys.push_back(parse(line));
-        }
-        if (keys.empty()) throw error(errc::bad_key, "no 'AGE-SECRET-KEY-1...' identity in the file");
-        return keys;
+        return detail::load_identity_lines<x25519_private_key>(content, "AGE-SECRET-KEY-1", max_identities_per_file, parse);
     }
 
     /// Loads an identity file that holds exactly one identity (a key that must be one key: an
     /// authority's, say); otherwise as `load_all`.
     /// @throws escrow::error `bad_key` for anything else (several identities included).
     [[nodiscard]] static x25519_private_key load(byte_view content) {
-        std::vector<x25519_private_key> keys = load_all(content);
-        if (keys.size() != 1)
-            throw error(errc::bad_key, "the identity file holds " + std::to_string(keys.size()) +
-                                           " identities; give a file with one");
-        return std::move(keys.front());
+        return detail::load_one_identity<x25519_private_key>(content, "AGE-SECRET-KEY-1", max_identities_per_file, parse);
     }
 
     /// The `AGE-SECRET-KEY-1…` string, in wiped memory (`unsafe_text()` reads it).
@@ -156,18 +141,7 @@ public:
     /// An identity file as age-keygen writes it (created time, public key, identity), in wiped
     /// memory (`unsafe_text()` reads it).
     [[nodiscard]] private_key_encoding unsafe_identity_file(std::uint64_t created) const {
-        std::time_t t = static_cast<std::time_t>(created);
-        std::tm tm{};
-        char when[32] = "unknown";
-        if (::gmtime_r(&t, &tm)) std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        const std::string head = "# created: " + std::string(when) + "\n# public key: " + public_key().str() + "\n";
-        const private_key_encoding id = unsafe_str();
-        private_key_encoding out(head.size() + id.size() + 1);
-        mutable_byte_view o = out.unsafe_mutable_bytes();
-        std::copy(head.begin(), head.end(), o.begin());
-        std::copy(id.unsafe_bytes().begin(), id.unsafe_bytes().end(), o.begin() + static_cast<std::ptrdiff_t>(head.size()));
-        o.back() = '\n';
-        return out;
+        return detail::age_identity_file(created, public_key().str(), unsafe_str());
     }
 
     /// A second copy of the key.

@@ -24,22 +24,9 @@
 #include "escrow/core/random.hpp"
 #include "escrow/core/rsa_key.hpp"
 #include "escrow/core/secret.hpp"
+#include "escrow/detail/constant_time.hpp"
 
 namespace escrow::detail {
-
-// ---- constant-time helpers ----------------------------------------------------------------------
-// Masks are all ones (true) or all zeros (false). Values compared with ct_lt stay below 2^31.
-
-inline std::uint32_t ct_msb(std::uint32_t x) noexcept { return 0u - (x >> 31); }
-inline std::uint32_t ct_is_zero(std::uint32_t x) noexcept { return ct_msb(~x & (x - 1)); }
-inline std::uint32_t ct_eq(std::uint32_t a, std::uint32_t b) noexcept { return ct_is_zero(a ^ b); }
-inline std::uint32_t ct_lt(std::uint32_t a, std::uint32_t b) noexcept { return ct_msb(a - b); }
-inline std::uint32_t ct_select(std::uint32_t mask, std::uint32_t a, std::uint32_t b) noexcept {
-    return (a & mask) | (b & ~mask);
-}
-inline byte ct_select_byte(std::uint32_t mask, byte a, byte b) noexcept {
-    return static_cast<byte>(ct_select(mask, a, b));
-}
 
 /// Smallest block a PKCS#1 v1.5 encryption can have: 0x00 0x02, 8 padding bytes, 0x00.
 inline constexpr std::size_t pkcs1v15_overhead = 11;

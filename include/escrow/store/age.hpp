@@ -70,8 +70,9 @@ struct age {
     static constexpr std::size_t max_body = 16 * 1024;
     /// Base64 columns of a stanza body's full lines.
     static constexpr std::size_t body_columns = 64;
-    /// The recipient types of the age v1 specification, the stanzas an age reader knows.
-    static constexpr std::string_view recipient_types[] = {"X25519", "ssh-rsa", "ssh-ed25519", "scrypt"};
+    /// The recipient types of the age v1 specification, the stanzas an age reader knows
+    /// (`mlkem768x25519`: the hybrid post-quantum one).
+    static constexpr std::string_view recipient_types[] = {"X25519", "ssh-rsa", "ssh-ed25519", "scrypt", "mlkem768x25519"};
 
     /// What the format carries, its one compatibility rule: age's own payload cipher
     /// (`cipher::chacha20_poly1305_stream`) with a wrap whose stanza is one of age's recipient types.

@@ -56,6 +56,8 @@ struct native {
     static constexpr std::size_t max_recipients = 32;
     /// Bound on the number of arguments of one blob.
     static constexpr std::size_t max_args = 8;
+    /// Most bytes of one wrapped-key argument (its length is one byte).
+    static constexpr std::size_t max_arg_size = 255;
     /// Bound on the body of one blob, in bytes.
     static constexpr std::size_t max_body = 4096;
     /// Flag bit 0: every recipient entry carries its own wrap id (recipients of several wraps).
@@ -67,13 +69,16 @@ struct native {
 
     /// What the format carries, its one compatibility rule: any cipher that authenticates every
     /// chunk (`cipher_options<C>.authenticated`), with a nonce of at most 255 bytes, and any wrap
-    /// whose fingerprint identifies its key (records name their authority by it) and that refuses a
-    /// key for another recipient outright. So the unauthenticated CryptoAPI CBC cipher and RSA
-    /// PKCS#1 v1.5 (whose implicit rejection answers every key) stay in `store::cryptoapi`, a
-    /// passphrase wrap in `store::age`, and a user's policy is carried without being listed.
+    /// whose fingerprint identifies its key (records name their authority by it), that refuses a
+    /// key for another recipient outright, and whose arguments fit the blob's one-byte length. So
+    /// the unauthenticated CryptoAPI CBC cipher and RSA PKCS#1 v1.5 (whose implicit rejection
+    /// answers every key) stay in `store::cryptoapi`, a passphrase wrap and the post-quantum
+    /// `mlkem768x25519` (a 1494-character argument) in `store::age`, and a user's policy is carried
+    /// without being listed.
     template <class C, class W>
     static constexpr bool carries = cipher_options<C>.authenticated && C::nonce_size <= 255 &&
-                                    wrap_options<W>.identifies_key && !wrap_options<W>.implicit_rejection;
+                                    wrap_options<W>.identifies_key && !wrap_options<W>.implicit_rejection &&
+                                    wrap_options<W>.max_argument_size <= max_arg_size;
 
     // ---- blobs -------------------------------------------------------------------------------
 
@@ -82,7 +87,7 @@ struct native {
         if (w.args.size() > max_args) throw error(errc::limit_exceeded, "more than 8 wrapped-key arguments");
         out.push_back(static_cast<byte>(w.args.size()));
         for (const auto& a : w.args) {
-            if (a.size() > 255) throw error(errc::limit_exceeded, "wrapped-key argument longer than 255 bytes");
+            if (a.size() > max_arg_size) throw error(errc::limit_exceeded, "wrapped-key argument longer than 255 bytes");
             out.push_back(static_cast<byte>(a.size()));
             append(out, as_bytes(a));
         }

@@ -104,6 +104,13 @@ struct options {
     /// escrow record names its authority. A passphrase wrap sets it false: its fingerprint is the
     /// same for every passphrase, so that it offers no verifier to guess passphrases against.
     bool identifies_key = true;
+    /// The wrap resists a quantum adversary (age's `mlkem768x25519`). The age spec says a file
+    /// SHOULD NOT be encrypted to both such recipients and classical ones: a `wrap_set` whose
+    /// members disagree does not compile, and a host never writes a file that mixes them.
+    bool post_quantum = false;
+    /// The most bytes one of `wrapped_key::args` may hold. A store whose format gives an argument
+    /// a bounded length (the native blob: one byte) carries only the wraps whose arguments fit.
+    std::size_t max_argument_size = 255;
 };
 
 /// Keys. Requirements: `w.public_of(priv)` gives the matching public key, `w.fingerprint(pub)`

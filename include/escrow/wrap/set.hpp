@@ -28,6 +28,10 @@ namespace escrow {
 template <class... Ws>
 struct wrap_set {
     static_assert(sizeof...(Ws) >= 1, "escrow::wrap_set needs at least one wrap");
+    static_assert((wrap_options<Ws>.post_quantum && ...) || (!wrap_options<Ws>.post_quantum && ...),
+                  "escrow::wrap_set: post-quantum wraps (wrap_options<W>.post_quantum, e.g. wrap::mlkem768x25519) and "
+                  "classical ones do not mix in one set; the age spec says a file SHOULD NOT be encrypted to both "
+                  "(docs/policies.md, \"Post-quantum recipients\")");
 
     /// The public key of any member, as that member's type.
     using public_key = std::variant<typename Ws::public_key...>;
@@ -77,6 +81,16 @@ constexpr bool distinct() {
     }
 }
 }  // namespace detail_set
+
+/// True when a wrap of `W` (a set's member, or `W`) is post-quantum (`wrap_options<W>.post_quantum`):
+/// a set's members all are or none is.
+template <class W>
+inline constexpr bool post_quantum = [] {
+    bool pq = false;
+    [&]<class... Ms>(std::type_identity<std::tuple<Ms...>>) { pq = (wrap_options<Ms>.post_quantum || ...); }(
+        std::type_identity<typename detail_set::members_of<W>::type>{});
+    return pq;
+}();
 
 /// The wraps of `W`: the members of a set, or `W` alone, as a `std::tuple` of types.
 template <class W>

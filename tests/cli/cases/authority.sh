@@ -86,7 +86,7 @@ authority_recovery_flow() {  # FORMAT WRAP KEYGEN-OPTIONS...
     fails_cleanly 2 "is not a wrap an authority handles" req.bin "" "$ESCROW" officer request --serial "$serial" \
         --new-owner newowner.pub --authority authority.pub --wrap rsa-oaep -o req.bin
     if [[ $fmt == age && -z $wrap_name ]]; then
-        fails_cleanly 4 "is a PEM key, not an age X25519 recipient" req.bin "" "$ESCROW" officer request --serial "$serial" \
+        fails_cleanly 4 "is a PEM key, not an age" req.bin "" "$ESCROW" officer request --serial "$serial" \
             --new-owner "$FIX/owner.pub" --authority authority.pub -o req.bin
     fi
     ok "$ESCROW" officer request --serial "$serial" --new-owner newowner.pub --authority authority.pub "${wrap[@]}" -o req.bin
@@ -161,7 +161,9 @@ authority_recovery_flow() {  # FORMAT WRAP KEYGEN-OPTIONS...
     # The authority's copy (in the file where the format has room for it) still opens it.
     ok "$ESCROW" decrypt --format "$fmt" "${auth_key[@]}" --record file.rec -o auth.out file.enc
     cmp "$input" auth.out || fail "the authority's path no longer opens the rewrapped file"
-    if [[ $fmt == age ]]; then
+    if [[ $fmt == age ]] && grep -q '^AGE-SECRET-KEY-PQ-1' newowner.key && ! age-keygen --help 2>&1 | grep -q -- -pq; then
+        note "age: this age ($(age --version)) has no post-quantum recipients; the interop test crosses them"
+    elif [[ $fmt == age ]]; then
         note "age: the rewritten header (new stanza, the authority's kept, a new MAC) opens with age itself"
         command -v age >/dev/null || fail "the age tool is needed (Debian package age)"
         age -d -i newowner.key -o age.out file.enc || fail "age -d with the new identity refused the rewrapped file"
