@@ -12,8 +12,8 @@
 //                                it (comments, then the AGE-SECRET-KEY-PQ-1... line), NAME.pub the
 //                                age1pq1... recipient
 //   recipient IDENTITY PUB       the recipient node derives from the identity file must be PUB's
-//   encrypt RECIPIENTS IN OUT    IN encrypted to every age1... line of RECIPIENTS: OUT (binary) and
-//                                OUT.asc (armored)
+//   encrypt IN OUT RECIPIENTS... IN encrypted to every age1... line of the RECIPIENTS files: OUT
+//                                (binary) and OUT.asc (armored)
 //   open IDENTITY FILE           decrypts FILE (binary or armored) and prints "SHA256  FILE" of the
 //                                plaintext, for the harness to compare with sha256sum
 //   refuse IDENTITY FILE         decrypting FILE with IDENTITY must fail for want of a matching
@@ -83,9 +83,10 @@ const jobs = {
             throw new Error(`the recipient of ${identityPath} is not the one in ${pubPath}`);
         }
     },
-    async encrypt(recipientsPath, inPath, outPath) {
+    async encrypt(inPath, outPath, ...recipientsPaths) {
+        if (recipientsPaths.length === 0) throw new Error("no recipients");
         const e = new age.Encrypter();
-        for (const r of readRecipients(recipientsPath)) e.addRecipient(r);
+        for (const r of recipientsPaths.flatMap(readRecipients)) e.addRecipient(r);
         const binary = await e.encrypt(new Uint8Array(readFileSync(inPath)));
         writeFileSync(outPath, binary);
         writeFileSync(`${outPath}.asc`, age.armor.encode(binary));
@@ -114,7 +115,10 @@ for (const line of readFileSync(jobFile, "utf8").split("\n")) {
     if (verb === undefined) continue;
     try {
         const job = jobs[verb];
-        if (job === undefined || job.length !== args.length) throw new Error("unknown job or wrong arguments");
+        // (a function's length counts its parameters before a rest parameter)
+        if (job === undefined || args.length < job.length || (verb !== "encrypt" && args.length > job.length)) {
+            throw new Error("unknown job or wrong arguments");
+        }
         await job(...args);
     } catch (err) {
         failures++;

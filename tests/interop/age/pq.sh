@@ -7,7 +7,13 @@
 #
 # First node against itself and the spec: its keys have the spec's shape (Bech32, 32-byte seed,
 # 1216-byte recipient), its stanzas are `-> mlkem768x25519 <1120 bytes>` with a 32-byte body, and it
-# opens its own files.
+# opens its own files. Then the crossings, with keys from both sides (`escrow keygen --type pq`,
+# node's generateHybridIdentity) in every role: node derives the recipient of escrow's identities;
+# the files `escrow encrypt --format age [--armor]` writes to an owner and one or two authorities
+# open with node under each of their identities, and the files node writes (binary and armored) to
+# an owner and one or two authorities open with `escrow decrypt` under each; sizes 0, 1, 65536,
+# 65537 and 5 MiB; plaintexts compared by SHA-256; a stranger's identity opens nothing on either
+# side, and escrow then leaves no output behind.
 #
 #   bash pq.sh ESCROW_BINARY NPM_DIR SCRATCH_DIR
 set -euo pipefail
@@ -76,33 +82,91 @@ cd "$W"
 start=$(date +%s)
 for size in "${sizes[@]}"; do head -c "$size" /dev/urandom >"p.$size.bin"; done
 
-note "node's keys and files against the spec, and node against itself"
+note "keys: escrow keygen --type pq"
+for k in eowner eauth estranger; do
+    "$ESCROW" keygen --type pq -o $k 2>/dev/null || fail "escrow keygen --type pq -o $k"
+    check_key_shape $k
+done
+
+note "node: its keys, escrow's recipients, node against itself, node's files for escrow (one process)"
 {
-    echo "keygen nowner"
-    echo "keygen nauth"
-    echo "keygen nstranger"
-} >n0.jobs
-node_jobs n0.jobs
-for k in nowner nauth nstranger; do check_key_shape $k; done
-cat nowner.pub nauth.pub >nn.recipients
-{
-    echo "recipient nowner.key nowner.pub"
+    for k in nowner nauth nstranger; do echo "keygen $k"; done
+    for k in eowner eauth estranger; do echo "recipient $k.key $k.pub"; done
     for size in "${sizes[@]}"; do
-        echo "encrypt nn.recipients p.$size.bin p.$size.bin.nn.age"
-        for k in nowner nauth; do
-            echo "open $k.key p.$size.bin.nn.age"
-            echo "open $k.key p.$size.bin.nn.age.asc"
+        # n1: node's owner, an escrow authority and a node authority; n2: escrow's owner, a node authority
+        echo "encrypt p.$size.bin p.$size.bin.n1.age nowner.pub eauth.pub nauth.pub"
+        echo "encrypt p.$size.bin p.$size.bin.n2.age eowner.pub nauth.pub"
+        echo "open nowner.key p.$size.bin.n1.age"
+        echo "open nauth.key p.$size.bin.n1.age.asc"
+    done
+    echo "refuse nstranger.key p.1.bin.n1.age"
+    echo "refuse estranger.key p.1.bin.n2.age.asc"
+} >na.jobs
+node_jobs na.jobs
+for k in nowner nauth nstranger; do check_key_shape $k; done
+pass 3    # escrow's three identities give node the recipients escrow wrote
+check_node_hashes na.jobs.out 10
+[[ $(grep -c '^refused ' na.jobs.out) -eq 2 ]] || fail "node opened a file with a stranger's identity"
+pass 2
+check_stanzas p.65537.bin.n1.age 3
+check_stanzas p.0.bin.n2.age 2
+head -n1 p.1.bin.n2.age.asc | grep -qxF -- "-----BEGIN AGE ENCRYPTED FILE-----" || fail "node's armor"
+pass 1
+
+note "escrow writes: e1 to escrow's owner and two authorities (node's, escrow's), e2 to node's owner and escrow's authority"
+for size in "${sizes[@]}"; do
+    for armor in "" --armor; do
+        ext=.age
+        [[ -n $armor ]] && ext=.age.asc
+        "$ESCROW" encrypt --format age $armor --owner eowner.pub --authority nauth.pub --authority eauth.pub \
+            -o "p.$size.bin.e1$ext" "p.$size.bin" || fail "escrow encrypt (e1, size $size, '$armor')"
+        "$ESCROW" encrypt --format age $armor --owner "$(cat nowner.pub)" --authority eauth.pub \
+            -o "p.$size.bin.e2$ext" "p.$size.bin" || fail "escrow encrypt (e2, size $size, '$armor')"
+    done
+done
+check_stanzas p.65537.bin.e1.age 3
+check_stanzas p.1.bin.e2.age 2
+head -n1 p.1.bin.e1.age.asc | grep -qxF -- "-----BEGIN AGE ENCRYPTED FILE-----" || fail "escrow's armor"
+pass 1
+
+note "node opens escrow's files under each identity (one process)"
+{
+    for size in "${sizes[@]}"; do
+        for ext in .age .age.asc; do
+            for k in eowner nauth eauth; do echo "open $k.key p.$size.bin.e1$ext"; done
+            for k in nowner eauth; do echo "open $k.key p.$size.bin.e2$ext"; done
         done
     done
-    echo "refuse nstranger.key p.1.bin.nn.age"
-    echo "refuse nstranger.key p.1.bin.nn.age.asc"
-} >n1.jobs
-node_jobs n1.jobs
-check_node_hashes n1.jobs.out 20
-[[ $(grep -c '^refused ' n1.jobs.out) -eq 2 ]] || fail "node's stranger was not refused twice"
-pass 2
-check_stanzas p.65537.bin.nn.age 2
-head -n1 p.1.bin.nn.age.asc | grep -qxF -- "-----BEGIN AGE ENCRYPTED FILE-----" || fail "node's armor"
-pass 1
+    for ext in .age .age.asc; do
+        echo "refuse nstranger.key p.65537.bin.e1$ext"
+        echo "refuse estranger.key p.65537.bin.e2$ext"
+    done
+} >nb.jobs
+node_jobs nb.jobs
+check_node_hashes nb.jobs.out 50
+[[ $(grep -c '^refused ' nb.jobs.out) -eq 4 ]] || fail "node opened escrow's file with a stranger's identity"
+pass 4
+
+note "escrow opens node's files under each identity"
+for size in "${sizes[@]}"; do
+    want=$(sha256sum <"p.$size.bin" | cut -d' ' -f1)
+    for ext in .age .age.asc; do
+        for job in n1:nowner n1:eauth n1:nauth n2:eowner n2:nauth; do
+            f=p.$size.bin.${job%%:*}$ext
+            rm -f out.bin
+            "$ESCROW" decrypt --key "${job#*:}.key" -o out.bin "$f" || fail "escrow decrypt --key ${job#*:}.key $f"
+            [[ $(sha256sum <out.bin | cut -d' ' -f1) == "$want" ]] || fail "escrow's plaintext of $f under ${job#*:}.key"
+            pass 1
+        done
+    done
+done
+for job in n1.age:nstranger n2.age.asc:estranger; do
+    rm -f out.bin err.txt
+    rc=0
+    "$ESCROW" decrypt --key "${job#*:}.key" -o out.bin "p.65537.bin.${job%%:*}" 2>err.txt || rc=$?
+    [[ $rc -eq 1 && ! -e out.bin ]] || fail "escrow with a stranger's identity on node's file: exit $rc"
+    grep -qF "no_matching_key" err.txt || fail "escrow with a stranger's identity: $(cat err.txt)"
+    pass 1
+done
 
 echo "PASS: $checks interop checks with age-encryption $("$NODE" -p "require('$NPM/node_modules/age-encryption/package.json').version") on node $("$NODE" --version) in $(( $(date +%s) - start ))s"
