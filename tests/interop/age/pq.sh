@@ -47,6 +47,15 @@ check_node_hashes() {
     [[ $n -eq $2 ]] || fail "node opened $n files of $1, expected $2"
     pass "$n"
 }
+# Node refused exactly N files (its "refused" lines in OUT): a stranger's identity opened nothing.
+check_refused() { # OUT N
+    [[ $(grep -c '^refused ' "$1") -eq $2 ]] || fail "node opened a file with a stranger's identity ($1)"
+    pass "$2"
+}
+check_armored() { # FILE
+    head -n1 "$1" | grep -qxF -- "-----BEGIN AGE ENCRYPTED FILE-----" || fail "$1 is not armored"
+    pass 1
+}
 # A recipient and an identity have the spec's shape: lower-case Bech32 with HRP age1pq around 1216
 # bytes (1952 characters after the separator, no 90-character limit), upper-case Bech32 with HRP
 # AGE-SECRET-KEY-PQ- around 32 bytes (58 characters).
@@ -106,12 +115,10 @@ node_jobs na.jobs
 for k in nowner nauth nstranger; do check_key_shape $k; done
 pass 3    # escrow's three identities give node the recipients escrow wrote
 check_node_hashes na.jobs.out 10
-[[ $(grep -c '^refused ' na.jobs.out) -eq 2 ]] || fail "node opened a file with a stranger's identity"
-pass 2
+check_refused na.jobs.out 2
 check_stanzas p.65537.bin.n1.age 3
 check_stanzas p.0.bin.n2.age 2
-head -n1 p.1.bin.n2.age.asc | grep -qxF -- "-----BEGIN AGE ENCRYPTED FILE-----" || fail "node's armor"
-pass 1
+check_armored p.1.bin.n2.age.asc
 
 note "escrow writes: e1 to escrow's owner and two authorities (node's, escrow's), e2 to node's owner and escrow's authority"
 for size in "${sizes[@]}"; do
@@ -126,8 +133,7 @@ for size in "${sizes[@]}"; do
 done
 check_stanzas p.65537.bin.e1.age 3
 check_stanzas p.1.bin.e2.age 2
-head -n1 p.1.bin.e1.age.asc | grep -qxF -- "-----BEGIN AGE ENCRYPTED FILE-----" || fail "escrow's armor"
-pass 1
+check_armored p.1.bin.e1.age.asc
 
 note "node opens escrow's files under each identity (one process)"
 {
@@ -144,8 +150,7 @@ note "node opens escrow's files under each identity (one process)"
 } >nb.jobs
 node_jobs nb.jobs
 check_node_hashes nb.jobs.out 50
-[[ $(grep -c '^refused ' nb.jobs.out) -eq 4 ]] || fail "node opened escrow's file with a stranger's identity"
-pass 4
+check_refused nb.jobs.out 4
 
 note "escrow opens node's files under each identity"
 for size in "${sizes[@]}"; do
