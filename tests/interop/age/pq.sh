@@ -13,7 +13,10 @@
 # open with node under each of their identities, and the files node writes (binary and armored) to
 # an owner and one or two authorities open with `escrow decrypt` under each; sizes 0, 1, 65536,
 # 65537 and 5 MiB; plaintexts compared by SHA-256; a stranger's identity opens nothing on either
-# side, and escrow then leaves no output behind.
+# side, and escrow then leaves no output behind. And the backup authority on node's key (`authority
+# init --authority-key age1pq1...`): a record verified with node's identity, recovered by two
+# officers to a new owner key node made, the file rewrapped by escrow, then opened by node under
+# the new owner's and the authority's identities and no longer under the old owner's.
 #
 #   bash pq.sh ESCROW_BINARY NPM_DIR SCRATCH_DIR
 set -euo pipefail
@@ -99,7 +102,7 @@ done
 
 note "node: its keys, escrow's recipients, node against itself, node's files for escrow (one process)"
 {
-    for k in nowner nauth nstranger; do echo "keygen $k"; done
+    for k in nowner nauth nstranger nnew; do echo "keygen $k"; done
     for k in eowner eauth estranger; do echo "recipient $k.key $k.pub"; done
     for size in "${sizes[@]}"; do
         # n1: node's owner, an escrow authority and a node authority; n2: escrow's owner, a node authority
@@ -135,8 +138,35 @@ check_stanzas p.65537.bin.e1.age 3
 check_stanzas p.1.bin.e2.age 2
 check_armored p.1.bin.e1.age.asc
 
+note "the backup authority on node's key: a record deposited, verified and recovered to node's new owner key"
+E() { "$ESCROW" "$@" 2>>authority.log || fail "escrow $* (authority.log)"; }
+E authority --db auth.db init --authority-key nauth.pub --quorum 2
+fp=$(sed -n 's/.* authority key SHA-256 \([0-9a-f]\{64\}\).*/\1/p' authority.log)
+[[ $fp =~ ^[0-9a-f]{64}$ && $(grep -c "mlkem768x25519 authority key" authority.log) -eq 1 ]] ||
+    fail "authority init with node's key: $(cat authority.log)"
+for o in alice bob; do
+    E officer keygen -o $o
+    E officer prove --key $o.key --name $o --fingerprint "$fp" -o $o.proof
+    E authority --db auth.db register-officer $o $o.pub --proof $o.proof
+done
+E encrypt --format age --owner eowner.pub --authority nauth.pub --serial PQ-0001 --record rec.rec \
+    -o p.65537.bin.rw.age p.65537.bin
+E authority --db auth.db deposit --key nauth.key rec.rec    # the record's MAC, under node's identity
+E authority --db auth.db list --key nauth.key >list.txt
+grep -q "^PQ-0001	active	.*mlkem768x25519.*	verified$" list.txt || fail "the record is not listed verified: $(cat list.txt)"
+E officer request --serial PQ-0001 --new-owner nnew.pub --authority nauth.pub -o req.bin
+for o in alice bob; do E officer sign --key $o.key -o $o.sig req.bin; done
+E authority --db auth.db recover --request req.bin --signature alice.sig --signature bob.sig --key nauth.key -o blob.bin
+E rewrap --blob blob.bin --key nnew.key --record rec.rec p.65537.bin.rw.age
+check_stanzas p.65537.bin.rw.age 2
+pass 2
+
 note "node opens escrow's files under each identity (one process)"
 {
+    # the rewrapped file: node's new owner and node's authority open it, the old owner no longer
+    echo "open nnew.key p.65537.bin.rw.age"
+    echo "open nauth.key p.65537.bin.rw.age"
+    echo "refuse eowner.key p.65537.bin.rw.age"
     for size in "${sizes[@]}"; do
         for ext in .age .age.asc; do
             for k in eowner nauth eauth; do echo "open $k.key p.$size.bin.e1$ext"; done
@@ -149,8 +179,8 @@ note "node opens escrow's files under each identity (one process)"
     done
 } >nb.jobs
 node_jobs nb.jobs
-check_node_hashes nb.jobs.out 50
-check_refused nb.jobs.out 4
+check_node_hashes nb.jobs.out 52
+check_refused nb.jobs.out 5
 
 note "escrow opens node's files under each identity"
 for size in "${sizes[@]}"; do
