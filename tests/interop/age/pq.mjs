@@ -24,7 +24,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 
 const [npmDir, jobFile] = process.argv.slice(2);
@@ -33,7 +33,7 @@ if (!npmDir || !jobFile) {
     process.exit(2);
 }
 // The package is ESM only; resolve it from NPM_DIR (ESM ignores NODE_PATH) and import it by URL.
-const entry = createRequire(join(npmDir, "package.json")).resolve("age-encryption");
+const entry = createRequire(join(resolve(npmDir), "package.json")).resolve("age-encryption");
 const age = await import(pathToFileURL(entry).href);
 
 const armorBegin = "-----BEGIN AGE ENCRYPTED FILE-----";

@@ -16,7 +16,9 @@
 # side, and escrow then leaves no output behind. And the backup authority on node's key (`authority
 # init --authority-key age1pq1...`): a record verified with node's identity, recovered by two
 # officers to a new owner key node made, the file rewrapped by escrow, then opened by node under
-# the new owner's and the authority's identities and no longer under the old owner's.
+# the new owner's and the authority's identities and no longer under the old owner's. A k-of-n file
+# (two of three post-quantum authorities) opens in node under its owner's identity and in escrow
+# under two authorities' (one of them node's).
 #
 #   bash pq.sh ESCROW_BINARY NPM_DIR SCRATCH_DIR
 set -euo pipefail
@@ -161,8 +163,18 @@ E rewrap --blob blob.bin --key nnew.key --record rec.rec p.65537.bin.rw.age
 check_stanzas p.65537.bin.rw.age 2
 pass 2
 
+note "k-of-n (--threshold 2 of three post-quantum authorities): node's owner key opens it in node, any two authorities in escrow"
+E encrypt --format age --owner nowner.pub --authority eauth.pub --authority nauth.pub --authority estranger.pub \
+    --threshold 2 --record k1.rec --record k2.rec --record k3.rec -o p.65537.bin.k.age p.65537.bin
+E decrypt --key nauth.key --record k2.rec --key estranger.key --record k3.rec -o k.out p.65537.bin.k.age
+cmp -s k.out p.65537.bin || fail "escrow's k-of-n decryption with node's and escrow's authority keys differs"
+pass 1
+
 note "node opens escrow's files under each identity (one process)"
 {
+    # the k-of-n file: its one recipient stanza is the owner's (an authority alone has none)
+    echo "open nowner.key p.65537.bin.k.age"
+    echo "refuse nauth.key p.65537.bin.k.age"
     # the rewrapped file: node's new owner and node's authority open it, the old owner no longer
     echo "open nnew.key p.65537.bin.rw.age"
     echo "open nauth.key p.65537.bin.rw.age"
@@ -179,8 +191,8 @@ note "node opens escrow's files under each identity (one process)"
     done
 } >nb.jobs
 node_jobs nb.jobs
-check_node_hashes nb.jobs.out 52
-check_refused nb.jobs.out 5
+check_node_hashes nb.jobs.out 53
+check_refused nb.jobs.out 6
 
 note "escrow opens node's files under each identity"
 for size in "${sizes[@]}"; do
