@@ -171,6 +171,89 @@ TEST_CASE("age keys round-trip through Bech32 and reject damaged strings", "[cor
     CryptoPP::SecureWipeBuffer(other_id.data(), other_id.size());
 }
 
+TEST_CASE("age post-quantum keys: the spec's example, Bech32 of 1216 bytes, identity files", "[core][bech32][mlkem768x25519]") {
+    std::ifstream in(std::string(ESCROW_VECTORS_DIR) + "/age-spec/mlkem768x25519_keys.txt");
+    REQUIRE(in.good());
+    std::string id_line, recipient_line;
+    REQUIRE(std::getline(in, id_line));
+    REQUIRE(std::getline(in, recipient_line));
+    REQUIRE(id_line.starts_with("identity: "));
+    REQUIRE(recipient_line.starts_with("recipient: "));
+    const std::string id = id_line.substr(10), recipient = recipient_line.substr(11);
+    // The seed expands to the spec's recipient: ML-KEM-768 and X25519 keys, 1,959 Bech32 characters.
+    auto k = escrow::mlkem768x25519_private_key::parse(id);
+    CHECK(k.public_key().str() == recipient);
+    CHECK(std::string(k.unsafe_str().unsafe_text()) == id);
+    const auto pub = escrow::mlkem768x25519_public_key::parse(recipient);
+    CHECK(pub.fingerprint() == escrow::sha256(pub.bytes()));
+    CHECK(pub.bytes().size() == 1216);
+
+    std::string bad = recipient;
+    bad[1000] = bad[1000] == 'q' ? 'p' : 'q';
+    CHECK_ESCROW_ERROR(escrow::mlkem768x25519_public_key::parse(bad), errc::bad_key);  // checksum
+    std::string upper = recipient;
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    CHECK_ESCROW_ERROR(escrow::mlkem768x25519_public_key::parse(upper), errc::bad_key);
+    CHECK_ESCROW_ERROR(escrow::mlkem768x25519_public_key::parse(recipient.substr(0, 1000)), errc::bad_key);
+    CHECK_ESCROW_ERROR(escrow::x25519_public_key::parse(recipient), errc::bad_key);  // an age1pq1 key is not X25519's
+    CHECK_ESCROW_ERROR(escrow::mlkem768x25519_private_key::parse(recipient), errc::bad_key);
+    CHECK_ESCROW_ERROR(escrow::x25519_private_key::parse(id), errc::bad_key);
+    CHECK_ESCROW_ERROR(escrow::mlkem768x25519_public_key::parse(escrow::x25519_private_key::generate().public_key().str()),
+                       errc::bad_key);
+
+    // Identity files as age-keygen -pq writes them; several identities; the bounds of load.
+    const auto file = k.unsafe_identity_file(0);
+    CHECK(std::string(file.unsafe_text()) == "# created: 1970-01-01T00:00:00Z\n# public key: " + recipient + "\n" + id + "\n");
+    CHECK(escrow::mlkem768x25519_private_key::load(file.unsafe_bytes()).public_key().str() == recipient);
+    const auto other = escrow::mlkem768x25519_private_key::generate();
+    const std::string several = std::string(file.unsafe_text()) + std::string(other.unsafe_str().unsafe_text()) + "\r\n";
+    auto keys = escrow::mlkem768x25519_private_key::load_all(escrow::as_bytes(several));
+    REQUIRE(keys.size() == 2);
+    CHECK(keys[1].public_key().str() == other.public_key().str());
+    CHECK_ESCROW_ERROR(escrow::mlkem768x25519_private_key::load(escrow::as_bytes(several)), errc::bad_key);
+    CHECK_ESCROW_ERROR(escrow::mlkem768x25519_private_key::load_all(escrow::as_bytes(several + "AGE-SECRET-KEY-1X\n")),
+                       errc::bad_key);
+}
+
+TEST_CASE("The mlkem768x25519 stanza: its MUSTs, a wrong key, an invalid recipient", "[wrap][mlkem768x25519]") {
+    using pq = escrow::wrap::mlkem768x25519;
+    const auto a = escrow::mlkem768x25519_private_key::generate(), b = escrow::mlkem768x25519_private_key::generate();
+    const auto key = escrow::session_key::generate(16);
+    const escrow::wrapped_key w = pq::wrap(key, a.public_key(), escrow::default_random());
+    REQUIRE(w.args.size() == 1);
+    CHECK(w.args[0].size() == 1494);
+    CHECK(w.body.size() == 32);
+    auto back = pq::unwrap(w, a, 16);
+    REQUIRE(back);
+    CHECK(escrow::constant_time_equal(back->unsafe_bytes(), key.unsafe_bytes()));
+    CHECK_FALSE(pq::unwrap(w, b, 16));  // another identity: not for it
+    // Argument count, enc's size and canonical encoding, the body's size: malformed stanzas.
+    escrow::wrapped_key two = w;
+    two.args.push_back("x");
+    CHECK_ESCROW_ERROR((void)pq::unwrap(two, a, 16), errc::malformed_header);
+    escrow::wrapped_key none = w;
+    none.args.clear();
+    CHECK_ESCROW_ERROR((void)pq::unwrap(none, a, 16), errc::malformed_header);
+    escrow::wrapped_key short_enc = w;
+    short_enc.args[0].resize(1490);
+    CHECK_ESCROW_ERROR((void)pq::unwrap(short_enc, a, 16), errc::malformed_header);
+    escrow::wrapped_key padded = w;
+    padded.args[0] += "==";
+    CHECK_ESCROW_ERROR((void)pq::unwrap(padded, a, 16), errc::malformed_header);
+    escrow::wrapped_key long_body = w;
+    long_body.body.push_back(0);
+    CHECK_ESCROW_ERROR((void)pq::unwrap(long_body, a, 16), errc::malformed_header);
+    // A 32-byte file key wraps (the native sizes), and is refused where 16 bytes are expected.
+    const escrow::wrapped_key w32 = pq::wrap(escrow::session_key::generate(32), a.public_key(), escrow::default_random());
+    CHECK(pq::unwrap(w32, a, 32));
+    CHECK_ESCROW_ERROR((void)pq::unwrap(w32, a, 16), errc::malformed_header);
+    // A recipient whose ML-KEM part has a coefficient >= q fails FIPS 203's check: bad_key.
+    escrow::bytes raw(a.public_key().bytes().begin(), a.public_key().bytes().end());
+    raw[0] = 0xff;
+    raw[1] |= 0x0f;  // the first 12-bit coefficient is 4095
+    CHECK_ESCROW_ERROR((void)pq::wrap(key, escrow::mlkem768x25519_public_key(raw), escrow::default_random()), errc::bad_key);
+}
+
 TEST_CASE("age presets round-trip at chunk boundaries, and the owner and each authority open the file alone",
           "[host][age][x25519][ssh_rsa]") {
     const std::size_t size = GENERATE(as<std::size_t>{}, 0, 1, 65535, 65536, 65537, 3 * 65536 + 7);

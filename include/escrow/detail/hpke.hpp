@@ -10,6 +10,7 @@
 #include <cryptopp/misc.h>
 #include <cryptopp/sha.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <optional>
