@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // In-memory figures for every policy the library ships: each cipher's sealer and opener over
-// 16 MiB, each wrap's wrap and unwrap of one session key, and the host's parallel pipeline over a
+// 16 MiB, each wrap's wrap and unwrap of one session key (and, for the key types an owner or an
+// authority picks between, a key pair's generation), and the host's parallel pipeline over a
 // stream against the same host on one thread.
 //
 //   cmake --build build-release --target bench_policies && build-release/benchmarks/bench_policies
@@ -181,6 +182,7 @@ void wrap_seal(benchmark::State& state, const Priv& priv) {
     auto pub = w.public_of(priv);
     escrow::session_key key = escrow::session_key::generate(KeySize);
     for (auto _ : state) benchmark::DoNotOptimize(w.wrap(key, pub, escrow::default_random()));
+    state.SetItemsProcessed(state.iterations());
 }
 
 template <class Wrap, class Priv, std::size_t KeySize>
@@ -193,6 +195,17 @@ void wrap_open(benchmark::State& state, const Priv& priv) {
         if (!k) state.SkipWithError("unwrap failed");
         benchmark::DoNotOptimize(k);
     }
+    state.SetItemsProcessed(state.iterations());
+}
+
+// One key pair from the system's random source, as `escrow keygen` makes it (items/s: keys/s).
+template <class Generate>
+void key_generate(benchmark::State& state, Generate generate) {
+    for (auto _ : state) {
+        auto key = generate();
+        benchmark::DoNotOptimize(key);
+    }
+    state.SetItemsProcessed(state.iterations());
 }
 
 // A source that only streams, so that the host runs its pipeline.
@@ -251,6 +264,7 @@ int main(int argc, char** argv) {
     static const ssh_rsa_private_key ssh(rsa.clone());
     static const x25519_private_key x = x25519_private_key::generate();
     static const x25519_private_key x2 = x25519_private_key::generate();
+    static const mlkem768x25519_private_key pq = mlkem768x25519_private_key::generate();
 
     benchmark::RegisterBenchmark("mac/poly1305/scalar", mac_poly1305, 0)->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark("mac/poly1305/avx2", mac_poly1305, 1)->Unit(benchmark::kMicrosecond);
@@ -280,6 +294,22 @@ int main(int argc, char** argv) {
         ->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark("wrap/x25519/wrap", wrap_seal<wrap::x25519, x25519_private_key, 16>, std::cref(x))->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark("wrap/x25519/unwrap", wrap_open<wrap::x25519, x25519_private_key, 16>, std::cref(x))->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark("wrap/mlkem768x25519/wrap", wrap_seal<wrap::mlkem768x25519, mlkem768x25519_private_key, 16>, std::cref(pq))
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark("wrap/mlkem768x25519/unwrap", wrap_open<wrap::mlkem768x25519, mlkem768x25519_private_key, 16>, std::cref(pq))
+        ->Unit(benchmark::kMicrosecond);
+
+    // RSA-3072 generation takes a random time (its prime search): many iterations, read the mean.
+    benchmark::RegisterBenchmark("keygen/rsa-3072", key_generate<rsa_private_key (*)()>,
+                                 [] { return rsa_private_key::generate(3072); })
+        ->MinTime(10)->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("keygen/x25519", key_generate<x25519_private_key (*)()>,
+                                 [] { return x25519_private_key::generate(); })
+        ->Unit(benchmark::kMicrosecond);
+    // The 32-byte seed and the 1216-byte public key expanded from it (what keygen --type pq writes).
+    benchmark::RegisterBenchmark("keygen/mlkem768x25519", key_generate<mlkem768x25519_private_key (*)()>,
+                                 [] { return mlkem768x25519_private_key::generate(); })
+        ->Unit(benchmark::kMicrosecond);
 
     // threads: 1 = everything on the calling thread; 0 = the pipeline with one worker per core.
     benchmark::RegisterBenchmark("host-stream/native/encrypt", host_stream_encrypt<native_encryptor, rsa_public_key>,

@@ -185,7 +185,7 @@ int print_bash_completion(std::string_view main_help) {
          "    done\n"
          "    case $prev in\n"
          "        --format) COMPREPLY=($(compgen -W 'native age cryptoapi' -- \"$cur\")); return ;;\n"
-         "        --type) COMPREPLY=($(compgen -W 'rsa x25519 ssh-ed25519' -- \"$cur\")); return ;;\n"
+         "        --type) COMPREPLY=($(compgen -W 'rsa x25519 pq ssh-ed25519' -- \"$cur\")); return ;;\n"
          "        --key-format) COMPREPLY=($(compgen -W 'pem msblob' -- \"$cur\")); return ;;\n"
          "        --wrap) COMPREPLY=($(compgen -W '" << joined(wraps) << "' -- \"$cur\")); return ;;\n"
          "    esac\n"

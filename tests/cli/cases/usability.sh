@@ -305,4 +305,6 @@ case_completion() {
     assert_contains c.txt "--record"
     complete_words escrow authority --db x.db init --wrap rsa >c.txt
     assert_contains c.txt "rsa-pkcs1v15"
+    complete_words escrow keygen --type p >c.txt
+    [[ "$(cat c.txt)" == pq ]] || fail "keygen --type p: $(cat c.txt)"
 }
