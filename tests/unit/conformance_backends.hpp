@@ -34,6 +34,7 @@ struct backend;
 
 template <>
 struct backend<ea::memory_repository> {
+    static constexpr const char* kind = "memory";  ///< names the test's own scratch files apart
     std::shared_ptr<ea::memory_repository> repo = std::make_shared<ea::memory_repository>();
     explicit backend(const std::string&) {}
     /// The same object every time: a memory repository is one object shared by its threads.
@@ -42,6 +43,7 @@ struct backend<ea::memory_repository> {
 
 template <>
 struct backend<ea::sqlite_repository> {
+    static constexpr const char* kind = "sqlite";  ///< names the test's own scratch files apart
     fs::path db;
     explicit backend(const std::string& name) : db(scratch("conformance-" + name) / "authority.db") {}
     std::shared_ptr<ea::sqlite_repository> open() { return std::make_shared<ea::sqlite_repository>(db); }
@@ -63,6 +65,7 @@ struct backend<ea::sqlite_repository> {
 
 template <>
 struct backend<ea::postgres_repository> {
+    static constexpr const char* kind = "postgres";  ///< names the test's own scratch files apart
     std::string conninfo;
     explicit backend(const std::string& name) : conninfo(pg_fresh_database(name)) {}
     std::shared_ptr<ea::postgres_repository> open() { return std::make_shared<ea::postgres_repository>(conninfo); }

@@ -220,7 +220,9 @@ TEMPLATE_TEST_CASE("Audit entries come back in order, byte for byte, with the re
 TEMPLATE_TEST_CASE("An authority deposits, recovers, refuses, revokes and audits alike on every repository",
                    "[authority][conformance][quorum]", ESCROW_REPOSITORIES) {
     backend<TestType> b("authority");
-    fs::path dir = scratch("conformance-authority");
+    // ctest runs each repository's case in its own process, in parallel: files of its own, apart
+    // from each other and from the SQLite backend's directory.
+    fs::path dir = scratch(std::string("conformance-authority-files-") + backend<TestType>::kind);
     auto repo = b.open();
     quorum_setup<TestType> s(*repo);
 
@@ -257,7 +259,7 @@ TEMPLATE_TEST_CASE("An authority deposits, recovers, refuses, revokes and audits
 TEMPLATE_TEST_CASE("A forged deposit is refused by an authority holding its key, and displaces a forgery stored "
                    "without it", "[authority][conformance][hardening]", ESCROW_REPOSITORIES) {
     backend<TestType> b("squatting");
-    fs::path dir = scratch("conformance-squatting");
+    fs::path dir = scratch(std::string("conformance-squatting-files-") + backend<TestType>::kind);  // as above
     auto repo = b.open();
     quorum_setup<TestType> s(*repo);
     rsa_authority<TestType, ea::officer_quorum<2>> keyless(*repo, {}, keys().authority.public_key());
