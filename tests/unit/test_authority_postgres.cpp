@@ -9,6 +9,9 @@
 
 #include <escrow/authority/postgres_repository.hpp>
 
+#include <cstdlib>
+#include <fstream>
+#include <functional>
 #include <string>
 
 using namespace escrow_test;
@@ -138,6 +141,50 @@ TEST_CASE("A connection cut between transactions is made again, and one cut insi
     CHECK(why.find('\n') == std::string::npos);
     CHECK_ESCROW_ERROR(t.commit(), errc::io_error);
     CHECK(a.list().size() == 2);  // CUT-3 never committed; the next transaction reconnected
+    CHECK(a.verify_audit().valid);
+}
+
+// A server that crashes (`pg_ctl stop -m immediate`: its backends die without a word) and starts
+// again, on a server of this case's own so that the fixture's keeps serving the other tests. libpq
+// reports the dead connection as a fatal result without a SQLSTATE and leaves its status at
+// CONNECTION_OK; the connection must still count as lost, so that the next transaction connects
+// again instead of failing ("starting a transaction failed ... server closed the connection
+// unexpectedly" before that was handled).
+TEST_CASE("A connection lost to a server crash is made again by the next transaction, and fails the one it was in",
+          "[authority][postgres][retry]") {
+    const auto state = scratch("crash-server");
+    const std::string server = std::string("ESCROW_PG_BINDIR='") + ESCROW_PG_BINDIR + "' '" + ESCROW_BASH + "' '" +
+                               ESCROW_PG_SERVER_SCRIPT + "' ";
+    auto run = [&](const std::string& verb) {
+        return std::system((server + verb + " '" + state.string() + "' >/dev/null 2>&1").c_str());
+    };
+    REQUIRE(run("start") == 0);
+    struct stop_server {
+        std::function<int(const std::string&)> run;
+        ~stop_server() { run("stop"); }
+    } stopper{run};
+    std::ifstream in(state / "conninfo");
+    std::string conninfo;
+    REQUIRE(std::getline(in, conninfo));
+    conninfo += " dbname=postgres";
+
+    ea::postgres_repository repo(conninfo);
+    rsa_authority<ea::postgres_repository, ea::officer_quorum<1>> a(repo, {}, keys().authority.public_key());
+    a.deposit(make_file("CRASH-1").records.front());
+    // Between transactions: the next deposit connects again.
+    REQUIRE(run("crash") == 0);
+    REQUIRE(run("restart") == 0);
+    CHECK(a.deposit(make_file("CRASH-2").records.front()) == ea::deposit_result::stored);
+    // Inside one: it fails in one line, and the next transaction connects again.
+    auto t = repo.begin();
+    t.insert_record({"CRASH-3", "o", ea::record_status::active, escrow::bytes{1}, t0});
+    REQUIRE(run("crash") == 0);
+    REQUIRE(run("restart") == 0);
+    auto why = reason_of([&] { t.set_status("CRASH-3", ea::record_status::revoked); });
+    CHECK_THAT(why, Catch::StartsWith("[escrow.io_error]") && Catch::Contains("the connection was lost"));
+    CHECK(why.find('\n') == std::string::npos);
+    CHECK_ESCROW_ERROR(t.commit(), errc::io_error);
+    CHECK(a.list().size() == 2);
     CHECK(a.verify_audit().valid);
 }
 

@@ -241,7 +241,7 @@ public:
     }
 
     /// Whether the connection is usable.
-    [[nodiscard]] bool ok() const noexcept { return conn_ && PQstatus(conn_.get()) == CONNECTION_OK; }
+    [[nodiscard]] bool ok() const noexcept { return conn_ && !lost_ && PQstatus(conn_.get()) == CONNECTION_OK; }
 
     /// The failure in `r`, if any.
     [[nodiscard]] std::optional<failure> check(const result& r) const {
@@ -252,7 +252,12 @@ public:
         f.sqlstate = state ? state : "";
         f.message = one_line(r.get() ? PQresultErrorMessage(r.get()) : PQerrorMessage(conn_.get()));
         if (f.message.empty()) f.message = one_line(PQerrorMessage(conn_.get()));
-        f.connection_lost = PQstatus(conn_.get()) != CONNECTION_OK;
+        // A server that dies without a word (a crash, `pg_ctl stop -m immediate`, a killed
+        // backend) gives "server closed the connection unexpectedly", and libpq 15 leaves the
+        // status at CONNECTION_OK after it. Every error the server sends has a SQLSTATE, so a
+        // fatal result without one came from libpq itself: the connection is not to be trusted.
+        f.connection_lost = PQstatus(conn_.get()) != CONNECTION_OK || (st == PGRES_FATAL_ERROR && f.sqlstate.empty());
+        if (f.connection_lost) lost_ = true;
         return f;
     }
 
@@ -260,10 +265,12 @@ private:
     std::string conninfo_;
     retry_options retry_;
     std::unique_ptr<PGconn, finish> conn_;
+    mutable bool lost_ = false;  // a failure showed the connection lost (`check`), until the next connect
     std::map<std::string, std::string, std::less<>> statements_;  // SQL -> prepared name
 
     std::optional<failure> connect_once() {
         statements_.clear();
+        lost_ = false;
         const std::string timeout = std::to_string(retry_.connect_timeout_seconds);
         // Keywords are processed in order and the last value wins: the defaults come first, then
         // the caller's string (expanded from "dbname"), which may override them.
