@@ -149,9 +149,16 @@ case_pg_sigkill() {
 }
 
 # The server stopped with 'pg_ctl stop -m immediate' (a crash: no checkpoint) in the middle of
-# deposits by three processes, then started again: every acknowledged deposit is there, a client
-# that was cut off exits non-zero with one clear line, one that was not finishes, and the audit
-# chain is valid. On a server of this case's own, so that the others' server keeps running.
+# deposits by three processes, then started again: every acknowledged deposit is there, the
+# client that was inside a transaction is cut off and exits 3 with one clear line, the two that
+# were waiting to start one connect again and finish, and the audit chain is valid. On a server of
+# this case's own, so that the others' server keeps running.
+#
+# The crash lands inside a transaction whatever the machine's speed: the clients are stopped
+# (SIGSTOP), and the crash comes only when the server shows a session idle in a transaction while
+# holding the authority's advisory lock; otherwise they go on and the case tries again. (Crashing
+# at a moment chosen by a timer alone once found no transaction open: all three reconnected and
+# finished.)
 case_pg_crash_restart() {
     cd "$W"
     local state="$W/server" p rc cut=0 finished=0
@@ -167,19 +174,35 @@ case_pg_crash_restart() {
     done
     local -a pids=()
     for p in 0 1 2; do
-        timeout 300 "$ESCROW" authority --db "$db" deposit "c$p"/*.rec >/dev/null 2>"c$p.out" &
+        "$ESCROW" authority --db "$db" deposit "c$p"/*.rec >/dev/null 2>"c$p.out" &
         pids+=($!)
     done
-    # Crash once every client has acknowledged a few deposits.
-    local waited=0
+    # A client still running after 300 s is stuck: the watchdog kills it (exit 137).
+    (sleep 300; kill -KILL "${pids[@]}") >/dev/null 2>&1 &
+    local watchdog=$!
+    # Wait for a few acknowledged deposits, then stop the clients.
+    local waited=0 tries=0 holders
     until [[ $(cat c0.out c1.out c2.out | grep -c '^escrow: deposited ' || true) -ge 30 ]]; do
         sleep 0.05
         waited=$((waited + 1))
         [[ $waited -lt 600 ]] || fail "no deposits before the crash"
     done
+    local -a clients=("${pids[@]}")
+    while :; do
+        kill -STOP "${clients[@]}" 2>/dev/null || true
+        sleep 0.2
+        holders=$(pg_sql postgres "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+                                   WHERE l.locktype = 'advisory' AND l.granted AND a.state = 'idle in transaction'")
+        [[ $holders == 1 ]] && break
+        kill -CONT "${clients[@]}" 2>/dev/null || true
+        tries=$((tries + 1))
+        [[ $tries -lt 100 ]] || fail "no client was stopped inside a transaction in 100 tries"
+        sleep "0.0$((RANDOM % 9 + 1))"
+    done
     bash "$ESCROW_PG_SERVER" crash "$state"
     sleep 1
     bash "$ESCROW_PG_SERVER" restart "$state"
+    kill -CONT "${clients[@]}" 2>/dev/null || true
     for p in 0 1 2; do
         rc=0
         wait "${pids[$p]}" || rc=$?
@@ -189,14 +212,15 @@ case_pg_crash_restart() {
         else
             cut=$((cut + 1))
             grep -v '^escrow: deposited ' "c$p.out" >"c$p.err" || true
-            [[ $rc -ne 124 ]] || fail "client $p was stuck"
+            [[ $rc -ne 137 ]] || fail "client $p was stuck"
             [[ $rc -eq 3 ]] || { cat "c$p.err" >&2; fail "client $p exited $rc, expected 3 (I/O error)"; }
             [[ $(wc -l <"c$p.err") -eq 1 ]] || { cat "c$p.err" >&2; fail "client $p: not one line on stderr"; }
             assert_matches "c$p.err" '^escrow: .*postgres: .*(connection|server|terminat)'
             note "client $p cut off (exit $rc): $(cat "c$p.err")"
         fi
     done
-    [[ $cut -ge 1 ]] || fail "no client was cut off by the crash"
+    kill "$watchdog" 2>/dev/null || true
+    [[ $cut -eq 1 ]] || fail "$cut clients were cut off by the crash, expected the one inside a transaction"
     ok "$ESCROW" authority --db "$db" list >list.txt
     for p in 0 1 2; do
         while read -r serial; do
@@ -205,7 +229,7 @@ case_pg_crash_restart() {
     done
     ok "$ESCROW" authority --db "$db" verify-audit >verify.txt
     assert_contains verify.txt "audit log valid"
-    note "crash: $cut client(s) cut off, $finished finished; $(wc -l <list.txt) records; $(cat verify.txt)"
+    note "crash after $tries retries: $cut client cut off, $finished finished; $(wc -l <list.txt) records; $(cat verify.txt)"
 }
 
 # A row deleted or edited directly in PostgreSQL (psql, as an attacker with write access) is
