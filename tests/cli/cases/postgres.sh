@@ -356,3 +356,26 @@ case_pg_errors() {
     [[ $(pg_sql "$name" "SELECT max(version) FROM escrow_migrations") -eq 3 ]] || fail "the newer schema was changed"
     [[ $(pg_sql "$name" "SELECT count(*) FROM audit") -eq $before ]] || fail "the audit log changed"
 }
+
+# The tool loads libpq only to talk to PostgreSQL (examples/cli/cli_libpq.cpp). With a libpq.so.5
+# that cannot be loaded first on the library path, encryption, decryption and an SQLite authority
+# still work, and a PostgreSQL command fails in one line that names the library and its package.
+case_pg_without_libpq() {
+    cd "$W"
+    if ldd "$ESCROW" 2>/dev/null | grep -q 'libpq\.so'; then
+        note "this escrow links libpq at start-up (ESCROW_CLI_LIBPQ_ON_DEMAND=OFF): nothing to check"
+        return 0
+    fi
+    mkdir broken-lib
+    : >broken-lib/libpq.so.5
+    export LD_LIBRARY_PATH="$W/broken-lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    ok "$ESCROW" encrypt --owner "$FIX/owner.pub" --authority "$FIX/auth1.pub" --serial NL-1 --record nl.rec -o nl.enc "$FIX/plain.txt"
+    ok "$ESCROW" decrypt --key "$FIX/owner.key" -o nl.out nl.enc
+    assert_same_content nl.out "$FIX/plain.txt"
+    ok "$ESCROW" authority --db nl.db init --authority-key "$FIX/auth1.pub" --quorum 1
+    ok "$ESCROW" authority --db nl.db deposit nl.rec
+    fails_cleanly 3 "PostgreSQL needs libpq (libpq.so.5, Debian package libpq5), which could not be loaded" "" "" \
+        "$ESCROW" authority --db "$(cat "$ESCROW_PG_CONNINFO_FILE") dbname=postgres" list
+    [[ $(wc -l <"$CAP/stderr") -eq 1 ]] || fail "the error is not one line"
+    fails_cleanly 3 "PostgreSQL needs libpq" "" "" "$ESCROW" authority --db "postgresql://escrow@127.0.0.1:1/x" list
+}
