@@ -4,7 +4,7 @@
 /// recipients, escrow::age_ssh_encryptor for ssh-rsa ones, escrow::age_ssh_ed25519_encryptor for
 /// ssh-ed25519 ones, escrow::age_pq_encryptor for post-quantum ones, never mixed with the
 /// others), binary or ASCII-armored. Where the tool is built with OpenSSL's libcrypto
-/// (ESCROW_CLI_OPENSSL_CIPHER), the payload is computed with OpenSSL's ChaCha20
+/// (ESCROW_CLI_OPENSSL_CIPHER), the payload is computed with OpenSSL's ChaCha20 and Poly1305
 /// (cipher::openssl_chacha20_poly1305_stream): the same bytes, faster.
 
 #include "cli_age.hpp"

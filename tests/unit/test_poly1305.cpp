@@ -12,6 +12,10 @@
 
 #include "test_support.hpp"
 
+#if ESCROW_TEST_OPENSSL_CIPHER
+#include "escrow/cipher/openssl_chacha20_poly1305.hpp"
+#endif
+
 using escrow::bytes;
 using escrow::detail::poly1305_limb64;
 using escrow::detail::poly1305_path;
@@ -166,3 +170,56 @@ TEST_CASE("Both Poly1305 paths agree with Crypto++ where the limbs are fullest",
                 }
     CHECK(mismatches == 0);
 }
+
+// OpenSSL's Poly1305, the MAC of the escrow tool's age format (escrow::openssl_cipher,
+// cipher/openssl_chacha20_poly1305.hpp): RFC 8439's tag, and the same tags as Crypto++'s on every
+// length from 0 to 65,552 bytes fed in random pieces, with RFC 8439's padding after a random prefix.
+#if ESCROW_TEST_OPENSSL_CIPHER
+TEST_CASE("OpenSSL's Poly1305 agrees with RFC 8439 and with Crypto++, in random pieces and padded", "[mac][poly1305][openssl]") {
+    using escrow::detail::openssl_poly1305;
+    {
+        const bytes key = escrow::hex::decode("85d6be7857556d337f4452fe42d506a80103808afb0db2fd4abff6af4149f51b");
+        const std::string msg = "Cryptographic Forum Research Group";
+        openssl_poly1305 mac(key.data());
+        mac.update(reinterpret_cast<const escrow::byte*>(msg.data()), 10);
+        mac.update(reinterpret_cast<const escrow::byte*>(msg.data()) + 10, msg.size() - 10);
+        bytes tag(16);
+        mac.finish(tag.data());
+        CHECK(escrow::hex::encode(tag) == "a8061dc1305136c6c22b8baf0c0127a9");
+    }
+    constexpr std::size_t longest = 65536 + 16;
+    const bytes msg = escrow_test::pattern(longest + 16, 91);
+    std::mt19937_64 rng(20261204);
+    std::size_t lengths = 0, mismatches = 0, first_mismatch = 0;
+    for (std::size_t n = 0; n <= longest; ++n) {
+        if (ESCROW_TEST_SANITIZED && n > 4096 && n + 64 < longest && n % 97 != 0) continue;
+        ++lengths;
+        bytes key(32);
+        for (auto& b : key) b = static_cast<escrow::byte>(rng());
+        // A prefix of random length padded with zeros to 16 bytes, then the message in up to four
+        // pieces: the reference is fed the same bytes with the zeros written out.
+        const std::size_t prefix = rng() % 40, padded = (prefix + 15) / 16 * 16;
+        bytes whole(msg.begin(), msg.begin() + static_cast<std::ptrdiff_t>(prefix));
+        whole.resize(padded, 0);
+        whole.insert(whole.end(), msg.begin() + 16, msg.begin() + 16 + static_cast<std::ptrdiff_t>(n));
+        openssl_poly1305 mac(key.data());
+        mac.update(msg.data(), prefix);
+        mac.pad16();
+        std::vector<std::size_t> cuts(rng() % 4);
+        for (auto& c : cuts) c = n ? rng() % (n + 1) : 0;
+        std::sort(cuts.begin(), cuts.end());
+        std::size_t at = 0;
+        for (std::size_t cut : cuts) {
+            mac.update(msg.data() + 16 + at, cut - at);
+            at = cut;
+        }
+        mac.update(msg.data() + 16 + at, n - at);
+        bytes tag(16);
+        mac.finish(tag.data());
+        if (tag != crypto_pp_tag(key.data(), whole.data(), whole.size()) && mismatches++ == 0) first_mismatch = n;
+    }
+    INFO("first mismatch at length " << first_mismatch);
+    CHECK(mismatches == 0);
+    if (!ESCROW_TEST_SANITIZED) CHECK(lengths == longest + 1);
+}
+#endif

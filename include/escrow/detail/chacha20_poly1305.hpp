@@ -38,17 +38,19 @@ private:
 /// over the keystream engine `ChaCha20` (`cryptopp_chacha20`, or OpenSSL's in
 /// escrow/cipher/openssl_chacha20_poly1305.hpp).
 ///
-/// The MAC is `detail::poly1305`, the library's
+/// The MAC `Mac` is by default `detail::poly1305`, the library's
 /// own on 64-bit limbs where the compiler has `unsigned __int128` (four blocks at a time in AVX2
 /// registers where the processor has AVX2), Crypto++'s `Poly1305TLS`
-/// elsewhere or under `ESCROW_POLY1305_PORTABLE` (detail/poly1305.hpp). Either way, opening checks
-/// the tag, in constant time, before it decrypts, so a forged message never produces plaintext,
-/// not even in `out`.
-template <class ChaCha20>
+/// elsewhere or under `ESCROW_POLY1305_PORTABLE` (detail/poly1305.hpp); OpenSSL's over OpenSSL's
+/// ChaCha20. A `Mac` is made per message from the 32-byte one-time key and has `update(p, n)`,
+/// `pad16()` (zeros up to a multiple of 16 bytes fed) and `finish(out)` (the 16-byte tag). Whatever
+/// the MAC, opening checks the tag, in constant time, before it decrypts, so a forged message
+/// never produces plaintext, not even in `out`.
+template <class ChaCha20, class Mac = poly1305>
 class basic_chacha20_poly1305 {
 public:
-    /// The Poly1305 this build computes tags with (`poly1305_limb64` or `poly1305_cryptopp`).
-    using mac_type = poly1305;
+    /// The Poly1305 this class computes tags with.
+    using mac_type = Mac;
 
     static constexpr std::size_t key_size = 32;
     static constexpr std::size_t nonce_size = 12;
