@@ -88,23 +88,16 @@ ESCROW_CLI_LIBPQ(int, PQgetlength, (const PGresult* res, int tup_num, int field_
 
 // The releasing functions run in destructors and deleters, which must not throw: a null argument
 // is a no-op for libpq too, and anything else came from libpq, so it is loaded already.
-extern "C" void PQclear(PGresult* res) {
-    if (!res) return;
-    static const auto real = resolve<decltype(&PQclear)>("PQclear");
-    real(res);
-}
-extern "C" void PQfinish(PGconn* conn) {
-    if (!conn) return;
-    static const auto real = resolve<decltype(&PQfinish)>("PQfinish");
-    real(conn);
-}
-extern "C" void PQconninfoFree(PQconninfoOption* options) {
-    if (!options) return;
-    static const auto real = resolve<decltype(&PQconninfoFree)>("PQconninfoFree");
-    real(options);
-}
-extern "C" void PQfreemem(void* ptr) {
-    if (!ptr) return;
-    static const auto real = resolve<decltype(&PQfreemem)>("PQfreemem");
-    real(ptr);
-}
+#define ESCROW_CLI_LIBPQ_RELEASE(type, name)                      \
+    extern "C" void name(type* object) {                          \
+        if (!object) return;                                      \
+        static const auto real = resolve<decltype(&name)>(#name); \
+        real(object);                                             \
+    }
+
+ESCROW_CLI_LIBPQ_RELEASE(PGresult, PQclear)
+ESCROW_CLI_LIBPQ_RELEASE(PGconn, PQfinish)
+ESCROW_CLI_LIBPQ_RELEASE(PQconninfoOption, PQconninfoFree)
+ESCROW_CLI_LIBPQ_RELEASE(void, PQfreemem)
+
+#undef ESCROW_CLI_LIBPQ_RELEASE
