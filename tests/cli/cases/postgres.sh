@@ -187,14 +187,13 @@ case_pg_crash_restart() {
         waited=$((waited + 1))
         [[ $waited -lt 600 ]] || fail "no deposits before the crash"
     done
-    local -a clients=("${pids[@]}")
     while :; do
-        kill -STOP "${clients[@]}" 2>/dev/null || true
+        kill -STOP "${pids[@]}" 2>/dev/null || true
         sleep 0.2
         holders=$(pg_sql postgres "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
                                    WHERE l.locktype = 'advisory' AND l.granted AND a.state = 'idle in transaction'")
         [[ $holders == 1 ]] && break
-        kill -CONT "${clients[@]}" 2>/dev/null || true
+        kill -CONT "${pids[@]}" 2>/dev/null || true
         tries=$((tries + 1))
         [[ $tries -lt 100 ]] || fail "no client was stopped inside a transaction in 100 tries"
         sleep "0.0$((RANDOM % 9 + 1))"
@@ -202,7 +201,7 @@ case_pg_crash_restart() {
     bash "$ESCROW_PG_SERVER" crash "$state"
     sleep 1
     bash "$ESCROW_PG_SERVER" restart "$state"
-    kill -CONT "${clients[@]}" 2>/dev/null || true
+    kill -CONT "${pids[@]}" 2>/dev/null || true
     for p in 0 1 2; do
         rc=0
         wait "${pids[$p]}" || rc=$?
